@@ -1,0 +1,150 @@
+//! The typed payloads of the event log.
+//!
+//! An [`Event`]'s `type` names one of these, and its `data` is the payload's
+//! JSON. Each carries enough for a client to update its cache without
+//! refetching: the whole conversation summary after the change, or the whole
+//! message, agent or category.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Agent, Category, ConversationSummary, Event, Message};
+
+/// Event type names.
+pub mod kinds {
+    /// A conversation arrived.
+    pub const CONVERSATION_CREATED: &str = "conversation.created";
+    /// A conversation changed state, holder or category.
+    pub const CONVERSATION_UPDATED: &str = "conversation.updated";
+    /// A message, note or system line was added.
+    pub const MESSAGE_CREATED: &str = "message.created";
+    /// An agent's status, skills, capacity or role changed (or a new agent).
+    pub const AGENT_UPDATED: &str = "agent.updated";
+    /// A category was created or changed.
+    pub const CATEGORY_UPDATED: &str = "category.updated";
+}
+
+/// What changed about a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// An agent claimed it from the queue.
+    Claimed,
+    /// Routing (round-robin or reopen) gave it to an agent.
+    Assigned,
+    /// Transferred to an agent or a category.
+    Transferred,
+    /// Resolved.
+    Resolved,
+    /// Reopened (by an agent, or by a new customer message).
+    Reopened,
+    /// Its category changed.
+    Recategorized,
+    /// Anything else (a reply changed its waiting time, say).
+    Touched,
+}
+
+/// `conversation.created`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationCreated {
+    /// The new conversation.
+    pub conversation: ConversationSummary,
+}
+
+/// `conversation.updated`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationUpdated {
+    /// The conversation after the change.
+    pub conversation: ConversationSummary,
+    /// What changed.
+    pub change: Change,
+    /// The agent who did it (`None` for routing or the customer).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The previous holder, for transfers.
+    #[serde(default)]
+    pub previous_assignee_id: Option<String>,
+}
+
+/// `message.created`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageCreated {
+    /// The message.
+    pub message: Message,
+}
+
+/// `agent.updated`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentUpdated {
+    /// The agent after the change.
+    pub agent: Agent,
+}
+
+/// `category.updated`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryUpdated {
+    /// The category after the change.
+    pub category: Category,
+}
+
+/// A decoded event payload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventPayload {
+    /// See [`ConversationCreated`].
+    ConversationCreated(ConversationCreated),
+    /// See [`ConversationUpdated`].
+    ConversationUpdated(ConversationUpdated),
+    /// See [`MessageCreated`].
+    MessageCreated(MessageCreated),
+    /// See [`AgentUpdated`].
+    AgentUpdated(AgentUpdated),
+    /// See [`CategoryUpdated`].
+    CategoryUpdated(CategoryUpdated),
+    /// A type this client does not know (newer server): skip it.
+    Unknown,
+}
+
+impl EventPayload {
+    /// The `type` string of this payload.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventPayload::ConversationCreated(_) => kinds::CONVERSATION_CREATED,
+            EventPayload::ConversationUpdated(_) => kinds::CONVERSATION_UPDATED,
+            EventPayload::MessageCreated(_) => kinds::MESSAGE_CREATED,
+            EventPayload::AgentUpdated(_) => kinds::AGENT_UPDATED,
+            EventPayload::CategoryUpdated(_) => kinds::CATEGORY_UPDATED,
+            EventPayload::Unknown => "unknown",
+        }
+    }
+
+    /// The payload as JSON `data`.
+    pub fn to_data(&self) -> serde_json::Value {
+        let v = match self {
+            EventPayload::ConversationCreated(p) => serde_json::to_value(p),
+            EventPayload::ConversationUpdated(p) => serde_json::to_value(p),
+            EventPayload::MessageCreated(p) => serde_json::to_value(p),
+            EventPayload::AgentUpdated(p) => serde_json::to_value(p),
+            EventPayload::CategoryUpdated(p) => serde_json::to_value(p),
+            EventPayload::Unknown => Ok(serde_json::Value::Null),
+        };
+        v.unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Event {
+    /// Decodes `data` according to `type`.
+    pub fn payload(&self) -> Result<EventPayload, serde_json::Error> {
+        let d = self.data.clone();
+        Ok(match self.kind.as_str() {
+            kinds::CONVERSATION_CREATED => {
+                EventPayload::ConversationCreated(serde_json::from_value(d)?)
+            }
+            kinds::CONVERSATION_UPDATED => {
+                EventPayload::ConversationUpdated(serde_json::from_value(d)?)
+            }
+            kinds::MESSAGE_CREATED => EventPayload::MessageCreated(serde_json::from_value(d)?),
+            kinds::AGENT_UPDATED => EventPayload::AgentUpdated(serde_json::from_value(d)?),
+            kinds::CATEGORY_UPDATED => EventPayload::CategoryUpdated(serde_json::from_value(d)?),
+            _ => EventPayload::Unknown,
+        })
+    }
+}

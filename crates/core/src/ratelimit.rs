@@ -1,0 +1,104 @@
+//! Failed-login limiting: a sliding window of failures per key.
+//!
+//! The server keeps one limiter keyed by account and one keyed by client
+//! address. Only failures count; while a key is over its limit every attempt
+//! is refused (a correct password too, or the limit would not slow guessing)
+//! and the caller is told when to retry.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Failures per key within a sliding window.
+#[derive(Debug, Clone)]
+pub struct FailureLimiter {
+    max_failures: usize,
+    window: Duration,
+    failures: HashMap<String, VecDeque<DateTime<Utc>>>,
+}
+
+impl FailureLimiter {
+    /// Allows `max_failures` failures per `window_secs` per key.
+    pub fn new(max_failures: usize, window_secs: i64) -> Self {
+        Self {
+            max_failures: max_failures.max(1),
+            window: Duration::seconds(window_secs.max(1)),
+            failures: HashMap::new(),
+        }
+    }
+
+    fn prune(&mut self, key: &str, now: DateTime<Utc>) {
+        if let Some(q) = self.failures.get_mut(key) {
+            while q.front().is_some_and(|t| *t + self.window <= now) {
+                q.pop_front();
+            }
+            if q.is_empty() {
+                self.failures.remove(key);
+            }
+        }
+    }
+
+    /// `Err(seconds to wait)` when `key` is over its limit at `now`.
+    pub fn check(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), u64> {
+        self.prune(key, now);
+        match self.failures.get(key) {
+            Some(q) if q.len() >= self.max_failures => {
+                let oldest = q.front().copied().unwrap_or(now);
+                let wait = (oldest + self.window - now).num_milliseconds().max(0);
+                Err(((wait + 999) / 1000).max(1) as u64)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failed attempt for `key` at `now`.
+    pub fn record_failure(&mut self, key: &str, now: DateTime<Utc>) {
+        self.prune(key, now);
+        self.failures
+            .entry(key.to_owned())
+            .or_default()
+            .push_back(now);
+    }
+
+    /// Drops every key whose failures have all expired (housekeeping).
+    pub fn sweep(&mut self, now: DateTime<Utc>) {
+        let window = self.window;
+        self.failures
+            .retain(|_, q| q.back().is_some_and(|t| *t + window > now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + Duration::seconds(secs)
+    }
+
+    #[test]
+    fn limits_after_max_failures_and_says_when_to_retry() {
+        let mut l = FailureLimiter::new(3, 60);
+        for i in 0..3 {
+            assert!(l.check("a", t(i)).is_ok());
+            l.record_failure("a", t(i));
+        }
+        assert_eq!(l.check("a", t(3)), Err(57));
+        assert!(l.check("b", t(3)).is_ok(), "other keys are unaffected");
+        assert!(
+            l.check("a", t(60)).is_ok(),
+            "the oldest failure left the window"
+        );
+    }
+
+    #[test]
+    fn sweep_forgets_expired_keys() {
+        let mut l = FailureLimiter::new(1, 10);
+        l.record_failure("a", t(0));
+        l.sweep(t(5));
+        assert_eq!(l.check("a", t(5)), Err(5));
+        l.sweep(t(11));
+        assert!(l.failures.is_empty());
+    }
+}
