@@ -1,1 +1,116 @@
-fn main() {}
+//! `switchboard-server`: serve the API, create an admin, seed the demo team.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+use switchboard_server::{seed, store::Store, Clock, Config, Server};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard-server",
+    version,
+    about = "The Switchboard support-inbox server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// sqlite://PATH (created if missing) or postgres://…
+        #[arg(
+            long,
+            env = "SWITCHBOARD_DATABASE_URL",
+            default_value = "sqlite://switchboard.db"
+        )]
+        database_url: String,
+    },
+    /// Create an admin account.
+    CreateAdmin {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Password (at least 8 characters).
+        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD")]
+        password: String,
+        /// Display name.
+        #[arg(long, default_value = "Admin")]
+        name: String,
+        /// Database URL.
+        #[arg(
+            long,
+            env = "SWITCHBOARD_DATABASE_URL",
+            default_value = "sqlite://switchboard.db"
+        )]
+        database_url: String,
+    },
+    /// Seed a demo team (admin@demo.switchboard / switchboard-demo) into a database.
+    SeedDemo {
+        /// Database URL.
+        #[arg(
+            long,
+            env = "SWITCHBOARD_DATABASE_URL",
+            default_value = "sqlite://switchboard.db"
+        )]
+        database_url: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            listen,
+            database_url,
+        } => {
+            let server = Server::start(Config::new(listen, database_url)).await?;
+            println!("Switchboard server listening on {}", server.url());
+            let stop = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            tokio::select! {
+                r = server.wait() => r?,
+                _ = stop => println!("stopping"),
+            }
+        }
+        Command::CreateAdmin {
+            email,
+            password,
+            name,
+            database_url,
+        } => {
+            let store = Store::open(&database_url, Clock::system()).await?;
+            let a = seed::create_admin(&store, &email, &password, &name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created admin {} <{}> ({})", a.name, a.email, a.id);
+        }
+        Command::SeedDemo { database_url } => {
+            let store = Store::open(&database_url, Clock::manual(chrono::Utc::now())).await?;
+            match seed::seed_demo(&store).await {
+                Ok(()) => println!(
+                    "seeded the demo team; log in as {} / {} (agents: ada@, grace@, linus@, margaret@demo.switchboard)",
+                    seed::DEMO_ADMIN,
+                    seed::DEMO_PASSWORD
+                ),
+                Err(e) => {
+                    eprintln!("not seeded: {e}");
+                    std::process::exit(3);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! Login, logout, `me` and status.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::Json;
+use switchboard_api::{Agent, Health, LoginRequest, LoginResponse, StatusUpdate};
+
+use super::{ApiJson, AppState, Auth};
+use crate::auth::{new_token, token_hash, verify_nobody, verify_password, TOKEN_TTL_DAYS};
+use crate::error::{AppError, AppResult};
+use crate::store::op;
+use crate::{ops, rows};
+
+/// Liveness and the server's clock.
+#[utoipa::path(get, path = "/api/v1/health", tag = "auth", responses((status = 200, body = Health)))]
+pub async fn health(State(st): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        last_seq: st.store.hub().last_seq(),
+        now: st.store.now(),
+    })
+}
+
+/// Logs in with email and password; failures are rate-limited per account and address.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = switchboard_api::ErrorBody),
+              (status = 429, body = switchboard_api::ErrorBody)))]
+pub async fn login(
+    State(st): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let email = req.email.trim().to_lowercase();
+    let address = addr.ip().to_string();
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{address}");
+    let now = st.store.now();
+    {
+        let mut l = st
+            .limits
+            .lock()
+            .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
+        l.by_account
+            .check(&account_key, now)
+            .map_err(AppError::RateLimited)?;
+        l.by_address
+            .check(&address_key, now)
+            .map_err(AppError::RateLimited)?;
+    }
+    let agent = {
+        let mut conn = st.store.reader().acquire().await?;
+        rows::agent_by_email(&mut conn, &email).await?
+    };
+    let ok = match &agent {
+        Some(a) => verify_password(req.password.clone(), a.password_hash.clone()).await?,
+        None => {
+            verify_nobody(req.password.clone()).await;
+            false
+        }
+    };
+    let Some(agent) = agent.filter(|_| ok) else {
+        let mut l = st
+            .limits
+            .lock()
+            .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
+        l.by_account.record_failure(&account_key, now);
+        l.by_address.record_failure(&address_key, now);
+        if now.timestamp() % 64 == 0 {
+            l.by_account.sweep(now);
+            l.by_address.sweep(now);
+        }
+        return Err(AppError::Unauthorized("wrong email or password"));
+    };
+    let token = new_token();
+    let hash = token_hash(&token);
+    let agent_id = agent.id.clone();
+    st.store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                ops::create_token(tx, &agent_id, &hash, chrono::Duration::days(TOKEN_TTL_DAYS))
+                    .await
+            })
+        }))
+        .await?;
+    let mut conn = st.store.reader().acquire().await?;
+    let view = rows::agent_view(&mut conn, &agent.id)
+        .await?
+        .ok_or(AppError::NotFound("agent"))?;
+    Ok(Json(LoginResponse { token, agent: view }))
+}
+
+/// Revokes the token used for this request.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "logged out")))]
+pub async fn logout(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+) -> AppResult<Json<serde_json::Value>> {
+    let hash = caller.token_hash.clone();
+    st.store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::revoke_token(tx, &hash).await })
+        }))
+        .await?;
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+/// The logged-in agent.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Agent), (status = 401, body = switchboard_api::ErrorBody)))]
+pub async fn me(State(st): State<AppState>, Auth(caller): Auth) -> AppResult<Json<Agent>> {
+    let mut conn = st.store.reader().acquire().await?;
+    rows::agent_view(&mut conn, &caller.id)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound("agent"))
+}
+
+/// Sets the caller's status; `available` drains the queue to them.
+#[utoipa::path(put, path = "/api/v1/me/status", tag = "auth", security(("bearer" = [])), request_body = StatusUpdate,
+    responses((status = 200, body = Agent)))]
+pub async fn set_status(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<StatusUpdate>,
+) -> AppResult<Json<Agent>> {
+    let id = caller.id.clone();
+    let agent = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::set_status(tx, &id, req.status).await })
+        }))
+        .await?;
+    Ok(Json(agent))
+}

@@ -1,0 +1,280 @@
+//! Conversations: the API channel, lists, history, claim, messages, transfer,
+//! resolve, reopen and re-categorize.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_api::{
+    Conversation, ConversationPatch, ConversationSummary, ListQuery, Message, NewConversation,
+    NewMessage, TransferRequest, View,
+};
+use switchboard_core::Channel;
+
+use super::{ApiJson, ApiPath, ApiQuery, AppState, Auth};
+use crate::error::{AppError, AppResult};
+use crate::ops::{self, Ingest, MAX_BODY_BYTES};
+use crate::rows::{self, ConvRow, CONV_COLS, CONV_FROM};
+use crate::store::op;
+
+fn check_text(field: &'static str, text: &str, max: usize) -> AppResult<()> {
+    if text.trim().is_empty() {
+        return Err(AppError::invalid(
+            "empty_field",
+            format!("`{field}` is empty"),
+        ));
+    }
+    if text.len() > max {
+        return Err(AppError::invalid(
+            "too_long",
+            format!("`{field}` is longer than {max} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a conversation through the API channel (admins and integrators).
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = NewConversation,
+    responses((status = 201, body = Conversation), (status = 403, body = switchboard_api::ErrorBody),
+              (status = 413, body = switchboard_api::ErrorBody), (status = 422, body = switchboard_api::ErrorBody)))]
+pub async fn create(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<NewConversation>,
+) -> AppResult<(StatusCode, Json<Conversation>)> {
+    caller.require_admin()?;
+    check_text("subject", &req.subject, 1000)?;
+    check_text("body", &req.body, MAX_BODY_BYTES)?;
+    let c = &req.customer;
+    if c.name.is_none() && c.email.is_none() && c.phone.is_none() {
+        return Err(AppError::invalid(
+            "unknown_customer",
+            "give at least one of customer.name, customer.email, customer.phone",
+        ));
+    }
+    let categorizer = st.categorizer().await?;
+    let ingest = Ingest {
+        channel: Channel::Api,
+        customer: req.customer,
+        subject: req.subject.trim().to_owned(),
+        body: req.body,
+        category_id: req.category_id,
+    };
+    let conv = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::create_conversation(tx, ingest, &categorizer).await })
+        }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(conv)))
+}
+
+/// Lists conversations: `queue` (oldest first), `mine`, or `all`.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    params(ListQuery), responses((status = 200, body = [ConversationSummary])))]
+pub async fn list(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> AppResult<Json<Vec<ConversationSummary>>> {
+    let limit = i64::from(q.limit.unwrap_or(500).clamp(1, 5000));
+    let view = q.view.unwrap_or(View::Queue);
+    let (filter, order) = match view {
+        View::Queue => ("c.state = 'queued'", "c.queued_at, c.id"),
+        View::Mine => (
+            "c.state = 'assigned' AND c.assignee_id = $1",
+            "c.updated_at DESC, c.id",
+        ),
+        View::All => ("1 = 1", "c.updated_at DESC, c.id"),
+    };
+    let visible = if caller.is_admin() {
+        "($1 = $1)"
+    } else {
+        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
+    };
+    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE {filter} AND {visible} ORDER BY {order} LIMIT $2");
+    let mut conn = st.store.reader().acquire().await?;
+    let found = sqlx::query(&sql)
+        .bind(&caller.id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let now = st.store.now();
+    let out = found
+        .iter()
+        .map(|r| ConvRow::from_row(r).map(|c| c.summary(now)))
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Json(out))
+}
+
+/// One conversation with its full history (notes included: agents only).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Conversation), (status = 404, body = switchboard_api::ErrorBody)))]
+pub async fn get_one(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<Conversation>> {
+    let mut conn = st.store.reader().acquire().await?;
+    let conv = rows::conversation(&mut conn, &id)
+        .await?
+        .filter(|c| caller.viewer().can_view(c.scope()))
+        .ok_or(AppError::NotFound("conversation"))?;
+    let messages = rows::messages(&mut conn, &id).await?;
+    Ok(Json(Conversation {
+        summary: conv.summary(st.store.now()),
+        messages,
+    }))
+}
+
+/// Claims a queued conversation. Exactly one of any number of racing claims wins.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/claim", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConversationSummary),
+              (status = 409, description = "`already_assigned` (with assignee_id) or `overdue_first` (with conversation_id)", body = switchboard_api::ErrorBody)))]
+pub async fn claim(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<ConversationSummary>> {
+    let s = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::claim(tx, &caller, &id).await })
+        }))
+        .await?;
+    Ok(Json(s))
+}
+
+/// Writes a public reply (assignee only) or an internal note (`internal: true`).
+/// The same `client_id` again returns the same message.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = NewMessage,
+    responses((status = 201, body = Message), (status = 403, body = switchboard_api::ErrorBody)))]
+pub async fn post_message(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<NewMessage>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    let (msg, _created) = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                ops::post_message(
+                    tx,
+                    &caller,
+                    &id,
+                    &req.body,
+                    req.internal,
+                    req.client_id.as_deref(),
+                )
+                .await
+            })
+        }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(msg)))
+}
+
+/// A further customer message through the API channel (admins and integrators).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CustomerMessage {
+    /// The customer's text.
+    pub body: String,
+}
+
+/// Adds a customer message to a conversation (API channel). A resolved
+/// conversation reopens: to its last agent if available, else to the queue.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/customer_messages", tag = "conversations",
+    security(("bearer" = [])), params(("id" = String, Path)), request_body = CustomerMessage,
+    responses((status = 201, body = Message)))]
+pub async fn customer_message(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<CustomerMessage>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    caller.require_admin()?;
+    check_text("body", &req.body, MAX_BODY_BYTES)?;
+    let msg = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::customer_message(tx, &id, &req.body).await })
+        }))
+        .await?;
+    Ok((StatusCode::CREATED, Json(msg)))
+}
+
+/// Transfers to an agent or a category's queue, with an optional internal note.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/transfer", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = TransferRequest,
+    responses((status = 200, body = ConversationSummary), (status = 409, body = switchboard_api::ErrorBody)))]
+pub async fn transfer(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> AppResult<Json<ConversationSummary>> {
+    let s = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::transfer(tx, &caller, &id, &req).await })
+        }))
+        .await?;
+    Ok(Json(s))
+}
+
+/// Resolves (assignee or admin).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConversationSummary)))]
+pub async fn resolve(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<ConversationSummary>> {
+    let s = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::resolve(tx, &caller, &id).await })
+        }))
+        .await?;
+    Ok(Json(s))
+}
+
+/// Reopens a resolved conversation.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConversationSummary)))]
+pub async fn reopen(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<ConversationSummary>> {
+    let s = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::reopen(tx, &caller, &id).await })
+        }))
+        .await?;
+    Ok(Json(s))
+}
+
+/// Re-categorizes.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ConversationPatch,
+    responses((status = 200, body = ConversationSummary)))]
+pub async fn recategorize(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<ConversationPatch>,
+) -> AppResult<Json<ConversationSummary>> {
+    let s = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::recategorize(tx, &caller, &id, &req.category_id).await })
+        }))
+        .await?;
+    Ok(Json(s))
+}

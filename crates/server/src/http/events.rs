@@ -1,0 +1,207 @@
+//! The event log: paged sync and the live SSE stream.
+//!
+//! Both filter by the caller's visibility. The SSE stream subscribes to the
+//! live hub *before* reading the table from the caller's cursor, then skips
+//! anything at or below the cursor, so the hand-over from table to live feed
+//! neither skips nor repeats an event. If the live feed lags, the stream goes
+//! back to the table.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures_util::Stream;
+use serde::Deserialize;
+use sqlx::Row;
+use switchboard_api::{Event, SyncPage, SyncQuery};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{caller_for_token, ApiQuery, AppState, Auth};
+use crate::caller::Caller;
+use crate::clock::from_ms;
+use crate::error::{AppError, AppResult};
+use crate::store::{LoggedEvent, Visibility};
+
+async fn read_events(st: &AppState, since: i64, limit: i64) -> AppResult<Vec<LoggedEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id \
+         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(st.store.reader())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let conversation_id: Option<String> = r.try_get("conversation_id")?;
+        let data: String = r.try_get("data")?;
+        let visibility = if conversation_id.is_some() {
+            Visibility::Conversation {
+                category_id: r.try_get("category_id")?,
+                assignee_id: r.try_get("assignee_id")?,
+                prev_category_id: r.try_get("prev_category_id")?,
+                prev_assignee_id: r.try_get("prev_assignee_id")?,
+            }
+        } else {
+            Visibility::Everyone
+        };
+        out.push(LoggedEvent {
+            event: Event {
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                conversation_id,
+                at: from_ms(r.try_get("at")?),
+                data: serde_json::from_str(&data)?,
+            },
+            visibility,
+        });
+    }
+    Ok(out)
+}
+
+/// Pages through the event log after `since`, filtered to what the caller may see.
+#[utoipa::path(get, path = "/api/v1/sync", tag = "sync", security(("bearer" = [])), params(SyncQuery),
+    responses((status = 200, body = SyncPage)))]
+pub async fn sync(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> AppResult<Json<SyncPage>> {
+    let since = q.since.unwrap_or(0).max(0);
+    let limit = i64::from(q.limit.unwrap_or(500).clamp(1, 5000));
+    let scanned = read_events(&st, since, limit).await?;
+    let more = scanned.len() as i64 == limit;
+    let next = scanned.last().map(|e| e.event.seq).unwrap_or(since);
+    let viewer = caller.viewer();
+    let events = scanned
+        .into_iter()
+        .filter(|e| e.visibility.allows(&viewer))
+        .map(|e| e.event)
+        .collect();
+    Ok(Json(SyncPage { events, next, more }))
+}
+
+/// Query of `GET /api/v1/events`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StreamQuery {
+    /// Resume after this sequence number (the `Last-Event-ID` header wins).
+    #[serde(default)]
+    pub since: Option<i64>,
+}
+
+fn sse_of(ev: &Event) -> Option<SseEvent> {
+    let json = serde_json::to_string(ev).ok()?;
+    Some(SseEvent::default().id(ev.seq.to_string()).data(json))
+}
+
+/// Follows the event log live (server-sent events; `id:` is the `seq`).
+/// Resumes after `Last-Event-ID` (or `?since=`); without either, starts at the newest event.
+#[utoipa::path(get, path = "/api/v1/events", tag = "sync", security(("bearer" = [])), params(StreamQuery),
+    responses((status = 200, description = "text/event-stream of Event", content_type = "text/event-stream")))]
+pub async fn stream(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+) -> AppResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let from_header = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    AppError::bad_request(
+                        "invalid_last_event_id",
+                        "Last-Event-ID must be an integer",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let start = from_header
+        .or(q.since)
+        .unwrap_or_else(|| st.store.hub().last_seq())
+        .max(0);
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let mut rx = st.store.hub().subscribe();
+    let stream = async_stream::stream! {
+        let mut caller: Caller = caller;
+        let mut cursor = start;
+        let mut check = tokio::time::interval(Duration::from_secs(30));
+        check.tick().await;
+        // Catch up from the table.
+        loop {
+            let page = match read_events(&st, cursor, 1000).await {
+                Ok(p) => p,
+                Err(e) => { tracing::warn!(error = %e, "event catch-up failed"); return; }
+            };
+            let n = page.len();
+            for e in page {
+                cursor = e.event.seq;
+                if e.visibility.allows(&caller.viewer()) {
+                    if let Some(s) = sse_of(&e.event) { yield Ok(s); }
+                }
+            }
+            if n < 1000 { break; }
+        }
+        loop {
+            tokio::select! {
+                got = rx.recv() => {
+                    let mut backlog: Vec<LoggedEvent> = Vec::new();
+                    match got {
+                        Ok(e) if e.event.seq <= cursor => continue,
+                        Ok(e) if e.event.seq == cursor + 1 => backlog.push((*e).clone()),
+                        Ok(_) | Err(RecvError::Lagged(_)) => {
+                            // A gap: go back to the table from the cursor.
+                            loop {
+                                match read_events(&st, cursor, 1000).await {
+                                    Ok(p) => {
+                                        let n = p.len();
+                                        cursor = p.last().map(|e| e.event.seq).unwrap_or(cursor);
+                                        backlog.extend(p);
+                                        if n < 1000 { break; }
+                                    }
+                                    Err(e) => { tracing::warn!(error = %e, "event catch-up failed"); return; }
+                                }
+                            }
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                    for e in backlog {
+                        cursor = cursor.max(e.event.seq);
+                        if e.event.kind == switchboard_api::events::kinds::AGENT_UPDATED {
+                            refresh_self(&mut caller, &e.event);
+                        }
+                        if e.visibility.allows(&caller.viewer()) {
+                            if let Some(s) = sse_of(&e.event) { yield Ok(s); }
+                        }
+                    }
+                }
+                _ = check.tick() => {
+                    // A logged-out or expired session stops receiving events.
+                    if caller_for_token(&st, &token).await.is_err() { return; }
+                }
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Follows changes to the caller's own skills so visibility stays right.
+fn refresh_self(caller: &mut Caller, ev: &Event) {
+    if let Ok(switchboard_api::events::EventPayload::AgentUpdated(u)) = ev.payload() {
+        if u.agent.id == caller.id {
+            caller.categories = u.agent.categories;
+            caller.role = u.agent.role;
+            caller.status = u.agent.status;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Metrics over a period, by the definitions in DESIGN.md.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::Duration;
+use sqlx::Row;
+use switchboard_api::{AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics};
+use switchboard_core::metrics::{average, resolution_rate, summarize};
+use switchboard_core::waiting::{is_overdue, waited_secs};
+
+use super::{ApiQuery, AppState, Auth};
+use crate::error::{AppError, AppResult};
+use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
+
+/// Queue now; first response time, per-agent conversations, resolution rate
+/// and claim fairness over `[from, to)` (default: the last 24 hours).
+/// Admins see every agent; agents see the queue they work and their own row.
+#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", security(("bearer" = [])), params(MetricsQuery),
+    responses((status = 200, body = Metrics)))]
+pub async fn metrics(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiQuery(q): ApiQuery<MetricsQuery>,
+) -> AppResult<Json<Metrics>> {
+    let now = st.store.now();
+    let to = q.to.unwrap_or(now);
+    let from = q.from.unwrap_or(to - Duration::hours(24));
+    if from >= to {
+        return Err(AppError::invalid(
+            "invalid_period",
+            "`from` must be before `to`",
+        ));
+    }
+    let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+    let mut conn = st.store.reader().acquire().await?;
+
+    // The queue now, as the caller sees it.
+    let visible = if caller.is_admin() {
+        "($1 = $1)"
+    } else {
+        "(c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
+    };
+    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE c.state = 'queued' AND {visible}");
+    let queued = sqlx::query(&sql)
+        .bind(&caller.id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut queue = QueueMetrics {
+        waiting: 0,
+        overdue: 0,
+        oldest_wait_secs: 0,
+    };
+    for r in &queued {
+        let c = ConvRow::from_row(r)?;
+        let since = c.waiting_since();
+        queue.waiting += 1;
+        if is_overdue(since, c.threshold_secs, now) {
+            queue.overdue += 1;
+        }
+        queue.oldest_wait_secs = queue.oldest_wait_secs.max(waited_secs(since, now));
+    }
+
+    // First responses in the period, credited to the agent who gave them.
+    let frs = sqlx::query(
+        "SELECT first_response_agent_id, first_response_at - first_customer_at AS ms FROM conversations \
+         WHERE first_response_at >= $1 AND first_response_at < $2",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut all_fr = Vec::with_capacity(frs.len());
+    let mut fr_by_agent: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in &frs {
+        let secs = r.try_get::<i64, _>("ms")?.max(0) as f64 / 1000.0;
+        all_fr.push(secs);
+        if let Some(a) = r.try_get::<Option<String>, _>("first_response_agent_id")? {
+            fr_by_agent.entry(a).or_default().push(secs);
+        }
+    }
+    let s = summarize(&all_fr);
+    let first_response = FirstResponseMetrics {
+        count: s.count,
+        avg_secs: s.avg,
+        median_secs: s.median,
+        p90_secs: s.p90,
+    };
+
+    let count_by_agent = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<BTreeMap<String, i64>> {
+        let mut m = BTreeMap::new();
+        for r in &rows {
+            m.insert(
+                r.try_get::<String, _>("agent_id")?,
+                r.try_get::<i64, _>("n")?,
+            );
+        }
+        Ok(m)
+    };
+    let assigned = count_by_agent(
+        sqlx::query(
+            "SELECT agent_id, COUNT(DISTINCT conversation_id) AS n FROM assignments WHERE at >= $1 AND at < $2 GROUP BY agent_id",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?,
+    )?;
+    let resolved = count_by_agent(
+        sqlx::query(
+            "SELECT agent_id, COUNT(DISTINCT conversation_id) AS n FROM resolutions \
+             WHERE at >= $1 AND at < $2 AND agent_id IS NOT NULL GROUP BY agent_id",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?,
+    )?;
+    let claim_rows = sqlx::query(
+        "SELECT agent_id, COUNT(*) AS n, CAST(SUM(waited_secs) AS BIGINT) AS waited, CAST(SUM(skipped_older) AS BIGINT) AS skipped \
+         FROM claims WHERE at >= $1 AND at < $2 GROUP BY agent_id",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut claims: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for r in &claim_rows {
+        claims.insert(
+            r.try_get("agent_id")?,
+            (r.try_get("n")?, r.try_get("waited")?, r.try_get("skipped")?),
+        );
+    }
+    let agent_ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agents ORDER BY name, id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut agents = Vec::new();
+    for id in agent_ids {
+        if !caller.is_admin() && id != caller.id {
+            continue;
+        }
+        let conversations = assigned.get(&id).copied().unwrap_or(0).max(0) as u64;
+        let done = resolved.get(&id).copied().unwrap_or(0).max(0) as u64;
+        let (n_claims, waited, skipped) = claims.get(&id).copied().unwrap_or((0, 0, 0));
+        agents.push(AgentMetrics {
+            avg_first_response_secs: fr_by_agent.get(&id).and_then(|v| average(v)),
+            agent_id: id,
+            conversations,
+            resolved: done,
+            resolution_rate: resolution_rate(done, conversations),
+            claims: n_claims.max(0) as u64,
+            avg_claim_wait_secs: if n_claims > 0 {
+                Some(waited as f64 / n_claims as f64)
+            } else {
+                None
+            },
+            skipped_older: skipped.max(0) as u64,
+        });
+    }
+    Ok(Json(Metrics {
+        from,
+        to,
+        queue,
+        first_response,
+        agents,
+    }))
+}

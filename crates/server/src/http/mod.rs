@@ -1,0 +1,281 @@
+//! The HTTP API: router, shared state and extractors.
+//!
+//! Every rejection (bad JSON, bad path, bad query, body too large, unknown
+//! route) is rendered in the one JSON error shape of [`AppError`].
+
+mod agents;
+mod auth;
+mod categories;
+mod conversations;
+mod events;
+mod metrics;
+pub mod openapi;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::routing::{get, patch, post, put};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use sqlx::Row;
+use switchboard_core::categorize::Categorizer;
+use switchboard_core::ratelimit::FailureLimiter;
+use switchboard_core::{AgentStatus, Role};
+
+use crate::caller::Caller;
+use crate::error::{AppError, AppResult};
+use crate::rows;
+use crate::store::Store;
+
+/// JSON request bodies larger than this get 413.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    categorizer: Arc<RwLock<Option<Arc<Categorizer>>>>,
+    limits: Arc<Mutex<Limits>>,
+}
+
+struct Limits {
+    by_account: FailureLimiter,
+    by_address: FailureLimiter,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            categorizer: Arc::new(RwLock::new(None)),
+            limits: Arc::new(Mutex::new(Limits {
+                // 10 failures per account and 30 per address per 15 minutes.
+                by_account: FailureLimiter::new(10, 900),
+                by_address: FailureLimiter::new(30, 900),
+            })),
+        }
+    }
+
+    /// The compiled keyword rules (rebuilt after categories change).
+    pub async fn categorizer(&self) -> AppResult<Arc<Categorizer>> {
+        if let Ok(guard) = self.categorizer.read() {
+            if let Some(c) = guard.as_ref() {
+                return Ok(c.clone());
+            }
+        }
+        let mut conn = self.store.reader().acquire().await?;
+        let cats = rows::categories(&mut conn).await?;
+        let built = Categorizer::new(
+            cats.into_iter()
+                .map(|c| (c.category.id, c.category.keywords)),
+        )
+        .map_err(|e| AppError::Internal(format!("stored rule invalid: {e}")))?;
+        let built = Arc::new(built);
+        if let Ok(mut guard) = self.categorizer.write() {
+            *guard = Some(built.clone());
+        }
+        Ok(built)
+    }
+
+    /// Forgets the compiled rules.
+    pub fn invalidate_categorizer(&self) {
+        if let Ok(mut guard) = self.categorizer.write() {
+            *guard = None;
+        }
+    }
+}
+
+/// The router of the whole API.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(auth::health))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/me/status", put(auth::set_status))
+        .route("/agents", get(agents::list).post(agents::create))
+        .route("/agents/{id}", patch(agents::update))
+        .route(
+            "/categories",
+            get(categories::list).post(categories::create),
+        )
+        .route("/categories/{id}", patch(categories::update))
+        .route(
+            "/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route(
+            "/conversations/{id}",
+            get(conversations::get_one).patch(conversations::recategorize),
+        )
+        .route("/conversations/{id}/claim", post(conversations::claim))
+        .route(
+            "/conversations/{id}/messages",
+            post(conversations::post_message),
+        )
+        .route(
+            "/conversations/{id}/customer_messages",
+            post(conversations::customer_message),
+        )
+        .route(
+            "/conversations/{id}/transfer",
+            post(conversations::transfer),
+        )
+        .route("/conversations/{id}/resolve", post(conversations::resolve))
+        .route("/conversations/{id}/reopen", post(conversations::reopen))
+        .route("/sync", get(events::sync))
+        .route("/events", get(events::stream))
+        .route("/metrics", get(metrics::metrics))
+        .route("/openapi.json", get(openapi::spec));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("route")
+}
+
+async fn method_not_allowed() -> (StatusCode, axum::Json<switchboard_api::ErrorBody>) {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(switchboard_api::ErrorBody {
+            error: switchboard_api::ErrorDetail {
+                code: "method_not_allowed".into(),
+                message: "this method is not allowed on this path".into(),
+                conversation_id: None,
+                assignee_id: None,
+                retry_after_secs: None,
+            },
+        }),
+    )
+}
+
+/// A JSON body whose rejections become [`AppError`]s.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> AppError {
+    match &rej {
+        JsonRejection::JsonDataError(e) => AppError::invalid("invalid_body", e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => AppError::bad_request("malformed_json", e.body_text()),
+        JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        ),
+        JsonRejection::BytesRejection(_) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::TooLarge(MAX_JSON_BODY)
+        }
+        _ if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(MAX_JSON_BODY),
+        _ => AppError::bad_request("invalid_body", rej.body_text()),
+    }
+}
+
+/// A path parameter whose rejection becomes a 400.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e: PathRejection| AppError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
+/// A query string whose rejection becomes a 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| AppError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// The authenticated caller: `Authorization: Bearer <token>`.
+pub struct Auth(pub Caller);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(AppError::Unauthorized("missing bearer token; log in first"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 200)
+            .ok_or(AppError::Unauthorized(
+                "malformed Authorization header; use `Bearer <token>`",
+            ))?;
+        caller_for_token(state, token).await.map(Auth)
+    }
+}
+
+/// Looks up the live account behind a token.
+pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller> {
+    let hash = crate::auth::token_hash(token);
+    let mut conn = state.store.reader().acquire().await?;
+    let row = sqlx::query(
+        "SELECT a.id, a.name, a.role, a.status, t.expires_at, t.revoked_at FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::Unauthorized("invalid token; log in again"))?;
+    let expires_at: i64 = row.try_get("expires_at")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    if revoked_at.is_some() {
+        return Err(AppError::Unauthorized(
+            "this session was logged out; log in again",
+        ));
+    }
+    if expires_at <= state.store.now().timestamp_millis() {
+        return Err(AppError::Unauthorized("this session expired; log in again"));
+    }
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    let categories = rows::agent_categories(&mut conn, &id).await?;
+    Ok(Caller {
+        name: row.try_get("name")?,
+        role: Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))?,
+        status: AgentStatus::parse(&status).map_err(|e| AppError::Internal(e.to_string()))?,
+        categories,
+        token_hash: hash,
+        id,
+    })
+}

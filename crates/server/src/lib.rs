@@ -1,0 +1,139 @@
+//! # switchboard-server
+//!
+//! The hosted Switchboard API: agent accounts, the one queue every channel
+//! feeds, routing (manual claim, round-robin, category), the overdue-first
+//! claim rule, transfer with notes, resolve/reopen, metrics, and the event log
+//! that desktops sync from (`/api/v1/sync` pages and `/api/v1/events` SSE).
+//!
+//! The rules themselves live in `switchboard-core`; this crate applies them
+//! inside one database transaction per operation ([`ops`]), behind one store
+//! ([`store::Store`]) that serializes writes.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use switchboard_server::{Config, Server};
+//! let server = Server::start(Config::new("127.0.0.1:0".parse()?, "sqlite://inbox.db")).await?;
+//! println!("listening on {}", server.addr());
+//! server.wait().await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod caller;
+pub mod clock;
+pub mod error;
+pub mod http;
+pub mod ops;
+#[allow(missing_docs)]
+pub mod rows;
+pub mod seed;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::Clock;
+use store::Store;
+
+/// What a server needs to start.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub database_url: String,
+    /// The clock every rule uses.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: show only its scheme.
+        let scheme = self.database_url.split(':').next().unwrap_or("");
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &format_args!("{scheme}:…"))
+            .finish()
+    }
+}
+
+impl Config {
+    /// A config with the system clock.
+    pub fn new(listen: SocketAddr, database_url: impl Into<String>) -> Self {
+        Self {
+            listen,
+            database_url: database_url.into(),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    store: Store,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Opens the store (running migrations), binds and starts serving.
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.database_url, config.clock.clone()).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = http::router(http::AppState::new(store.clone()));
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+        });
+        tracing::info!(%addr, "switchboard server listening");
+        Ok(Self {
+            addr,
+            store,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The store (for tests and tools in the same process).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await??;
+        Ok(())
+    }
+
+    /// Stops accepting, and aborts open streams.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}

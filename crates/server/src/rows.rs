@@ -1,0 +1,358 @@
+//! Row types and the read queries shared by writes and reads.
+//!
+//! Every query here is plain SQL both SQLite and PostgreSQL accept, run
+//! through sqlx's `Any` driver: `$n` parameters, BIGINT milliseconds, TEXT ids.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use switchboard_api::{Agent, Category, ConversationSummary, Customer, Message};
+use switchboard_core::eligibility::AgentLoad;
+use switchboard_core::visibility::Scope;
+use switchboard_core::waiting::{is_overdue, waiting_since, WaitFacts};
+use switchboard_core::{AgentStatus, Channel, ConversationState, MessageKind, Role, RoutingMode};
+
+use crate::clock::from_ms;
+use crate::error::{AppError, AppResult};
+
+/// Columns of [`ConvRow`], for `FROM conversations c LEFT JOIN categories k ON k.id = c.category_id`.
+pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email, c.customer_phone, \
+    c.subject, c.category_id, c.state, c.assignee_id, c.created_at, c.updated_at, c.queued_at, \
+    c.unanswered_since, c.first_customer_at, c.first_response_at, c.first_response_agent_id, c.preview, \
+    COALESCE(k.wait_threshold_secs, 300) AS threshold";
+
+/// `FROM` clause matching [`CONV_COLS`].
+pub const CONV_FROM: &str = "conversations c LEFT JOIN categories k ON k.id = c.category_id";
+
+fn bad(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("stored {what} is invalid: {e}"))
+}
+
+/// A conversation row with its category's threshold.
+#[derive(Debug, Clone)]
+pub struct ConvRow {
+    pub id: String,
+    pub channel: Channel,
+    pub customer: Customer,
+    pub subject: String,
+    pub category_id: Option<String>,
+    pub state: ConversationState,
+    pub assignee_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub queued_at: i64,
+    pub unanswered_since: Option<i64>,
+    pub first_customer_at: i64,
+    pub first_response_at: Option<i64>,
+    pub first_response_agent_id: Option<String>,
+    pub preview: String,
+    pub threshold_secs: u64,
+}
+
+impl ConvRow {
+    /// Maps a row selected with [`CONV_COLS`].
+    pub fn from_row(r: &AnyRow) -> AppResult<Self> {
+        let channel: String = r.try_get("channel")?;
+        let state: String = r.try_get("state")?;
+        let threshold: i64 = r.try_get("threshold")?;
+        Ok(Self {
+            id: r.try_get("id")?,
+            channel: Channel::parse(&channel).map_err(|e| bad("channel", e))?,
+            customer: Customer {
+                name: r.try_get("customer_name")?,
+                email: r.try_get("customer_email")?,
+                phone: r.try_get("customer_phone")?,
+            },
+            subject: r.try_get("subject")?,
+            category_id: r.try_get("category_id")?,
+            state: ConversationState::parse(&state).map_err(|e| bad("state", e))?,
+            assignee_id: r.try_get("assignee_id")?,
+            created_at: r.try_get("created_at")?,
+            updated_at: r.try_get("updated_at")?,
+            queued_at: r.try_get("queued_at")?,
+            unanswered_since: r.try_get("unanswered_since")?,
+            first_customer_at: r.try_get("first_customer_at")?,
+            first_response_at: r.try_get("first_response_at")?,
+            first_response_agent_id: r.try_get("first_response_agent_id")?,
+            preview: r.try_get("preview")?,
+            threshold_secs: threshold.max(1) as u64,
+        })
+    }
+
+    /// Its visibility scope.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            category_id: self.category_id.as_deref(),
+            assignee_id: self.assignee_id.as_deref(),
+        }
+    }
+
+    /// When the customer started waiting.
+    pub fn waiting_since(&self) -> Option<DateTime<Utc>> {
+        waiting_since(&WaitFacts {
+            state: self.state,
+            queued_at: from_ms(self.queued_at),
+            oldest_unanswered_customer_at: self.unanswered_since.map(from_ms),
+        })
+    }
+
+    /// The API summary as of `now`.
+    pub fn summary(&self, now: DateTime<Utc>) -> ConversationSummary {
+        let since = self.waiting_since();
+        ConversationSummary {
+            id: self.id.clone(),
+            channel: self.channel,
+            customer: self.customer.clone(),
+            subject: self.subject.clone(),
+            category_id: self.category_id.clone(),
+            state: self.state,
+            assignee_id: self.assignee_id.clone(),
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+            waiting_since: since,
+            overdue: is_overdue(since, self.threshold_secs, now),
+            first_response_at: self.first_response_at.map(from_ms),
+            preview: self.preview.clone(),
+        }
+    }
+}
+
+/// Loads one conversation.
+pub async fn conversation(conn: &mut AnyConnection, id: &str) -> AppResult<Option<ConvRow>> {
+    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE c.id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(ConvRow::from_row).transpose()
+}
+
+/// Maps a message row.
+pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
+    let kind: String = r.try_get("kind")?;
+    let at: i64 = r.try_get("created_at")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        conversation_id: r.try_get("conversation_id")?,
+        kind: MessageKind::parse(&kind).map_err(|e| bad("message kind", e))?,
+        author: r.try_get("author")?,
+        author_id: r.try_get("author_id")?,
+        body: r.try_get("body")?,
+        created_at: from_ms(at),
+        client_id: r.try_get("client_id")?,
+    })
+}
+
+/// Columns of a message row.
+pub const MSG_COLS: &str =
+    "id, conversation_id, kind, author, author_id, body, created_at, client_id";
+
+/// Every message of a conversation, oldest first.
+pub async fn messages(conn: &mut AnyConnection, conversation_id: &str) -> AppResult<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 ORDER BY seq, created_at, id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(conversation_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(message_from_row).collect()
+}
+
+/// An agent row (without skills and load).
+#[derive(Debug, Clone)]
+pub struct AgentRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub status: AgentStatus,
+    pub capacity: u32,
+}
+
+const AGENT_COLS: &str = "id, name, email, password_hash, role, status, capacity";
+
+fn agent_from_row(r: &AnyRow) -> AppResult<AgentRow> {
+    let role: String = r.try_get("role")?;
+    let status: String = r.try_get("status")?;
+    let capacity: i64 = r.try_get("capacity")?;
+    Ok(AgentRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        password_hash: r.try_get("password_hash")?,
+        role: Role::parse(&role).map_err(|e| bad("role", e))?,
+        status: AgentStatus::parse(&status).map_err(|e| bad("status", e))?,
+        capacity: u32::try_from(capacity.max(0)).unwrap_or(u32::MAX),
+    })
+}
+
+/// One agent by id.
+pub async fn agent(conn: &mut AnyConnection, id: &str) -> AppResult<Option<AgentRow>> {
+    let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(agent_from_row).transpose()
+}
+
+/// One agent by email (case-insensitive).
+pub async fn agent_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<AgentRow>> {
+    let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE email = $1");
+    let row = sqlx::query(&sql)
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(agent_from_row).transpose()
+}
+
+/// An agent's category ids.
+pub async fn agent_categories(conn: &mut AnyConnection, agent_id: &str) -> AppResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT category_id FROM agent_categories WHERE agent_id = $1 ORDER BY category_id",
+    )
+    .bind(agent_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<String, _>("category_id")
+                .map_err(AppError::from)
+        })
+        .collect()
+}
+
+/// How many open conversations an agent holds.
+pub async fn open_count(conn: &mut AnyConnection, agent_id: &str) -> AppResult<u32> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND state = 'assigned'",
+    )
+    .bind(agent_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.max(0) as u32)
+}
+
+/// The API view of one agent.
+pub async fn agent_view(conn: &mut AnyConnection, id: &str) -> AppResult<Option<Agent>> {
+    let Some(a) = agent(conn, id).await? else {
+        return Ok(None);
+    };
+    let categories = agent_categories(conn, id).await?;
+    let open = open_count(conn, id).await?;
+    Ok(Some(Agent {
+        id: a.id,
+        name: a.name,
+        email: a.email,
+        role: a.role,
+        status: a.status,
+        categories,
+        capacity: a.capacity,
+        open_conversations: open,
+    }))
+}
+
+/// Every agent with skills and load, by name.
+pub async fn all_agents(conn: &mut AnyConnection) -> AppResult<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLS} FROM agents ORDER BY name, id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    let skills =
+        sqlx::query("SELECT agent_id, category_id FROM agent_categories ORDER BY category_id")
+            .fetch_all(&mut *conn)
+            .await?;
+    let loads = sqlx::query(
+        "SELECT assignee_id, COUNT(*) AS n FROM conversations WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let a = agent_from_row(r)?;
+        let mut categories = Vec::new();
+        for s in &skills {
+            if s.try_get::<String, _>("agent_id")? == a.id {
+                categories.push(s.try_get("category_id")?);
+            }
+        }
+        let mut open = 0;
+        for l in &loads {
+            if l.try_get::<Option<String>, _>("assignee_id")?.as_deref() == Some(a.id.as_str()) {
+                open = l.try_get::<i64, _>("n")?.max(0) as u32;
+            }
+        }
+        out.push(Agent {
+            id: a.id,
+            name: a.name,
+            email: a.email,
+            role: a.role,
+            status: a.status,
+            categories,
+            capacity: a.capacity,
+            open_conversations: open,
+        });
+    }
+    Ok(out)
+}
+
+/// Routing's view of the agents who are `available` now.
+pub async fn available_loads(conn: &mut AnyConnection) -> AppResult<Vec<AgentLoad>> {
+    Ok(all_agents(conn)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == AgentStatus::Available)
+        .map(|a| AgentLoad {
+            id: a.id,
+            role: a.role,
+            status: a.status,
+            categories: a.categories,
+            capacity: a.capacity,
+            open: a.open_conversations,
+        })
+        .collect())
+}
+
+/// A category row with its round-robin cursor.
+#[derive(Debug, Clone)]
+pub struct CategoryRow {
+    pub category: Category,
+    pub rr_cursor: Option<String>,
+}
+
+fn category_from_row(r: &AnyRow) -> AppResult<CategoryRow> {
+    let routing: String = r.try_get("routing")?;
+    let threshold: i64 = r.try_get("wait_threshold_secs")?;
+    let keywords: String = r.try_get("keywords")?;
+    Ok(CategoryRow {
+        category: Category {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            routing: RoutingMode::parse(&routing).map_err(|e| bad("routing", e))?,
+            wait_threshold_secs: threshold.max(1) as u64,
+            keywords: serde_json::from_str(&keywords).map_err(|e| bad("keywords", e))?,
+        },
+        rr_cursor: r.try_get("rr_cursor")?,
+    })
+}
+
+/// Every category in priority order.
+pub async fn categories(conn: &mut AnyConnection) -> AppResult<Vec<CategoryRow>> {
+    let rows = sqlx::query(
+        "SELECT id, name, routing, wait_threshold_secs, keywords, rr_cursor FROM categories ORDER BY position, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(category_from_row).collect()
+}
+
+/// One category.
+pub async fn category(conn: &mut AnyConnection, id: &str) -> AppResult<Option<CategoryRow>> {
+    let row = sqlx::query(
+        "SELECT id, name, routing, wait_threshold_secs, keywords, rr_cursor FROM categories WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(category_from_row).transpose()
+}

@@ -1,0 +1,376 @@
+//! Accounts from the command line, and the demo team.
+
+use chrono::Duration;
+use switchboard_api::{Customer, NewCategory, TransferRequest};
+use switchboard_core::{AgentStatus, Channel, Role, RoutingMode};
+
+use crate::auth::hash_password;
+use crate::caller::Caller;
+use crate::error::{AppError, AppResult};
+use crate::ops::{self, AgentInsert, Ingest};
+use crate::rows;
+use crate::store::{op, Store};
+
+/// Creates an admin account (`create-admin`).
+pub async fn create_admin(
+    store: &Store,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> AppResult<switchboard_api::Agent> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Err(AppError::invalid(
+            "invalid_email",
+            "give a valid email address",
+        ));
+    }
+    let insert = AgentInsert {
+        name: name.to_owned(),
+        email,
+        password_hash: hash_password(password.to_owned()).await?,
+        role: Role::Admin,
+        categories: vec![],
+        capacity: 10,
+        status: AgentStatus::Offline,
+    };
+    store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::create_agent(tx, insert).await })
+        }))
+        .await
+}
+
+/// The demo admin's email.
+pub const DEMO_ADMIN: &str = "admin@demo.switchboard";
+/// The demo password of every demo account.
+pub const DEMO_PASSWORD: &str = "switchboard-demo";
+
+async fn caller(store: &Store, id: &str) -> AppResult<Caller> {
+    let mut conn = store.reader().acquire().await?;
+    let a = rows::agent(&mut conn, id)
+        .await?
+        .ok_or(AppError::NotFound("agent"))?;
+    Ok(Caller {
+        categories: rows::agent_categories(&mut conn, id).await?,
+        id: a.id,
+        name: a.name,
+        role: a.role,
+        status: a.status,
+        token_hash: String::new(),
+    })
+}
+
+const BILLING: &[(&str, &str)] = &[
+    (
+        "Charged twice this month",
+        "Hi, my card was charged twice for the March invoice. Can you refund one?",
+    ),
+    (
+        "Invoice needs our VAT number",
+        "Could you reissue invoice 2231 with our VAT number on it?",
+    ),
+    (
+        "Refund for cancelled plan",
+        "I cancelled last week but was still billed. Please refund.",
+    ),
+    (
+        "Update payment card",
+        "Our company card expired, how do I change the payment method?",
+    ),
+    (
+        "Annual billing discount?",
+        "Is there a discount if we switch to annual billing?",
+    ),
+    (
+        "Receipt missing",
+        "I paid yesterday but never got a receipt or invoice.",
+    ),
+];
+const TECHNICAL: &[(&str, &str)] = &[
+    (
+        "App crashes on start",
+        "Since the update the app crashes right after the splash screen.",
+    ),
+    (
+        "Cannot log in",
+        "Login says my password is wrong but the reset email never arrives.",
+    ),
+    (
+        "Error 502 on export",
+        "Exporting the report gives an error 502 every time.",
+    ),
+    (
+        "Sync stuck at 80%",
+        "The desktop sync has been stuck at 80% for an hour. Bug?",
+    ),
+    (
+        "API returns 401",
+        "Our integration gets 401 errors since this morning, token is fresh.",
+    ),
+    (
+        "Install fails on Windows",
+        "The installer stops with error 0x80070643.",
+    ),
+];
+const GENERAL: &[(&str, &str)] = &[
+    (
+        "Do you have a Spanish version?",
+        "Hola! Is the product available in Spanish?",
+    ),
+    (
+        "Partnership question",
+        "We'd like to resell your product in Canada, who do I talk to?",
+    ),
+    (
+        "Office hours",
+        "What are your support hours over the holidays?",
+    ),
+];
+const PEOPLE: &[(&str, &str)] = &[
+    ("Priya Shah", "priya@example.com"),
+    ("Tom Becker", "tom.becker@example.org"),
+    ("Lena Okafor", "lena@okafor.example"),
+    ("Marco Rossi", "marco@rossi.example"),
+    ("Yuki Tanaka", "yuki@example.jp"),
+    ("Sam Carter", "sam@carter.example"),
+    ("Ines Duarte", "ines@example.pt"),
+    ("Noah Levi", "noah@levi.example"),
+];
+
+/// Seeds the demo team: an admin, four agents with billing/technical skills and
+/// a few dozen conversations over the last hour. Refuses if already seeded.
+/// The store's clock must be a manual one: it is moved through the hour.
+pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    {
+        let mut conn = store.reader().acquire().await?;
+        if rows::agent_by_email(&mut conn, DEMO_ADMIN).await?.is_some() {
+            anyhow::bail!("this database is already seeded (it has {DEMO_ADMIN})");
+        }
+    }
+    let end = chrono::Utc::now();
+    let clock = store.clock().clone();
+    clock.set(end - Duration::minutes(65));
+    create_admin(store, DEMO_ADMIN, DEMO_PASSWORD, "Morgan (admin)").await?;
+    for (id, name, routing, keywords) in [
+        (
+            "billing",
+            "Billing",
+            RoutingMode::Manual,
+            vec![
+                "invoice",
+                "refund",
+                "billed",
+                "charged",
+                "payment",
+                "receipt",
+                "/annual billing/",
+            ],
+        ),
+        (
+            "technical",
+            "Technical",
+            RoutingMode::RoundRobin,
+            vec![
+                "error",
+                "crash",
+                "crashes",
+                "login",
+                "log in",
+                "bug",
+                "sync",
+                "install",
+                "installer",
+                "401",
+                "502",
+            ],
+        ),
+    ] {
+        let c = NewCategory {
+            id: Some(id.into()),
+            name: name.into(),
+            routing: Some(routing),
+            wait_threshold_secs: Some(300),
+            keywords: keywords.into_iter().map(String::from).collect(),
+        };
+        store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::create_category(tx, &c).await })
+            }))
+            .await?;
+    }
+    let mut agents = Vec::new();
+    for (name, email, cats) in [
+        (
+            "Ada Lovelace",
+            "ada@demo.switchboard",
+            vec!["billing", "general"],
+        ),
+        (
+            "Grace Hopper",
+            "grace@demo.switchboard",
+            vec!["billing", "technical"],
+        ),
+        (
+            "Linus Torvalds",
+            "linus@demo.switchboard",
+            vec!["technical"],
+        ),
+        (
+            "Margaret Hamilton",
+            "margaret@demo.switchboard",
+            vec!["technical", "general"],
+        ),
+    ] {
+        let insert = AgentInsert {
+            name: name.into(),
+            email: email.into(),
+            password_hash: hash_password(DEMO_PASSWORD.into()).await?,
+            role: Role::Agent,
+            categories: cats.into_iter().map(String::from).collect(),
+            capacity: 6,
+            status: AgentStatus::Available,
+        };
+        let a = store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::create_agent(tx, insert).await })
+            }))
+            .await?;
+        agents.push(a.id);
+    }
+    let categorizer = {
+        let mut conn = store.reader().acquire().await?;
+        let cats = rows::categories(&mut conn).await?;
+        switchboard_core::categorize::Categorizer::new(
+            cats.into_iter()
+                .map(|c| (c.category.id, c.category.keywords)),
+        )?
+    };
+    let categorizer = std::sync::Arc::new(categorizer);
+    let pool: Vec<(&str, &str)> = BILLING
+        .iter()
+        .chain(TECHNICAL)
+        .chain(GENERAL)
+        .copied()
+        .collect();
+    let channels = [
+        Channel::Email,
+        Channel::Chat,
+        Channel::Sms,
+        Channel::Api,
+        Channel::Bot,
+    ];
+    let mut created = Vec::new();
+    for i in 0..36usize {
+        clock.advance(Duration::seconds(95));
+        let (subject, body) = pool[(i * 7) % pool.len()];
+        let (name, email) = PEOPLE[i % PEOPLE.len()];
+        let ingest = Ingest {
+            channel: channels[i % channels.len()],
+            customer: Customer {
+                name: Some(name.into()),
+                email: Some(email.into()),
+                phone: None,
+            },
+            subject: subject.into(),
+            body: body.into(),
+            category_id: None,
+        };
+        let cz = categorizer.clone();
+        let conv = store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::create_conversation(tx, ingest, &cz).await })
+            }))
+            .await?;
+        created.push(conv.summary);
+        // Work the older ones: claim, reply, sometimes note, transfer, resolve.
+        if i >= 4 && i % 3 != 2 {
+            let target = created[i - 4].clone();
+            let worker_id = match target.assignee_id.clone() {
+                Some(a) => a,
+                None => {
+                    let idx = if target.category_id.as_deref() == Some("billing") {
+                        i % 2
+                    } else {
+                        3 - (i % 2) * 3 % 4
+                    };
+                    agents[idx.min(agents.len() - 1)].clone()
+                }
+            };
+            let who = caller(store, &worker_id).await?;
+            let id = target.id.clone();
+            clock.advance(Duration::seconds(20));
+            let w = who.clone();
+            let claimed = store
+                .write(op(move |tx| {
+                    Box::pin(async move { ops::claim(tx, &w, &id).await })
+                }))
+                .await;
+            if claimed.is_err() && target.assignee_id.as_deref() != Some(worker_id.as_str()) {
+                continue;
+            }
+            clock.advance(Duration::seconds(40 + (i as i64 * 13) % 200));
+            let (w, id) = (who.clone(), target.id.clone());
+            let reply = format!(
+                "Hi {}, thanks for writing in — I'm looking into this now.",
+                name.split(' ').next().unwrap_or(name)
+            );
+            store
+                .write(op(move |tx| {
+                    Box::pin(
+                        async move { ops::post_message(tx, &w, &id, &reply, false, None).await },
+                    )
+                }))
+                .await?;
+            if i % 5 == 0 {
+                let (w, id) = (who.clone(), target.id.clone());
+                store
+                    .write(op(move |tx| {
+                        Box::pin(async move {
+                            ops::post_message(tx, &w, &id, "Customer is on the enterprise plan; check the contract before promising anything.", true, None).await
+                        })
+                    }))
+                    .await?;
+            }
+            if i % 7 == 0 {
+                let (w, id) = (who.clone(), target.id.clone());
+                let to = agents[(i / 7) % agents.len()].clone();
+                if to != who.id {
+                    let req = TransferRequest {
+                        to_agent_id: Some(to),
+                        to_category_id: None,
+                        note: Some(
+                            "Handing over: needs someone who knows the billing system.".into(),
+                        ),
+                    };
+                    let _ = store
+                        .write(op(move |tx| {
+                            Box::pin(async move { ops::transfer(tx, &w, &id, &req).await })
+                        }))
+                        .await;
+                    continue;
+                }
+            }
+            if i % 2 == 0 {
+                clock.advance(Duration::seconds(60));
+                let (w, id) = (who.clone(), target.id.clone());
+                store
+                    .write(op(move |tx| {
+                        Box::pin(async move { ops::resolve(tx, &w, &id).await })
+                    }))
+                    .await?;
+            }
+        }
+    }
+    // End of the hour: statuses as the demo opens.
+    clock.set(end);
+    for (idx, status) in [(1, AgentStatus::Busy), (3, AgentStatus::Offline)] {
+        let id = agents[idx].clone();
+        store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::set_status(tx, &id, status).await })
+            }))
+            .await?;
+    }
+    Ok(())
+}

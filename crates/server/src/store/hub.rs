@@ -1,0 +1,103 @@
+//! Live fan-out of committed events to SSE followers.
+//!
+//! The event table is the truth; the hub only wakes followers up and hands
+//! them what was just committed, in sequence order. A follower that falls
+//! behind (the channel lags) goes back to the table from its last sequence
+//! number, so nothing is ever skipped.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use switchboard_api::Event;
+use switchboard_core::visibility::{Scope, Viewer};
+use tokio::sync::broadcast;
+
+/// Who may see an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every agent (agent and category changes).
+    Everyone,
+    /// Those who see the conversation before or after the change.
+    Conversation {
+        /// Category after.
+        category_id: Option<String>,
+        /// Assignee after.
+        assignee_id: Option<String>,
+        /// Category before.
+        prev_category_id: Option<String>,
+        /// Assignee before.
+        prev_assignee_id: Option<String>,
+    },
+}
+
+impl Visibility {
+    /// Whether `viewer` may receive the event.
+    pub fn allows(&self, viewer: &Viewer<'_>) -> bool {
+        match self {
+            Visibility::Everyone => true,
+            Visibility::Conversation {
+                category_id,
+                assignee_id,
+                prev_category_id,
+                prev_assignee_id,
+            } => viewer.sees_change(
+                Scope {
+                    category_id: prev_category_id.as_deref(),
+                    assignee_id: prev_assignee_id.as_deref(),
+                },
+                Scope {
+                    category_id: category_id.as_deref(),
+                    assignee_id: assignee_id.as_deref(),
+                },
+            ),
+        }
+    }
+}
+
+/// An event with its visibility.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    /// The event as the API shows it.
+    pub event: Event,
+    /// Who may see it.
+    pub visibility: Visibility,
+}
+
+/// The broadcast side of the event log.
+#[derive(Debug, Clone)]
+pub struct EventHub {
+    tx: broadcast::Sender<Arc<LoggedEvent>>,
+    last_seq: Arc<AtomicI64>,
+}
+
+impl EventHub {
+    /// A hub whose log ends at `last_seq`.
+    pub fn new(last_seq: i64) -> Self {
+        let (tx, _) = broadcast::channel(16_384);
+        Self {
+            tx,
+            last_seq: Arc::new(AtomicI64::new(last_seq)),
+        }
+    }
+
+    /// Publishes a committed event (in sequence order).
+    pub fn publish(&self, ev: LoggedEvent) {
+        self.last_seq.fetch_max(ev.event.seq, Ordering::SeqCst);
+        let _ = self.tx.send(Arc::new(ev));
+    }
+
+    /// Receives events published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
+        self.tx.subscribe()
+    }
+
+    /// The newest committed sequence number.
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// How many followers are connected.
+    pub fn followers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}

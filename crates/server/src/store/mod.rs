@@ -1,0 +1,229 @@
+//! The server's store: where every write is serialized and every event logged.
+//!
+//! Writes go through [`Store::write`]: a closure that receives a [`Tx`] (one
+//! database transaction, plus the time of the write and the events it
+//! appends). On SQLite one writer task owns the only write connection and runs
+//! the queued closures in batches — one `BEGIN IMMEDIATE … COMMIT` for many
+//! closures, each inside its own savepoint so a refused operation rolls back
+//! alone. That batching is what lets a single SQLite file ingest thousands of
+//! conversations a second, and it is the serialization point that makes
+//! "exactly one claim wins" true. Replies reach callers only after the batch
+//! committed, and the batch's events are then published to live followers in
+//! sequence order.
+//!
+//! Reads use a separate pool ([`Store::reader`]); SQLite runs in WAL mode so
+//! readers never block the writer.
+//!
+//! The SQL is written to run on PostgreSQL as well (`$n` parameters, BIGINT
+//! milliseconds, TEXT ids), through sqlx's `Any` driver, so a second backend
+//! plugs in behind the same [`Store::write`] interface.
+
+mod writer;
+
+pub mod hub;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult};
+pub use hub::{EventHub, LoggedEvent, Visibility};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file (WAL, one writer).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from a database URL's scheme.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL `{url}`: use sqlite://PATH or postgres://…")
+        }
+    }
+}
+
+/// One write transaction, as seen by an operation.
+pub struct Tx {
+    /// The connection, inside a transaction (and a savepoint of its own).
+    pub conn: AnyConnection,
+    /// The time of this write: every row and event written uses it.
+    pub now: DateTime<Utc>,
+    pub(crate) events: Vec<LoggedEvent>,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("now", &self.now).finish()
+    }
+}
+
+/// A write operation: a closure over the transaction.
+pub type WriteFn<R> = Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, AppResult<R>> + Send>;
+
+type Deliver = Box<dyn FnOnce(Option<AppError>) + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, (bool, Deliver)> + Send>;
+
+/// The store: a read pool, the writer, the clock and the live event hub.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    reader: AnyPool,
+    jobs: mpsc::Sender<Job>,
+    hub: EventHub,
+    clock: Clock,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.inner.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`, runs the embedded
+    /// migrations and starts the writer.
+    pub async fn open(url: &str, clock: Clock) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        match backend {
+            Backend::Sqlite => Self::open_sqlite(url, clock).await,
+            Backend::Postgres => anyhow::bail!(
+                "PostgreSQL support is not built yet in this version; use a sqlite:// URL"
+            ),
+        }
+    }
+
+    async fn open_sqlite(url: &str, clock: Clock) -> anyhow::Result<Self> {
+        // Create the file if missing and switch it to WAL once (it persists).
+        {
+            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            let mut c = opts.connect().await?;
+            sqlx::migrate!("./migrations/sqlite").run(&mut c).await?;
+            c.close().await?;
+        }
+        let any_opts = AnyConnectOptions::from_str(url)?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    for pragma in ["PRAGMA busy_timeout = 10000", "PRAGMA synchronous = NORMAL"] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(any_opts.clone())
+            .await?;
+        let mut write_conn = AnyConnection::connect_with(&any_opts).await?;
+        for pragma in [
+            "PRAGMA busy_timeout = 10000",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+        ] {
+            sqlx::query(pragma).execute(&mut write_conn).await?;
+        }
+        let last_seq: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                .fetch_one(&reader)
+                .await?;
+        let hub = EventHub::new(last_seq);
+        let (jobs, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(writer::run(write_conn, rx, hub.clone(), clock.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                reader,
+                jobs,
+                hub,
+                clock,
+                backend: Backend::Sqlite,
+            }),
+        })
+    }
+
+    /// The read pool.
+    pub fn reader(&self) -> &AnyPool {
+        &self.inner.reader
+    }
+
+    /// Live events.
+    pub fn hub(&self) -> &EventHub {
+        &self.inner.hub
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Now, by the store's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Runs `op` in a write transaction and returns its result once committed.
+    ///
+    /// An `Err` from `op` rolls back everything it wrote (and its events).
+    pub async fn write<R: Send + 'static>(&self, op: WriteFn<R>) -> AppResult<R> {
+        let (tx, rx) = oneshot::channel::<AppResult<R>>();
+        let job: Job = Box::new(move |t: &mut Tx| {
+            Box::pin(async move {
+                let result = op(t).await;
+                let ok = result.is_ok();
+                let deliver: Deliver = Box::new(move |commit_error: Option<AppError>| {
+                    let out = match commit_error {
+                        Some(e) if ok => Err(e),
+                        _ => result,
+                    };
+                    let _ = tx.send(out);
+                });
+                (ok, deliver)
+            })
+        });
+        self.inner
+            .jobs
+            .send(job)
+            .await
+            .map_err(|_| AppError::Unavailable("the store is shutting down".into()))?;
+        rx.await
+            .map_err(|_| AppError::Unavailable("the write was interrupted".into()))?
+    }
+}
+
+/// Builds a [`WriteFn`] from a closure, helping type inference with the
+/// higher-ranked lifetime: `store.write(op(move |tx| Box::pin(async move { … })))`.
+pub fn op<R, F>(f: F) -> WriteFn<R>
+where
+    F: for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, AppResult<R>> + Send + 'static,
+{
+    Box::new(f)
+}
