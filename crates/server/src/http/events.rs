@@ -15,52 +15,13 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use futures_util::Stream;
 use serde::Deserialize;
-use sqlx::Row;
 use switchboard_api::{Event, SyncPage, SyncQuery};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{caller_for_token, ApiQuery, AppState, Auth};
 use crate::caller::Caller;
-use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
-use crate::store::{LoggedEvent, Visibility};
-
-async fn read_events(st: &AppState, since: i64, limit: i64) -> AppResult<Vec<LoggedEvent>> {
-    let rows = sqlx::query(
-        "SELECT seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id \
-         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(since)
-    .bind(limit)
-    .fetch_all(st.store.reader())
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let conversation_id: Option<String> = r.try_get("conversation_id")?;
-        let data: String = r.try_get("data")?;
-        let visibility = if conversation_id.is_some() {
-            Visibility::Conversation {
-                category_id: r.try_get("category_id")?,
-                assignee_id: r.try_get("assignee_id")?,
-                prev_category_id: r.try_get("prev_category_id")?,
-                prev_assignee_id: r.try_get("prev_assignee_id")?,
-            }
-        } else {
-            Visibility::Everyone
-        };
-        out.push(LoggedEvent {
-            event: Event {
-                seq: r.try_get("seq")?,
-                kind: r.try_get("kind")?,
-                conversation_id,
-                at: from_ms(r.try_get("at")?),
-                data: serde_json::from_str(&data)?,
-            },
-            visibility,
-        });
-    }
-    Ok(out)
-}
+use crate::store::{read_events, LoggedEvent};
 
 /// Pages through the event log after `since`, filtered to what the caller may see.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "sync", security(("bearer" = [])), params(SyncQuery),
@@ -72,7 +33,7 @@ pub async fn sync(
 ) -> AppResult<Json<SyncPage>> {
     let since = q.since.unwrap_or(0).max(0);
     let limit = i64::from(q.limit.unwrap_or(500).clamp(1, 5000));
-    let scanned = read_events(&st, since, limit).await?;
+    let scanned = read_events(st.store.reader(), since, limit).await?;
     let more = scanned.len() as i64 == limit;
     let next = scanned.last().map(|e| e.event.seq).unwrap_or(since);
     let viewer = caller.viewer();
@@ -139,7 +100,7 @@ pub async fn stream(
         check.tick().await;
         // Catch up from the table.
         loop {
-            let page = match read_events(&st, cursor, 1000).await {
+            let page = match read_events(st.store.reader(), cursor, 1000).await {
                 Ok(p) => p,
                 Err(e) => { tracing::warn!(error = %e, "event catch-up failed"); return; }
             };
@@ -162,7 +123,7 @@ pub async fn stream(
                         Ok(_) | Err(RecvError::Lagged(_)) => {
                             // A gap: go back to the table from the cursor.
                             loop {
-                                match read_events(&st, cursor, 1000).await {
+                                match read_events(st.store.reader(), cursor, 1000).await {
                                     Ok(p) => {
                                         let n = p.len();
                                         cursor = p.last().map(|e| e.event.seq).unwrap_or(cursor);

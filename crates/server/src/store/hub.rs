@@ -68,6 +68,7 @@ pub struct LoggedEvent {
 pub struct EventHub {
     tx: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicI64>,
+    publishing: Arc<std::sync::Mutex<()>>,
 }
 
 impl EventHub {
@@ -77,12 +78,20 @@ impl EventHub {
         Self {
             tx,
             last_seq: Arc::new(AtomicI64::new(last_seq)),
+            publishing: Arc::new(std::sync::Mutex::new(())),
         }
     }
 
-    /// Publishes a committed event (in sequence order).
+    /// Publishes a committed event. Events at or below the newest published
+    /// one are dropped (a follower that sees a gap reads the table instead).
     pub fn publish(&self, ev: LoggedEvent) {
-        self.last_seq.fetch_max(ev.event.seq, Ordering::SeqCst);
+        let Ok(_guard) = self.publishing.lock() else {
+            return;
+        };
+        if ev.event.seq <= self.last_seq.load(Ordering::SeqCst) {
+            return;
+        }
+        self.last_seq.store(ev.event.seq, Ordering::SeqCst);
         let _ = self.tx.send(Arc::new(ev));
     }
 

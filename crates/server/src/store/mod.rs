@@ -18,6 +18,7 @@
 //! milliseconds, TEXT ids), through sqlx's `Any` driver, so a second backend
 //! plugs in behind the same [`Store::write`] interface.
 
+mod listen;
 mod writer;
 
 pub mod hub;
@@ -28,7 +29,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Row};
+use switchboard_api::Event;
+
+use crate::clock::from_ms;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
@@ -108,10 +112,53 @@ impl Store {
         let backend = Backend::from_url(url)?;
         match backend {
             Backend::Sqlite => Self::open_sqlite(url, clock).await,
-            Backend::Postgres => anyhow::bail!(
-                "PostgreSQL support is not built yet in this version; use a sqlite:// URL"
-            ),
+            Backend::Postgres => Self::open_postgres(url, clock).await,
         }
+    }
+
+    async fn open_postgres(url: &str, clock: Clock) -> anyhow::Result<Self> {
+        {
+            let mut c = sqlx::postgres::PgConnection::connect(url).await?;
+            // Several instances may start at once: one migrates, the others wait.
+            sqlx::query("SELECT pg_advisory_lock(7262001)")
+                .execute(&mut c)
+                .await?;
+            let migrated = sqlx::migrate!("./migrations/postgres").run(&mut c).await;
+            sqlx::query("SELECT pg_advisory_unlock(7262001)")
+                .execute(&mut c)
+                .await?;
+            migrated?;
+            c.close().await?;
+        }
+        let any_opts = AnyConnectOptions::from_str(url)?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(16)
+            .connect_with(any_opts.clone())
+            .await?;
+        let write_conn = AnyConnection::connect_with(&any_opts).await?;
+        let last_seq: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                .fetch_one(&reader)
+                .await?;
+        let hub = EventHub::new(last_seq);
+        let (jobs, rx) = mpsc::channel::<Job>(4096);
+        tokio::spawn(writer::run(
+            write_conn,
+            rx,
+            hub.clone(),
+            clock.clone(),
+            Backend::Postgres,
+        ));
+        tokio::spawn(listen::run(url.to_owned(), reader.clone(), hub.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                reader,
+                jobs,
+                hub,
+                clock,
+                backend: Backend::Postgres,
+            }),
+        })
     }
 
     async fn open_sqlite(url: &str, clock: Clock) -> anyhow::Result<Self> {
@@ -153,7 +200,13 @@ impl Store {
                 .await?;
         let hub = EventHub::new(last_seq);
         let (jobs, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(writer::run(write_conn, rx, hub.clone(), clock.clone()));
+        tokio::spawn(writer::run(
+            write_conn,
+            rx,
+            hub.clone(),
+            clock.clone(),
+            Backend::Sqlite,
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 reader,
@@ -217,6 +270,44 @@ impl Store {
         rx.await
             .map_err(|_| AppError::Unavailable("the write was interrupted".into()))?
     }
+}
+
+/// Reads up to `limit` logged events after `since`, in sequence order.
+pub async fn read_events(reader: &AnyPool, since: i64, limit: i64) -> AppResult<Vec<LoggedEvent>> {
+    let rows = sqlx::query(
+        "SELECT seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id \
+         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(reader)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let conversation_id: Option<String> = r.try_get("conversation_id")?;
+        let data: String = r.try_get("data")?;
+        let visibility = if conversation_id.is_some() {
+            Visibility::Conversation {
+                category_id: r.try_get("category_id")?,
+                assignee_id: r.try_get("assignee_id")?,
+                prev_category_id: r.try_get("prev_category_id")?,
+                prev_assignee_id: r.try_get("prev_assignee_id")?,
+            }
+        } else {
+            Visibility::Everyone
+        };
+        out.push(LoggedEvent {
+            event: Event {
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                conversation_id,
+                at: from_ms(r.try_get("at")?),
+                data: serde_json::from_str(&data)?,
+            },
+            visibility,
+        });
+    }
+    Ok(out)
 }
 
 /// Builds a [`WriteFn`] from a closure, helping type inference with the

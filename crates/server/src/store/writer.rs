@@ -6,7 +6,7 @@ use futures_util::FutureExt;
 use sqlx::AnyConnection;
 use tokio::sync::mpsc;
 
-use super::{Deliver, EventHub, Job, Tx};
+use super::{Backend, Deliver, EventHub, Job, Tx};
 use crate::clock::Clock;
 use crate::error::AppError;
 
@@ -19,6 +19,7 @@ pub(super) async fn run(
     mut rx: mpsc::Receiver<Job>,
     hub: EventHub,
     clock: Clock,
+    backend: Backend,
 ) {
     let mut tx = Tx {
         conn,
@@ -34,7 +35,7 @@ pub(super) async fn run(
                 Err(_) => break,
             }
         }
-        run_batch(&mut tx, &mut batch, &hub, &clock).await;
+        run_batch(&mut tx, &mut batch, &hub, &clock, backend).await;
     }
     tracing::debug!("writer stopped: every store handle is gone");
 }
@@ -43,9 +44,37 @@ async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
-async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Clock) {
+/// Opens the batch's transaction and takes the write lock.
+///
+/// SQLite: `BEGIN IMMEDIATE` takes the database's one write lock. PostgreSQL:
+/// several instances share the database, so the batch locks the event
+/// counter row first; every write of every instance is then serialized, and
+/// events commit in sequence order (no event ever commits behind a sequence
+/// number a client has already passed).
+async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    match backend {
+        Backend::Sqlite => exec(conn, "BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            exec(conn, "BEGIN").await?;
+            exec(
+                conn,
+                "SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE",
+            )
+            .await
+        }
+    }
+}
+
+async fn run_batch(
+    tx: &mut Tx,
+    batch: &mut Vec<Job>,
+    hub: &EventHub,
+    clock: &Clock,
+    backend: Backend,
+) {
     tx.events.clear();
-    if let Err(e) = exec(&mut tx.conn, "BEGIN IMMEDIATE").await {
+    if let Err(e) = begin(&mut tx.conn, backend).await {
+        let _ = exec(&mut tx.conn, "ROLLBACK").await;
         tracing::error!(error = %e, "cannot begin a write transaction; dropping {} writes", batch.len());
         batch.clear();
         return;
@@ -84,6 +113,12 @@ async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Cl
             }
         };
         if let Err(e) = step {
+            broken = Some(e);
+        }
+    }
+    if broken.is_none() && backend == Backend::Postgres && !tx.events.is_empty() {
+        // Wakes the other instances' followers when this commits.
+        if let Err(e) = exec(&mut tx.conn, "NOTIFY switchboard_events").await {
             broken = Some(e);
         }
     }
