@@ -24,6 +24,7 @@ pub mod caller;
 pub mod clock;
 pub mod error;
 pub mod http;
+pub mod migrate;
 pub mod ops;
 #[allow(missing_docs)]
 pub mod rows;

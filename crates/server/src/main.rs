@@ -51,6 +51,15 @@ enum Command {
         )]
         database_url: String,
     },
+    /// Copy a whole SQLite database into a new PostgreSQL database, verified by counts and checksums.
+    MigrateSqliteToPostgres {
+        /// Source: sqlite://PATH
+        #[arg(long)]
+        from: String,
+        /// Target: postgres://… (an empty database)
+        #[arg(long)]
+        to: String,
+    },
     /// Seed a demo team (admin@demo.switchboard / switchboard-demo) into a database.
     SeedDemo {
         /// Database URL.
@@ -96,6 +105,29 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created admin {} <{}> ({})", a.name, a.email, a.id);
+        }
+        Command::MigrateSqliteToPostgres { from, to } => {
+            let report = switchboard_server::migrate::sqlite_to_postgres(&from, &to).await?;
+            let mut ok = true;
+            println!(
+                "{:<18} {:>10} {:>10}  {:<16} {}",
+                "table", "source", "target", "checksum", "verdict"
+            );
+            for t in &report {
+                ok &= t.matches();
+                println!(
+                    "{:<18} {:>10} {:>10}  {:<16} {}",
+                    t.table,
+                    t.source_rows,
+                    t.target_rows,
+                    &t.target_sum[..16],
+                    if t.matches() { "ok" } else { "MISMATCH" }
+                );
+            }
+            if !ok {
+                anyhow::bail!("the copy does not match the source; the target should be dropped and the migration re-run");
+            }
+            println!("migrated and verified");
         }
         Command::SeedDemo { database_url } => {
             let store = Store::open(&database_url, Clock::manual(chrono::Utc::now())).await?;
