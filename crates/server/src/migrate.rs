@@ -17,8 +17,11 @@ enum Kind {
 
 use Kind::{Int, Text};
 
-/// Every table, in foreign-key order, with its columns and a total order.
-const TABLES: &[(&str, &[(&str, Kind)], &str)] = &[
+/// A table: name, columns with their types, and an ORDER BY giving a total order.
+type Table = (&'static str, &'static [(&'static str, Kind)], &'static str);
+
+/// Every table, in foreign-key order.
+const TABLES: &[Table] = &[
     (
         "categories",
         &[
