@@ -110,8 +110,8 @@ async fn main() -> anyhow::Result<()> {
             let report = switchboard_server::migrate::sqlite_to_postgres(&from, &to).await?;
             let mut ok = true;
             println!(
-                "{:<18} {:>10} {:>10}  {:<16} {}",
-                "table", "source", "target", "checksum", "verdict"
+                "{:<18} {:>10} {:>10}  {:<16} verdict",
+                "table", "source", "target", "checksum"
             );
             for t in &report {
                 ok &= t.matches();
