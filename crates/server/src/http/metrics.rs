@@ -34,6 +34,9 @@ pub async fn metrics(
         ));
     }
     let (f, t) = (from.timestamp_millis(), to.timestamp_millis());
+    // The default period ends now and includes it: what happened this very
+    // millisecond belongs to "the last 24 hours" (an explicit `to` is exclusive).
+    let t = if q.to.is_none() { t + 1 } else { t };
     let mut conn = st.store.reader().acquire().await?;
 
     // The queue now, as the caller sees it.
