@@ -131,6 +131,7 @@ impl Server {
 
     /// Stops accepting, and aborts open streams.
     pub async fn stop(mut self) {
+        self.store.hub().close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

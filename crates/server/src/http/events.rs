@@ -93,7 +93,11 @@ pub async fn stream(
         .map(str::to_owned)
         .unwrap_or_default();
     let mut rx = st.store.hub().subscribe();
+    let hub = st.store.hub().clone();
     let stream = async_stream::stream! {
+        // A stopping server ends its streams (axum's graceful shutdown would
+        // otherwise wait forever for them, and stop() leaves them running).
+        let mut closed = std::pin::pin!(hub.closed());
         let mut caller: Caller = caller;
         let mut cursor = start;
         let mut check = tokio::time::interval(Duration::from_secs(30));
@@ -146,6 +150,7 @@ pub async fn stream(
                         }
                     }
                 }
+                _ = &mut closed => return,
                 _ = check.tick() => {
                     // A logged-out or expired session stops receiving events.
                     if caller_for_token(&st, &token).await.is_err() { return; }

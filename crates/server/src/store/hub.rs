@@ -69,6 +69,7 @@ pub struct EventHub {
     tx: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicI64>,
     publishing: Arc<std::sync::Mutex<()>>,
+    closed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl EventHub {
@@ -79,6 +80,7 @@ impl EventHub {
             tx,
             last_seq: Arc::new(AtomicI64::new(last_seq)),
             publishing: Arc::new(std::sync::Mutex::new(())),
+            closed: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 
@@ -103,6 +105,17 @@ impl EventHub {
     /// The newest committed sequence number.
     pub fn last_seq(&self) -> i64 {
         self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// Ends every live follower (the server is stopping).
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// Resolves once [`EventHub::close`] has been called.
+    pub async fn closed(&self) {
+        let mut rx = self.closed.subscribe();
+        let _ = rx.wait_for(|closed| *closed).await;
     }
 
     /// How many followers are connected.
