@@ -1,0 +1,196 @@
+//! One agent at a time, and the anti-cherry-picking rule.
+
+use futures_util::future::join_all;
+use switchboard_api::{AgentStatus, ClientError, ConversationState, RoutingMode};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn fifty_concurrent_claims_exactly_one_wins() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    // Half available, half busy: both may claim.
+    let agents = app
+        .agents_fast(50, &["billing"], |i| {
+            if i % 2 == 0 {
+                AgentStatus::Available
+            } else {
+                AgentStatus::Busy
+            }
+        })
+        .await;
+    let conv = app.conversation_in("billing").await.summary.id;
+
+    let results = join_all(agents.iter().map(|s| {
+        let conv = conv.clone();
+        async move { (s.agent.id.clone(), s.claim(&conv).await) }
+    }))
+    .await;
+
+    let mut winners = Vec::new();
+    let mut refused = 0;
+    for (agent_id, r) in &results {
+        match r {
+            Ok(s) => {
+                assert_eq!(s.assignee_id.as_deref(), Some(agent_id.as_str()));
+                winners.push(agent_id.clone());
+            }
+            Err(ClientError::Api { status, detail }) => {
+                assert_eq!(status.as_u16(), 409, "{detail:?}");
+                assert_eq!(detail.code, "already_assigned", "{detail:?}");
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected failure: {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    assert_eq!(refused, 49);
+    let winner = &winners[0];
+    // Every refusal names the holder.
+    for (_, r) in &results {
+        if let Err(ClientError::Api { detail, .. }) = r {
+            assert_eq!(detail.assignee_id.as_deref(), Some(winner.as_str()));
+        }
+    }
+    let c = app.admin.conversation(&conv).await.unwrap();
+    assert_eq!(c.summary.state, ConversationState::Assigned);
+    assert_eq!(c.summary.assignee_id.as_deref(), Some(winner.as_str()));
+    let claimed_lines = c
+        .messages
+        .iter()
+        .filter(|m| m.body.starts_with("Claimed by"))
+        .count();
+    assert_eq!(claimed_lines, 1);
+
+    let m = app.admin.metrics(None, None).await.unwrap();
+    let total: u64 = m.agents.iter().map(|a| a.claims).sum();
+    assert_eq!(total, 1, "exactly one claim counted");
+    let w = m.agents.iter().find(|a| &a.agent_id == winner).unwrap();
+    assert_eq!(w.claims, 1);
+    assert_eq!(w.conversations, 1);
+    let assigned_total: u64 = m.agents.iter().map(|a| a.conversations).sum();
+    assert_eq!(assigned_total, 1);
+}
+
+#[tokio::test]
+async fn an_overdue_older_conversation_must_be_taken_first() {
+    let app = spawn_app().await;
+    app.category_with("billing", RoutingMode::Manual, 300, &[])
+        .await;
+    app.category_with("tech", RoutingMode::Manual, 300, &[])
+        .await;
+    let ann = app.agent("Ann", &["billing"], AgentStatus::Available).await;
+
+    // An older conversation in a category Ann does not work never blocks her.
+    let other = app.conversation_in("tech").await.summary.id;
+    app.advance(10);
+    let old = app.conversation_in("billing").await.summary.id;
+    app.advance(100);
+    let newer = app.conversation_in("billing").await.summary.id;
+
+    // t=310: `old` waited exactly 300 s: not overdue yet, so no refusal.
+    // Check it with a third conversation we can afford to take.
+    app.advance(200);
+    let probe = app.conversation_in("billing").await.summary.id;
+    let s = ann.claim(&probe).await.unwrap();
+    assert_eq!(s.state, ConversationState::Assigned);
+    ann.resolve(&probe).await.unwrap();
+
+    // One second later it is overdue: taking the newer one is refused and names it.
+    app.advance(1);
+    assert!(app.admin.conversation(&old).await.unwrap().summary.overdue);
+    assert!(
+        app.admin
+            .conversation(&other)
+            .await
+            .unwrap()
+            .summary
+            .overdue
+    );
+    let d = expect_err(ann.claim(&newer).await, 409, "overdue_first");
+    assert_eq!(d.conversation_id.as_deref(), Some(old.as_str()));
+    // The error JSON itself carries it (checked on the raw wire too).
+    let resp = app
+        .http
+        .post(app.api(&format!("/conversations/{newer}/claim")))
+        .bearer_auth(ann.token())
+        .send()
+        .await
+        .unwrap();
+    let v = expect_error_body(resp, 409, "overdue_first").await;
+    assert_eq!(v["error"]["conversation_id"], old.as_str());
+    // Nothing was taken by the refused claims.
+    let c = app.admin.conversation(&newer).await.unwrap();
+    assert_eq!(c.summary.state, ConversationState::Queued);
+
+    // Claiming the named one works, and then the newer one does too.
+    ann.claim(&old).await.unwrap();
+    let s = ann.claim(&newer).await.unwrap();
+    assert_eq!(s.assignee_id.as_deref(), Some(ann.agent.id.as_str()));
+
+    let m = app.admin.metrics(None, None).await.unwrap();
+    let a = m
+        .agents
+        .iter()
+        .find(|a| a.agent_id == ann.agent.id)
+        .unwrap();
+    assert_eq!(a.claims, 3, "probe, old, newer; refusals are not claims");
+    // probe skipped `old` and `newer` (both older, neither overdue yet).
+    assert_eq!(a.skipped_older, 2);
+}
+
+#[tokio::test]
+async fn older_but_not_overdue_is_skipped_not_refused() {
+    let app = spawn_app().await;
+    app.category_with("billing", RoutingMode::Manual, 300, &[])
+        .await;
+    let ben = app.agent("Ben", &["billing"], AgentStatus::Busy).await;
+    let a = app.conversation_in("billing").await.summary.id;
+    app.advance(10);
+    let b = app.conversation_in("billing").await.summary.id;
+    app.advance(10);
+    let c = app.conversation_in("billing").await.summary.id;
+    app.advance(100);
+
+    // c is the newest; a and b are older but only waited 120 s and 110 s.
+    ben.claim(&c).await.unwrap();
+    let m = app.admin.metrics(None, None).await.unwrap();
+    let row = m
+        .agents
+        .iter()
+        .find(|x| x.agent_id == ben.agent.id)
+        .unwrap();
+    assert_eq!(row.claims, 1);
+    assert_eq!(row.skipped_older, 2, "a and b were passed over");
+    crate::flow::assert_close(row.avg_claim_wait_secs, 100.0);
+
+    // Taking the oldest skips nothing.
+    ben.claim(&a).await.unwrap();
+    let m = app.admin.metrics(None, None).await.unwrap();
+    let row = m
+        .agents
+        .iter()
+        .find(|x| x.agent_id == ben.agent.id)
+        .unwrap();
+    assert_eq!(row.claims, 2);
+    assert_eq!(row.skipped_older, 2);
+    crate::flow::assert_close(row.avg_claim_wait_secs, (100.0 + 120.0) / 2.0);
+    let _ = b;
+}
+
+#[tokio::test]
+async fn claims_need_the_category_and_a_queued_conversation() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    app.category("tech").await;
+    let cid = app
+        .agent("Cid", &["billing", "tech"], AgentStatus::Available)
+        .await;
+    let dee = app.agent("Dee", &["billing"], AgentStatus::Available).await;
+    let conv = app.conversation_in("billing").await.summary.id;
+    cid.claim(&conv).await.unwrap();
+    let d = expect_err(dee.claim(&conv).await, 409, "already_assigned");
+    assert_eq!(d.assignee_id.as_deref(), Some(cid.agent.id.as_str()));
+    cid.resolve(&conv).await.unwrap();
+    expect_err(dee.claim(&conv).await, 409, "conversation_resolved");
+}

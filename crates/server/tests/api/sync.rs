@@ -1,0 +1,182 @@
+//! The event log: `/sync` pages and the SSE stream, resumed with
+//! `Last-Event-ID` across reconnects and server restarts.
+
+use std::collections::BTreeSet;
+
+use switchboard_api::{AgentStatus, Event, EventStream, Session};
+
+use crate::helpers::*;
+
+/// Some activity: every call appends several events.
+async fn activity(app: &TestApp, agent: &Session, n: usize) {
+    for i in 0..n {
+        let c = app.conversation_in("billing").await.summary.id;
+        if i % 2 == 0 {
+            agent.claim(&c).await.unwrap();
+            agent.reply(&c, &format!("answer {i}")).await.unwrap();
+        }
+        app.advance(1);
+    }
+}
+
+#[track_caller]
+fn assert_consecutive(events: &[Event], first: i64) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.seq, first + i as i64, "gap or duplicate at index {i}");
+    }
+}
+
+async fn read_n(stream: &mut EventStream, n: usize) -> Vec<Event> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(next_event(stream).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn sync_pages_return_every_event_once_in_order() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    let agent = app.agent("Pat", &["billing"], AgentStatus::Available).await;
+    activity(&app, &agent, 8).await;
+
+    let whole = app.admin.sync(0, 5000).await.unwrap();
+    assert!(!whole.more);
+    let last = whole.events.last().unwrap().seq;
+    assert_eq!(whole.next, last);
+    assert!(last > 30, "enough events to page through: {last}");
+    // The admin sees everything: 1, 2, 3, … with no hole.
+    assert_consecutive(&whole.events, 1);
+
+    for limit in [1u32, 3, 7, 10] {
+        let mut since = 0;
+        let mut got: Vec<Event> = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = app.admin.sync(since, limit).await.unwrap();
+            pages += 1;
+            assert!(page.events.len() <= limit as usize);
+            assert!(page.events.iter().all(|e| e.seq > since));
+            if let Some(e) = page.events.last() {
+                assert_eq!(page.next, e.seq, "next is the last seq of the page");
+            } else {
+                assert_eq!(page.next, since);
+            }
+            if page.more {
+                assert_eq!(
+                    page.events.len(),
+                    limit as usize,
+                    "a short page is the last"
+                );
+            }
+            got.extend(page.events);
+            since = page.next;
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(got, whole.events, "limit {limit}");
+        assert!(pages >= got.len() / limit as usize);
+    }
+
+    // Resuming from the middle gives exactly the rest.
+    let mid = whole.events[whole.events.len() / 2].seq;
+    let rest = sync_all(&app.admin, mid, 4).await;
+    assert_eq!(rest.as_slice(), &whole.events[(mid as usize)..]);
+
+    // An agent's pages hold only what they may see, yet every one of those once.
+    let mine = sync_all(&agent, 0, 3).await;
+    let seqs: Vec<i64> = mine.iter().map(|e| e.seq).collect();
+    let unique: BTreeSet<i64> = seqs.iter().copied().collect();
+    assert_eq!(seqs.len(), unique.len());
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(sync_all(&agent, 0, 5000).await, mine);
+}
+
+#[tokio::test]
+async fn sse_resumes_after_a_reconnect_with_no_gap_and_no_duplicate() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    let agent = app.agent("Pat", &["billing"], AgentStatus::Available).await;
+    activity(&app, &agent, 3).await;
+
+    // From the start: the stream replays the log, then follows it live.
+    let mut stream = app.admin.events(Some(0)).await.unwrap();
+    let first = read_n(&mut stream, 5).await;
+    assert_consecutive(&first, 1);
+    let seen = first.last().unwrap().seq;
+    drop(stream);
+
+    activity(&app, &agent, 3).await;
+    let target = app.last_seq().await;
+    let mut stream = app.admin.events(Some(seen)).await.unwrap();
+    let rest = events_until(&mut stream, |e| e.seq >= target).await;
+    assert_consecutive(&rest, seen + 1);
+    assert_eq!(rest.last().unwrap().seq, target);
+    // The replay matches the log.
+    let log = app.all_events().await;
+    assert_eq!(rest.as_slice(), &log[seen as usize..target as usize]);
+
+    // Live events keep coming on the same connection, still consecutive.
+    activity(&app, &agent, 2).await;
+    let target2 = app.last_seq().await;
+    let live = events_until(&mut stream, |e| e.seq >= target2).await;
+    assert_consecutive(&live, target + 1);
+
+    // The same through the `since` query parameter.
+    let resp = app
+        .http
+        .get(app.api(&format!("/events?since={}", target2 - 2)))
+        .bearer_auth(app.admin.token())
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream")));
+}
+
+#[tokio::test]
+async fn sse_resumes_across_a_server_restart() {
+    let mut app = spawn_app().await;
+    app.category("billing").await;
+    let agent = app.agent("Pat", &["billing"], AgentStatus::Available).await;
+    activity(&app, &agent, 3).await;
+
+    let mut stream = app.admin.events(Some(0)).await.unwrap();
+    let before = read_n(&mut stream, 7).await;
+    assert_consecutive(&before, 1);
+    let seen = before.last().unwrap().seq;
+    let last_before = app.last_seq().await;
+
+    app.restart().await;
+    // The old connection ends with the old server.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match stream.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(e)) => assert!(e.seq <= last_before),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream of a stopped server ends");
+
+    // Tokens live in the database: the agent's session works on the new server.
+    let agent = app.client.resume(agent.token()).await.unwrap();
+    activity(&app, &agent, 3).await;
+    let target = app.last_seq().await;
+    assert!(target > last_before, "the new server continues the log");
+
+    let mut stream = app.admin.events(Some(seen)).await.unwrap();
+    let rest = events_until(&mut stream, |e| e.seq >= target).await;
+    assert_consecutive(&rest, seen + 1);
+    let log = app.all_events().await;
+    assert_consecutive(&log, 1);
+    assert_eq!(rest.as_slice(), &log[seen as usize..target as usize]);
+}
