@@ -60,6 +60,20 @@ impl FailureLimiter {
             .push_back(now);
     }
 
+    /// Takes back one failure recorded at `at` for `key`: an attempt counted
+    /// as failed while it was in flight (so parallel attempts count against
+    /// the limit) that turned out to succeed.
+    pub fn forgive(&mut self, key: &str, at: DateTime<Utc>) {
+        if let Some(q) = self.failures.get_mut(key) {
+            if let Some(i) = q.iter().rposition(|t| *t == at) {
+                q.remove(i);
+            }
+            if q.is_empty() {
+                self.failures.remove(key);
+            }
+        }
+    }
+
     /// Drops every key whose failures have all expired (housekeeping).
     pub fn sweep(&mut self, now: DateTime<Utc>) {
         let window = self.window;
@@ -90,6 +104,26 @@ mod tests {
             l.check("a", t(60)).is_ok(),
             "the oldest failure left the window"
         );
+    }
+
+    #[test]
+    fn forgive_takes_back_one_failure() {
+        let mut l = FailureLimiter::new(2, 60);
+        l.record_failure("a", t(0));
+        l.record_failure("a", t(1));
+        assert!(l.check("a", t(2)).is_err());
+        l.forgive("a", t(1));
+        assert!(l.check("a", t(2)).is_ok());
+        l.forgive("a", t(5));
+        l.forgive("b", t(0));
+        l.record_failure("a", t(2));
+        assert!(
+            l.check("a", t(3)).is_err(),
+            "forgiving nothing changes nothing"
+        );
+        l.forgive("a", t(0));
+        l.forgive("a", t(2));
+        assert!(l.failures.is_empty());
     }
 
     #[test]

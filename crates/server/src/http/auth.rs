@@ -48,6 +48,11 @@ pub async fn login(
         l.by_address
             .check(&address_key, now)
             .map_err(AppError::RateLimited)?;
+        // Count the attempt as failed while its password is checked, so that
+        // attempts in flight together count against the limit too (else a
+        // burst of parallel guesses all pass the check); success takes it back.
+        l.by_account.record_failure(&account_key, now);
+        l.by_address.record_failure(&address_key, now);
     }
     let agent = {
         let mut conn = st.store.reader().acquire().await?;
@@ -65,14 +70,20 @@ pub async fn login(
             .limits
             .lock()
             .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
-        l.by_account.record_failure(&account_key, now);
-        l.by_address.record_failure(&address_key, now);
         if now.timestamp() % 64 == 0 {
             l.by_account.sweep(now);
             l.by_address.sweep(now);
         }
         return Err(AppError::Unauthorized("wrong email or password"));
     };
+    {
+        let mut l = st
+            .limits
+            .lock()
+            .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
+        l.by_account.forgive(&account_key, now);
+        l.by_address.forgive(&address_key, now);
+    }
     let token = new_token();
     let hash = token_hash(&token);
     let agent_id = agent.id.clone();
