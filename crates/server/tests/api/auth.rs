@@ -117,3 +117,32 @@ async fn repeated_failed_logins_are_limited_per_account() {
     let s = app.client.login(&email, PASSWORD).await.unwrap();
     assert_eq!(s.agent.id, victim.agent.id);
 }
+
+#[tokio::test]
+async fn parallel_guesses_do_not_get_past_the_limit() {
+    let app = spawn_app().await;
+    let victim = app.agent("Victim", &[], AgentStatus::Offline).await;
+    let email = victim.agent.email.clone();
+    // Thirty guesses fired at once: the limit must hold for attempts in
+    // flight too, or a guesser just sends them in parallel bursts.
+    let results = futures_util::future::join_all((0..30).map(|i| {
+        let app = &app;
+        let email = email.clone();
+        async move {
+            login_raw(app, &email, &format!("parallel-guess-{i}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    }))
+    .await;
+    let wrong = results.iter().filter(|s| **s == 401).count();
+    let limited = results.iter().filter(|s| **s == 429).count();
+    assert_eq!(wrong + limited, 30, "{results:?}");
+    assert!(
+        wrong <= 10,
+        "{wrong} guesses were checked; the limit is 10: {results:?}"
+    );
+    let r = login_raw(&app, &email, PASSWORD).await;
+    expect_error_body(r, 429, "rate_limited").await;
+}
