@@ -89,8 +89,11 @@ pub async fn stream(
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::to_owned)
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned())
         .unwrap_or_default();
     let mut rx = st.store.hub().subscribe();
     let hub = st.store.hub().clone();
