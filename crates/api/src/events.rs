@@ -41,6 +41,8 @@ pub enum Change {
     Recategorized,
     /// Anything else (a reply changed its waiting time, say).
     Touched,
+    /// It has just waited past its category's threshold (announced once per waiting period).
+    Overdue,
 }
 
 /// `conversation.created`.

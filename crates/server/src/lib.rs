@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod background;
 pub mod caller;
 pub mod clock;
 pub mod error;
@@ -49,6 +50,8 @@ pub struct Config {
     pub database_url: String,
     /// The clock every rule uses.
     pub clock: Clock,
+    /// Run background jobs (breach announcements) on this instance.
+    pub background: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -69,6 +72,7 @@ impl Config {
             listen,
             database_url: database_url.into(),
             clock: Clock::system(),
+            background: true,
         }
     }
 }
@@ -79,6 +83,7 @@ pub struct Server {
     store: Store,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    background: JoinHandle<()>,
 }
 
 impl Server {
@@ -88,6 +93,11 @@ impl Server {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let app = http::router(http::AppState::new(store.clone()));
+        let background = if config.background {
+            tokio::spawn(background::run(store.clone(), ops::new_id()))
+        } else {
+            tokio::spawn(async {})
+        };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(
@@ -105,6 +115,7 @@ impl Server {
             store,
             shutdown: Some(tx),
             task,
+            background,
         })
     }
 
@@ -136,6 +147,7 @@ impl Server {
             let _ = tx.send(());
         }
         self.task.abort();
+        self.background.abort();
         let _ = self.task.await;
     }
 }

@@ -150,7 +150,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     }
     let end = chrono::Utc::now();
     let clock = store.clock().clone();
-    clock.set(end - Duration::minutes(65));
+    let start = end - Duration::minutes(62);
+    clock.set(start);
     create_admin(store, DEMO_ADMIN, DEMO_PASSWORD, "Morgan (admin)").await?;
     for (id, name, routing, keywords) in [
         (
@@ -262,7 +263,10 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     ];
     let mut created = Vec::new();
     for i in 0..36usize {
-        clock.advance(Duration::seconds(95));
+        // Conversation i arrives at start + i·95 s; work on older ones happens
+        // inside that slot, so the whole history fits in the hour before now.
+        let slot = start + Duration::seconds(95 * (i as i64 + 1));
+        clock.set(slot);
         let (subject, body) = pool[(i * 7) % pool.len()];
         let (name, email) = PEOPLE[i % PEOPLE.len()];
         let ingest = Ingest {
@@ -298,22 +302,46 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 }
             };
             let who = caller(store, &worker_id).await?;
-            let id = target.id.clone();
-            clock.advance(Duration::seconds(20));
-            let w = who.clone();
-            let claimed = store
-                .write(op(move |tx| {
-                    Box::pin(async move { ops::claim(tx, &w, &id).await })
-                }))
-                .await;
-            if claimed.is_err() && target.assignee_id.as_deref() != Some(worker_id.as_str()) {
+            clock.set(slot + Duration::seconds(15));
+            // Claim it, or — as the overdue-first rule demands — the older
+            // overdue conversation the refusal names.
+            let mut target = target;
+            let mut held = target.assignee_id.as_deref() == Some(worker_id.as_str());
+            for _ in 0..3 {
+                if held {
+                    break;
+                }
+                let (w, id) = (who.clone(), target.id.clone());
+                match store
+                    .write(op(move |tx| {
+                        Box::pin(async move { ops::claim(tx, &w, &id).await })
+                    }))
+                    .await
+                {
+                    Ok(_) => held = true,
+                    Err(AppError::Conflict {
+                        conversation_id: Some(first),
+                        ..
+                    }) => match created.iter().find(|c| c.id == first) {
+                        Some(c) => target = c.clone(),
+                        None => break,
+                    },
+                    Err(_) => break,
+                }
+            }
+            if !held {
                 continue;
             }
-            clock.advance(Duration::seconds(40 + (i as i64 * 13) % 200));
+            let name = target
+                .customer
+                .name
+                .clone()
+                .unwrap_or_else(|| "there".into());
+            clock.set(slot + Duration::seconds(25 + (i as i64 * 13) % 50));
             let (w, id) = (who.clone(), target.id.clone());
             let reply = format!(
                 "Hi {}, thanks for writing in — I'm looking into this now.",
-                name.split(' ').next().unwrap_or(name)
+                name.split(' ').next().unwrap_or("there")
             );
             store
                 .write(op(move |tx| {
@@ -352,7 +380,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 }
             }
             if i % 2 == 0 {
-                clock.advance(Duration::seconds(60));
+                clock.set(slot + Duration::seconds(85));
                 let (w, id) = (who.clone(), target.id.clone());
                 store
                     .write(op(move |tx| {

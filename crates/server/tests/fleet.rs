@@ -400,6 +400,16 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
     assert!(stdout.contains("migrated and verified"), "{stdout}");
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
 
+    let original_last_seq: i64 = {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&sqlite)
+            .await
+            .expect("open sqlite");
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+            .fetch_one(&mut c)
+            .await
+            .expect("counter")
+    };
     let before = Instance::start(&sqlite).await;
     let after = Instance::start(&pg).await;
     let a = Client::new(&before.url)
@@ -436,20 +446,149 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
             b.conversation(&c.id).await.expect("b").messages
         );
     }
+    // The migrated log is the same on both sides (each server may have added
+    // breach announcements since it started: compare the migrated range).
+    let migrated = |page: switchboard_api::SyncPage| -> Vec<switchboard_api::Event> {
+        page.events
+            .into_iter()
+            .filter(|e| e.seq <= original_last_seq)
+            .collect()
+    };
     let (sa, sb) = (
         a.sync(0, 5000).await.expect("sync"),
         b.sync(0, 5000).await.expect("sync"),
     );
-    assert_eq!(sa.events, sb.events, "the event log moved whole");
+    assert!(!sa.more && !sb.more);
+    let (ma, mb) = (migrated(sa), migrated(sb));
+    assert_eq!(ma.len() as i64, original_last_seq);
+    assert!(ma == mb, "the event log moved whole");
     // The migrated database keeps working: new events continue the sequence.
     let created = b
         .create_conversation(&conversation(1, "general"))
         .await
         .expect("create on postgres");
-    let next = b.sync(sb.next, 10).await.expect("sync after");
-    assert_eq!(next.events.first().map(|e| e.seq), Some(sb.next + 1));
+    let all = b.sync(0, 5000).await.expect("sync after");
+    let seqs: Vec<i64> = all.events.iter().map(|e| e.seq).collect();
     assert_eq!(
-        next.events.first().and_then(|e| e.conversation_id.clone()),
-        Some(created.summary.id)
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "gap-free after migration"
     );
+    assert!(all.events.iter().any(|e| e.seq > original_last_seq
+        && e.conversation_id.as_deref() == Some(created.summary.id.as_str())));
+}
+
+/// Counts `overdue` announcements of `conversation` in the whole log.
+async fn overdue_events(s: &Session, conversation: &str) -> usize {
+    let mut since = 0;
+    let mut n = 0;
+    loop {
+        let page = s.sync(since, 1000).await.expect("sync");
+        n += page
+            .events
+            .iter()
+            .filter(|e| e.conversation_id.as_deref() == Some(conversation))
+            .filter(|e| e.data.get("change").and_then(|c| c.as_str()) == Some("overdue"))
+            .count();
+        since = page.next;
+        if !page.more {
+            return n;
+        }
+    }
+}
+
+async fn wait_for_overdue(s: &Session, conversation: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    while overdue_events(s, conversation).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no overdue announcement for {conversation}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_holder() {
+    let (db, mut first) = fleet(1).await;
+    // The first instance has taken the watch lease before the second starts.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let second = Instance::start(&db).await;
+    let admin = login(&second.url, ADMIN).await;
+    admin
+        .create_category(&NewCategory {
+            name: "Fast".into(),
+            id: Some("fast".into()),
+            routing: Some(RoutingMode::Manual),
+            wait_threshold_secs: Some(1),
+            keywords: vec![],
+        })
+        .await
+        .expect("category");
+    let c1 = admin
+        .create_conversation(&conversation(1, "fast"))
+        .await
+        .expect("create")
+        .summary
+        .id;
+    wait_for_overdue(&admin, &c1, Duration::from_secs(10)).await;
+    // Both instances keep ticking; the breach stays announced once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(overdue_events(&admin, &c1).await, 1);
+
+    // The holder dies; the survivor takes the lease over once it expires.
+    first[0].kill();
+    let c2 = admin
+        .create_conversation(&conversation(2, "fast"))
+        .await
+        .expect("create")
+        .summary
+        .id;
+    wait_for_overdue(&admin, &c2, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(overdue_events(&admin, &c2).await, 1);
+    assert_eq!(overdue_events(&admin, &c1).await, 1);
+
+    // A reply ends the waiting period; a new customer message starts another,
+    // which is announced again when it breaches.
+    let agent = agents(&admin, std::slice::from_ref(&second), "fast", 1, 10)
+        .await
+        .remove(0);
+    // The older overdue conversation must be taken first.
+    let refused = agent.claim(&c2).await.expect_err("overdue-first");
+    assert_eq!(refused.code(), Some("overdue_first"));
+    agent.claim(&c1).await.expect("claim the older one");
+    agent.claim(&c2).await.expect("claim");
+    agent.reply(&c2, "On it").await.expect("reply");
+    admin
+        .post_message(
+            &c2,
+            &NewMessage {
+                body: "still broken".into(),
+                internal: true,
+                client_id: None,
+            },
+        )
+        .await
+        .expect("note");
+    let raw = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/conversations/{c2}/customer_messages",
+            second.url
+        ))
+        .bearer_auth(admin.token())
+        .json(&serde_json::json!({ "body": "Any news?" }))
+        .send()
+        .await
+        .expect("customer message");
+    assert_eq!(raw.status(), 201);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while overdue_events(&admin, &c2).await < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the second waiting period was not announced"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(first);
 }

@@ -1,0 +1,116 @@
+//! Background work, run once across the fleet.
+//!
+//! Each job is guarded by a lease row: an instance does the job only while it
+//! holds the lease, renews it on every tick, and another instance takes over
+//! once the holder stops renewing (it died) and the lease expires.
+//!
+//! The threshold watcher announces breaches: the moment a waiting
+//! conversation passes its category's threshold it logs one
+//! `conversation.updated` event with change `overdue` (once per waiting
+//! period), so every client learns of it even without a local timer.
+
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
+use sqlx::Row;
+use switchboard_api::events::{Change, ConversationUpdated, EventPayload};
+
+use crate::error::AppResult;
+use crate::ops::append_event;
+use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
+use crate::store::{op, Store, Tx, Visibility};
+
+/// How often background jobs look for work.
+pub const TICK: Duration = Duration::from_millis(500);
+/// How long a lease lasts without renewal.
+pub const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(5);
+
+/// Takes or renews `name` for `holder`; true while we hold it.
+pub async fn acquire_lease(
+    tx: &mut Tx,
+    name: &str,
+    holder: &str,
+    ttl: ChronoDuration,
+) -> AppResult<bool> {
+    let now = tx.now.timestamp_millis();
+    let done = sqlx::query(
+        "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR holder IS NULL OR expires_at < $4)",
+    )
+    .bind(holder)
+    .bind(now + ttl.num_milliseconds())
+    .bind(name)
+    .bind(now)
+    .execute(&mut tx.conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
+}
+
+/// The start of the current waiting period, in SQL.
+const WAITING_SINCE: &str =
+    "(CASE WHEN c.state = 'queued' THEN c.queued_at WHEN c.state = 'assigned' THEN c.unanswered_since ELSE NULL END)";
+
+/// Announces every conversation that has passed its threshold and was not yet
+/// announced for its current waiting period. Returns how many.
+pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
+    let now = tx.now.timestamp_millis();
+    let sql = format!(
+        "SELECT {CONV_COLS}, {WAITING_SINCE} AS since FROM {CONV_FROM} \
+         WHERE c.state IN ('queued', 'assigned') AND {WAITING_SINCE} IS NOT NULL \
+         AND {WAITING_SINCE} + COALESCE(k.wait_threshold_secs, 300) * 1000 < $1 \
+         AND (c.overdue_for IS NULL OR c.overdue_for <> {WAITING_SINCE}) \
+         ORDER BY {WAITING_SINCE} LIMIT 500"
+    );
+    let found = sqlx::query(&sql).bind(now).fetch_all(&mut tx.conn).await?;
+    let mut n = 0;
+    for r in &found {
+        let conv = ConvRow::from_row(r)?;
+        let since: i64 = r.try_get("since")?;
+        sqlx::query("UPDATE conversations SET overdue_for = $1 WHERE id = $2")
+            .bind(since)
+            .bind(&conv.id)
+            .execute(&mut tx.conn)
+            .await?;
+        let payload = EventPayload::ConversationUpdated(ConversationUpdated {
+            conversation: conv.summary(tx.now),
+            change: Change::Overdue,
+            by: None,
+            previous_assignee_id: conv.assignee_id.clone(),
+        });
+        let vis = Visibility::Conversation {
+            category_id: conv.category_id.clone(),
+            assignee_id: conv.assignee_id.clone(),
+            prev_category_id: conv.category_id.clone(),
+            prev_assignee_id: conv.assignee_id.clone(),
+        };
+        append_event(tx, payload, Some(&conv.id), vis).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Runs the background jobs of this instance until the store goes away.
+pub async fn run(store: Store, instance: String) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let holder = instance.clone();
+        let result = store
+            .write(op(move |tx| {
+                Box::pin(async move {
+                    if !acquire_lease(tx, "threshold_watch", &holder, LEASE_TTL).await? {
+                        return Ok(None);
+                    }
+                    announce_breaches(tx).await.map(Some)
+                })
+            }))
+            .await;
+        match result {
+            Ok(Some(n)) if n > 0 => tracing::debug!(n, "announced overdue conversations"),
+            Ok(_) => {}
+            Err(crate::error::AppError::Unavailable(_)) => return,
+            Err(e) => tracing::warn!(error = %e, "threshold watch failed; retrying"),
+        }
+    }
+}
