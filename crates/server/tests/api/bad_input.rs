@@ -408,8 +408,17 @@ async fn bad_input_gets_a_status_and_a_json_error() {
     )
     .await;
     expect_error_body(r, 409, "email_taken").await;
-    let r = send(app.raw(M::POST, "/conversations/%00%ff/claim", Some(&admin))).await;
-    assert!(r.status().is_client_error(), "{}", r.status());
+    let r = send(app.raw(M::POST, "/conversations/%ff%fe/claim", Some(&admin))).await;
+    expect_error_body(r, 400, "invalid_path").await;
+    let r = send(app.raw(M::POST, "/conversations/%00/claim", Some(&admin))).await;
+    expect_error_body(r, 404, "not_found").await;
+    let r = send(app.raw(
+        M::GET,
+        "/conversations/..%2F..%2Fetc%2Fpasswd",
+        Some(&admin),
+    ))
+    .await;
+    expect_error_body(r, 404, "not_found").await;
     let r = send(app.raw(
         M::POST,
         &format!("/conversations/{conv}/reopen"),

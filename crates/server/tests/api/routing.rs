@@ -201,3 +201,75 @@ async fn status_changes_are_events_everyone_sees() {
     assert_eq!(statuses.last().map(String::as_str), Some("offline"));
     assert!(statuses.iter().any(|s| s == "available"));
 }
+
+#[tokio::test]
+async fn queued_conversations_are_routed_when_their_category_or_its_mode_changes() {
+    let app = spawn_app().await;
+    app.category("manual").await;
+    app.category_with("rr", RoutingMode::RoundRobin, 300, &[])
+        .await;
+    let rita = app.agent("Rita", &["rr"], AgentStatus::Available).await;
+    let q1 = app.conversation_in("manual").await.summary.id;
+    app.advance(1);
+    let q2 = app.conversation_in("manual").await.summary.id;
+
+    // Re-categorized into a round-robin category: routed at once.
+    let s = app.admin.recategorize(&q2, "rr").await.unwrap();
+    assert_eq!(s.state, ConversationState::Assigned);
+    assert_eq!(s.assignee_id.as_deref(), Some(rita.agent.id.as_str()));
+
+    // A manual category switched to round-robin drains its queue.
+    app.admin
+        .patch_agent(
+            &rita.agent.id,
+            &AgentPatch {
+                categories: Some(vec!["rr".into(), "manual".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c = app.admin.conversation(&q1).await.unwrap().summary;
+    assert_eq!(
+        c.state,
+        ConversationState::Queued,
+        "manual: waits for a claim"
+    );
+    app.admin
+        .patch_category(
+            "manual",
+            &switchboard_api::CategoryPatch {
+                routing: Some(RoutingMode::RoundRobin),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c = app.admin.conversation(&q1).await.unwrap().summary;
+    assert_eq!(c.assignee_id.as_deref(), Some(rita.agent.id.as_str()));
+}
+
+#[tokio::test]
+async fn an_admin_reopen_follows_the_rule() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    let rex = app.agent("Rex", &["billing"], AgentStatus::Available).await;
+    let conv = app.conversation_in("billing").await.summary.id;
+    rex.claim(&conv).await.unwrap();
+    rex.resolve(&conv).await.unwrap();
+    // Rex is available: back to him.
+    let s = app.admin.reopen(&conv).await.unwrap();
+    assert_eq!(s.assignee_id.as_deref(), Some(rex.agent.id.as_str()));
+    assert_eq!(s.state, ConversationState::Assigned);
+    rex.resolve(&conv).await.unwrap();
+    // Rex went offline: into the queue.
+    rex.set_status(AgentStatus::Offline).await.unwrap();
+    let s = app.admin.reopen(&conv).await.unwrap();
+    assert_eq!(s.state, ConversationState::Queued);
+    assert_eq!(s.assignee_id, None);
+    expect_err(app.admin.reopen(&conv).await, 409, "not_resolved");
+    // An offline agent may not take it back by reopening either.
+    app.admin.resolve(&conv).await.unwrap();
+    let s = rex.reopen(&conv).await.unwrap();
+    assert_ne!(s.assignee_id.as_deref(), Some(rex.agent.id.as_str()));
+}

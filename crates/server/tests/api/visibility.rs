@@ -262,3 +262,37 @@ async fn sync_and_sse_never_leak_conversations_the_agent_cannot_see() {
         .iter()
         .all(|e| e.conversation_id.as_deref() != Some(passing.as_str())));
 }
+
+#[tokio::test]
+async fn a_live_stream_follows_changes_to_the_agents_skills() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    app.category("tech").await;
+    let sam = app.agent("Sam", &["billing"], AgentStatus::Available).await;
+    let mut stream = sam.events(None).await.unwrap();
+
+    let before = app.conversation_in("tech").await.summary.id;
+    app.admin
+        .patch_agent(
+            &sam.agent.id,
+            &switchboard_api::AgentPatch {
+                categories: Some(vec!["billing".into(), "tech".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let after = app.conversation_in("tech").await.summary.id;
+    let seen = events_until(&mut stream, |e| {
+        e.kind == kinds::CONVERSATION_CREATED && e.conversation_id.as_deref() == Some(&after)
+    })
+    .await;
+    assert!(seen
+        .iter()
+        .all(|e| e.conversation_id.as_deref() != Some(before.as_str())));
+    assert!(seen
+        .iter()
+        .any(|e| e.kind == kinds::AGENT_UPDATED && e.data["agent"]["id"] == sam.agent.id.as_str()));
+    // The old conversation is now visible through the API as well.
+    sam.conversation(&before).await.unwrap();
+}
