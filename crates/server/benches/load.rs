@@ -1,0 +1,1180 @@
+//! Load benchmark of the Switchboard server (`cargo xtask bench`, which runs
+//! `cargo bench -p switchboard-server --bench load`).
+//!
+//! It starts the real `switchboard-server` binary (release profile, built by
+//! cargo for this bench) as a subprocess on `127.0.0.1:0`, on a fresh SQLite
+//! file in a temporary directory (a new server and database for every
+//! measurement, so runs do not disturb each other), and drives it over HTTP
+//! with the typed client of `switchboard-api`, from this process:
+//!
+//! 1. **Ingest**: `POST /api/v1/conversations` as admin into a manual-routing
+//!    category, 64 requests in flight, 20,000 conversations; conversations/s,
+//!    median of 3 runs. Target ≥ 5,000/s.
+//! 2. **Claims** with 200 agents (created through the admin API, all skilled
+//!    in the category, available, wait threshold 86,400 s so the overdue-first
+//!    rule never refuses): every agent claims the oldest conversation it
+//!    believes queued. Three shapes of load: `race` (rounds in which all 200
+//!    fire at one conversation at the same instant: exactly one may win),
+//!    `saturated` (closed loop, 200 claims always in flight, no think time) and
+//!    `paced` (each agent claims after a random think time, mean 200 ms: about
+//!    1,000 claims/s offered). Wins (200) and refusals (409) both count as
+//!    claim latency. Target p99 ≤ 10 ms.
+//! 3. **Events**: 500 SSE followers of `GET /api/v1/events` (5 admin tokens),
+//!    200 conversations created at 20/s; delivery latency from the moment each
+//!    write request is sent to the moment each follower has the parsed
+//!    `conversation.created` event: 500 × 200 samples. Target p99 ≤ 50 ms.
+//!
+//! Every loop has a fixed count and a timeout. Misses are reported, not
+//! failed: the process exits 0 unless something went wrong.
+//!
+//! Knobs (environment):
+//! - `SWITCHBOARD_BENCH_SCALE` (default 1): multiplies the operation counts
+//!   (not the 200 agents nor the 500 followers), e.g. `0.1` for a quick check.
+//! - `SWITCHBOARD_BENCH_ONLY`: comma-separated phases to run
+//!   (`ingest,claims,events`; default all).
+//!
+//! Without `--bench` on the command line (i.e. `cargo test --all-targets`),
+//! it prints a note and exits 0 without running anything.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use futures_util::{stream, StreamExt, TryStreamExt};
+use switchboard_api::{
+    AgentStatus, Client, ClientError, Customer, NewAgent, NewCategory, NewConversation,
+    RoutingMode, Session,
+};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+
+const ADMIN_EMAIL: &str = "admin@bench.switchboard";
+const PASSWORD: &str = "bench-password-1";
+const CATEGORY: &str = "bench";
+const SERVER_BIN: &str = env!("CARGO_BIN_EXE_switchboard-server");
+
+// ---------------------------------------------------------------- parameters
+
+#[derive(Debug, Clone)]
+struct Params {
+    scale: f64,
+    ingest_n: usize,
+    ingest_conc: usize,
+    ingest_runs: usize,
+    agents: usize,
+    race_rounds: usize,
+    saturated_per_agent: usize,
+    paced_per_agent: usize,
+    paced_mean_ms: f64,
+    sse_clients: usize,
+    sse_tokens: usize,
+    sse_writes: usize,
+    sse_rate: f64,
+    phases: Vec<String>,
+}
+
+impl Params {
+    fn from_env() -> Result<Self> {
+        let scale = match std::env::var("SWITCHBOARD_BENCH_SCALE") {
+            Ok(s) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| *v > 0.0 && *v <= 100.0)
+                .ok_or_else(|| anyhow!("SWITCHBOARD_BENCH_SCALE must be a number in (0, 100]"))?,
+            Err(_) => 1.0,
+        };
+        let n = |base: f64, min: usize| ((base * scale).round() as usize).max(min);
+        let phases = std::env::var("SWITCHBOARD_BENCH_ONLY")
+            .unwrap_or_else(|_| "ingest,claims,events".into())
+            .split(',')
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>();
+        for p in &phases {
+            if !["ingest", "claims", "events"].contains(&p.as_str()) {
+                bail!("SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, claims, events)");
+            }
+        }
+        Ok(Self {
+            scale,
+            ingest_n: n(20_000.0, 200),
+            ingest_conc: 64,
+            ingest_runs: 3,
+            agents: 200,
+            race_rounds: n(100.0, 5),
+            saturated_per_agent: n(50.0, 3),
+            paced_per_agent: n(25.0, 2),
+            paced_mean_ms: 200.0,
+            sse_clients: 500,
+            sse_tokens: 5,
+            sse_writes: n(200.0, 10),
+            sse_rate: 20.0,
+            phases,
+        })
+    }
+
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.iter().any(|p| p == phase)
+    }
+}
+
+// ---------------------------------------------------------------- time, stats
+
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// Nanoseconds since the bench started (monotonic, comparable across tasks).
+fn now_ns() -> u64 {
+    base().elapsed().as_nanos() as u64
+}
+
+fn us_since(t: Instant) -> u64 {
+    t.elapsed().as_micros() as u64
+}
+
+/// Nearest-rank percentile of sorted values.
+fn pct<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2} ms", us as f64 / 1000.0)
+}
+
+fn ms_signed(us: i64) -> String {
+    format!("{:.2} ms", us as f64 / 1000.0)
+}
+
+/// `p50 … p90 … p99 … max` of microsecond samples (sorts them).
+fn dist(v: &mut [u64]) -> String {
+    v.sort_unstable();
+    match (pct(v, 50.0), pct(v, 90.0), pct(v, 99.0), v.last()) {
+        (Some(a), Some(b), Some(c), Some(d)) => format!(
+            "p50 {}, p90 {}, p99 {}, max {} (n = {})",
+            ms(a),
+            ms(b),
+            ms(c),
+            ms(*d),
+            v.len()
+        ),
+        _ => "no samples".into(),
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "MISS"
+    }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// A tiny xorshift for think times (no dependency, reproducible per agent).
+struct Rng(u64);
+
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Exponentially distributed, with this mean.
+    fn exp(&mut self, mean: f64) -> f64 {
+        -mean * (1.0 - self.next_f64()).ln()
+    }
+}
+
+// ---------------------------------------------------------------- CPU accounting (Linux /proc)
+
+#[derive(Clone, Copy)]
+struct CpuSnap {
+    at: Instant,
+    busy: u64,
+    server: u64,
+    me: u64,
+}
+
+fn ticks_per_sec() -> f64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        if t > 0 {
+            return t as f64;
+        }
+    }
+    100.0
+}
+
+fn total_busy_ticks() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = s.lines().next()?;
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    if f.len() < 8 {
+        return None;
+    }
+    Some(f[0] + f[1] + f[2] + f[5] + f[6] + f[7])
+}
+
+fn pid_ticks(pid: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(3) … utime(14) stime(15).
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn cpu_snap(server_pid: u32) -> Option<CpuSnap> {
+    Some(CpuSnap {
+        at: Instant::now(),
+        busy: total_busy_ticks()?,
+        server: pid_ticks(&server_pid.to_string())?,
+        me: pid_ticks("self")?,
+    })
+}
+
+/// CPU use between two snapshots, in cores (CPU-seconds per second).
+fn cpu_line(a: Option<CpuSnap>, b: Option<CpuSnap>) -> String {
+    let (Some(a), Some(b)) = (a, b) else {
+        return "CPU use: n/a (no /proc)".into();
+    };
+    let wall = b.at.duration_since(a.at).as_secs_f64().max(1e-3);
+    let hz = ticks_per_sec();
+    let c = |t: u64| t as f64 / hz / wall;
+    let server = c(b.server.saturating_sub(a.server));
+    let me = c(b.me.saturating_sub(a.me));
+    let all = c(b.busy.saturating_sub(a.busy));
+    let others = (all - server - me).max(0.0);
+    format!(
+        "CPU use (cores, of {}): server {server:.2}, bench client {me:.2}, other processes {others:.2}",
+        nproc()
+    )
+}
+
+fn nproc() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// Raises the soft open-files limit to the hard one (500 SSE streams plus
+/// 200 agents need well over a thousand descriptors on both ends).
+fn raise_nofile() -> String {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: a valid pointer to an rlimit struct.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
+            let before = lim.rlim_cur;
+            if lim.rlim_cur < lim.rlim_max {
+                lim.rlim_cur = lim.rlim_max;
+                // SAFETY: as above.
+                unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+            }
+            // SAFETY: as above.
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+            return format!("open-files limit {} (was {before})", lim.rlim_cur);
+        }
+    }
+    "open-files limit unknown".into()
+}
+
+// ---------------------------------------------------------------- the server subprocess
+
+struct Srv {
+    child: Child,
+    pid: u32,
+    url: String,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Srv {
+    /// A fresh database with one admin, and the server serving it.
+    async fn start(label: &str) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-bench-")
+            .tempdir()
+            .context("creating a temp dir")?;
+        let db = dir.path().join("bench.db");
+        let url = format!("sqlite://{}", db.display());
+        let out = timeout(
+            Duration::from_secs(60),
+            Command::new(SERVER_BIN)
+                .args([
+                    "create-admin",
+                    "--email",
+                    ADMIN_EMAIL,
+                    "--name",
+                    "Bench admin",
+                ])
+                .args(["--password", PASSWORD, "--database-url", &url])
+                .env("RUST_LOG", "warn")
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .context("create-admin timed out")??;
+        if !out.status.success() {
+            bail!(
+                "create-admin failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let mut child = Command::new(SERVER_BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {SERVER_BIN}"))?;
+        let pid = child.id().ok_or_else(|| anyhow!("server exited at once"))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let found = timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(i) = line.find("listening on http://") {
+                    return Ok::<_, anyhow::Error>(
+                        line[i + "listening on ".len()..].trim().to_owned(),
+                    );
+                }
+                eprintln!("[server] {line}");
+            }
+            bail!("the server exited before listening")
+        })
+        .await
+        .context("the server did not start listening within 30 s")??;
+        // Keep draining its output so it never blocks on a full pipe.
+        let tag = label.to_owned();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("[server {tag}] {line}");
+            }
+        });
+        Ok(Self {
+            child,
+            pid,
+            url: found,
+            db,
+            _dir: dir,
+        })
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = timeout(Duration::from_secs(10), self.child.wait()).await;
+    }
+
+    /// The SQLite journal mode as the file says (WAL persists in the file).
+    async fn journal_mode(&self) -> String {
+        use sqlx::ConnectOptions;
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.db)
+            .read_only(true);
+        let got = async {
+            let mut c = opts.connect().await?;
+            let m: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut c)
+                .await?;
+            Ok::<_, sqlx::Error>(m)
+        }
+        .await;
+        got.unwrap_or_else(|e| format!("unknown ({e})"))
+    }
+}
+
+fn http_client(total_timeout: Option<Duration>) -> Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(300));
+    if let Some(t) = total_timeout {
+        b = b.timeout(t);
+    }
+    Ok(b.build()?)
+}
+
+/// The admin's session, and the manual-routing bench category.
+async fn admin_setup(srv: &Srv, http: reqwest::Client) -> Result<Session> {
+    let client = Client::with_http(http, &srv.url)?;
+    let admin = client.login(ADMIN_EMAIL, PASSWORD).await?;
+    admin
+        .create_category(&NewCategory {
+            name: "Bench".into(),
+            id: Some(CATEGORY.into()),
+            routing: Some(RoutingMode::Manual),
+            wait_threshold_secs: Some(86_400),
+            keywords: vec![],
+        })
+        .await?;
+    Ok(admin)
+}
+
+fn conversation(tag: &str, i: usize) -> NewConversation {
+    NewConversation {
+        customer: Customer {
+            name: Some(format!("Customer {i}")),
+            email: Some(format!("customer{i}@example.com")),
+            phone: None,
+        },
+        subject: format!("{tag}-{i}"),
+        body: format!(
+            "Hello, this is message {i}. My order has not arrived yet and the tracking page \
+             shows no update since Monday. Could you check what happened and tell me when \
+             it will be delivered? Thanks a lot."
+        ),
+        category_id: Some(CATEGORY.into()),
+    }
+}
+
+/// Creates `n` conversations with `conc` in flight; returns per-request
+/// latencies (µs) and the created ids with their creation time.
+async fn create_many(
+    admin: &Session,
+    tag: &'static str,
+    n: usize,
+    conc: usize,
+) -> Result<(Vec<u64>, Vec<(chrono::DateTime<chrono::Utc>, String)>)> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::with_capacity(conc);
+    for _ in 0..conc {
+        let (admin, next) = (admin.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut ids = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                let c = admin.create_conversation(&conversation(tag, i)).await?;
+                lat.push(us_since(t));
+                ids.push((c.summary.created_at, c.summary.id));
+            }
+            Ok::<_, ClientError>((lat, ids))
+        }));
+    }
+    let mut lat = Vec::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
+    for t in tasks {
+        let (l, i) = t.await??;
+        lat.extend(l);
+        ids.extend(i);
+    }
+    Ok((lat, ids))
+}
+
+// ---------------------------------------------------------------- 1. ingest
+
+struct IngestRun {
+    rate: f64,
+    lat: Vec<u64>,
+    cpu: String,
+}
+
+async fn ingest_once(p: &Params, run: usize) -> Result<IngestRun> {
+    let srv = Srv::start(&format!("ingest-{run}")).await?;
+    let admin = admin_setup(&srv, http_client(Some(Duration::from_secs(60)))?).await?;
+    // Warm-up: open the connections, fill caches; not counted.
+    let warm = p.ingest_conc * 4;
+    create_many(&admin, "warm", warm, p.ingest_conc).await?;
+    let c0 = cpu_snap(srv.pid);
+    let t0 = Instant::now();
+    let (lat, _) = timeout(
+        Duration::from_secs(600),
+        create_many(&admin, "ingest", p.ingest_n, p.ingest_conc),
+    )
+    .await
+    .context("ingest run timed out after 600 s")??;
+    let secs = t0.elapsed().as_secs_f64();
+    let c1 = cpu_snap(srv.pid);
+    let m = admin.metrics(None, None).await?;
+    let expected = (warm + p.ingest_n) as u64;
+    if m.queue.waiting != expected {
+        bail!(
+            "ingest: the queue holds {} conversations, expected {expected}",
+            m.queue.waiting
+        );
+    }
+    srv.stop().await;
+    Ok(IngestRun {
+        rate: p.ingest_n as f64 / secs,
+        lat,
+        cpu: cpu_line(c0, c1),
+    })
+}
+
+async fn phase_ingest(p: &Params, summary: &mut Vec<String>) -> Result<()> {
+    println!(
+        "\n== 1. ingest: POST /api/v1/conversations as admin, {} conversations, {} in flight, manual category, {} runs (fresh server + DB each)",
+        p.ingest_n, p.ingest_conc, p.ingest_runs
+    );
+    let mut rates = Vec::new();
+    let mut all_lat = Vec::new();
+    for run in 1..=p.ingest_runs {
+        let la = loadavg();
+        let mut r = ingest_once(p, run).await?;
+        println!(
+            "run {run}: {:.0} conversations/s; request latency {}",
+            r.rate,
+            dist(&mut r.lat)
+        );
+        println!("       {}; load average before: {la}", r.cpu);
+        rates.push(r.rate);
+        all_lat.extend(r.lat);
+    }
+    let med = median(&mut rates);
+    let line = format!(
+        "ingest: {med:.0} conversations/s (median of {}; runs {}) — target ≥ 5000/s: {}",
+        rates.len(),
+        rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        verdict(med >= 5000.0)
+    );
+    println!("{line}");
+    summary.push(line);
+    summary.push(format!(
+        "        request latency at {} in flight: {}",
+        p.ingest_conc,
+        dist(&mut all_lat)
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- 2. claims
+
+#[derive(Default)]
+struct ClaimStats {
+    wins: Vec<u64>,
+    refusals: Vec<u64>,
+    overdue_first: usize,
+    errors: Vec<String>,
+}
+
+impl ClaimStats {
+    fn merge(&mut self, o: ClaimStats) {
+        self.wins.extend(o.wins);
+        self.refusals.extend(o.refusals);
+        self.overdue_first += o.overdue_first;
+        self.errors.extend(o.errors);
+    }
+
+    fn requests(&self) -> usize {
+        self.wins.len() + self.refusals.len() + self.errors.len()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Won,
+    Refused,
+    Error,
+}
+
+/// One claim request, timed; both 200 and 409 are claim latency.
+async fn claim_once(s: &Session, id: &str, st: &mut ClaimStats) -> Outcome {
+    let t = Instant::now();
+    let r = s.claim(id).await;
+    let us = us_since(t);
+    match r {
+        Ok(_) => {
+            st.wins.push(us);
+            Outcome::Won
+        }
+        Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
+            if e.code() == Some("overdue_first") {
+                st.overdue_first += 1;
+            }
+            st.refusals.push(us);
+            Outcome::Refused
+        }
+        Err(e) => {
+            if st.errors.len() < 5 {
+                st.errors.push(e.to_string());
+            } else {
+                st.errors.push(String::new());
+            }
+            Outcome::Error
+        }
+    }
+}
+
+fn claim_report(name: &str, what: &str, mut st: ClaimStats, secs: f64, cpu: &str) -> String {
+    let n = st.requests();
+    let mut all: Vec<u64> = st.wins.iter().chain(&st.refusals).copied().collect();
+    all.sort_unstable();
+    let p99 = pct(&all, 99.0).unwrap_or(u64::MAX);
+    println!("-- {name}: {what}");
+    println!(
+        "   {n} claims in {secs:.2} s ({:.0} claims/s): {} won (200), {} refused (409; {} of them overdue_first), {} errors",
+        n as f64 / secs,
+        st.wins.len(),
+        st.refusals.len(),
+        st.overdue_first,
+        st.errors.len()
+    );
+    println!("   all claims:  {}", dist(&mut all));
+    println!("   wins:        {}", dist(&mut st.wins));
+    println!("   refusals:    {}", dist(&mut st.refusals));
+    println!("   {cpu}");
+    for e in st.errors.iter().filter(|e| !e.is_empty()) {
+        println!("   error: {e}");
+    }
+    format!(
+        "claims/{name}: p50 {} p99 {} over {n} claims ({} won, {} refused, {} errors; {:.0} claims/s) — target p99 ≤ 10 ms: {}",
+        ms(pct(&all, 50.0).unwrap_or(0)),
+        ms(p99),
+        st.wins.len(),
+        st.refusals.len(),
+        st.errors.len(),
+        n as f64 / secs,
+        verdict(p99 <= 10_000 && st.errors.is_empty())
+    )
+}
+
+async fn phase_claims(p: &Params, summary: &mut Vec<String>) -> Result<()> {
+    let race_total = p.race_rounds;
+    let sat_total = p.agents * p.saturated_per_agent;
+    let paced_total = p.agents * p.paced_per_agent;
+    // Enough conversations that no mode can run the queue dry.
+    let queue_n = race_total + sat_total + paced_total;
+    println!(
+        "\n== 2. claims: {} agents (capacity 1000, available, skilled in a manual category, wait threshold 86400 s), {queue_n} queued conversations",
+        p.agents
+    );
+    let srv = Srv::start("claims").await?;
+    let http = http_client(Some(Duration::from_secs(60)))?;
+    let admin = admin_setup(&srv, http.clone()).await?;
+    let client = Client::with_http(http, &srv.url)?;
+
+    let t = Instant::now();
+    let agents: Vec<Session> = timeout(Duration::from_secs(600), async {
+        stream::iter(0..p.agents)
+            .map(|i| {
+                let (admin, client) = (admin.clone(), client.clone());
+                async move {
+                    let email = format!("agent{i}@bench.switchboard");
+                    admin
+                        .create_agent(&NewAgent {
+                            name: format!("Agent {i}"),
+                            email: email.clone(),
+                            password: PASSWORD.into(),
+                            role: None,
+                            categories: vec![CATEGORY.into()],
+                            capacity: Some(1000),
+                        })
+                        .await?;
+                    let s = client.login(&email, PASSWORD).await?;
+                    s.set_status(AgentStatus::Available).await?;
+                    Ok::<_, ClientError>(s)
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect()
+            .await
+    })
+    .await
+    .context("creating agents timed out")??;
+    println!(
+        "created, logged in and set available {} agents in {:.1} s (argon2 hash + verify each, 8 at a time)",
+        agents.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    let (_, mut ids) = timeout(
+        Duration::from_secs(600),
+        create_many(&admin, "claim", queue_n, 64),
+    )
+    .await
+    .context("enqueueing timed out")??;
+    // Queue order: oldest first (queued_at, then id).
+    ids.sort();
+    let ids: Arc<Vec<String>> = Arc::new(ids.into_iter().map(|(_, id)| id).collect());
+    println!(
+        "enqueued {} conversations in {:.1} s",
+        ids.len(),
+        t.elapsed().as_secs_f64()
+    );
+    // Warm-up: every agent opens its connection.
+    stream::iter(agents.iter())
+        .map(|s| s.me())
+        .buffer_unordered(p.agents)
+        .try_collect::<Vec<_>>()
+        .await?;
+    let agents = Arc::new(agents);
+    let mut cursor = 0usize;
+
+    // ---- race: all agents at one conversation, same instant.
+    {
+        let rounds = p.race_rounds;
+        let barrier = Arc::new(tokio::sync::Barrier::new(p.agents + 1));
+        let winners: Arc<Vec<AtomicU32>> =
+            Arc::new((0..rounds).map(|_| AtomicU32::new(0)).collect());
+        let c0 = cpu_snap(srv.pid);
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for a in 0..p.agents {
+            let (agents, ids, barrier, winners) = (
+                agents.clone(),
+                ids.clone(),
+                barrier.clone(),
+                winners.clone(),
+            );
+            let start = cursor;
+            tasks.push(tokio::spawn(async move {
+                let mut st = ClaimStats::default();
+                for r in 0..rounds {
+                    barrier.wait().await;
+                    if claim_once(&agents[a], &ids[start + r], &mut st).await == Outcome::Won {
+                        winners[r].fetch_add(1, Ordering::Relaxed);
+                    }
+                    barrier.wait().await;
+                }
+                st
+            }));
+        }
+        let pause = Duration::from_millis(25);
+        let coordinator = async {
+            for _ in 0..rounds {
+                barrier.wait().await;
+                barrier.wait().await;
+                tokio::time::sleep(pause).await;
+            }
+        };
+        timeout(Duration::from_secs(600), coordinator)
+            .await
+            .context("claim race timed out")?;
+        let mut st = ClaimStats::default();
+        for t in tasks {
+            st.merge(t.await?);
+        }
+        let secs = t0.elapsed().as_secs_f64() - rounds as f64 * pause.as_secs_f64();
+        let c1 = cpu_snap(srv.pid);
+        cursor += rounds;
+        let exactly_one = winners
+            .iter()
+            .filter(|w| w.load(Ordering::Relaxed) == 1)
+            .count();
+        let line = claim_report(
+            "race",
+            &format!(
+                "{rounds} rounds; in each, all {} agents claim the same oldest conversation at once, then 25 ms pause",
+                p.agents
+            ),
+            st,
+            secs,
+            &cpu_line(c0, c1),
+        );
+        println!("   rounds with exactly one winner: {exactly_one}/{rounds}");
+        if exactly_one != rounds {
+            bail!("claim race: only {exactly_one} of {rounds} rounds had exactly one winner");
+        }
+        summary.push(line);
+    }
+
+    // ---- saturated and paced: each agent claims the oldest it believes queued.
+    for (name, per_agent, think_ms) in [
+        ("saturated", p.saturated_per_agent, 0.0),
+        ("paced", p.paced_per_agent, p.paced_mean_ms),
+    ] {
+        let next = Arc::new(AtomicUsize::new(cursor));
+        let c0 = cpu_snap(srv.pid);
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for a in 0..p.agents {
+            let (agents, ids, next) = (agents.clone(), ids.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut st = ClaimStats::default();
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ((a as u64 + 1) * 0x2545_F491_4F6C_DD1D));
+                for _ in 0..per_agent {
+                    if think_ms > 0.0 {
+                        let d = rng.exp(think_ms).min(think_ms * 10.0);
+                        tokio::time::sleep(Duration::from_secs_f64(d / 1000.0)).await;
+                    }
+                    let i = next.load(Ordering::Acquire);
+                    if i >= ids.len() {
+                        break;
+                    }
+                    match claim_once(&agents[a], &ids[i], &mut st).await {
+                        Outcome::Won | Outcome::Refused => {
+                            next.fetch_max(i + 1, Ordering::AcqRel);
+                        }
+                        Outcome::Error => {}
+                    }
+                }
+                st
+            }));
+        }
+        let mut st = ClaimStats::default();
+        let joined = timeout(Duration::from_secs(600), async {
+            for t in tasks {
+                st.merge(t.await?);
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+        .await;
+        joined.with_context(|| format!("claims/{name} timed out"))??;
+        let secs = t0.elapsed().as_secs_f64();
+        let c1 = cpu_snap(srv.pid);
+        cursor = next.load(Ordering::Acquire);
+        if cursor >= ids.len() {
+            bail!("claims/{name}: the queue ran dry; the figures would be wrong");
+        }
+        let what = if think_ms > 0.0 {
+            format!(
+                "{per_agent} claims per agent, random think time before each (exponential, mean {think_ms} ms: ~{:.0} claims/s offered), oldest queued first",
+                p.agents as f64 * 1000.0 / think_ms
+            )
+        } else {
+            format!(
+                "{per_agent} claims per agent back to back ({} always in flight), oldest queued first",
+                p.agents
+            )
+        };
+        summary.push(claim_report(name, &what, st, secs, &cpu_line(c0, c1)));
+    }
+    srv.stop().await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- 3. events
+
+async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
+    let (clients, writes) = (p.sse_clients, p.sse_writes);
+    println!(
+        "\n== 3. events: {clients} SSE followers (GET /api/v1/events, {} admin tokens), {writes} conversations created at {}/s",
+        p.sse_tokens, p.sse_rate
+    );
+    let srv = Srv::start("events").await?;
+    let http = http_client(Some(Duration::from_secs(60)))?;
+    let admin = admin_setup(&srv, http).await?;
+    // Streams: no total timeout on their client (they are long-lived).
+    let sse_client = Client::with_http(http_client(None)?, &srv.url)?;
+    let mut tokens = Vec::new();
+    for _ in 0..p.sse_tokens {
+        tokens.push(sse_client.login(ADMIN_EMAIL, PASSWORD).await?);
+    }
+    let t = Instant::now();
+    let streams = timeout(
+        Duration::from_secs(120),
+        stream::iter(0..clients)
+            .map(|k| {
+                let s = tokens[k % tokens.len()].clone();
+                async move { s.events(None).await }
+            })
+            .buffer_unordered(50)
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .context("opening the event streams timed out")??;
+    println!(
+        "{} streams open in {:.1} s",
+        streams.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let warm_seen = Arc::new(AtomicUsize::new(0));
+    let complete = Arc::new(AtomicUsize::new(0));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut followers = Vec::with_capacity(clients);
+    for mut es in streams {
+        let (warm_seen, complete, mut stop) =
+            (warm_seen.clone(), complete.clone(), stop_rx.clone());
+        followers.push(tokio::spawn(async move {
+            let mut got: Vec<(u32, u64)> = Vec::with_capacity(writes);
+            let mut warmed = false;
+            loop {
+                tokio::select! {
+                    ev = es.next() => {
+                        let ev = match ev {
+                            Some(Ok(ev)) => ev,
+                            Some(Err(e)) => return Err(anyhow!("event stream: {e}")),
+                            None => return Err(anyhow!("the server closed an event stream")),
+                        };
+                        if ev.kind != "conversation.created" {
+                            continue;
+                        }
+                        let at = now_ns();
+                        let subject = ev.data["conversation"]["subject"].as_str().unwrap_or("");
+                        if let Some(i) = subject.strip_prefix("sse-").and_then(|s| s.parse::<u32>().ok()) {
+                            got.push((i, at));
+                            if got.len() == writes {
+                                complete.fetch_add(1, Ordering::Relaxed);
+                                return Ok(got);
+                            }
+                        } else if subject.starts_with("warm-") && !warmed {
+                            warmed = true;
+                            warm_seen.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    _ = stop.changed() => return Ok(got),
+                }
+            }
+        }));
+    }
+
+    // Warm-up: one write every stream must see before measuring.
+    admin.create_conversation(&conversation("warm", 0)).await?;
+    timeout(Duration::from_secs(60), async {
+        while warm_seen.load(Ordering::Relaxed) < clients {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .context("not every stream received the warm-up event within 60 s")?;
+
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..writes).map(|_| AtomicU64::new(0)).collect());
+    let answered: Arc<Vec<AtomicU64>> = Arc::new((0..writes).map(|_| AtomicU64::new(0)).collect());
+    let c0 = cpu_snap(srv.pid);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / p.sse_rate));
+    let mut writers = Vec::with_capacity(writes);
+    for i in 0..writes {
+        tick.tick().await;
+        let (admin, sent, answered) = (admin.clone(), sent.clone(), answered.clone());
+        writers.push(tokio::spawn(async move {
+            let c = conversation("sse", i);
+            sent[i].store(now_ns(), Ordering::Release);
+            let r = admin.create_conversation(&c).await;
+            answered[i].store(now_ns(), Ordering::Release);
+            r.map(|_| ())
+        }));
+    }
+    let mut write_errors = 0;
+    for w in writers {
+        if timeout(Duration::from_secs(60), w).await.is_err() {
+            write_errors += 1;
+        } else {
+            // Joined; a failed write is counted below by missing samples.
+        }
+    }
+    let waited = timeout(Duration::from_secs(30), async {
+        while complete.load(Ordering::Relaxed) < clients {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let c1 = cpu_snap(srv.pid);
+    let _ = stop_tx.send(true);
+    let mut from_send = Vec::with_capacity(clients * writes);
+    let mut from_answer: Vec<i64> = Vec::with_capacity(clients * writes);
+    let mut follower_errors = Vec::new();
+    for f in followers {
+        match f.await? {
+            Ok(got) => {
+                for (i, at) in got {
+                    let s = sent[i as usize].load(Ordering::Acquire);
+                    let a = answered[i as usize].load(Ordering::Acquire);
+                    from_send.push(at.saturating_sub(s) / 1000);
+                    if a > 0 {
+                        from_answer.push((at as i64 - a as i64) / 1000);
+                    }
+                }
+            }
+            Err(e) => follower_errors.push(e.to_string()),
+        }
+    }
+    let expected = clients * writes;
+    let missing = expected - from_send.len();
+    let mut write_lat: Vec<u64> = (0..writes)
+        .filter_map(|i| {
+            let (s, a) = (
+                sent[i].load(Ordering::Acquire),
+                answered[i].load(Ordering::Acquire),
+            );
+            (a > 0).then(|| (a - s) / 1000)
+        })
+        .collect();
+    from_answer.sort_unstable();
+    println!("-- delivery latency, write request sent → event parsed by a follower:");
+    println!("   {}", dist(&mut from_send));
+    println!(
+        "-- the same, from the write's response received (negative: the event came first): p50 {}, p99 {}",
+        pct(&from_answer, 50.0).map(ms_signed).unwrap_or_default(),
+        pct(&from_answer, 99.0).map(ms_signed).unwrap_or_default()
+    );
+    println!("-- write request latency: {}", dist(&mut write_lat));
+    println!("   {}", cpu_line(c0, c1));
+    println!(
+        "   samples {} of {expected}; missing {missing}; write timeouts {write_errors}; follower errors {}{}",
+        from_send.len(),
+        follower_errors.len(),
+        if waited.is_err() {
+            " (gave up waiting 30 s after the last write)"
+        } else {
+            ""
+        }
+    );
+    for e in follower_errors.iter().take(5) {
+        println!("   follower error: {e}");
+    }
+    let p99 = pct(&from_send, 99.0).unwrap_or(u64::MAX);
+    let ok = p99 <= 50_000 && missing == 0;
+    summary.push(format!(
+        "events: delivery p50 {} p99 {} ({} samples = {clients} followers × {writes} writes, from request sent; {missing} missing) — target p99 ≤ 50 ms: {}",
+        ms(pct(&from_send, 50.0).unwrap_or(0)),
+        ms(p99),
+        from_send.len(),
+        verdict(ok)
+    ));
+    srv.stop().await;
+    if !follower_errors.is_empty() || write_errors > 0 {
+        bail!(
+            "events: {} follower errors, {write_errors} writes timed out",
+            follower_errors.len()
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- main
+
+async fn run(p: Params) -> Result<()> {
+    let _ = base();
+    let scale_env = if p.scale == 1.0 {
+        String::new()
+    } else {
+        format!("SWITCHBOARD_BENCH_SCALE={} ", p.scale)
+    };
+    let only_env = match std::env::var("SWITCHBOARD_BENCH_ONLY") {
+        Ok(v) => format!("SWITCHBOARD_BENCH_ONLY={v} "),
+        Err(_) => String::new(),
+    };
+    println!("Switchboard load benchmark");
+    println!(
+        "reproduce: {scale_env}{only_env}cargo xtask bench   (runs: {scale_env}{only_env}cargo bench -p switchboard-server --bench load)"
+    );
+    println!(
+        "machine: nproc {}, {}; load average at start {}; {}",
+        nproc(),
+        cpu_model(),
+        loadavg(),
+        raise_nofile()
+    );
+    println!("server: {SERVER_BIN} (this build's profile), subprocess on 127.0.0.1, RUST_LOG=warn");
+    let mut summary = Vec::new();
+    let mode = {
+        let srv = Srv::start("probe").await?;
+        let m = srv.journal_mode().await;
+        srv.stop().await;
+        m
+    };
+    let sqlite = format!(
+        "SQLite file in a temp dir, journal_mode={mode}, synchronous=NORMAL, one batching writer (up to 512 writes per transaction), 8 reader connections; fresh DB per measurement"
+    );
+    println!("store: {sqlite}");
+    let t0 = Instant::now();
+    if p.runs("ingest") {
+        phase_ingest(&p, &mut summary).await?;
+    }
+    if p.runs("claims") {
+        phase_claims(&p, &mut summary).await?;
+    }
+    if p.runs("events") {
+        phase_events(&p, &mut summary).await?;
+    }
+    println!(
+        "\n== summary (scale {}, {:.0} s)",
+        p.scale,
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "machine: nproc {}, {}; load average now {}",
+        nproc(),
+        cpu_model(),
+        loadavg()
+    );
+    println!("store: {sqlite}");
+    for l in &summary {
+        println!("{l}");
+    }
+    println!("(PASS/MISS is information; a miss does not fail the run)");
+    println!("reproduce: {scale_env}{only_env}cargo xtask bench");
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("load bench: run it with `cargo xtask bench` or `cargo bench -p switchboard-server --bench load`; skipping");
+        return std::process::ExitCode::SUCCESS;
+    }
+    let params = match Params::from_env() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("load bench: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("load bench: cannot start tokio: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(params)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nload bench: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
