@@ -19,7 +19,7 @@ pub struct BenchArgs {
     /// SWITCHBOARD_BENCH_SCALE. The 200 agents and 500 followers stay.
     #[arg(long)]
     pub scale: Option<f64>,
-    /// Run only these phases, comma-separated: ingest,claims,events
+    /// Run only these phases, comma-separated: ingest,store,claims,events
     /// (sets SWITCHBOARD_BENCH_ONLY).
     #[arg(long)]
     pub only: Option<String>,

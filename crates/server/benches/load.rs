@@ -31,7 +31,9 @@
 //! - `SWITCHBOARD_BENCH_SCALE` (default 1): multiplies the operation counts
 //!   (not the 200 agents nor the 500 followers), e.g. `0.1` for a quick check.
 //! - `SWITCHBOARD_BENCH_ONLY`: comma-separated phases to run
-//!   (`ingest,claims,events`; default all).
+//!   (`ingest,store,claims,events`; default all). `store` is a diagnostic:
+//!   the same inserts as `ingest`, straight on `Store::write` in this
+//!   process, without HTTP — the writer's own ceiling.
 //!
 //! Without `--bench` on the command line (i.e. `cargo test --all-targets`),
 //! it prints a note and exits 0 without running anything.
@@ -89,14 +91,16 @@ impl Params {
         };
         let n = |base: f64, min: usize| ((base * scale).round() as usize).max(min);
         let phases = std::env::var("SWITCHBOARD_BENCH_ONLY")
-            .unwrap_or_else(|_| "ingest,claims,events".into())
+            .unwrap_or_else(|_| "ingest,store,claims,events".into())
             .split(',')
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>();
         for p in &phases {
-            if !["ingest", "claims", "events"].contains(&p.as_str()) {
-                bail!("SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, claims, events)");
+            if !["ingest", "store", "claims", "events"].contains(&p.as_str()) {
+                bail!(
+                    "SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, store, claims, events)"
+                );
             }
         }
         Ok(Self {
@@ -592,6 +596,130 @@ async fn phase_ingest(p: &Params, summary: &mut Vec<String>) -> Result<()> {
         "        request latency at {} in flight: {}",
         p.ingest_conc,
         dist(&mut all_lat)
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------- 1b. the store alone
+
+/// Statements the writer runs for one `create_conversation` into a manual
+/// category (read off `ops.rs`): SAVEPOINT, category check, INSERT
+/// conversation, reload, counter read + INSERT message, 2 × (counter UPDATE +
+/// INSERT event), routing's category read, reload, messages, RELEASE.
+const STATEMENTS_PER_INSERT: usize = 14;
+
+/// The writer's ceiling: the same conversation inserts, called in this
+/// process straight on `Store::write` (no HTTP, no token lookup, no JSON), 64
+/// in flight. The gap to the HTTP figure is what the request path costs.
+async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<()> {
+    use switchboard_server::ops::{self, Ingest};
+    use switchboard_server::store::{op, Store};
+    println!(
+        "\n== 1b. store alone (diagnostic): Store::write(create_conversation) in this process, {} conversations, {} in flight",
+        p.ingest_n, p.ingest_conc
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("switchboard-bench-")
+        .tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = Store::open(&url, switchboard_server::Clock::system()).await?;
+    let cat = NewCategory {
+        name: "Bench".into(),
+        id: Some(CATEGORY.into()),
+        routing: Some(RoutingMode::Manual),
+        wait_threshold_secs: Some(86_400),
+        keywords: vec![],
+    };
+    store
+        .write(op(move |tx| {
+            Box::pin(async move { ops::create_category(tx, &cat).await })
+        }))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let categorizer = Arc::new(switchboard_core::categorize::Categorizer::new(
+        std::iter::empty::<(String, Vec<String>)>(),
+    )?);
+    // One statement's round trip through sqlx (each is handed to the
+    // connection's worker thread and back): the writer runs its statements
+    // one after another, so this bounds it.
+    let per_stmt_us = {
+        use sqlx::{ConnectOptions, Connection};
+        let opts: sqlx::any::AnyConnectOptions = url.parse()?;
+        let mut c = opts.connect().await?;
+        let n = 5000;
+        let t = Instant::now();
+        for _ in 0..n {
+            let _: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                .fetch_one(&mut c)
+                .await?;
+        }
+        let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+        c.close().await?;
+        us
+    };
+    println!(
+        "one statement through sqlx (Any → SQLite worker thread and back), serially: {per_stmt_us:.1} µs; \
+         a conversation insert is {STATEMENTS_PER_INSERT} statements in the writer → ceiling ≈ {:.0}/s",
+        1e6 / (per_stmt_us * STATEMENTS_PER_INSERT as f64)
+    );
+    let mut rates = Vec::new();
+    for run in 1..=p.ingest_runs {
+        let next = Arc::new(AtomicUsize::new(0));
+        let me0 = pid_ticks("self");
+        let t0 = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..p.ingest_conc {
+            let (store, next, cz) = (store.clone(), next.clone(), categorizer.clone());
+            let n = p.ingest_n;
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let c = conversation("store", i);
+                    let ingest = Ingest {
+                        channel: switchboard_api::Channel::Api,
+                        customer: c.customer,
+                        subject: c.subject,
+                        body: c.body,
+                        category_id: c.category_id,
+                    };
+                    let cz = cz.clone();
+                    store
+                        .write(op(move |tx| {
+                            Box::pin(async move { ops::create_conversation(tx, ingest, &cz).await })
+                        }))
+                        .await
+                        .map_err(|e| anyhow!("{e}"))?;
+                }
+                Ok::<_, anyhow::Error>(())
+            }));
+        }
+        timeout(Duration::from_secs(600), async {
+            for t in tasks {
+                t.await??;
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+        .await
+        .context("store run timed out")??;
+        let secs = t0.elapsed().as_secs_f64();
+        let cpu = match (me0, pid_ticks("self")) {
+            (Some(a), Some(b)) => format!("{:.2}", (b - a) as f64 / ticks_per_sec() / secs),
+            _ => "n/a".into(),
+        };
+        let rate = p.ingest_n as f64 / secs;
+        println!(
+            "run {run}: {rate:.0} conversations/s; this process used {cpu} cores; load average {}",
+            loadavg()
+        );
+        rates.push(rate);
+    }
+    let med = median(&mut rates);
+    summary.push(format!(
+        "store alone (diagnostic, no HTTP): {med:.0} conversations/s (median of {}); one sqlx statement round trip {per_stmt_us:.1} µs × {STATEMENTS_PER_INSERT} per insert",
+        rates.len()
     ));
     Ok(())
 }
@@ -1121,6 +1249,9 @@ async fn run(p: Params) -> Result<()> {
     let t0 = Instant::now();
     if p.runs("ingest") {
         phase_ingest(&p, &mut summary).await?;
+    }
+    if p.runs("store") {
+        phase_store(&p, &mut summary).await?;
     }
     if p.runs("claims") {
         phase_claims(&p, &mut summary).await?;
