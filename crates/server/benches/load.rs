@@ -1006,7 +1006,7 @@ async fn phase_claims(p: &Params, summary: &mut Vec<String>) -> Result<()> {
         }
         let what = if think_ms > 0.0 {
             format!(
-                "{per_agent} claims per agent, random think time before each (exponential, mean {think_ms} ms: ~{:.0} claims/s offered), oldest queued first",
+                "{per_agent} claims per agent, random think time before each (exponential, mean {think_ms} ms: ~{:.0} claims/s offered while every agent is still at it; the slowest agents stretch the run), oldest queued first",
                 p.agents as f64 * 1000.0 / think_ms
             )
         } else {
@@ -1066,6 +1066,9 @@ async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
             (warm_seen.clone(), complete.clone(), stop_rx.clone());
         followers.push(tokio::spawn(async move {
             let mut got: Vec<(u32, u64)> = Vec::with_capacity(writes);
+            // The write's second event (its first message), by conversation id.
+            let mut second: Vec<(u32, u64)> = Vec::with_capacity(writes);
+            let mut index: std::collections::HashMap<String, u32> = Default::default();
             let mut warmed = false;
             loop {
                 tokio::select! {
@@ -1075,23 +1078,30 @@ async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
                             Some(Err(e)) => return Err(anyhow!("event stream: {e}")),
                             None => return Err(anyhow!("the server closed an event stream")),
                         };
-                        if ev.kind != "conversation.created" {
-                            continue;
-                        }
                         let at = now_ns();
-                        let subject = ev.data["conversation"]["subject"].as_str().unwrap_or("");
-                        if let Some(i) = subject.strip_prefix("sse-").and_then(|s| s.parse::<u32>().ok()) {
-                            got.push((i, at));
-                            if got.len() == writes {
-                                complete.fetch_add(1, Ordering::Relaxed);
-                                return Ok(got);
+                        if ev.kind == "message.created" {
+                            let conv = ev.data["message"]["conversation_id"].as_str().unwrap_or("");
+                            if let Some(i) = index.get(conv) {
+                                second.push((*i, at));
                             }
-                        } else if subject.starts_with("warm-") && !warmed {
-                            warmed = true;
-                            warm_seen.fetch_add(1, Ordering::Relaxed);
+                        } else if ev.kind == "conversation.created" {
+                            let subject = ev.data["conversation"]["subject"].as_str().unwrap_or("");
+                            if let Some(i) = subject.strip_prefix("sse-").and_then(|s| s.parse::<u32>().ok()) {
+                                got.push((i, at));
+                                if let Some(id) = ev.conversation_id.clone() {
+                                    index.insert(id, i);
+                                }
+                            } else if subject.starts_with("warm-") && !warmed {
+                                warmed = true;
+                                warm_seen.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        if got.len() == writes && second.len() == writes {
+                            complete.fetch_add(1, Ordering::Relaxed);
+                            return Ok((got, second));
                         }
                     }
-                    _ = stop.changed() => return Ok(got),
+                    _ = stop.changed() => return Ok((got, second)),
                 }
             }
         }));
@@ -1141,10 +1151,11 @@ async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
     let _ = stop_tx.send(true);
     let mut from_send = Vec::with_capacity(clients * writes);
     let mut from_answer: Vec<i64> = Vec::with_capacity(clients * writes);
+    let mut second_from_send = Vec::with_capacity(clients * writes);
     let mut follower_errors = Vec::new();
     for f in followers {
         match f.await? {
-            Ok(got) => {
+            Ok((got, second)) => {
                 for (i, at) in got {
                     let s = sent[i as usize].load(Ordering::Acquire);
                     let a = answered[i as usize].load(Ordering::Acquire);
@@ -1152,6 +1163,10 @@ async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
                     if a > 0 {
                         from_answer.push((at as i64 - a as i64) / 1000);
                     }
+                }
+                for (i, at) in second {
+                    let s = sent[i as usize].load(Ordering::Acquire);
+                    second_from_send.push(at.saturating_sub(s) / 1000);
                 }
             }
             Err(e) => follower_errors.push(e.to_string()),
@@ -1175,6 +1190,10 @@ async fn phase_events(p: &Params, summary: &mut Vec<String>) -> Result<()> {
         "-- the same, from the write's response received (negative: the event came first): p50 {}, p99 {}",
         pct(&from_answer, 50.0).map(ms_signed).unwrap_or_default(),
         pct(&from_answer, 99.0).map(ms_signed).unwrap_or_default()
+    );
+    println!(
+        "-- the write's second event (message.created), from request sent: {}",
+        dist(&mut second_from_send)
     );
     println!("-- write request latency: {}", dist(&mut write_lat));
     println!("   {}", cpu_line(c0, c1));
