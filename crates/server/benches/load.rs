@@ -1262,7 +1262,7 @@ async fn run(p: Params) -> Result<()> {
         m
     };
     let sqlite = format!(
-        "SQLite file in a temp dir, journal_mode={mode}, synchronous=NORMAL, one batching writer (up to 512 writes per transaction), 8 reader connections; fresh DB per measurement"
+        "SQLite file in a temp dir, journal_mode={mode}, synchronous=NORMAL (set by the store), one batching writer connection + a reader pool; fresh DB per measurement"
     );
     println!("store: {sqlite}");
     let t0 = Instant::now();
