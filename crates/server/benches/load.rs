@@ -35,6 +35,12 @@
 //!   the same inserts as `ingest`, straight on `Store::write` in this
 //!   process, without HTTP — the writer's own ceiling.
 //!
+//! Each phase also prints the CPU used by the server, by this client and by
+//! every other process on the machine (from `/proc`), so a disturbed figure
+//! shows as such. For diagnosis: `SWITCHBOARD_BENCH_ONLY=store` measures the
+//! writer alone; running the built bench binary under `taskset -c 1 … --bench`
+//! (the server inherits the mask) shows what cross-CPU thread hand-offs cost.
+//!
 //! Without `--bench` on the command line (i.e. `cargo test --all-targets`),
 //! it prints a note and exits 0 without running anything.
 
@@ -646,20 +652,26 @@ async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<()> {
         use sqlx::{ConnectOptions, Connection};
         let opts: sqlx::any::AnyConnectOptions = url.parse()?;
         let mut c = opts.connect().await?;
-        let n = 5000;
-        let t = Instant::now();
-        for _ in 0..n {
-            let _: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
-                .fetch_one(&mut c)
-                .await?;
+        // Median of several chunks: one chunk is easily disturbed.
+        let mut chunks = Vec::new();
+        for _ in 0..9 {
+            let n = 500;
+            let t = Instant::now();
+            for _ in 0..n {
+                let _: i64 =
+                    sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                        .fetch_one(&mut c)
+                        .await?;
+            }
+            chunks.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
         }
-        let us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+        let us = median(&mut chunks);
         c.close().await?;
         us
     };
     println!(
-        "one statement through sqlx (Any → SQLite worker thread and back), serially: {per_stmt_us:.1} µs; \
-         a conversation insert is {STATEMENTS_PER_INSERT} statements in the writer → ceiling ≈ {:.0}/s",
+        "one read statement through sqlx (Any → SQLite worker thread and back), serially: {per_stmt_us:.1} µs (median); \
+         a conversation insert is {STATEMENTS_PER_INSERT} statements in a row in the writer, so at best ≈ {:.0}/s",
         1e6 / (per_stmt_us * STATEMENTS_PER_INSERT as f64)
     );
     let mut rates = Vec::new();
