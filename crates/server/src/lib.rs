@@ -52,6 +52,9 @@ pub struct Config {
     pub clock: Clock,
     /// Run background jobs (breach announcements) on this instance.
     pub background: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for per-address
+    /// login limits behind nginx). Empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -73,6 +76,7 @@ impl Config {
             database_url: database_url.into(),
             clock: Clock::system(),
             background: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -92,7 +96,9 @@ impl Server {
         let store = Store::open(&config.database_url, config.clock.clone()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let app = http::router(http::AppState::new(store.clone()));
+        let app = http::router(
+            http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone()),
+        );
         let background = if config.background {
             tokio::spawn(background::run(store.clone(), ops::new_id()))
         } else {

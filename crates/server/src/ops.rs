@@ -151,6 +151,18 @@ async fn insert_message(
     m: NewMsg<'_>,
     emit: bool,
 ) -> AppResult<Message> {
+    insert_message_seen_from(tx, None, conv, m, emit).await
+}
+
+/// Inserts a message whose event reaches those who saw the conversation as
+/// `before` too (a transfer note reaches both the sender and the receiver).
+async fn insert_message_seen_from(
+    tx: &mut Tx,
+    before: Option<&ConvRow>,
+    conv: &ConvRow,
+    m: NewMsg<'_>,
+    emit: bool,
+) -> AppResult<Message> {
     let id = new_id();
     let seq: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
         .fetch_one(&mut tx.conn)
@@ -187,7 +199,7 @@ async fn insert_message(
                 message: message.clone(),
             }),
             Some(&conv.id),
-            conv_visibility(None, conv),
+            conv_visibility(before, conv),
         )
         .await?;
     }
@@ -743,23 +755,9 @@ pub async fn transfer(
             "reopen the conversation before transferring it",
         ));
     }
-    if let Some(note) = req.note.as_deref().filter(|n| !n.trim().is_empty()) {
-        if note.len() > MAX_BODY_BYTES {
-            return Err(AppError::invalid("body_too_long", "the note is too long"));
-        }
-        insert_message(
-            tx,
-            &conv,
-            NewMsg {
-                kind: MessageKind::Note,
-                author: &caller.name,
-                author_id: Some(&caller.id),
-                body: note,
-                client_id: None,
-            },
-            true,
-        )
-        .await?;
+    let note = req.note.as_deref().filter(|n| !n.trim().is_empty());
+    if note.is_some_and(|n| n.len() > MAX_BODY_BYTES) {
+        return Err(AppError::invalid("body_too_long", "the note is too long"));
     }
     let from = match conv.assignee_id.as_deref() {
         Some(a) => agent_name(tx, a).await?,
@@ -826,6 +824,25 @@ pub async fn transfer(
                 "give exactly one of to_agent_id or to_category_id",
             ))
         }
+    }
+    // The note goes in after the handover, so its event reaches the receiver
+    // (who may not have seen the conversation before) as well as the sender.
+    if let Some(note) = note {
+        let now_row = load(tx, id).await?;
+        insert_message_seen_from(
+            tx,
+            Some(&conv),
+            &now_row,
+            NewMsg {
+                kind: MessageKind::Note,
+                author: &caller.name,
+                author_id: Some(&caller.id),
+                body: note,
+                client_id: None,
+            },
+            true,
+        )
+        .await?;
     }
     let after = conv_updated(tx, &conv, Change::Transferred, Some(&caller.id)).await?;
     drain(tx).await?;

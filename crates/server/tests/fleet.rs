@@ -592,3 +592,143 @@ async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_h
     }
     drop(first);
 }
+
+/// nginx (Debian's) in front of two instances with the repository's own
+/// example config: the API and the live stream work through it, and the
+/// stream survives losing an instance by reconnecting with Last-Event-ID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_behind_nginx_with_the_example_config() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(nginx) = nginx else {
+        panic!("nginx is not installed; `cargo xtask setup` installs it");
+    };
+    let (_db, mut instances) = fleet(2).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let example = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/nginx/switchboard.conf"
+    ))
+    .expect("deploy/nginx/switchboard.conf");
+    let site = example
+        .replace(
+            "127.0.0.1:8081",
+            instances[0].url.trim_start_matches("http://"),
+        )
+        .replace(
+            "127.0.0.1:8082",
+            instances[1].url.trim_start_matches("http://"),
+        )
+        .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"));
+    let p = dir.path().display();
+    let conf = format!(
+        "pid {p}/nginx.pid;\nerror_log {p}/error.log;\ndaemon off;\nevents {{ worker_connections 1024; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {p}/body;\n proxy_temp_path {p}/proxy;\n\
+         fastcgi_temp_path {p}/fastcgi;\n uwsgi_temp_path {p}/uwsgi;\n scgi_temp_path {p}/scgi;\n{site}\n}}\n"
+    );
+    let conf_path = dir.path().join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write nginx.conf");
+    let _proxy = Nginx(
+        Command::new(nginx)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-p")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx"),
+    );
+    let front = format!("http://127.0.0.1:{port}");
+    let client = Client::new(&front).expect("client");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.health().await.is_err() {
+        assert!(Instant::now() < deadline, "nginx did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let admin = client
+        .login(ADMIN, PASSWORD)
+        .await
+        .expect("login through nginx");
+    let start = client.health().await.expect("health").last_seq;
+    let mut stream = admin
+        .events(Some(start))
+        .await
+        .expect("stream through nginx");
+    let mut created = Vec::new();
+    for i in 0..6 {
+        created.push(
+            admin
+                .create_conversation(&conversation(i, "general"))
+                .await
+                .expect("create")
+                .summary
+                .id,
+        );
+    }
+    let mut last = start;
+    let mut seen = BTreeSet::new();
+    let got = tokio::time::timeout(Duration::from_secs(15), async {
+        while seen.len() < created.len() {
+            match stream.next().await {
+                Some(Ok(ev)) => {
+                    assert_eq!(ev.seq, last + 1, "no gap through the proxy");
+                    last = ev.seq;
+                    if ev.kind == "conversation.created" {
+                        seen.insert(ev.conversation_id.clone().unwrap_or_default());
+                    }
+                }
+                other => panic!("stream broke: {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert!(got.is_ok(), "events arrived through nginx");
+    // Lose an instance: a new stream resumes from the last seen event through
+    // whichever instance nginx picks, and writes keep working.
+    drop(stream);
+    instances[0].kill();
+    let more = admin
+        .create_conversation(&conversation(99, "general"))
+        .await
+        .expect("write after losing an instance");
+    let mut resumed = admin
+        .events(Some(last))
+        .await
+        .expect("resume through nginx");
+    let next = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match resumed.next().await {
+                Some(Ok(ev)) if ev.conversation_id.as_deref() == Some(more.summary.id.as_str()) => {
+                    return ev
+                }
+                Some(Ok(ev)) => assert!(ev.seq > last),
+                other => panic!("stream broke: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the resumed stream delivered the new conversation");
+    assert!(next.seq > last);
+}
+
+/// Stops nginx the way it expects (SIGTERM to the master stops its workers
+/// too; SIGKILL would orphan them), also when a test fails.
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            // SAFETY: signalling our own child process.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let _ = self.0.wait();
+    }
+}

@@ -30,10 +30,11 @@ pub async fn health(State(st): State<AppState>) -> Json<Health> {
 pub async fn login(
     State(st): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let email = req.email.trim().to_lowercase();
-    let address = addr.ip().to_string();
+    let address = st.client_address(addr.ip(), &headers).to_string();
     let account_key = format!("account:{email}");
     let address_key = format!("address:{address}");
     let now = st.store.now();

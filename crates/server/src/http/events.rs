@@ -32,6 +32,7 @@ pub async fn sync(
     ApiQuery(q): ApiQuery<SyncQuery>,
 ) -> AppResult<Json<SyncPage>> {
     let since = q.since.unwrap_or(0).max(0);
+    refuse_cursor_ahead(&st, since).await?;
     let limit = i64::from(q.limit.unwrap_or(500).clamp(1, 5000));
     let scanned = read_events(st.store.reader(), since, limit).await?;
     let more = scanned.len() as i64 == limit;
@@ -86,6 +87,7 @@ pub async fn stream(
         .or(q.since)
         .unwrap_or_else(|| st.store.hub().last_seq())
         .max(0);
+    refuse_cursor_ahead(&st, start).await?;
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -162,6 +164,22 @@ pub async fn stream(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A cursor past the end of this server's log (a database restored from an
+/// older backup, or a different server) cannot be resumed: the client must
+/// drop its cache and sync again from 0, rather than silently miss events.
+async fn refuse_cursor_ahead(st: &AppState, cursor: i64) -> AppResult<()> {
+    let last: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+        .fetch_one(st.store.reader())
+        .await?;
+    if cursor > last {
+        return Err(AppError::conflict(
+            "resync_required",
+            format!("your sync cursor {cursor} is past this server's newest event {last}; clear the local cache and sync again from 0"),
+        ));
+    }
+    Ok(())
 }
 
 /// Follows changes to the caller's own skills so visibility stays right.

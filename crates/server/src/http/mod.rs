@@ -40,6 +40,7 @@ pub struct AppState {
     pub store: Store,
     categorizer: Arc<RwLock<Option<Arc<Categorizer>>>>,
     limits: Arc<Mutex<Limits>>,
+    trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 struct Limits {
@@ -58,7 +59,37 @@ impl AppState {
                 by_account: FailureLimiter::new(10, 900),
                 by_address: FailureLimiter::new(30, 900),
             })),
+            trusted_proxies: Arc::new(Vec::new()),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The client's address: the peer, or — when the peer is a trusted proxy —
+    /// the rightmost `X-Forwarded-For` hop that is not a trusted proxy.
+    pub fn client_address(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let hops: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|h| h.trim().parse().ok())
+            .collect();
+        hops.into_iter()
+            .rev()
+            .find(|ip| !self.trusted_proxies.contains(ip))
+            .unwrap_or(peer)
     }
 
     /// The compiled keyword rules (rebuilt after categories change).
@@ -285,4 +316,39 @@ pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller
         token_hash: hash,
         id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn state(proxies: Vec<std::net::IpAddr>) -> AppState {
+        let dir = std::env::temp_dir().join(format!("sb-addr-{}", crate::ops::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = Store::open(&url, crate::Clock::system()).await.unwrap();
+        AppState::new(store).with_trusted_proxies(proxies)
+    }
+
+    #[tokio::test]
+    async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "10.9.9.9, 203.0.113.7".parse().unwrap());
+        let trusting = state(vec![proxy]).await;
+        assert_eq!(
+            trusting.client_address(proxy, &h),
+            "203.0.113.7".parse::<std::net::IpAddr>().unwrap()
+        );
+        let other: std::net::IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(
+            trusting.client_address(other, &h),
+            other,
+            "an untrusted peer cannot spoof"
+        );
+        let plain = state(vec![]).await;
+        assert_eq!(plain.client_address(proxy, &h), proxy);
+        let empty = axum::http::HeaderMap::new();
+        assert_eq!(trusting.client_address(proxy, &empty), proxy);
+    }
 }

@@ -176,7 +176,10 @@ async fn full_flow_from_arrival_to_metrics() {
         .expect("the transfer note travels with the conversation");
     assert_eq!(note.body, "Alice, you fixed the last export bug");
     assert_eq!(note.author_id.as_deref(), Some(bob.agent.id.as_str()));
-    assert_eq!(history.last().unwrap().0, MessageKind::System);
+    // The transfer line, then the note written with it (after the handover,
+    // so the note's event reaches the receiver too).
+    let tail: Vec<MessageKind> = history.iter().rev().take(2).map(|m| m.0).collect();
+    assert_eq!(tail, [MessageKind::Note, MessageKind::System]);
     let mine: Vec<String> = alice
         .conversations(View::Mine)
         .await

@@ -94,12 +94,11 @@ pub async fn spawn_app_with(clock: Clock) -> TestApp {
 
 async fn start(database_url: &str, clock: &Clock) -> Server {
     Server::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url: database_url.to_owned(),
         clock: clock.clone(),
         // Breach announcements run on their own timer; tests that move a
         // manual clock turn them off so event counts stay deterministic.
         background: false,
+        ..Config::new("127.0.0.1:0".parse().unwrap(), database_url)
     })
     .await
     .expect("server start")

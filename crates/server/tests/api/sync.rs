@@ -180,3 +180,23 @@ async fn sse_resumes_across_a_server_restart() {
     assert_consecutive(&log, 1);
     assert_eq!(rest.as_slice(), &log[seen as usize..target as usize]);
 }
+
+#[tokio::test]
+async fn a_cursor_ahead_of_the_log_must_resync() {
+    let app = spawn_app().await;
+    let last = app.last_seq().await;
+    expect_err(
+        app.admin.sync(last + 1000, 100).await,
+        409,
+        "resync_required",
+    );
+    expect_err(
+        app.admin.events(Some(last + 1000)).await,
+        409,
+        "resync_required",
+    );
+    assert!(
+        app.admin.sync(last, 100).await.is_ok(),
+        "the newest cursor itself is fine"
+    );
+}

@@ -296,3 +296,52 @@ async fn a_live_stream_follows_changes_to_the_agents_skills() {
     // The old conversation is now visible through the API as well.
     sam.conversation(&before).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_transfer_note_reaches_a_receiver_from_outside_the_category() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    app.category("technical").await;
+    let sender = app
+        .agent("Sender", &["billing"], AgentStatus::Available)
+        .await;
+    let receiver = app
+        .agent("Receiver", &["technical"], AgentStatus::Available)
+        .await;
+    let conv = app.conversation_in("billing").await.summary.id;
+    sender.claim(&conv).await.expect("claim");
+    let before = app.last_seq().await;
+    sender
+        .transfer(
+            &conv,
+            &TransferRequest {
+                to_agent_id: Some(receiver.agent.id.clone()),
+                to_category_id: None,
+                note: Some("Card fraud suspected; see the last message".into()),
+            },
+        )
+        .await
+        .expect("transfer");
+    let note_seen_by = |events: &[switchboard_api::Event]| {
+        events.iter().any(|e| {
+            e.kind == kinds::MESSAGE_CREATED
+                && e.data["message"]["kind"] == "note"
+                && e.data["message"]["body"] == "Card fraud suspected; see the last message"
+        })
+    };
+    assert!(
+        note_seen_by(&sync_all(&receiver, before, 500).await),
+        "the receiver gets the note's event"
+    );
+    assert!(
+        note_seen_by(&sync_all(&sender, before, 500).await),
+        "the sender keeps seeing their own note"
+    );
+    let history = receiver
+        .conversation(&conv)
+        .await
+        .expect("the receiver sees the history");
+    let kinds_in_order: Vec<MessageKind> = history.messages.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds_in_order.first(), Some(&MessageKind::Customer));
+    assert!(kinds_in_order.contains(&MessageKind::Note));
+}
