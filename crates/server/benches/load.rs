@@ -831,8 +831,11 @@ async fn phase_claims(p: &Params, summary: &mut Vec<String>) -> Result<()> {
     let race_total = p.race_rounds;
     let sat_total = p.agents * p.saturated_per_agent;
     let paced_total = p.agents * p.paced_per_agent;
-    // Enough conversations that no mode can run the queue dry.
-    let queue_n = race_total + sat_total + paced_total;
+    // Enough conversations that no mode runs the queue dry, with margin:
+    // `saturated` wins well under 1% of its claims (all agents pile on the
+    // oldest), `paced` about half. Not more: the queue's size costs on its
+    // own (the threshold watcher scans every open conversation each tick).
+    let queue_n = race_total + sat_total / 10 + paced_total * 4 / 5;
     println!(
         "\n== 2. claims: {} agents (capacity 1000, available, skilled in a manual category, wait threshold 86400 s), {queue_n} queued conversations",
         p.agents

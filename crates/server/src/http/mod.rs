@@ -205,9 +205,63 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(json_rejection(rej)),
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime_guess_free::Essence>().ok())
+            .is_some_and(|m| m.is_json());
+        if !json_type {
+            return Err(AppError::bad_request(
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rej| {
+                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge(MAX_JSON_BODY)
+                } else {
+                    AppError::bad_request("invalid_body", rej.body_text())
+                }
+            })?;
+        // NUL cannot be stored as text by every backend and never belongs in
+        // support text: refuse it clearly instead of failing later.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            return Err(AppError::invalid(
+                "invalid_text",
+                "text may not contain NUL characters (\\u0000)",
+            ));
+        }
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| ApiJson(v))
+            .map_err(json_rejection)
+    }
+}
+
+/// `Content-Type` essence check without pulling in a MIME crate: `application/json`
+/// or any `application/*+json`, parameters ignored.
+mod mime_guess_free {
+    pub struct Essence(String);
+
+    impl std::str::FromStr for Essence {
+        type Err = ();
+        fn from_str(s: &str) -> Result<Self, ()> {
+            Ok(Essence(
+                s.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase(),
+            ))
+        }
+    }
+
+    impl Essence {
+        pub fn is_json(&self) -> bool {
+            self.0 == "application/json"
+                || (self.0.starts_with("application/") && self.0.ends_with("+json"))
         }
     }
 }
@@ -235,6 +289,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // No id contains control characters: such a path names nothing.
+        if parts.uri.path().contains("%00") || parts.uri.path().chars().any(char::is_control) {
+            return Err(AppError::NotFound("resource"));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))

@@ -432,3 +432,34 @@ async fn bad_input_gets_a_status_and_a_json_error() {
     assert_eq!(h.status, "ok");
     agent.me().await.unwrap();
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_on_every_backend_and_lose_nothing() {
+    let app = spawn_app().await;
+    let conv = app.conversation_in("general").await.summary.id;
+    let resp = app
+        .http
+        .post(app.api(&format!("/conversations/{conv}/messages")))
+        .bearer_auth(app.admin.token())
+        .header("content-type", "application/json")
+        .body(r#"{"body":"hello\u0000world","internal":true}"#)
+        .send()
+        .await
+        .expect("send");
+    expect_error_body(resp, 422, "invalid_text").await;
+    let resp = app
+        .http
+        .get(app.api("/conversations/abc%00def"))
+        .bearer_auth(app.admin.token())
+        .send()
+        .await
+        .expect("send");
+    expect_error_body(resp, 404, "not_found").await;
+    // The conversation is untouched and the server keeps answering.
+    let c = app.admin.conversation(&conv).await.expect("still there");
+    assert_eq!(c.messages.len(), 1);
+    app.admin
+        .note(&conv, "a plain note still works")
+        .await
+        .expect("note");
+}

@@ -59,6 +59,13 @@ pub struct TestApp {
     _dir: TempDir,
 }
 
+/// Which database the suite runs on: `SWITCHBOARD_TEST_DATABASE=postgres`
+/// runs every test on a fresh database of a throwaway PostgreSQL server;
+/// anything else (the default) on a fresh SQLite file.
+pub fn backend() -> String {
+    std::env::var("SWITCHBOARD_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
 /// A server on a manual clock stopped at [`t0`].
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Clock::manual(t0())).await
@@ -68,7 +75,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(clock: Clock) -> TestApp {
     init_tracing();
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let database_url = match backend().as_str() {
+        "postgres" => crate::postgres::server().fresh_database().await,
+        _ => format!("sqlite://{}", dir.path().join("switchboard.db").display()),
+    };
     let server = start(&database_url, &clock).await;
     seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
         .await
