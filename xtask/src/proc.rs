@@ -2,11 +2,9 @@
 //! their output, and looking programs up on `PATH`.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
 
 use anyhow::{bail, Context, Result};
 
@@ -58,60 +56,37 @@ pub fn status(cmd: &mut Command) -> Result<ExitStatus> {
         .with_context(|| format!("could not start `{}`", display(cmd)))
 }
 
-/// Runs a command, echoing stdout and stderr as they come, and returns the
-/// exit status with every line it printed (both streams, in arrival order).
+/// Runs a command, echoing its output as it comes, and returns the exit
+/// status with every line it printed. stdout and stderr share one pipe, so
+/// the lines keep the order the command wrote them in (cargo writes
+/// `Running …` to stderr and the test binary writes results to stdout).
 pub fn run_tee(cmd: &mut Command) -> Result<(ExitStatus, Vec<String>)> {
     println!("$ {}", display(cmd));
     flush();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("could not start `{}`", display(cmd)))?;
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let out = child
-        .stdout
-        .take()
-        .map(|s| echo(s, false, Arc::clone(&lines)));
-    let err = child
-        .stderr
-        .take()
-        .map(|s| echo(s, true, Arc::clone(&lines)));
-    let status = child.wait()?;
-    for reader in [out, err].into_iter().flatten() {
-        let _ = reader.join();
-    }
-    let lines = std::mem::take(&mut *lines.lock().expect("no reader panicked"));
-    Ok((status, lines))
-}
+    let (reader, writer) = std::io::pipe().context("creating a pipe")?;
+    cmd.stdout(writer.try_clone().context("duplicating a pipe")?)
+        .stderr(writer);
+    let spawned = cmd.spawn();
+    // Drop the command's copies of the write end, or reading never ends.
+    cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    let mut child = spawned.with_context(|| format!("could not start `{}`", display(cmd)))?;
 
-fn echo(
-    stream: impl Read + Send + 'static,
-    to_stderr: bool,
-    lines: Arc<Mutex<Vec<String>>>,
-) -> thread::JoinHandle<()> {
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let line = String::from_utf8_lossy(&buf);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if to_stderr {
-                eprintln!("{line}");
-            } else {
-                println!("{line}");
-            }
-            lines
-                .lock()
-                .expect("no reader panicked")
-                .push(line.to_owned());
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    let mut stdout = std::io::stdout();
+    loop {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
         }
-    })
+        let _ = stdout.write_all(&buf);
+        let _ = stdout.flush();
+        let line = String::from_utf8_lossy(&buf);
+        lines.push(line.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    Ok((child.wait()?, lines))
 }
 
 /// Runs a command quietly and returns its stdout if it succeeded.
@@ -187,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn run_tee_captures_both_streams() {
+    fn run_tee_captures_both_streams_in_order() {
         if cfg!(windows) {
             return;
         }
@@ -195,8 +170,6 @@ mod tests {
         cmd.args(["-c", "echo out; echo err >&2; exit 3"]);
         let (status, lines) = run_tee(&mut cmd).unwrap();
         assert_eq!(status.code(), Some(3));
-        let mut lines = lines;
-        lines.sort();
-        assert_eq!(lines, ["err", "out"]);
+        assert_eq!(lines, ["out", "err"], "one pipe keeps the order of writes");
     }
 }

@@ -150,7 +150,7 @@ fn cargo_test_summary(lines: &[String]) -> Vec<String> {
     for line in lines.iter().map(|l| proc::strip_ansi(l)) {
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix("Running ") {
-            target = rest.to_owned();
+            target = short_target(rest);
         } else if let Some(rest) = trimmed.strip_prefix("Doc-tests ") {
             target = format!("doc-tests {rest}");
         } else if let Some(result) = trimmed.strip_prefix("test result: ") {
@@ -171,6 +171,21 @@ fn cargo_test_summary(lines: &[String]) -> Vec<String> {
         ));
     }
     summary
+}
+
+/// `unittests src/lib.rs (target/debug/deps/switchboard_core-38c3…)` →
+/// `unittests src/lib.rs (switchboard_core)`.
+fn short_target(running: &str) -> String {
+    let Some((what, path)) = running.trim_end_matches(')').rsplit_once(" (") else {
+        return running.to_owned();
+    };
+    let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let file = file.strip_suffix(".exe").unwrap_or(file);
+    let name = match file.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name,
+        _ => file,
+    };
+    format!("{what} ({name})")
 }
 
 /// The number before `word` in `ok. 3 passed; 1 failed; …`.
@@ -235,13 +250,28 @@ mod tests {
         assert_eq!(
             cargo_test_summary(&out),
             [
-                "unittests src/lib.rs (target/debug/deps/core-1): test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+                "unittests src/lib.rs (core): test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
                 "---- claims::one_winner stdout ----",
-                "tests/api.rs (target/debug/deps/api-2): test result: FAILED. 5 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.2s",
+                "tests/api.rs (api): test result: FAILED. 5 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.2s",
                 "error: test failed, to rerun pass `-p server --test api`",
                 "total: 8 passed; 2 failed; 1 ignored in 2 test targets",
             ]
         );
+    }
+
+    #[test]
+    fn shortens_test_target_names() {
+        assert_eq!(
+            short_target(
+                "unittests src/lib.rs (/work/target/debug/deps/switchboard_core-38c359adafbdb6b9)"
+            ),
+            "unittests src/lib.rs (switchboard_core)"
+        );
+        assert_eq!(
+            short_target(r"tests\api\main.rs (target\debug\deps\api-56a762eb3adbcc32.exe)"),
+            r"tests\api\main.rs (api)"
+        );
+        assert_eq!(short_target("something else"), "something else");
     }
 
     #[test]
