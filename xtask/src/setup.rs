@@ -31,6 +31,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("dunst", "notification daemon the desktop tests read back"),
     ("webkit2gtk-driver", "WebKitWebDriver for end-to-end tests"),
     ("postgresql", "PostgreSQL store tests"),
+    (
+        "nginx",
+        "reverse proxy in front of two server instances (fleet test)",
+    ),
     ("chromium", "browser for the live-chat widget tests"),
 ];
 

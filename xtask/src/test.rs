@@ -79,6 +79,15 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
             cmd: cargo(&["test", "--workspace"]),
         },
         Step {
+            title: "server API suite on PostgreSQL",
+            kind: Kind::CargoTest,
+            cmd: {
+                let mut cmd = cargo(&["test", "-p", "switchboard-server", "--test", "api"]);
+                cmd.env("SWITCHBOARD_TEST_DATABASE", "postgres");
+                cmd
+            },
+        },
+        Step {
             title: "UI type check (svelte-check)",
             kind: Kind::Check,
             cmd: npm(&["run", "check"]),
@@ -120,7 +129,7 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
         match outcome.kind {
             Kind::Check => {}
             Kind::CargoTest => {
-                println!("\ncargo test --workspace:");
+                println!("\n{}:", outcome.title);
                 for line in cargo_test_summary(&outcome.lines) {
                     println!("  {line}");
                 }
