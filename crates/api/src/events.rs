@@ -17,6 +17,8 @@ pub mod kinds {
     pub const CONVERSATION_UPDATED: &str = "conversation.updated";
     /// A message, note or system line was added.
     pub const MESSAGE_CREATED: &str = "message.created";
+    /// A message changed after it was written (an email reply's delivery status).
+    pub const MESSAGE_UPDATED: &str = "message.updated";
     /// An agent's status, skills, capacity or role changed (or a new agent).
     pub const AGENT_UPDATED: &str = "agent.updated";
     /// A category was created or changed.
@@ -74,6 +76,13 @@ pub struct MessageCreated {
     pub message: Message,
 }
 
+/// `message.updated`: the whole message after the change (today: its `delivery`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageUpdated {
+    /// The message.
+    pub message: Message,
+}
+
 /// `agent.updated`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentUpdated {
@@ -97,6 +106,8 @@ pub enum EventPayload {
     ConversationUpdated(ConversationUpdated),
     /// See [`MessageCreated`].
     MessageCreated(MessageCreated),
+    /// See [`MessageUpdated`].
+    MessageUpdated(MessageUpdated),
     /// See [`AgentUpdated`].
     AgentUpdated(AgentUpdated),
     /// See [`CategoryUpdated`].
@@ -112,6 +123,7 @@ impl EventPayload {
             EventPayload::ConversationCreated(_) => kinds::CONVERSATION_CREATED,
             EventPayload::ConversationUpdated(_) => kinds::CONVERSATION_UPDATED,
             EventPayload::MessageCreated(_) => kinds::MESSAGE_CREATED,
+            EventPayload::MessageUpdated(_) => kinds::MESSAGE_UPDATED,
             EventPayload::AgentUpdated(_) => kinds::AGENT_UPDATED,
             EventPayload::CategoryUpdated(_) => kinds::CATEGORY_UPDATED,
             EventPayload::Unknown => "unknown",
@@ -124,6 +136,7 @@ impl EventPayload {
             EventPayload::ConversationCreated(p) => serde_json::to_value(p),
             EventPayload::ConversationUpdated(p) => serde_json::to_value(p),
             EventPayload::MessageCreated(p) => serde_json::to_value(p),
+            EventPayload::MessageUpdated(p) => serde_json::to_value(p),
             EventPayload::AgentUpdated(p) => serde_json::to_value(p),
             EventPayload::CategoryUpdated(p) => serde_json::to_value(p),
             EventPayload::Unknown => Ok(serde_json::Value::Null),
@@ -144,6 +157,7 @@ impl Event {
                 EventPayload::ConversationUpdated(serde_json::from_value(d)?)
             }
             kinds::MESSAGE_CREATED => EventPayload::MessageCreated(serde_json::from_value(d)?),
+            kinds::MESSAGE_UPDATED => EventPayload::MessageUpdated(serde_json::from_value(d)?),
             kinds::AGENT_UPDATED => EventPayload::AgentUpdated(serde_json::from_value(d)?),
             kinds::CATEGORY_UPDATED => EventPayload::CategoryUpdated(serde_json::from_value(d)?),
             _ => EventPayload::Unknown,

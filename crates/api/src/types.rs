@@ -317,6 +317,64 @@ pub struct Message {
     /// The client's idempotency key, if one was given.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// For an agent reply on a channel that sends it out (email): how its
+    /// delivery stands. Absent for everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// How an agent reply's delivery over its channel stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Delivery {
+    /// `sending` (queued or being retried), `sent`, or `failed` (gave up).
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Why the last attempt failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the next attempt is due (while `sending`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was handed to the mail server (once `sent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Delivery states of an outgoing reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting to be sent, or to be retried after a temporary failure.
+    Sending,
+    /// Accepted by the outgoing mail server.
+    Sent,
+    /// Given up: see `error`.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sending" => Some(DeliveryStatus::Sending),
+            "sent" => Some(DeliveryStatus::Sent),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
 }
 
 /// `POST /api/v1/conversations/{id}/messages`.

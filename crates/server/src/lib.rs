@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod background;
 pub mod caller;
+pub mod channels;
 pub mod clock;
 pub mod error;
 pub mod http;
@@ -55,6 +56,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (for per-address
     /// login limits behind nginx). Empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Email channel settings (inbound secret, SMTP, IMAP); nothing by default.
+    pub email: channels::email::EmailConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -64,6 +67,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("database_url", &format_args!("{scheme}:…"))
+            .field("email", &self.email)
             .finish()
     }
 }
@@ -77,6 +81,7 @@ impl Config {
             clock: Clock::system(),
             background: true,
             trusted_proxies: Vec::new(),
+            email: channels::email::EmailConfig::new(),
         }
     }
 }
@@ -96,11 +101,19 @@ impl Server {
         let store = Store::open(&config.database_url, config.clock.clone()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let app = http::router(
-            http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone()),
-        );
+        let state =
+            http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone());
+        // Channel hook: channel routes (own body limits) beside the API.
+        let app = http::router(state.clone())
+            .merge(channels::router(state.clone(), config.email.clone()));
         let background = if config.background {
-            tokio::spawn(background::run(store.clone(), ops::new_id()))
+            let instance = ops::new_id();
+            // Channel hook: email outbox and IMAP poller, each under its lease.
+            let email = channels::email::run_jobs(state, config.email.clone(), instance.clone());
+            let store = store.clone();
+            tokio::spawn(async move {
+                tokio::join!(background::run(store, instance), email);
+            })
         } else {
             tokio::spawn(async {})
         };

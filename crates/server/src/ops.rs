@@ -191,6 +191,7 @@ async fn insert_message_seen_from(
         body: m.body.to_owned(),
         created_at: tx.now,
         client_id: m.client_id.map(str::to_owned),
+        delivery: None,
     };
     if emit {
         append_event(
@@ -705,7 +706,7 @@ pub async fn post_message(
         MessageKind::Agent
     };
     let now = tx.now.timestamp_millis();
-    let msg = insert_message(
+    let mut msg = insert_message(
         tx,
         &conv,
         NewMsg {
@@ -719,6 +720,9 @@ pub async fn post_message(
     )
     .await?;
     if kind == MessageKind::Agent {
+        // Channel hook (channels/): a public reply goes out over the
+        // conversation's channel, queued in this same transaction.
+        msg.delivery = crate::channels::reply_posted(tx, &conv, &msg).await?;
         sqlx::query(
             "UPDATE conversations SET unanswered_since = NULL, updated_at = $1, preview = $2, \
              first_response_agent_id = CASE WHEN first_response_at IS NULL THEN $3 ELSE first_response_agent_id END, \

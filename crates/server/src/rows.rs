@@ -140,6 +140,7 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
         body: r.try_get("body")?,
         created_at: from_ms(at),
         client_id: r.try_get("client_id")?,
+        delivery: None,
     })
 }
 
@@ -156,7 +157,13 @@ pub async fn messages(conn: &mut AnyConnection, conversation_id: &str) -> AppRes
         .bind(conversation_id)
         .fetch_all(&mut *conn)
         .await?;
-    rows.iter().map(message_from_row).collect()
+    let mut out = rows
+        .iter()
+        .map(message_from_row)
+        .collect::<AppResult<Vec<_>>>()?;
+    // Channel hook (channels/): delivery status of replies sent out.
+    crate::channels::attach_delivery(conn, conversation_id, &mut out).await?;
+    Ok(out)
 }
 
 /// An agent row (without skills and load).

@@ -162,6 +162,11 @@ pub fn router(state: AppState) -> Router {
         .route("/sync", get(events::sync))
         .route("/events", get(events::stream))
         .route("/metrics", get(metrics::metrics))
+        // Channel hook: inbound email attachments.
+        .route(
+            "/attachments/{id}",
+            get(crate::channels::email::attachments::download),
+        )
         .route("/openapi.json", get(openapi::spec));
     Router::new()
         .nest("/api/v1", api)

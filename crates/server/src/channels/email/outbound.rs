@@ -1,0 +1,609 @@
+//! Outbound email: the SMTP outbox.
+//!
+//! An agent's public reply on an `email` conversation is written to
+//! `email_outbox` in the reply's own transaction ([`enqueue`]), so it cannot
+//! be lost between the reply and the send. A background job ([`run`]) holding
+//! the fleet-wide `email_outbox` lease sends due rows with lettre: a proper
+//! `Message-ID` (stored, so the customer's answer threads back), `In-Reply-To`
+//! (the customer's last message) and `References` (the thread), the subject
+//! `Re: <subject> [#SB-token]`, From = `SWITCHBOARD_SMTP_FROM`, To = the
+//! customer. Temporary failures are retried with exponential backoff;
+//! permanent ones (5xx, a bad address) or too many attempts end as `failed`
+//! with the reason. Every change of status is a `message.updated` event.
+//! Headers are built with lettre's typed builders from single-line,
+//! sanitized values, so a subject or name cannot inject headers.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use switchboard_api::events::{EventPayload, MessageUpdated};
+use switchboard_api::{Delivery, DeliveryStatus, Message};
+
+use super::parse::one_line;
+use super::EmailConfig;
+use crate::background::acquire_lease;
+use crate::clock::from_ms;
+use crate::error::{AppError, AppResult};
+use crate::ops::append_event;
+use crate::rows::{self, ConvRow};
+use crate::store::{op, Store, Tx, Visibility};
+
+/// How often the outbox looks for due replies.
+const TICK: Duration = Duration::from_millis(500);
+/// The outbox lease outlives one batch of sends.
+const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(60);
+/// Rows sent per batch.
+const BATCH: i64 = 20;
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Recheck interval while no SMTP server is configured.
+const UNCONFIGURED_RECHECK: ChronoDuration = ChronoDuration::seconds(60);
+
+/// Queues a public reply for sending. Called inside the reply's transaction.
+pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<Delivery> {
+    let token = super::inbound::thread_token(tx, &conv.id).await?;
+    let ids = sqlx::query(
+        "SELECT rfc_id, direction FROM email_messages WHERE conversation_id = $1 ORDER BY created_at, rfc_id",
+    )
+    .bind(&conv.id)
+    .fetch_all(&mut tx.conn)
+    .await?;
+    let mut thread = Vec::with_capacity(ids.len());
+    let mut in_reply_to = None;
+    for r in &ids {
+        let id: String = r.try_get("rfc_id")?;
+        let dir: String = r.try_get("direction")?;
+        if dir == "in" {
+            in_reply_to = Some(id.clone());
+        }
+        thread.push(id);
+    }
+    // Keep the first and the most recent ids: References stays short.
+    if thread.len() > 20 {
+        let tail = thread.split_off(thread.len() - 19);
+        thread.truncate(1);
+        thread.extend(tail);
+    }
+    let now = tx.now.timestamp_millis();
+    sqlx::query(
+        "INSERT INTO email_outbox (message_id, conversation_id, rfc_id, to_name, to_addr, subject, in_reply_to, refs, body, \
+         status, attempts, next_attempt_at, last_error, sent_at, updated_at) \
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, NULL, NULL, $9)",
+    )
+    .bind(&msg.id)
+    .bind(&conv.id)
+    .bind(conv.customer.name.as_deref().map(|n| one_line(n, 200)))
+    .bind(conv.customer.email.as_deref())
+    .bind(reply_subject(&conv.subject, &token))
+    .bind(in_reply_to)
+    .bind(thread.join(" "))
+    .bind(&msg.body)
+    .bind(now)
+    .execute(&mut tx.conn)
+    .await?;
+    Ok(Delivery {
+        status: DeliveryStatus::Sending,
+        attempts: 0,
+        error: None,
+        next_attempt_at: Some(tx.now),
+        sent_at: None,
+    })
+}
+
+/// `Re: <subject> [#SB-token]`, one line, no doubled `Re:` or token.
+pub fn reply_subject(subject: &str, token: &str) -> String {
+    let s = one_line(subject, 250);
+    let tag = format!("[#SB-{token}]");
+    let lower = s.to_ascii_lowercase();
+    let base = if lower.starts_with("re:") || lower.starts_with("aw:") || lower.starts_with("sv:") {
+        s.clone()
+    } else {
+        format!("Re: {s}")
+    };
+    if lower.contains(&tag.to_ascii_lowercase()) {
+        base
+    } else {
+        format!("{base} {tag}")
+    }
+}
+
+fn delivery_from_row(r: &AnyRow) -> AppResult<Delivery> {
+    let status: String = r.try_get("status")?;
+    let attempts: i64 = r.try_get("attempts")?;
+    let next: i64 = r.try_get("next_attempt_at")?;
+    let sent_at: Option<i64> = r.try_get("sent_at")?;
+    let status = DeliveryStatus::parse(&status).ok_or_else(|| {
+        AppError::Internal(format!("stored delivery status `{status}` is invalid"))
+    })?;
+    Ok(Delivery {
+        status,
+        attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
+        error: r.try_get("last_error")?,
+        next_attempt_at: (status == DeliveryStatus::Sending).then(|| from_ms(next)),
+        sent_at: sent_at.map(from_ms),
+    })
+}
+
+/// Fills `delivery` on the conversation's messages that went to the outbox.
+pub async fn attach_delivery(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    messages: &mut [Message],
+) -> AppResult<()> {
+    let found = sqlx::query(
+        "SELECT message_id, status, attempts, next_attempt_at, last_error, sent_at FROM email_outbox WHERE conversation_id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &found {
+        let id: String = r.try_get("message_id")?;
+        if let Some(m) = messages.iter_mut().find(|m| m.id == id) {
+            m.delivery = Some(delivery_from_row(r)?);
+        }
+    }
+    Ok(())
+}
+
+/// How `SWITCHBOARD_SMTP_URL` connects.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    credentials: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsMode {
+    /// STARTTLS when the server offers it.
+    Opportunistic,
+    /// STARTTLS or fail.
+    Required,
+    /// TLS from the first byte (smtps).
+    Wrapper,
+    /// Never (local test sinks only).
+    None,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl SmtpSettings {
+    /// `smtp://[user:pass@]host[:port][?tls=required|opportunistic|none]` or `smtps://…`.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        let url =
+            url::Url::parse(s).map_err(|_| anyhow::anyhow!("SWITCHBOARD_SMTP_URL is not a URL"))?;
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("SWITCHBOARD_SMTP_URL has no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let tls_param = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.to_ascii_lowercase());
+        let (tls, default_port) = match (url.scheme(), tls_param.as_deref()) {
+            ("smtps", _) => (TlsMode::Wrapper, 465),
+            ("smtp", None | Some("opportunistic")) => (TlsMode::Opportunistic, 587),
+            ("smtp", Some("required" | "starttls")) => (TlsMode::Required, 587),
+            ("smtp", Some("none")) => (TlsMode::None, 25),
+            ("smtp", Some(other)) => anyhow::bail!(
+                "SWITCHBOARD_SMTP_URL: unknown tls={other} (use required, opportunistic or none)"
+            ),
+            (other, _) => {
+                anyhow::bail!("SWITCHBOARD_SMTP_URL: scheme {other}:// is not smtp:// or smtps://")
+            }
+        };
+        let user = percent_decode(url.username());
+        let credentials = if user.is_empty() {
+            None
+        } else {
+            Some((user, percent_decode(url.password().unwrap_or(""))))
+        };
+        Ok(Self {
+            host,
+            port: url.port().unwrap_or(default_port),
+            tls,
+            credentials,
+        })
+    }
+
+    fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
+        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
+            .port(self.port)
+            .timeout(Some(Duration::from_secs(30)));
+        b = match self.tls {
+            TlsMode::None => b.tls(Tls::None),
+            TlsMode::Opportunistic => {
+                b.tls(Tls::Opportunistic(TlsParameters::new(self.host.clone())?))
+            }
+            TlsMode::Required => b.tls(Tls::Required(TlsParameters::new(self.host.clone())?)),
+            TlsMode::Wrapper => b.tls(Tls::Wrapper(TlsParameters::new(self.host.clone())?)),
+        };
+        if let Some((u, p)) = &self.credentials {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
+        }
+        Ok(b.build())
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Parses `SWITCHBOARD_SMTP_FROM` (`Name <addr>` or `addr`).
+pub fn parse_from(s: &str) -> anyhow::Result<Mailbox> {
+    if s.contains(['\r', '\n']) {
+        anyhow::bail!("SWITCHBOARD_SMTP_FROM may not contain line breaks");
+    }
+    Mailbox::from_str(s.trim())
+        .map_err(|e| anyhow::anyhow!("SWITCHBOARD_SMTP_FROM is not an address: {e}"))
+}
+
+/// One due row, as picked for sending.
+#[derive(Debug, Clone)]
+struct Due {
+    message_id: String,
+    rfc_id: String,
+    to_name: Option<String>,
+    to_addr: Option<String>,
+    subject: String,
+    in_reply_to: Option<String>,
+    refs: String,
+    body: String,
+    attempts: u32,
+}
+
+enum Outcome {
+    Sent,
+    Temporary(String),
+    Permanent(String),
+}
+
+/// The outbox loop of one instance: sends while it holds the lease.
+pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
+    let smtp = config
+        .smtp_url
+        .as_deref()
+        .map(SmtpSettings::parse)
+        .transpose();
+    let from = config.smtp_from.as_deref().map(parse_from).transpose();
+    let (smtp, from) = match (smtp, from) {
+        (Ok(s), Ok(f)) => (s, f),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "email outbox disabled: bad SMTP settings");
+            return;
+        }
+    };
+    let transport = match smtp.as_ref().map(SmtpSettings::transport).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "email outbox disabled: cannot set up SMTP");
+            return;
+        }
+    };
+    let domain = from
+        .as_ref()
+        .map(|m| m.email.domain().to_owned())
+        .unwrap_or_else(|| "switchboard.invalid".into());
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let holder = instance.clone();
+        let dom = domain.clone();
+        let configured = transport.is_some() && from.is_some();
+        let picked = store
+            .write(op(move |tx| {
+                Box::pin(async move {
+                    if !acquire_lease(tx, "email_outbox", &holder, LEASE_TTL).await? {
+                        return Ok(None);
+                    }
+                    pick_due(tx, &dom, configured).await.map(Some)
+                })
+            }))
+            .await;
+        let due = match picked {
+            Ok(Some(d)) => d,
+            Ok(None) => continue,
+            Err(AppError::Unavailable(_)) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "email outbox: picking due replies failed; retrying");
+                continue;
+            }
+        };
+        let (Some(transport), Some(from)) = (&transport, &from) else {
+            continue;
+        };
+        for d in due {
+            let outcome = send_one(transport, from, &d).await;
+            let base = config.retry_base;
+            let max = config.max_attempts;
+            let result = store
+                .write(op(move |tx| {
+                    Box::pin(async move { record(tx, &d, outcome, base, max).await })
+                }))
+                .await;
+            match result {
+                Ok(()) => {}
+                Err(AppError::Unavailable(_)) => return,
+                Err(e) => tracing::warn!(error = %e, "email outbox: recording a send failed"),
+            }
+        }
+    }
+}
+
+/// Due rows; gives each its Message-ID on the first attempt (and stores it
+/// for threading). Without SMTP settings, notes that on the rows instead.
+async fn pick_due(tx: &mut Tx, domain: &str, configured: bool) -> AppResult<Vec<Due>> {
+    let now = tx.now.timestamp_millis();
+    let found = sqlx::query(
+        "SELECT o.message_id, o.conversation_id, o.rfc_id, o.to_name, o.to_addr, o.subject, o.in_reply_to, o.refs, o.body, o.attempts \
+         FROM email_outbox o WHERE o.status = 'sending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.message_id LIMIT $2",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&mut tx.conn)
+    .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for r in &found {
+        let message_id: String = r.try_get("message_id")?;
+        let conversation_id: String = r.try_get("conversation_id")?;
+        if !configured {
+            sqlx::query(
+                "UPDATE email_outbox SET last_error = $1, next_attempt_at = $2, updated_at = $3 WHERE message_id = $4",
+            )
+            .bind("no SMTP server is configured (SWITCHBOARD_SMTP_URL, SWITCHBOARD_SMTP_FROM); waiting")
+            .bind(now + UNCONFIGURED_RECHECK.num_milliseconds())
+            .bind(now)
+            .bind(&message_id)
+            .execute(&mut tx.conn)
+            .await?;
+            continue;
+        }
+        let rfc_id = match r.try_get::<Option<String>, _>("rfc_id")? {
+            Some(id) => id,
+            None => {
+                let id = format!("sb.{message_id}@{domain}");
+                sqlx::query("UPDATE email_outbox SET rfc_id = $1 WHERE message_id = $2")
+                    .bind(&id)
+                    .bind(&message_id)
+                    .execute(&mut tx.conn)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO email_messages (rfc_id, conversation_id, message_id, direction, created_at) VALUES ($1, $2, $3, 'out', $4)",
+                )
+                .bind(&id)
+                .bind(&conversation_id)
+                .bind(&message_id)
+                .bind(now)
+                .execute(&mut tx.conn)
+                .await?;
+                id
+            }
+        };
+        let attempts: i64 = r.try_get("attempts")?;
+        out.push(Due {
+            message_id,
+            rfc_id,
+            to_name: r.try_get("to_name")?,
+            to_addr: r.try_get("to_addr")?,
+            subject: r.try_get("subject")?,
+            in_reply_to: r.try_get("in_reply_to")?,
+            refs: r.try_get("refs")?,
+            body: r.try_get("body")?,
+            attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
+        });
+    }
+    Ok(out)
+}
+
+fn build(from: &Mailbox, d: &Due) -> Result<lettre::Message, String> {
+    let addr = d
+        .to_addr
+        .as_deref()
+        .ok_or_else(|| "the customer has no email address".to_owned())?;
+    let address = Address::from_str(addr.trim())
+        .map_err(|e| format!("the customer's address `{addr}` is not valid: {e}"))?;
+    let to = Mailbox::new(
+        d.to_name
+            .as_deref()
+            .map(|n| one_line(n, 200))
+            .filter(|n| !n.is_empty()),
+        address,
+    );
+    let angle = |id: &str| format!("<{id}>");
+    let mut b = lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(one_line(&d.subject, 300))
+        .message_id(Some(angle(&d.rfc_id)));
+    let refs: Vec<String> = d
+        .refs
+        .split_whitespace()
+        .filter_map(super::parse::clean_id)
+        .map(|id| angle(&id))
+        .collect();
+    if let Some(irt) = d.in_reply_to.as_deref().and_then(super::parse::clean_id) {
+        b = b.in_reply_to(angle(&irt));
+    }
+    if !refs.is_empty() {
+        b = b.references(refs.join(" "));
+    }
+    b.header(ContentType::TEXT_PLAIN)
+        .body(d.body.clone())
+        .map_err(|e| format!("the message could not be built: {e}"))
+}
+
+async fn send_one(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    d: &Due,
+) -> Outcome {
+    let email = match build(from, d) {
+        Ok(e) => e,
+        Err(reason) => return Outcome::Permanent(reason),
+    };
+    match transport.send(email).await {
+        Ok(_) => Outcome::Sent,
+        Err(e) if e.is_permanent() => {
+            Outcome::Permanent(format!("the mail server refused it: {e}"))
+        }
+        Err(e) => Outcome::Temporary(format!("{e}")),
+    }
+}
+
+fn backoff(base: Duration, attempts: u32) -> Duration {
+    let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
+    base.saturating_mul(factor).min(MAX_BACKOFF)
+}
+
+async fn record(
+    tx: &mut Tx,
+    d: &Due,
+    outcome: Outcome,
+    base: Duration,
+    max_attempts: u32,
+) -> AppResult<()> {
+    let now = tx.now.timestamp_millis();
+    let attempts = d.attempts.saturating_add(1);
+    let (status, error, next, sent_at) = match outcome {
+        Outcome::Sent => ("sent", None, now, Some(now)),
+        Outcome::Permanent(e) => ("failed", Some(e), now, None),
+        Outcome::Temporary(e) if attempts >= max_attempts => (
+            "failed",
+            Some(format!("gave up after {attempts} attempts: {e}")),
+            now,
+            None,
+        ),
+        Outcome::Temporary(e) => {
+            let wait = i64::try_from(backoff(base, attempts).as_millis()).unwrap_or(i64::MAX);
+            ("sending", Some(e), now.saturating_add(wait), None)
+        }
+    };
+    if let Some(e) = &error {
+        tracing::warn!(message_id = %d.message_id, attempts, status, error = %e, "email reply not sent");
+    } else {
+        tracing::info!(message_id = %d.message_id, "email reply sent");
+    }
+    let done = sqlx::query(
+        "UPDATE email_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, sent_at = $5, updated_at = $6 \
+         WHERE message_id = $7 AND status = 'sending'",
+    )
+    .bind(status)
+    .bind(i64::from(attempts))
+    .bind(error.as_deref())
+    .bind(next)
+    .bind(sent_at)
+    .bind(now)
+    .bind(&d.message_id)
+    .execute(&mut tx.conn)
+    .await?
+    .rows_affected();
+    if done == 1 {
+        announce(tx, &d.message_id).await?;
+    }
+    Ok(())
+}
+
+/// Logs `message.updated` with the message as it now stands.
+async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
+    let r = sqlx::query(&format!(
+        "SELECT {} FROM messages WHERE id = $1",
+        rows::MSG_COLS
+    ))
+    .bind(message_id)
+    .fetch_one(&mut tx.conn)
+    .await?;
+    let mut msg = rows::message_from_row(&r)?;
+    let conv = rows::conversation(&mut tx.conn, &msg.conversation_id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))?;
+    attach_delivery(&mut tx.conn, &conv.id, std::slice::from_mut(&mut msg)).await?;
+    let vis = Visibility::Conversation {
+        category_id: conv.category_id.clone(),
+        assignee_id: conv.assignee_id.clone(),
+        prev_category_id: conv.category_id.clone(),
+        prev_assignee_id: conv.assignee_id.clone(),
+    };
+    append_event(
+        tx,
+        EventPayload::MessageUpdated(MessageUpdated { message: msg }),
+        Some(&conv.id),
+        vis,
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_get_one_re_and_one_token() {
+        assert_eq!(
+            reply_subject("Printer broken", "abc123"),
+            "Re: Printer broken [#SB-abc123]"
+        );
+        assert_eq!(
+            reply_subject("Re: Printer broken [#SB-abc123]", "abc123"),
+            "Re: Printer broken [#SB-abc123]"
+        );
+        assert_eq!(
+            reply_subject("Hi\r\nBcc: evil@example.com", "abc123"),
+            "Re: Hi Bcc: evil@example.com [#SB-abc123]"
+        );
+    }
+
+    #[test]
+    fn smtp_urls_parse() {
+        let s = SmtpSettings::parse("smtp://u%40x:p%2Fw@mail.example.com?tls=required").unwrap();
+        assert_eq!(s.host, "mail.example.com");
+        assert_eq!(s.port, 587);
+        assert_eq!(s.tls, TlsMode::Required);
+        assert_eq!(s.credentials, Some(("u@x".into(), "p/w".into())));
+        assert!(!format!("{s:?}").contains("p/w"));
+        let s = SmtpSettings::parse("smtps://mail.example.com").unwrap();
+        assert_eq!((s.port, s.tls), (465, TlsMode::Wrapper));
+        let s = SmtpSettings::parse("smtp://127.0.0.1:2525").unwrap();
+        assert_eq!((s.port, s.tls), (2525, TlsMode::Opportunistic));
+        assert!(SmtpSettings::parse("http://x").is_err());
+        assert!(SmtpSettings::parse("smtp://x?tls=maybe").is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let b = Duration::from_secs(30);
+        assert_eq!(backoff(b, 1), Duration::from_secs(30));
+        assert_eq!(backoff(b, 2), Duration::from_secs(60));
+        assert_eq!(backoff(b, 3), Duration::from_secs(120));
+        assert_eq!(backoff(b, 30), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,56 @@
+//! Channels: the ways customers write in and replies go back out.
+//!
+//! Today: email ([`email`]) — a raw-MIME inbound endpoint, IMAP polling and
+//! an SMTP outbox. The rest of the server meets channels at two hooks:
+//! [`reply_posted`] (an agent's public reply, inside its transaction) and
+//! [`attach_delivery`] (delivery status on messages read back).
+
+pub mod email;
+
+use axum::Router;
+use sqlx::AnyConnection;
+use switchboard_api::{Delivery, Message};
+use switchboard_core::Channel;
+
+use crate::error::AppResult;
+use crate::http::AppState;
+use crate::rows::ConvRow;
+use crate::store::Tx;
+
+/// Called by `ops::post_message` for every public agent reply, in the reply's
+/// transaction: queues it on the conversation's channel. Returns the delivery
+/// state when the channel sends replies out.
+pub async fn reply_posted(
+    tx: &mut Tx,
+    conv: &ConvRow,
+    msg: &Message,
+) -> AppResult<Option<Delivery>> {
+    match conv.channel {
+        Channel::Email => email::outbound::enqueue(tx, conv, msg).await.map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Fills `delivery` on the messages of one conversation that were sent out.
+pub async fn attach_delivery(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    messages: &mut [Message],
+) -> AppResult<()> {
+    email::outbound::attach_delivery(conn, conversation_id, messages).await
+}
+
+/// The channel routes (outside `/api/v1`), with their own body limits.
+pub fn router(state: AppState, email: email::EmailConfig) -> Router {
+    email::router(state, email)
+}
+
+/// Compares two secrets in constant time (length differences included).
+pub fn secret_matches(given: &[u8], expected: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    // Hash both so the comparison does not leak the expected length.
+    let a = Sha256::digest(given);
+    let b = Sha256::digest(expected);
+    !expected.is_empty() && bool::from(a.ct_eq(&b))
+}
