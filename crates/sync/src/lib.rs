@@ -1,0 +1,54 @@
+//! # switchboard-sync
+//!
+//! The desktop's headless core: a local SQLite cache of what the signed-in
+//! agent may see, the engine that keeps it in step with the server, and the
+//! outbox that lets replies and notes be written offline. No Tauri in here
+//! (Yaak's rule), so the whole thing runs in tests against a real server; the
+//! desktop shell only wires [`Engine`] into commands and forwards [`Changes`]
+//! to the web page.
+//!
+//! - [`Cache`]: the SQLite file (WAL, embedded migrations). Each page of the
+//!   server's event log is applied in one transaction that also advances the
+//!   cursor, so a crash never skips or repeats an event. Reads for the UI:
+//!   [`Cache::queue`], [`Cache::mine`], [`Cache::all`], [`Cache::conversation`]
+//!   (server messages, then pending outbox items), [`Cache::agents`],
+//!   [`Cache::categories`], [`Cache::counts`] — everything time-dependent takes
+//!   `now` and uses `switchboard-core`'s overdue rule.
+//! - [`Engine`]: pages `GET /api/v1/sync` from the cursor, then follows
+//!   `GET /api/v1/events` with `Last-Event-ID`; reconnects with capped,
+//!   jittered exponential backoff; rebuilds the cache on `409 resync_required`;
+//!   fetches a conversation whole when an update brings it into view.
+//!   Publishes a [`ConnectionState`] and batched [`Changes`].
+//! - Outbox: [`Engine::queue_reply`] / [`Engine::queue_note`] write a pending
+//!   message with a fresh UUID `client_id` at once; the engine posts pending
+//!   items in order with that key, so a retry after a lost answer yields the
+//!   same server message, never a second one.
+//! - Claims, status, transfer, resolve: thin wrappers that need the server and
+//!   return its error code ([`SyncError::code`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), switchboard_sync::SyncError> {
+//! use switchboard_sync::{Cache, Engine, EngineConfig};
+//! let client = switchboard_api::Client::new("https://inbox.example.com")?;
+//! let session = client.login("ada@example.com", "secret").await?;
+//! let cache = Cache::open("/home/ada/.local/share/switchboard/cache.db").await?;
+//! let engine = Engine::start(cache, session, EngineConfig::default()).await?;
+//! let mut changes = engine.subscribe();
+//! let queue = engine.cache().queue(chrono::Utc::now()).await?;
+//! println!("{} waiting", queue.len());
+//! while let Ok(batch) = changes.recv().await {
+//!     println!("changed: {:?}", batch.conversations);
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod cache;
+mod engine;
+mod error;
+
+pub use cache::{
+    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, OutboxItem, SendState,
+};
+pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig};
+pub use error::{Result, SyncError};

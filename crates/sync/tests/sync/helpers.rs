@@ -1,0 +1,306 @@
+//! A real Switchboard server per test (fresh SQLite file in a temp dir), an
+//! admin logged in, and engines over cache files in the same temp dir.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use chrono::Utc;
+use switchboard_api::{
+    AgentStatus, Client, Conversation, Customer, NewAgent, NewCategory, NewConversation,
+    RoutingMode, Session, View,
+};
+use switchboard_server::{seed, Config, Server};
+use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, SendState};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+pub const ADMIN_EMAIL: &str = "admin@test.switchboard";
+
+/// Polls `$cond` (which may `.await`) until true; fails the test after 30 s
+/// (a guard against hanging, not a timing assertion).
+#[macro_export]
+macro_rules! wait_until {
+    ($what:expr, $cond:expr) => {{
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if $cond {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("timed out waiting for {}", $what);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }};
+}
+
+fn init_tracing() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,switchboard_sync=debug".into());
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// A server on a fixed address that can be stopped and started again on
+/// the same database file and address.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub admin: Session,
+    pub client: Client,
+    server: Option<Server>,
+    counter: std::sync::atomic::AtomicUsize,
+    pub dir: TempDir,
+}
+
+pub fn db_url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// Starts a server on `addr` (retrying while the port is still held).
+pub async fn start_at(addr: SocketAddr, db: &Path) -> Server {
+    let mut tries = 0;
+    loop {
+        let config = Config {
+            background: false,
+            ..Config::new(addr, db_url(db))
+        };
+        match Server::start(config).await {
+            Ok(s) => return s,
+            Err(e) if tries < 100 => {
+                tries += 1;
+                tracing::debug!(error = %e, "server start failed, retrying");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("server start on {addr}: {e}"),
+        }
+    }
+}
+
+impl TestServer {
+    pub async fn spawn() -> Self {
+        init_tracing();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("server.db");
+        let server = start_at("127.0.0.1:0".parse().unwrap(), &db).await;
+        seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
+            .await
+            .expect("create admin");
+        let addr = server.addr();
+        let client = Client::new(&server.url()).expect("client");
+        let admin = client.login(ADMIN_EMAIL, PASSWORD).await.expect("login");
+        Self {
+            addr,
+            db,
+            admin,
+            client,
+            server: Some(server),
+            counter: Default::default(),
+            dir,
+        }
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+    }
+
+    /// Starts again on the same address, on `db` (the same file unless changed).
+    pub async fn start(&mut self) {
+        assert!(self.server.is_none(), "already running");
+        self.server = Some(start_at(self.addr, &self.db).await);
+    }
+
+    pub fn cache_path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn unique(&self) -> usize {
+        self.counter
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub async fn category(&self, id: &str) {
+        self.admin
+            .create_category(&NewCategory {
+                name: id.to_uppercase(),
+                id: Some(id.to_owned()),
+                routing: Some(RoutingMode::Manual),
+                wait_threshold_secs: Some(300),
+                keywords: vec![],
+            })
+            .await
+            .expect("create category");
+    }
+
+    pub async fn agent(&self, name: &str, categories: &[&str]) -> Session {
+        let email = format!("{}.{}@test.switchboard", name.to_lowercase(), self.unique());
+        self.admin
+            .create_agent(&NewAgent {
+                name: name.to_owned(),
+                email: email.clone(),
+                password: PASSWORD.to_owned(),
+                role: None,
+                categories: categories.iter().map(|c| c.to_string()).collect(),
+                capacity: Some(10),
+            })
+            .await
+            .expect("create agent");
+        let mut s = self.client.login(&email, PASSWORD).await.expect("login");
+        s.agent = s.set_status(AgentStatus::Available).await.expect("status");
+        s
+    }
+
+    pub async fn conversation_in(&self, category: &str) -> Conversation {
+        let n = self.unique();
+        self.admin
+            .create_conversation(&NewConversation {
+                customer: Customer {
+                    name: Some(format!("Customer {n}")),
+                    email: Some(format!("customer{n}@example.com")),
+                    phone: None,
+                },
+                subject: format!("Question {n}"),
+                body: format!("Hello, I need help ({n})."),
+                category_id: Some(category.to_owned()),
+            })
+            .await
+            .expect("create conversation")
+    }
+
+    /// The newest `seq` of the log (the admin sees every event).
+    pub async fn last_seq(&self) -> i64 {
+        let mut since = 0;
+        loop {
+            let page = self.admin.sync(since, 5000).await.expect("sync");
+            since = page.next;
+            if !page.more {
+                return since;
+            }
+        }
+    }
+}
+
+/// Quick reconnects, small pages (so catching up takes several pages).
+pub fn fast_config() -> EngineConfig {
+    EngineConfig {
+        page_size: 7,
+        backoff_initial: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(400),
+    }
+}
+
+pub async fn engine(session: &Session, cache_file: &Path) -> Engine {
+    let cache = Cache::open(cache_file).await.expect("open cache");
+    Engine::start(cache, session.clone(), fast_config())
+        .await
+        .expect("start engine")
+}
+
+pub async fn wait_online(engine: &Engine) {
+    let mut rx = engine.watch_state();
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        rx.wait_for(|s| *s == ConnectionState::Online),
+    )
+    .await
+    .expect("online within 30 s")
+    .expect("engine alive");
+}
+
+/// Waits until the cache's cursor reaches `seq` (for an admin, whose cursor
+/// follows every event).
+pub async fn wait_cursor(cache: &Cache, seq: i64) {
+    wait_until!(
+        format!("cursor {seq}"),
+        cache.cursor().await.unwrap() >= seq
+    );
+}
+
+macro_rules! check_eq {
+    ($got:expr, $want:expr, $($what:tt)+) => {{
+        let (got, want) = (&$got, &$want);
+        if got != want {
+            return Err(format!("{}: cache {:?} != server {:?}", format!($($what)+), got, want));
+        }
+    }};
+}
+
+/// The cache holds exactly what `session` sees on the server: the same
+/// conversations (state, holder, category, waiting), every message once, the
+/// same agents (status, load) and categories. Waits (bounded) for the engine
+/// to settle, then fails with the last difference.
+pub async fn assert_cache_matches(cache: &Cache, session: &Session) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match cache_matches(cache, session).await {
+            Ok(()) => return,
+            Err(diff) if std::time::Instant::now() > deadline => {
+                panic!("cache differs from the server: {diff}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
+    let now = Utc::now();
+    let mut server_all = session.conversations(View::All).await.unwrap();
+    server_all.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut cached = cache.all(now).await.unwrap();
+    cached.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids = |v: &[switchboard_api::ConversationSummary]| {
+        v.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+    };
+    check_eq!(ids(&cached), ids(&server_all), "conversation ids");
+    for s in &server_all {
+        let Some(c) = cache.conversation(&s.id, now).await.unwrap() else {
+            return Err(format!("{} missing", s.id));
+        };
+        check_eq!(c.summary.state, s.state, "state of {}", s.id);
+        check_eq!(c.summary.assignee_id, s.assignee_id, "assignee of {}", s.id);
+        check_eq!(c.summary.category_id, s.category_id, "category of {}", s.id);
+        check_eq!(
+            c.summary.waiting_since,
+            s.waiting_since,
+            "waiting of {}",
+            s.id
+        );
+        check_eq!(c.complete, true, "{} complete", s.id);
+        let full = session.conversation(&s.id).await.unwrap();
+        let mut want: Vec<_> = full.messages.iter().map(|m| m.id.clone()).collect();
+        let mut got: Vec<_> = c
+            .messages
+            .iter()
+            .filter(|m| m.send_state == SendState::Sent)
+            .filter_map(|m| m.id.clone())
+            .collect();
+        want.sort();
+        got.sort();
+        check_eq!(got, want, "messages of {}", s.id);
+    }
+    let server_agents = session.agents().await.unwrap();
+    let cached_agents = cache.agents().await.unwrap();
+    let key = |a: &switchboard_api::Agent| (a.id.clone(), a.status, a.open_conversations);
+    let mut a: Vec<_> = server_agents.iter().map(key).collect();
+    let mut b: Vec<_> = cached_agents.iter().map(key).collect();
+    a.sort_by(|x, y| x.0.cmp(&y.0));
+    b.sort_by(|x, y| x.0.cmp(&y.0));
+    check_eq!(b, a, "agents with status and load");
+    let mut sc = session.categories().await.unwrap();
+    let mut cc = cache.categories().await.unwrap();
+    sc.sort_by(|x, y| x.id.cmp(&y.id));
+    cc.sort_by(|x, y| x.id.cmp(&y.id));
+    check_eq!(cc, sc, "categories");
+    Ok(())
+}
