@@ -84,7 +84,12 @@ async fn main() -> anyhow::Result<()> {
             listen,
             database_url,
         } => {
-            let server = Server::start(Config::new(listen, database_url)).await?;
+            let server = Server::start(Config {
+                // Channel hook: SWITCHBOARD_EMAIL_INBOUND_SECRET, SWITCHBOARD_SMTP_*, SWITCHBOARD_IMAP_*.
+                email: switchboard_server::channels::email::EmailConfig::from_env()?,
+                ..Config::new(listen, database_url)
+            })
+            .await?;
             println!("Switchboard server listening on {}", server.url());
             let stop = async {
                 let _ = tokio::signal::ctrl_c().await;

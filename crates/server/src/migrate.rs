@@ -130,6 +130,62 @@ const TABLES: &[Table] = &[
         ],
         "at, conversation_id, agent_id",
     ),
+    // Email channel (migrations 0003_email.sql).
+    (
+        "email_messages",
+        &[
+            ("rfc_id", Text),
+            ("conversation_id", Text),
+            ("message_id", Text),
+            ("direction", Text),
+            ("created_at", Int),
+        ],
+        "rfc_id",
+    ),
+    (
+        "email_threads",
+        &[
+            ("conversation_id", Text),
+            ("token", Text),
+            ("created_at", Int),
+        ],
+        "conversation_id",
+    ),
+    (
+        "attachments",
+        &[
+            ("id", Text),
+            ("conversation_id", Text),
+            ("message_id", Text),
+            ("filename", Text),
+            ("content_type", Text),
+            ("size", Int),
+            ("data", Text),
+            ("created_at", Int),
+        ],
+        "id",
+    ),
+    (
+        "email_outbox",
+        &[
+            ("message_id", Text),
+            ("conversation_id", Text),
+            ("rfc_id", Text),
+            ("to_name", Text),
+            ("to_addr", Text),
+            ("subject", Text),
+            ("in_reply_to", Text),
+            ("refs", Text),
+            ("body", Text),
+            ("status", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("last_error", Text),
+            ("sent_at", Int),
+            ("updated_at", Int),
+        ],
+        "message_id",
+    ),
     (
         "events",
         &[

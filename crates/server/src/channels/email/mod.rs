@@ -35,7 +35,8 @@ pub const MAX_RAW_MESSAGE: usize = 25 * 1024 * 1024;
 
 /// Email settings. Every part is optional: without a secret the inbound
 /// endpoint refuses everything; without SMTP replies wait in the outbox
-/// (shown as `sending`, with the reason); without IMAP nothing is polled.
+/// (shown as `sending`) until an instance with SMTP settings sends them;
+/// without IMAP nothing is polled.
 #[derive(Clone, Default)]
 pub struct EmailConfig {
     /// `SWITCHBOARD_EMAIL_INBOUND_SECRET`: the `X-Switchboard-Secret` value.
@@ -149,8 +150,8 @@ pub fn router(state: AppState, config: EmailConfig) -> Router {
 }
 
 /// This instance's email jobs (each takes a fleet-wide lease before
-/// working): the SMTP outbox always (it notes a missing SMTP setting on the
-/// queued replies), the IMAP poller when a mailbox is configured. Runs until
+/// working): the SMTP outbox when SMTP is configured, the IMAP poller when a
+/// mailbox is configured. Runs until
 /// the store closes or the future is dropped.
 pub async fn run_jobs(state: AppState, config: EmailConfig, instance: String) {
     let config = Arc::new(config);

@@ -45,8 +45,6 @@ const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(60);
 const BATCH: i64 = 20;
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
-/// Recheck interval while no SMTP server is configured.
-const UNCONFIGURED_RECHECK: ChronoDuration = ChronoDuration::seconds(60);
 
 /// Queues a public reply for sending. Called inside the reply's transaction.
 pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<Delivery> {
@@ -314,18 +312,23 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
         .unwrap_or_else(|| "switchboard.invalid".into());
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (Some(transport), Some(from)) = (transport, from) else {
+        // Nothing to send with: replies wait in the outbox (`sending`) until
+        // an instance with SMTP settings picks them up.
+        tracing::info!("email outbox idle: SWITCHBOARD_SMTP_URL/SWITCHBOARD_SMTP_FROM not set");
+        return;
+    };
     loop {
         tick.tick().await;
         let holder = instance.clone();
         let dom = domain.clone();
-        let configured = transport.is_some() && from.is_some();
         let picked = store
             .write(op(move |tx| {
                 Box::pin(async move {
                     if !acquire_lease(tx, "email_outbox", &holder, LEASE_TTL).await? {
                         return Ok(None);
                     }
-                    pick_due(tx, &dom, configured).await.map(Some)
+                    pick_due(tx, &dom).await.map(Some)
                 })
             }))
             .await;
@@ -338,11 +341,8 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
                 continue;
             }
         };
-        let (Some(transport), Some(from)) = (&transport, &from) else {
-            continue;
-        };
         for d in due {
-            let outcome = send_one(transport, from, &d).await;
+            let outcome = send_one(&transport, &from, &d).await;
             let base = config.retry_base;
             let max = config.max_attempts;
             let result = store
@@ -360,8 +360,8 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
 }
 
 /// Due rows; gives each its Message-ID on the first attempt (and stores it
-/// for threading). Without SMTP settings, notes that on the rows instead.
-async fn pick_due(tx: &mut Tx, domain: &str, configured: bool) -> AppResult<Vec<Due>> {
+/// for threading).
+async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
     let now = tx.now.timestamp_millis();
     let found = sqlx::query(
         "SELECT o.message_id, o.conversation_id, o.rfc_id, o.to_name, o.to_addr, o.subject, o.in_reply_to, o.refs, o.body, o.attempts \
@@ -375,18 +375,6 @@ async fn pick_due(tx: &mut Tx, domain: &str, configured: bool) -> AppResult<Vec<
     for r in &found {
         let message_id: String = r.try_get("message_id")?;
         let conversation_id: String = r.try_get("conversation_id")?;
-        if !configured {
-            sqlx::query(
-                "UPDATE email_outbox SET last_error = $1, next_attempt_at = $2, updated_at = $3 WHERE message_id = $4",
-            )
-            .bind("no SMTP server is configured (SWITCHBOARD_SMTP_URL, SWITCHBOARD_SMTP_FROM); waiting")
-            .bind(now + UNCONFIGURED_RECHECK.num_milliseconds())
-            .bind(now)
-            .bind(&message_id)
-            .execute(&mut tx.conn)
-            .await?;
-            continue;
-        }
         let rfc_id = match r.try_get::<Option<String>, _>("rfc_id")? {
             Some(id) => id,
             None => {
