@@ -358,8 +358,9 @@ async fn the_cache_survives_an_engine_restart_and_continues_from_its_cursor() {
     wait_online(&engine1).await;
     let cursor = engine1.cache().cursor().await.unwrap();
     assert_eq!(cursor, srv.last_seq().await);
-    engine1.cache().close().await;
+    let closing = engine1.cache().clone();
     engine1.shutdown().await;
+    closing.close().await;
 
     // Reopened offline: the data and the cursor are there.
     let cache = Cache::open(&path).await.unwrap();
