@@ -50,18 +50,40 @@ pub async fn acquire_lease(
 const WAITING_SINCE: &str =
     "(CASE WHEN c.state = 'queued' THEN c.queued_at WHEN c.state = 'assigned' THEN c.unanswered_since ELSE NULL END)";
 
+/// Conversations past their threshold and not yet announced for their
+/// current waiting period, oldest first; `select` is the column list.
+fn breach_query(select: &str, limit: u32) -> String {
+    format!(
+        "SELECT {select} FROM {CONV_FROM} \
+         WHERE c.state IN ('queued', 'assigned') AND {WAITING_SINCE} IS NOT NULL \
+         AND {WAITING_SINCE} + COALESCE(k.wait_threshold_secs, 300) * 1000 < $1 \
+         AND (c.overdue_for IS NULL OR c.overdue_for <> {WAITING_SINCE}) \
+         ORDER BY {WAITING_SINCE} LIMIT {limit}"
+    )
+}
+
+/// Whether anything is due, looked up on the read pool so the scan never
+/// holds up the writer.
+pub async fn breaches_due(
+    reader: &sqlx::AnyPool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let found = sqlx::query(&breach_query("c.id", 1))
+        .bind(now.timestamp_millis())
+        .fetch_optional(reader)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Announces every conversation that has passed its threshold and was not yet
 /// announced for its current waiting period. Returns how many.
 pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
     let now = tx.now.timestamp_millis();
-    let sql = format!(
-        "SELECT {CONV_COLS}, {WAITING_SINCE} AS since FROM {CONV_FROM} \
-         WHERE c.state IN ('queued', 'assigned') AND {WAITING_SINCE} IS NOT NULL \
-         AND {WAITING_SINCE} + COALESCE(k.wait_threshold_secs, 300) * 1000 < $1 \
-         AND (c.overdue_for IS NULL OR c.overdue_for <> {WAITING_SINCE}) \
-         ORDER BY {WAITING_SINCE} LIMIT 500"
-    );
-    let found = sqlx::query(&sql).bind(now).fetch_all(&mut tx.conn).await?;
+    let select = format!("{CONV_COLS}, {WAITING_SINCE} AS since");
+    let found = sqlx::query(&breach_query(&select, 500))
+        .bind(now)
+        .fetch_all(&mut tx.conn)
+        .await?;
     let mut n = 0;
     for r in &found {
         let conv = ConvRow::from_row(r)?;
@@ -96,11 +118,21 @@ pub async fn run(store: Store, instance: String) {
     loop {
         tick.tick().await;
         let holder = instance.clone();
+        let due = match breaches_due(store.reader(), store.now()).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "threshold scan failed; retrying");
+                false
+            }
+        };
         let result = store
             .write(op(move |tx| {
                 Box::pin(async move {
                     if !acquire_lease(tx, "threshold_watch", &holder, LEASE_TTL).await? {
                         return Ok(None);
+                    }
+                    if !due {
+                        return Ok(Some(0));
                     }
                     announce_breaches(tx).await.map(Some)
                 })

@@ -46,51 +46,21 @@ pub async fn append_event(
     conversation_id: Option<&str>,
     visibility: Visibility,
 ) -> AppResult<i64> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE counters SET value = value + 1 WHERE name = 'event_seq' RETURNING value",
-    )
-    .fetch_one(&mut tx.conn)
-    .await?;
-    let data = payload.to_data();
-    let (cat, asg, pcat, pasg) = match &visibility {
-        Visibility::Everyone => (None, None, None, None),
-        Visibility::Conversation {
-            category_id,
-            assignee_id,
-            prev_category_id,
-            prev_assignee_id,
-        } => (
-            category_id.clone(),
-            assignee_id.clone(),
-            prev_category_id.clone(),
-            prev_assignee_id.clone(),
-        ),
-    };
-    sqlx::query(
-        "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(seq)
-    .bind(payload.kind())
-    .bind(conversation_id)
-    .bind(tx.now.timestamp_millis())
-    .bind(data.to_string())
-    .bind(cat)
-    .bind(asg)
-    .bind(pcat)
-    .bind(pasg)
-    .execute(&mut tx.conn)
-    .await?;
-    tx.events.push(LoggedEvent {
-        event: Event {
+    // Sequence numbers are handed out in memory by the batch that holds the
+    // write lock; the writer stores the batch's events and the counter in a
+    // few statements just before it commits (see `store::writer`).
+    tx.next_seq += 1;
+    let seq = tx.next_seq;
+    tx.events.push(LoggedEvent::new(
+        Event {
             seq,
             kind: payload.kind().to_owned(),
             conversation_id: conversation_id.map(str::to_owned),
             at: tx.now,
-            data,
+            data: payload.to_data(),
         },
         visibility,
-    });
+    ));
     Ok(seq)
 }
 
@@ -164,9 +134,9 @@ async fn insert_message_seen_from(
     emit: bool,
 ) -> AppResult<Message> {
     let id = new_id();
-    let seq: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
-        .fetch_one(&mut tx.conn)
-        .await?;
+    // Messages are ordered by the log position of their own event (or of the
+    // event that follows them).
+    let seq = tx.next_seq;
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -475,7 +445,13 @@ pub async fn create_conversation(
         conv_visibility(None, &conv),
     )
     .await?;
-    route_one(tx, &conv).await?;
+    if route_one(tx, &conv).await?.is_none() {
+        // Still queued, exactly as inserted: no need to read it back.
+        return Ok(Conversation {
+            summary: conv.summary(tx.now),
+            messages: vec![first],
+        });
+    }
     let conv = load(tx, &id).await?;
     let messages = rows::messages(&mut tx.conn, &id).await?;
     Ok(Conversation {
@@ -565,16 +541,15 @@ async fn reopen_by_rule(tx: &mut Tx, conv: &ConvRow, by: Option<&str>) -> AppRes
 /// An agent claims a queued conversation.
 pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ConversationSummary> {
     let conv = load_visible(tx, caller, id).await?;
-    let me = rows::agent(&mut tx.conn, &caller.id)
-        .await?
-        .ok_or(AppError::Unauthorized("your account no longer exists"))?;
+    // The caller was read with their token for this request; the claim rule
+    // needs their status, role and skills (capacity steers routing only).
     let load_me = switchboard_core::eligibility::AgentLoad {
-        id: me.id.clone(),
-        role: me.role,
-        status: me.status,
+        id: caller.id.clone(),
+        role: caller.role,
+        status: caller.status,
         categories: caller.categories.clone(),
-        capacity: me.capacity,
-        open: rows::open_count(&mut tx.conn, &me.id).await?,
+        capacity: 0,
+        open: 0,
     };
     let category_id = conv.category_id.clone().unwrap_or_default();
     let target = ClaimTarget {
@@ -586,13 +561,20 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
     };
     // The queue this agent could claim from, with each category's threshold.
     let queue = if conv.state == ConversationState::Queued {
+        // Only older conversations of the caller's categories can matter.
+        let mine = if caller.is_admin() {
+            "$2 = $2"
+        } else {
+            "c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $2)"
+        };
         let sql = format!(
-            "SELECT {} FROM {} WHERE c.state = 'queued' AND c.queued_at <= $1 ORDER BY c.queued_at, c.id LIMIT 5000",
+            "SELECT {} FROM {} WHERE c.state = 'queued' AND c.queued_at <= $1 AND {mine} ORDER BY c.queued_at, c.id LIMIT 5000",
             rows::CONV_COLS,
             rows::CONV_FROM
         );
         let found = sqlx::query(&sql)
             .bind(conv.queued_at)
+            .bind(&caller.id)
             .fetch_all(&mut tx.conn)
             .await?;
         let mut q = Vec::with_capacity(found.len());
@@ -617,7 +599,7 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
             waited_secs,
             skipped_older,
         } => {
-            if !set_assignee(tx, &conv, ConversationState::Queued, &me.id, "claim").await? {
+            if !set_assignee(tx, &conv, ConversationState::Queued, &caller.id, "claim").await? {
                 let holder = load(tx, id).await?.assignee_id.unwrap_or_default();
                 return Err(AppError::Conflict {
                     code: "already_assigned",
@@ -630,15 +612,15 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
                 "INSERT INTO claims (conversation_id, agent_id, at, waited_secs, skipped_older) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&conv.id)
-            .bind(&me.id)
+            .bind(&caller.id)
             .bind(tx.now.timestamp_millis())
             .bind(i64::try_from(waited_secs).unwrap_or(i64::MAX))
             .bind(i64::from(skipped_older))
             .execute(&mut tx.conn)
             .await?;
             let now_row = load(tx, id).await?;
-            system_line(tx, &now_row, &format!("Claimed by {}", me.name)).await?;
-            let after = conv_updated(tx, &conv, Change::Claimed, Some(&me.id)).await?;
+            system_line(tx, &now_row, &format!("Claimed by {}", caller.name)).await?;
+            let after = conv_updated(tx, &conv, Change::Claimed, Some(&caller.id)).await?;
             Ok(after.summary(tx.now))
         }
     }

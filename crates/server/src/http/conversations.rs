@@ -9,7 +9,8 @@ use switchboard_api::{
     Conversation, ConversationPatch, ConversationSummary, ListQuery, Message, NewConversation,
     NewMessage, TransferRequest, View,
 };
-use switchboard_core::Channel;
+use switchboard_core::claim::ClaimRefusal;
+use switchboard_core::{Channel, ConversationState};
 
 use super::{ApiJson, ApiPath, ApiQuery, AppState, Auth};
 use crate::error::{AppError, AppResult};
@@ -139,6 +140,26 @@ pub async fn claim(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<ConversationSummary>> {
+    // A conversation already held by someone else, as committed, is refused
+    // from the read pool: racing claims do not queue up behind the writer
+    // only to be told the same thing.
+    {
+        let mut conn = st.store.reader().acquire().await?;
+        if let Some(c) = rows::conversation(&mut conn, &id).await? {
+            if caller.viewer().can_view(c.scope()) {
+                if let (ConversationState::Assigned, Some(holder)) =
+                    (c.state, c.assignee_id.as_deref())
+                {
+                    if holder != caller.id {
+                        return Err(ClaimRefusal::AlreadyAssigned {
+                            assignee_id: holder.to_owned(),
+                        }
+                        .into());
+                    }
+                }
+            }
+        }
+    }
     let s = st
         .store
         .write(op(move |tx| {

@@ -7,6 +7,7 @@
 //! back to the table.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -54,9 +55,12 @@ pub struct StreamQuery {
     pub since: Option<i64>,
 }
 
-fn sse_of(ev: &Event) -> Option<SseEvent> {
-    let json = serde_json::to_string(ev).ok()?;
-    Some(SseEvent::default().id(ev.seq.to_string()).data(json))
+fn sse_of(ev: &LoggedEvent) -> Option<SseEvent> {
+    Some(
+        SseEvent::default()
+            .id(ev.event.seq.to_string())
+            .data(&*ev.wire()),
+    )
 }
 
 /// Follows the event log live (server-sent events; `id:` is the `seq`).
@@ -117,7 +121,7 @@ pub async fn stream(
             for e in page {
                 cursor = e.event.seq;
                 if e.visibility.allows(&caller.viewer()) {
-                    if let Some(s) = sse_of(&e.event) { yield Ok(s); }
+                    if let Some(s) = sse_of(&e) { yield Ok(s); }
                 }
             }
             if n < 1000 { break; }
@@ -125,10 +129,10 @@ pub async fn stream(
         loop {
             tokio::select! {
                 got = rx.recv() => {
-                    let mut backlog: Vec<LoggedEvent> = Vec::new();
+                    let mut backlog: Vec<Arc<LoggedEvent>> = Vec::new();
                     match got {
                         Ok(e) if e.event.seq <= cursor => continue,
-                        Ok(e) if e.event.seq == cursor + 1 => backlog.push((*e).clone()),
+                        Ok(e) if e.event.seq == cursor + 1 => backlog.push(e),
                         Ok(_) | Err(RecvError::Lagged(_)) => {
                             // A gap: go back to the table from the cursor.
                             loop {
@@ -136,7 +140,7 @@ pub async fn stream(
                                     Ok(p) => {
                                         let n = p.len();
                                         cursor = p.last().map(|e| e.event.seq).unwrap_or(cursor);
-                                        backlog.extend(p);
+                                        backlog.extend(p.into_iter().map(Arc::new));
                                         if n < 1000 { break; }
                                     }
                                     Err(e) => { tracing::warn!(error = %e, "event catch-up failed"); return; }
@@ -151,7 +155,7 @@ pub async fn stream(
                             refresh_self(&mut caller, &e.event);
                         }
                         if e.visibility.allows(&caller.viewer()) {
-                            if let Some(s) = sse_of(&e.event) { yield Ok(s); }
+                            if let Some(s) = sse_of(&e) { yield Ok(s); }
                         }
                     }
                 }

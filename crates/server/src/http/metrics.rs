@@ -8,11 +8,11 @@ use chrono::Duration;
 use sqlx::Row;
 use switchboard_api::{AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics};
 use switchboard_core::metrics::{average, resolution_rate, summarize};
-use switchboard_core::waiting::{is_overdue, waited_secs};
+use switchboard_core::waiting::waited_secs;
 
 use super::{ApiQuery, AppState, Auth};
 use crate::error::{AppError, AppResult};
-use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
+use crate::rows::CONV_FROM;
 
 /// Queue now; first response time, per-agent conversations, resolution rate
 /// and claim fairness over `[from, to)` (default: the last 24 hours).
@@ -45,25 +45,23 @@ pub async fn metrics(
     } else {
         "(c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
     };
-    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE c.state = 'queued' AND {visible}");
-    let queued = sqlx::query(&sql)
+    let sql = format!(
+        "SELECT COUNT(*) AS waiting, \
+         CAST(COALESCE(SUM(CASE WHEN c.queued_at + COALESCE(k.wait_threshold_secs, 300) * 1000 < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue, \
+         MIN(c.queued_at) AS oldest \
+         FROM {CONV_FROM} WHERE c.state = 'queued' AND {visible}"
+    );
+    let q = sqlx::query(&sql)
         .bind(&caller.id)
-        .fetch_all(&mut *conn)
+        .bind(now.timestamp_millis())
+        .fetch_one(&mut *conn)
         .await?;
-    let mut queue = QueueMetrics {
-        waiting: 0,
-        overdue: 0,
-        oldest_wait_secs: 0,
+    let oldest: Option<i64> = q.try_get("oldest")?;
+    let queue = QueueMetrics {
+        waiting: q.try_get::<i64, _>("waiting")?.max(0) as u64,
+        overdue: q.try_get::<i64, _>("overdue")?.max(0) as u64,
+        oldest_wait_secs: waited_secs(oldest.map(crate::clock::from_ms), now),
     };
-    for r in &queued {
-        let c = ConvRow::from_row(r)?;
-        let since = c.waiting_since();
-        queue.waiting += 1;
-        if is_overdue(since, c.threshold_secs, now) {
-            queue.overdue += 1;
-        }
-        queue.oldest_wait_secs = queue.oldest_wait_secs.max(waited_secs(since, now));
-    }
 
     // First responses in the period, credited to the agent who gave them.
     let frs = sqlx::query(

@@ -61,6 +61,27 @@ pub struct LoggedEvent {
     pub event: Event,
     /// Who may see it.
     pub visibility: Visibility,
+    /// The event serialized for the wire, made on first use.
+    pub(crate) json: std::sync::OnceLock<Arc<str>>,
+}
+
+impl LoggedEvent {
+    /// An event with its visibility.
+    pub fn new(event: Event, visibility: Visibility) -> Self {
+        Self {
+            event,
+            visibility,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The event as one SSE frame's JSON. Serialized once per event and
+    /// shared by every follower it is sent to.
+    pub fn wire(&self) -> Arc<str> {
+        self.json
+            .get_or_init(|| Arc::from(serde_json::to_string(&self.event).unwrap_or_default()))
+            .clone()
+    }
 }
 
 /// The broadcast side of the event log.

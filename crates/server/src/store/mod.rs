@@ -67,6 +67,8 @@ pub struct Tx {
     pub conn: AnyConnection,
     /// The time of this write: every row and event written uses it.
     pub now: DateTime<Utc>,
+    /// The newest sequence number handed out in this transaction.
+    pub(crate) next_seq: i64,
     pub(crate) events: Vec<LoggedEvent>,
 }
 
@@ -296,8 +298,8 @@ pub async fn read_events(reader: &AnyPool, since: i64, limit: i64) -> AppResult<
         } else {
             Visibility::Everyone
         };
-        out.push(LoggedEvent {
-            event: Event {
+        out.push(LoggedEvent::new(
+            Event {
                 seq: r.try_get("seq")?,
                 kind: r.try_get("kind")?,
                 conversation_id,
@@ -305,7 +307,7 @@ pub async fn read_events(reader: &AnyPool, since: i64, limit: i64) -> AppResult<
                 data: serde_json::from_str(&data)?,
             },
             visibility,
-        });
+        ));
     }
     Ok(out)
 }

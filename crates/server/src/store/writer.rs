@@ -24,6 +24,7 @@ pub(super) async fn run(
     let mut tx = Tx {
         conn,
         now: clock.now(),
+        next_seq: 0,
         events: Vec::new(),
     };
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
@@ -51,18 +52,84 @@ async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
 /// counter row first; every write of every instance is then serialized, and
 /// events commit in sequence order (no event ever commits behind a sequence
 /// number a client has already passed).
-async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
-    match backend {
-        Backend::Sqlite => exec(conn, "BEGIN IMMEDIATE").await,
+///
+/// Returns the newest event sequence number, read under that lock: the batch
+/// hands out the following numbers in memory.
+async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::Error> {
+    let lock = match backend {
+        Backend::Sqlite => {
+            exec(conn, "BEGIN IMMEDIATE").await?;
+            "SELECT value FROM counters WHERE name = 'event_seq'"
+        }
         Backend::Postgres => {
             exec(conn, "BEGIN").await?;
-            exec(
-                conn,
-                "SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE",
-            )
-            .await
+            "SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE"
         }
+    };
+    sqlx::query_scalar(lock).fetch_one(conn).await
+}
+
+/// Most events stored by one INSERT (9 parameters each).
+const EVENTS_PER_INSERT: usize = 200;
+
+/// Stores the batch's events with multi-row inserts and moves the counter.
+async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if tx.events.is_empty() {
+        return Ok(());
     }
+    for chunk in tx.events.chunks(EVENTS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 9;
+            sql.push('(');
+            for k in 1..=9 {
+                if k > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(b + k).to_string());
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for ev in chunk {
+            let (cat, asg, pcat, pasg) = match &ev.visibility {
+                super::Visibility::Everyone => (None, None, None, None),
+                super::Visibility::Conversation {
+                    category_id,
+                    assignee_id,
+                    prev_category_id,
+                    prev_assignee_id,
+                } => (
+                    category_id.clone(),
+                    assignee_id.clone(),
+                    prev_category_id.clone(),
+                    prev_assignee_id.clone(),
+                ),
+            };
+            q = q
+                .bind(ev.event.seq)
+                .bind(ev.event.kind.clone())
+                .bind(ev.event.conversation_id.clone())
+                .bind(ev.event.at.timestamp_millis())
+                .bind(ev.event.data.to_string())
+                .bind(cat)
+                .bind(asg)
+                .bind(pcat)
+                .bind(pasg);
+        }
+        q.execute(&mut tx.conn).await?;
+    }
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'event_seq'")
+        .bind(tx.next_seq)
+        .execute(&mut tx.conn)
+        .await?;
+    Ok(())
 }
 
 async fn run_batch(
@@ -73,11 +140,14 @@ async fn run_batch(
     backend: Backend,
 ) {
     tx.events.clear();
-    if let Err(e) = begin(&mut tx.conn, backend).await {
-        let _ = exec(&mut tx.conn, "ROLLBACK").await;
-        tracing::error!(error = %e, "cannot begin a write transaction; dropping {} writes", batch.len());
-        batch.clear();
-        return;
+    match begin(&mut tx.conn, backend).await {
+        Ok(last) => tx.next_seq = last,
+        Err(e) => {
+            let _ = exec(&mut tx.conn, "ROLLBACK").await;
+            tracing::error!(error = %e, "cannot begin a write transaction; dropping {} writes", batch.len());
+            batch.clear();
+            return;
+        }
     }
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
     let mut broken: Option<sqlx::Error> = None;
@@ -92,6 +162,7 @@ async fn run_batch(
         }
         tx.now = clock.now();
         let events_before = tx.events.len();
+        let seq_before = tx.next_seq;
         let outcome = AssertUnwindSafe(job(tx)).catch_unwind().await;
         let ok = match outcome {
             Ok((ok, deliver)) => {
@@ -107,12 +178,18 @@ async fn run_batch(
             exec(&mut tx.conn, "RELEASE SAVEPOINT job").await
         } else {
             tx.events.truncate(events_before);
+            tx.next_seq = seq_before;
             match exec(&mut tx.conn, "ROLLBACK TO SAVEPOINT job").await {
                 Ok(()) => exec(&mut tx.conn, "RELEASE SAVEPOINT job").await,
                 Err(e) => Err(e),
             }
         };
         if let Err(e) = step {
+            broken = Some(e);
+        }
+    }
+    if broken.is_none() {
+        if let Err(e) = flush_events(tx).await {
             broken = Some(e);
         }
     }
