@@ -5,7 +5,9 @@
 //! `127.0.0.1:0` with a fresh SQLite file per measurement and reports ingest
 //! rate, claim latency with 200 racing agents and event delivery latency to
 //! 500 SSE followers, each beside its target. A missed target is reported, not
-//! failed: this exits non-zero only when the bench itself broke. See
+//! failed: this exits non-zero only when the bench itself broke. With
+//! `--backend postgres` (or `all`) it also measures PostgreSQL with one and
+//! with two server instances. See
 //! `crates/server/benches/load.rs` for what is measured and how.
 
 use std::path::Path;
@@ -23,6 +25,10 @@ pub struct BenchArgs {
     /// (sets SWITCHBOARD_BENCH_ONLY).
     #[arg(long)]
     pub only: Option<String>,
+    /// Store backend: sqlite (default), postgres (one and two instances on
+    /// a throwaway PostgreSQL) or all (sets SWITCHBOARD_BENCH_BACKEND).
+    #[arg(long)]
+    pub backend: Option<String>,
 }
 
 pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
@@ -35,6 +41,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     }
     if let Some(o) = &args.only {
         cmd.env("SWITCHBOARD_BENCH_ONLY", o);
+    }
+    if let Some(b) = &args.backend {
+        cmd.env("SWITCHBOARD_BENCH_BACKEND", b);
     }
     eprintln!("xtask bench: cargo bench -p switchboard-server --bench load");
     let status = cmd.status().context("running cargo bench")?;
