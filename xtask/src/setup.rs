@@ -53,8 +53,51 @@ pub struct SetupArgs {
 
 pub fn run(root: &Path, args: &SetupArgs) -> Result<()> {
     system_packages(root, args)?;
+    python_packages(root, args)?;
     rust_components(root)?;
     ui(root)
+}
+
+/// Python packages the tests run as real peers (from PyPI).
+const PIP_PACKAGES: &[(&str, &str, &str)] = &[(
+    "aiosmtpd",
+    "aiosmtpd",
+    "SMTP server that receives the email channel's replies in tests",
+)];
+
+fn python_packages(root: &Path, args: &SetupArgs) -> Result<()> {
+    header("setup: Python packages (pip)");
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let missing: Vec<&str> = PIP_PACKAGES
+        .iter()
+        .filter(|(_, module, _)| {
+            proc::output(proc::command(&python, root).args(["-c", &format!("import {module}")]))
+                .is_none()
+        })
+        .map(|(name, _, _)| *name)
+        .collect();
+    if missing.is_empty() {
+        println!("Python packages are installed.");
+        return Ok(());
+    }
+    for (name, _, why) in PIP_PACKAGES.iter().filter(|(n, _, _)| missing.contains(n)) {
+        println!("  missing: {name} ({why})");
+    }
+    if args.no_system_packages {
+        println!("not installing (--no-system-packages)");
+        return Ok(());
+    }
+    let mut cmd = proc::command(&python, root);
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--break-system-packages",
+    ])
+    .args(&missing);
+    proc::run(&mut cmd)
 }
 
 fn system_packages(root: &Path, args: &SetupArgs) -> Result<()> {
