@@ -160,13 +160,89 @@ pub async fn claim(
             }
         }
     }
-    let s = st
+    // Coalesce racing claims on one conversation: while one is being decided
+    // by the writer, the others wait for its outcome; if it went to someone
+    // else they are refused at once instead of queueing behind the writer.
+    // Anything else (it was refused for reasons of its own, or the first
+    // claimant went away) sends them to the writer, which decides as always.
+    let flight = {
+        let mut map = st
+            .claims_in_flight
+            .lock()
+            .map_err(|_| AppError::Internal("claim map poisoned".into()))?;
+        match map.get(&id) {
+            Some(rx) => Err(rx.clone()),
+            None => {
+                let (tx, rx) = tokio::sync::watch::channel(None);
+                map.insert(id.clone(), rx);
+                Ok(Leader {
+                    map: st.claims_in_flight.clone(),
+                    id: id.clone(),
+                    tx,
+                })
+            }
+        }
+    };
+    let leader = match flight {
+        Ok(leader) => Some(leader),
+        Err(mut rx) => {
+            let winner = rx
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|v| v.clone())
+                .flatten();
+            if let Some(winner) = winner.filter(|w| *w != caller.id) {
+                return Err(ClaimRefusal::AlreadyAssigned {
+                    assignee_id: winner,
+                }
+                .into());
+            }
+            None
+        }
+    };
+    let me = caller.id.clone();
+    let result = st
         .store
         .write(op(move |tx| {
             Box::pin(async move { ops::claim(tx, &caller, &id).await })
         }))
-        .await?;
-    Ok(Json(s))
+        .await;
+    if let Some(leader) = leader {
+        let winner = match &result {
+            Ok(_) => Some(me),
+            Err(AppError::Conflict {
+                code: "already_assigned",
+                assignee_id,
+                ..
+            }) => assignee_id.clone(),
+            Err(_) => None,
+        };
+        leader.finish(winner);
+    }
+    Ok(Json(result?))
+}
+
+/// The first of concurrent claims on a conversation: it tells the others the
+/// outcome, and leaves the in-flight map however the request ends.
+struct Leader {
+    map: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ClaimWatch>>>,
+    id: String,
+    tx: tokio::sync::watch::Sender<Option<Option<String>>>,
+}
+
+impl Leader {
+    fn finish(self, winner: Option<String>) {
+        let _ = self.tx.send(Some(winner));
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(&self.id);
+        }
+    }
 }
 
 /// Writes a public reply (assignee only) or an internal note (`internal: true`).

@@ -41,7 +41,13 @@ pub struct AppState {
     categorizer: Arc<RwLock<Option<Arc<Categorizer>>>>,
     limits: Arc<Mutex<Limits>>,
     trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Claims being decided right now, by conversation (see `conversations::claim`).
+    pub(crate) claims_in_flight: Arc<Mutex<std::collections::HashMap<String, ClaimWatch>>>,
 }
+
+/// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
+/// inside when it was refused for reasons of its own).
+pub(crate) type ClaimWatch = tokio::sync::watch::Receiver<Option<Option<String>>>;
 
 struct Limits {
     by_account: FailureLimiter,
@@ -60,6 +66,7 @@ impl AppState {
                 by_address: FailureLimiter::new(30, 900),
             })),
             trusted_proxies: Arc::new(Vec::new()),
+            claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }
     }
 
