@@ -125,7 +125,7 @@ impl Store {
             sqlx::query("SELECT pg_advisory_lock(7262001)")
                 .execute(&mut c)
                 .await?;
-            let migrated = sqlx::migrate!("./migrations/postgres").run(&mut c).await;
+            let migrated = sqlx::migrate!("./migrations").run(&mut c).await;
             sqlx::query("SELECT pg_advisory_unlock(7262001)")
                 .execute(&mut c)
                 .await?;
@@ -172,7 +172,7 @@ impl Store {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(10));
             let mut c = opts.connect().await?;
-            sqlx::migrate!("./migrations/sqlite").run(&mut c).await?;
+            sqlx::migrate!("./migrations").run(&mut c).await?;
             c.close().await?;
         }
         let any_opts = AnyConnectOptions::from_str(url)?;

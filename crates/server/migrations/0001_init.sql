@@ -1,5 +1,5 @@
 -- Switchboard schema. Times are milliseconds since the epoch (UTC).
--- PostgreSQL twin of migrations/sqlite/0001_init.sql (same tables, same SQL).
+-- One set of migrations for both backends: plain SQL that SQLite and PostgreSQL both accept.
 
 CREATE TABLE counters (
     name TEXT PRIMARY KEY,
