@@ -18,7 +18,7 @@ use switchboard_api::events::{Change, ConversationUpdated, EventPayload};
 use crate::error::AppResult;
 use crate::ops::append_event;
 use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
-use crate::store::{op, Store, Tx, Visibility};
+use crate::store::{op, Store, Tx};
 
 /// How often background jobs look for work.
 pub const TICK: Duration = Duration::from_millis(500);
@@ -99,12 +99,7 @@ pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
             by: None,
             previous_assignee_id: conv.assignee_id.clone(),
         });
-        let vis = Visibility::Conversation {
-            category_id: conv.category_id.clone(),
-            assignee_id: conv.assignee_id.clone(),
-            prev_category_id: conv.category_id.clone(),
-            prev_assignee_id: conv.assignee_id.clone(),
-        };
+        let vis = crate::ops::conv_visibility(None, &conv);
         append_event(tx, payload, Some(&conv.id), vis).await?;
         n += 1;
     }

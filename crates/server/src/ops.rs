@@ -64,7 +64,17 @@ pub async fn append_event(
     Ok(seq)
 }
 
-fn conv_visibility(before: Option<&ConvRow>, after: &ConvRow) -> Visibility {
+/// How a customer signs their messages: name, else email, else phone.
+fn customer_display_name(c: &Customer) -> String {
+    c.name
+        .clone()
+        .or_else(|| c.email.clone())
+        .or_else(|| c.phone.clone())
+        .unwrap_or_else(|| "Customer".to_owned())
+}
+
+/// Who may see an event about `after` (and, for a change, `before`).
+pub(crate) fn conv_visibility(before: Option<&ConvRow>, after: &ConvRow) -> Visibility {
     let before = before.unwrap_or(after);
     Visibility::Conversation {
         category_id: after.category_id.clone(),
@@ -407,13 +417,7 @@ pub async fn create_conversation(
     .execute(&mut tx.conn)
     .await?;
     let conv = load(tx, &id).await?;
-    let author = input
-        .customer
-        .name
-        .clone()
-        .or_else(|| input.customer.email.clone())
-        .or_else(|| input.customer.phone.clone())
-        .unwrap_or_else(|| "Customer".to_owned());
+    let author = customer_display_name(&input.customer);
     let first = insert_message(
         tx,
         &conv,
@@ -469,13 +473,7 @@ pub async fn customer_message(
     body: &str,
 ) -> AppResult<Message> {
     let conv = load(tx, conversation_id).await?;
-    let author = conv
-        .customer
-        .name
-        .clone()
-        .or_else(|| conv.customer.email.clone())
-        .or_else(|| conv.customer.phone.clone())
-        .unwrap_or_else(|| "Customer".to_owned());
+    let author = customer_display_name(&conv.customer);
     let now = tx.now.timestamp_millis();
     sqlx::query(
         "UPDATE conversations SET unanswered_since = COALESCE(unanswered_since, $1), updated_at = $1, preview = $2 WHERE id = $3",

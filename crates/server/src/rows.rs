@@ -343,23 +343,21 @@ fn category_from_row(r: &AnyRow) -> AppResult<CategoryRow> {
     })
 }
 
+const CATEGORY_COLS: &str = "id, name, routing, wait_threshold_secs, keywords, rr_cursor";
+
 /// Every category in priority order.
 pub async fn categories(conn: &mut AnyConnection) -> AppResult<Vec<CategoryRow>> {
-    let rows = sqlx::query(
-        "SELECT id, name, routing, wait_threshold_secs, keywords, rr_cursor FROM categories ORDER BY position, id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let sql = format!("SELECT {CATEGORY_COLS} FROM categories ORDER BY position, id");
+    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
     rows.iter().map(category_from_row).collect()
 }
 
 /// One category.
 pub async fn category(conn: &mut AnyConnection, id: &str) -> AppResult<Option<CategoryRow>> {
-    let row = sqlx::query(
-        "SELECT id, name, routing, wait_threshold_secs, keywords, rr_cursor FROM categories WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let sql = format!("SELECT {CATEGORY_COLS} FROM categories WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(category_from_row).transpose()
 }
