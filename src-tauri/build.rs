@@ -1,7 +1,39 @@
+// Keep this list equal to `commands::NAMES` (tests/bindings.rs checks it):
+// tauri-build turns each into an `allow-<name>` permission, and the
+// capability file grants them one by one, so the page can call nothing else.
+const COMMANDS: &[&str] = &[
+    "session_current",
+    "login",
+    "logout",
+    "list_conversations",
+    "get_conversation",
+    "claim",
+    "send_message",
+    "retry_message",
+    "discard_message",
+    "transfer",
+    "resolve",
+    "reopen",
+    "recategorize",
+    "set_status",
+    "list_agents",
+    "list_categories",
+    "counts",
+    "metrics",
+    "create_agent",
+    "update_agent",
+    "create_category",
+    "update_category",
+    "connection",
+    "reconnect_now",
+    "take_navigation",
+];
+
 fn main() {
     // The capability files live with the rest of the desktop shell sources,
     // not at the crate root where tauri-build looks by default.
-    let attributes =
-        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*");
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     tauri_build::try_build(attributes).expect("failed to run tauri-build");
 }

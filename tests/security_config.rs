@@ -96,10 +96,14 @@ fn the_page_gets_no_global_api_and_only_granted_capabilities() {
         );
         for p in cap["permissions"].as_array().expect("permissions") {
             let p = p.as_str().unwrap_or_default();
-            // Core defaults and the app's own commands only: no shell, fs,
-            // http or opener plugins for a page that renders customer text.
+            // Listening to the core's events and the app's own commands, one
+            // by one: no window/webview/path APIs, no shell, fs, http,
+            // opener or deep-link plugin commands for a page that renders
+            // customer text.
             assert!(
-                p == "core:default" || p.starts_with("allow-") || p.starts_with("switchboard:"),
+                p == "core:event:allow-listen"
+                    || p == "core:event:allow-unlisten"
+                    || (p.starts_with("allow-") && !p.contains(':')),
                 "{}: unexpected permission {p}",
                 file.display()
             );

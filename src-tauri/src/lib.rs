@@ -1,26 +1,135 @@
 //! Switchboard desktop app: the Tauri 2 shell around the agent UI in `ui/`.
 //!
-//! For now it opens the main window (the UI's login screen) and puts
-//! Switchboard in the system tray with a small Open / Quit menu and an icon
-//! that shows the agent's status. Sync, notifications and the keychain are
-//! added by later issues; see DESIGN.md.
+//! The page renders from the local cache that `switchboard-sync` keeps in
+//! step with the server; this crate wires that engine into Tauri:
+//!
+//! - [`commands`]: what the page may call (typed, generated to TypeScript;
+//!   the capability file grants exactly these);
+//! - [`desktop`]: the signed-in session, forwarding cache changes and the
+//!   connection state to the page and the tray, the breach timer and event
+//!   notifications;
+//! - [`keychain`]: the token in the OS keychain;
+//! - [`notify`]: notifications whose click opens the conversation;
+//! - [`tray`]: status radio group, queue line, connection line, Open, Quit.
+//!
+//! Closing the window keeps the app in the tray. A second start (for example
+//! from a `switchboard://conversation/ID` link) hands its link to the running
+//! app and exits.
 
+pub mod commands;
+pub mod desktop;
+pub mod format;
+pub mod ipc;
+pub mod keychain;
+pub mod notify;
 pub mod tray;
 
-use tauri::Manager;
+use tauri::{Manager, WindowEvent};
+use tauri_plugin_deep_link::DeepLinkExt;
+
+use crate::desktop::Desktop;
+use crate::ipc::Navigate;
 
 /// Label of the main window, as declared in `tauri.conf.json`.
 pub const MAIN_WINDOW: &str = "main";
 
+/// File name of the local cache in the app's data directory.
+pub const CACHE_FILE: &str = "cache.db";
+
 /// Starts the app and blocks until it exits.
 pub fn run() {
-    tauri::Builder::default()
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+
+    let result = tauri::Builder::default()
+        // First, so a second instance hands over before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(
+            |app, argv, _cwd| match links_in(&argv).into_iter().next() {
+                Some(target) => notify::open(app, target),
+                None => show_main_window(app),
+            },
+        ))
+        .plugin(tauri_plugin_deep_link::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::session_current,
+            commands::login,
+            commands::logout,
+            commands::list_conversations,
+            commands::get_conversation,
+            commands::claim,
+            commands::send_message,
+            commands::retry_message,
+            commands::discard_message,
+            commands::transfer,
+            commands::resolve,
+            commands::reopen,
+            commands::recategorize,
+            commands::set_status,
+            commands::list_agents,
+            commands::list_categories,
+            commands::counts,
+            commands::metrics,
+            commands::create_agent,
+            commands::update_agent,
+            commands::create_category,
+            commands::update_category,
+            commands::connection,
+            commands::reconnect_now,
+            commands::take_navigation,
+        ])
         .setup(|app| {
-            tray::install(app.handle())?;
+            let handle = app.handle().clone();
+            tray::install(&handle)?;
+            let data_dir = app.path().app_data_dir()?;
+            std::fs::create_dir_all(&data_dir)?;
+            app.manage(Desktop::new(handle.clone(), data_dir.join(CACHE_FILE)));
+
+            // Started from a link: go there once signed in.
+            let started_with: Vec<String> = std::env::args().collect();
+            if let Some(target) = links_in(&started_with).into_iter().next() {
+                desktop::remember_navigation(&handle, target);
+            }
+            let on_link = handle.clone();
+            app.deep_link().on_open_url(move |event| {
+                let links: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
+                if let Some(target) = links_in(&links).into_iter().next() {
+                    notify::open(&on_link, target);
+                }
+            });
+            #[cfg(any(target_os = "linux", windows))]
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::debug!(error = %e, "switchboard:// links not registered");
+            }
+
+            let restoring = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                restoring.state::<Desktop<tauri::Wry>>().restore().await;
+            });
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running Switchboard");
+        .on_window_event(|window, event| {
+            // Closing the window keeps the app (and its notifications) in the tray.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Switchboard could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// The `switchboard://` links among command-line arguments.
+pub fn links_in(args: &[String]) -> Vec<Navigate> {
+    args.iter().filter_map(|a| Navigate::from_link(a)).collect()
 }
 
 /// Brings the main window to the front, un-minimizing and showing it if needed.

@@ -130,6 +130,18 @@ impl Client {
         Ok(s)
     }
 
+    /// A session from a saved token and the agent as last known, without
+    /// asking the server (which may be unreachable): for starting offline
+    /// from a local cache. The first request that needs the server tells
+    /// whether the token is still good.
+    pub fn session(&self, token: &str, agent: Agent) -> Session {
+        Session {
+            client: self.clone(),
+            token: token.to_owned(),
+            agent,
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

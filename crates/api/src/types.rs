@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 /// The body of every error response: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -18,6 +19,7 @@ pub struct ErrorBody {
 /// A machine-readable code, a human message, and extra fields for some codes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorDetail {
     /// snake_case code, e.g. `overdue_first`, `already_assigned`, `not_found`.
     pub code: String,
@@ -37,6 +39,7 @@ pub struct ErrorDetail {
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginRequest {
     /// Account email.
     pub email: String,
@@ -47,6 +50,7 @@ pub struct LoginRequest {
 /// Answer to a successful login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginResponse {
     /// Opaque bearer token.
     pub token: String,
@@ -57,6 +61,7 @@ pub struct LoginResponse {
 /// An agent account as everyone sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Agent {
     /// Id.
     pub id: String,
@@ -80,6 +85,7 @@ pub struct Agent {
 /// `PUT /api/v1/me/status`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusUpdate {
     /// New presence.
     pub status: AgentStatus,
@@ -88,6 +94,7 @@ pub struct StatusUpdate {
 /// `POST /api/v1/agents` (admin).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewAgent {
     /// Display name.
     pub name: String,
@@ -109,6 +116,7 @@ pub struct NewAgent {
 /// `PATCH /api/v1/agents/{id}` (admin): every field optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AgentPatch {
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,6 +141,7 @@ pub struct AgentPatch {
 /// A category: a queue with its routing mode, wait threshold and keyword rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Category {
     /// Id.
     pub id: String,
@@ -149,6 +158,7 @@ pub struct Category {
 /// `POST /api/v1/categories` (admin).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewCategory {
     /// Display name.
     pub name: String,
@@ -169,6 +179,7 @@ pub struct NewCategory {
 /// `PATCH /api/v1/categories/{id}` (admin).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CategoryPatch {
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,6 +198,7 @@ pub struct CategoryPatch {
 /// Who wrote in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Customer {
     /// Name, if known.
     #[serde(default)]
@@ -202,6 +214,7 @@ pub struct Customer {
 /// `POST /api/v1/conversations`: the API channel.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewConversation {
     /// The customer.
     pub customer: Customer,
@@ -217,6 +230,7 @@ pub struct NewConversation {
 /// Which list: `queue` (waiting, unassigned), `mine` (open and mine), `all`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     /// Queued conversations you may see, oldest first.
@@ -253,6 +267,7 @@ pub struct ListQuery {
 /// A conversation without its messages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationSummary {
     /// Id.
     pub id: String,
@@ -287,6 +302,7 @@ pub struct ConversationSummary {
 /// A conversation with its full history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conversation {
     /// The summary fields.
     #[serde(flatten)]
@@ -298,6 +314,7 @@ pub struct Conversation {
 /// One message, note or system line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     /// Id.
     pub id: String,
@@ -326,6 +343,7 @@ pub struct Message {
 /// How an agent reply's delivery over its channel stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Delivery {
     /// `sending` (queued or being retried), `sent`, or `failed` (gave up).
     pub status: DeliveryStatus,
@@ -346,6 +364,7 @@ pub struct Delivery {
 /// Delivery states of an outgoing reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     /// Waiting to be sent, or to be retried after a temporary failure.
@@ -380,6 +399,7 @@ impl DeliveryStatus {
 /// `POST /api/v1/conversations/{id}/messages`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewMessage {
     /// Text.
     pub body: String,
@@ -394,6 +414,7 @@ pub struct NewMessage {
 /// `POST /api/v1/conversations/{id}/transfer`: exactly one target.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransferRequest {
     /// Hand it to this agent.
     #[serde(default)]
@@ -409,6 +430,7 @@ pub struct TransferRequest {
 /// `PATCH /api/v1/conversations/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationPatch {
     /// Re-categorize.
     pub category_id: String,
@@ -429,6 +451,7 @@ pub struct SyncQuery {
 /// One entry of the event log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Event {
     /// Monotonic sequence number; the SSE `id:`.
     pub seq: i64,
@@ -448,6 +471,7 @@ pub struct Event {
 /// A page of `GET /api/v1/sync`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncPage {
     /// Events you may see, ascending `seq`.
     pub events: Vec<Event>,
@@ -472,6 +496,7 @@ pub struct MetricsQuery {
 /// `GET /api/v1/metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Metrics {
     /// Period start.
     pub from: DateTime<Utc>,
@@ -488,6 +513,7 @@ pub struct Metrics {
 /// The queue right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueMetrics {
     /// Conversations waiting in the queue.
     pub waiting: u64,
@@ -500,6 +526,7 @@ pub struct QueueMetrics {
 /// First response time (first customer message or hand-off → first human public reply).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FirstResponseMetrics {
     /// First responses in the period.
     pub count: u64,
@@ -514,6 +541,7 @@ pub struct FirstResponseMetrics {
 /// One agent's figures over the period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AgentMetrics {
     /// The agent.
     pub agent_id: String,
@@ -536,6 +564,7 @@ pub struct AgentMetrics {
 /// `GET /api/v1/health`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Health {
     /// `ok`.
     pub status: String,

@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod alerts;
 pub mod categorize;
 pub mod claim;
 pub mod eligibility;

@@ -35,7 +35,8 @@ const ME: &str = "me";
 const MESSAGE_UPDATED: &str = "message.updated";
 
 /// What a batch of changes touched, for the UI to refresh just that.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Changes {
     /// Conversations whose summary or messages (outbox included) changed,
     /// appeared or left the cache.
@@ -80,7 +81,9 @@ pub struct Applied {
 }
 
 /// Where an outbox item stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "state", rename_all = "snake_case")]
 pub enum SendState {
     /// On the server.
     Sent,
@@ -96,7 +99,8 @@ pub enum SendState {
 }
 
 /// A message as the cache holds it: a server message or an outbox item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CachedMessage {
     /// The server's id (`None` until the server has it).
     pub id: Option<String>,
@@ -119,7 +123,8 @@ pub struct CachedMessage {
 }
 
 /// A conversation with its messages: the server's, then pending outbox items.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConversationView {
     /// The summary, `overdue` as of the `now` asked about.
     pub summary: ConversationSummary,
@@ -130,7 +135,8 @@ pub struct ConversationView {
 }
 
 /// An item of the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxItem {
     /// The idempotency key sent with it.
     pub client_id: String,
@@ -145,7 +151,8 @@ pub struct OutboxItem {
 }
 
 /// Counters for the tray and the navigation badges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Counts {
     /// Conversations waiting in the queue.
     pub waiting: u64,

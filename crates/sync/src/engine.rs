@@ -24,7 +24,9 @@ use crate::cache::{Applied, Cache, Changes, OutboxItem};
 use crate::error::{is_transient, Result, SyncError};
 
 /// What the connection-state indicator shows (`data-state` of `connection-state`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
     /// Not connected; retrying after a delay. The cache still serves reads
     /// and the outbox still takes writes.
@@ -44,6 +46,16 @@ impl ConnectionState {
             ConnectionState::Online => "online",
         }
     }
+}
+
+/// Events the cache has just applied.
+#[derive(Debug, Clone)]
+pub struct EventBatch {
+    /// In sequence order.
+    pub events: Vec<Event>,
+    /// Caught up from `/sync` (written while this client was away) rather
+    /// than received live.
+    pub backlog: bool,
 }
 
 /// Tuning of the engine.
@@ -87,6 +99,7 @@ struct Shared {
     config: EngineConfig,
     state: watch::Sender<ConnectionState>,
     changes: broadcast::Sender<Changes>,
+    events: broadcast::Sender<Arc<EventBatch>>,
     outbox_wake: Notify,
     reconnect: Notify,
     last_error: Mutex<Option<String>>,
@@ -117,12 +130,14 @@ impl Engine {
         cache.bind(session.client().base(), &session.agent).await?;
         let (state, _) = watch::channel(ConnectionState::Offline);
         let (changes, _) = broadcast::channel(256);
+        let (events, _) = broadcast::channel(256);
         let shared = Arc::new(Shared {
             cache,
             session,
             config,
             state,
             changes,
+            events,
             outbox_wake: Notify::new(),
             reconnect: Notify::new(),
             last_error: Mutex::new(None),
@@ -165,6 +180,13 @@ impl Engine {
     /// A receiver that lags should reload everything.
     pub fn subscribe(&self) -> broadcast::Receiver<Changes> {
         self.shared.changes.subscribe()
+    }
+
+    /// The server's events, in batches, once the cache holds them. For
+    /// reacting to what happened (notifications), where [`Engine::subscribe`]
+    /// only says what to redraw.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<EventBatch>> {
+        self.shared.events.subscribe()
     }
 
     /// Skips the current reconnect delay (a "retry now" button, or the OS
@@ -307,6 +329,12 @@ impl Shared {
     /// Applies a page (or a live batch), then fetches what it asks for.
     async fn apply(&self, events: &[Event], next: i64, refresh_loads: bool) -> Result<()> {
         let applied = self.cache.apply_page(events, next).await?;
+        if !events.is_empty() && self.events.receiver_count() > 0 {
+            let _ = self.events.send(Arc::new(EventBatch {
+                events: events.to_vec(),
+                backlog: !refresh_loads,
+            }));
+        }
         tracing::debug!(
             events = events.len(),
             cursor = applied.cursor,

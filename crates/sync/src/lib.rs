@@ -50,5 +50,5 @@ mod error;
 pub use cache::{
     Applied, Cache, CachedMessage, Changes, ConversationView, Counts, OutboxItem, SendState,
 };
-pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig};
+pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
 pub use error::{Result, SyncError};

@@ -1,0 +1,280 @@
+//! The commands the page may call. Reads come from the local cache (so the
+//! window opens at once and works offline); writes that need the server say
+//! so with the `offline` code. Argument and result types are generated to
+//! TypeScript (`ui/src/gen/`), and `build.rs` lists every command name so
+//! the capability file grants exactly these and nothing else.
+
+use chrono::{DateTime, Utc};
+use switchboard_api::{
+    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, Metrics,
+    NewAgent, NewCategory, TransferRequest, View,
+};
+use switchboard_sync::{ConversationView, Counts, OutboxItem};
+use tauri::{State, Wry};
+
+use crate::desktop::Desktop;
+use crate::ipc::{CmdResult, CommandError, Connection, Navigate, SessionInfo};
+
+type Ds<'a> = State<'a, Desktop<Wry>>;
+
+/// Every command, by name, for `build.rs`'s permission list and the
+/// invoke handler; `tests/bindings.rs` checks the two agree.
+pub const NAMES: &[&str] = &[
+    "session_current",
+    "login",
+    "logout",
+    "list_conversations",
+    "get_conversation",
+    "claim",
+    "send_message",
+    "retry_message",
+    "discard_message",
+    "transfer",
+    "resolve",
+    "reopen",
+    "recategorize",
+    "set_status",
+    "list_agents",
+    "list_categories",
+    "counts",
+    "metrics",
+    "create_agent",
+    "update_agent",
+    "create_category",
+    "update_category",
+    "connection",
+    "reconnect_now",
+    "take_navigation",
+];
+
+/// The signed-in session (after the start-up sign-in from the keychain), or
+/// `null` for the login screen.
+#[tauri::command]
+pub async fn session_current(desktop: Ds<'_>) -> CmdResult<Option<SessionInfo>> {
+    Ok(desktop.current().await)
+}
+
+/// Signs in; the token goes to the keychain.
+#[tauri::command]
+pub async fn login(
+    desktop: Ds<'_>,
+    server_url: String,
+    email: String,
+    password: String,
+) -> CmdResult<SessionInfo> {
+    desktop.login(&server_url, &email, &password).await
+}
+
+/// Signs out and forgets the token.
+#[tauri::command]
+pub async fn logout(desktop: Ds<'_>) -> CmdResult<()> {
+    desktop.logout().await
+}
+
+/// A list from the cache, `overdue` as of server time now.
+#[tauri::command]
+pub async fn list_conversations(
+    desktop: Ds<'_>,
+    view: View,
+) -> CmdResult<Vec<ConversationSummary>> {
+    let engine = desktop.engine().await?;
+    let now = desktop.server_now().await;
+    let cache = engine.cache();
+    Ok(match view {
+        View::Queue => cache.queue(now).await?,
+        View::Mine => cache.mine(now).await?,
+        View::All => cache.all(now).await?,
+    })
+}
+
+/// One conversation with its history and pending outbox items.
+#[tauri::command]
+pub async fn get_conversation(desktop: Ds<'_>, id: String) -> CmdResult<Option<ConversationView>> {
+    let engine = desktop.engine().await?;
+    let now = desktop.server_now().await;
+    Ok(engine.cache().conversation(&id, now).await?)
+}
+
+/// Claims (needs the server); `overdue_first` names the one to take first.
+#[tauri::command]
+pub async fn claim(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary> {
+    Ok(desktop.engine().await?.claim(&id).await?)
+}
+
+/// Writes a reply or an internal note to the outbox; it is sent at once when
+/// online, later otherwise.
+#[tauri::command]
+pub async fn send_message(
+    desktop: Ds<'_>,
+    id: String,
+    body: String,
+    internal: bool,
+) -> CmdResult<OutboxItem> {
+    if body.trim().is_empty() {
+        return Err(CommandError::new("invalid_input", "Write something first."));
+    }
+    let engine = desktop.engine().await?;
+    Ok(if internal {
+        engine.queue_note(&id, &body).await?
+    } else {
+        engine.queue_reply(&id, &body).await?
+    })
+}
+
+/// Sends a failed outbox item again.
+#[tauri::command]
+pub async fn retry_message(desktop: Ds<'_>, client_id: String) -> CmdResult<()> {
+    Ok(desktop.engine().await?.retry_outbox(&client_id).await?)
+}
+
+/// Drops a failed or pending outbox item.
+#[tauri::command]
+pub async fn discard_message(desktop: Ds<'_>, client_id: String) -> CmdResult<()> {
+    Ok(desktop.engine().await?.discard_outbox(&client_id).await?)
+}
+
+/// Transfers to an agent or a category's queue, with an optional note.
+#[tauri::command]
+pub async fn transfer(
+    desktop: Ds<'_>,
+    id: String,
+    to: TransferRequest,
+) -> CmdResult<ConversationSummary> {
+    if to.to_agent_id.is_some() == to.to_category_id.is_some() {
+        return Err(CommandError::new(
+            "invalid_input",
+            "Choose either an agent or a category to transfer to.",
+        ));
+    }
+    Ok(desktop.engine().await?.transfer(&id, &to).await?)
+}
+
+/// Resolves.
+#[tauri::command]
+pub async fn resolve(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary> {
+    Ok(desktop.engine().await?.resolve(&id).await?)
+}
+
+/// Reopens.
+#[tauri::command]
+pub async fn reopen(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary> {
+    Ok(desktop.engine().await?.reopen(&id).await?)
+}
+
+/// Changes the category.
+#[tauri::command]
+pub async fn recategorize(
+    desktop: Ds<'_>,
+    id: String,
+    category_id: String,
+) -> CmdResult<ConversationSummary> {
+    Ok(desktop
+        .engine()
+        .await?
+        .recategorize(&id, &category_id)
+        .await?)
+}
+
+/// Sets the agent's status (the tray menu runs the same code).
+#[tauri::command]
+pub async fn set_status(desktop: Ds<'_>, status: AgentStatus) -> CmdResult<Agent> {
+    desktop.set_status(status).await
+}
+
+/// The team, with status and load, from the cache.
+#[tauri::command]
+pub async fn list_agents(desktop: Ds<'_>) -> CmdResult<Vec<Agent>> {
+    Ok(desktop.engine().await?.cache().agents().await?)
+}
+
+/// Categories, from the cache.
+#[tauri::command]
+pub async fn list_categories(desktop: Ds<'_>) -> CmdResult<Vec<Category>> {
+    Ok(desktop.engine().await?.cache().categories().await?)
+}
+
+/// Queue and own-load counters.
+#[tauri::command]
+pub async fn counts(desktop: Ds<'_>) -> CmdResult<Counts> {
+    let engine = desktop.engine().await?;
+    let now = desktop.server_now().await;
+    Ok(engine.cache().counts(now).await?)
+}
+
+/// Metrics over `[from, to)` (needs the server).
+#[tauri::command]
+pub async fn metrics(
+    desktop: Ds<'_>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> CmdResult<Metrics> {
+    Ok(desktop.engine().await?.session().metrics(from, to).await?)
+}
+
+/// Admin: adds an agent.
+#[tauri::command]
+pub async fn create_agent(desktop: Ds<'_>, agent: NewAgent) -> CmdResult<Agent> {
+    Ok(desktop
+        .engine()
+        .await?
+        .session()
+        .create_agent(&agent)
+        .await?)
+}
+
+/// Admin: changes an agent.
+#[tauri::command]
+pub async fn update_agent(desktop: Ds<'_>, id: String, patch: AgentPatch) -> CmdResult<Agent> {
+    Ok(desktop
+        .engine()
+        .await?
+        .session()
+        .patch_agent(&id, &patch)
+        .await?)
+}
+
+/// Admin: adds a category.
+#[tauri::command]
+pub async fn create_category(desktop: Ds<'_>, category: NewCategory) -> CmdResult<Category> {
+    Ok(desktop
+        .engine()
+        .await?
+        .session()
+        .create_category(&category)
+        .await?)
+}
+
+/// Admin: changes a category.
+#[tauri::command]
+pub async fn update_category(
+    desktop: Ds<'_>,
+    id: String,
+    patch: CategoryPatch,
+) -> CmdResult<Category> {
+    Ok(desktop
+        .engine()
+        .await?
+        .session()
+        .patch_category(&id, &patch)
+        .await?)
+}
+
+/// Connection state and outbox size.
+#[tauri::command]
+pub async fn connection(desktop: Ds<'_>) -> CmdResult<Connection> {
+    desktop.connection().await
+}
+
+/// Retries the connection now instead of after the backoff delay.
+#[tauri::command]
+pub async fn reconnect_now(desktop: Ds<'_>) -> CmdResult<()> {
+    desktop.engine().await?.reconnect_now();
+    Ok(())
+}
+
+/// A navigation asked for (notification click, deep link) before the page
+/// was listening.
+#[tauri::command]
+pub fn take_navigation(desktop: Ds<'_>) -> Option<Navigate> {
+    desktop.take_pending()
+}

@@ -1,0 +1,686 @@
+//! The signed-in desktop: one sync [`Engine`] over the local cache, and the
+//! tasks around it that keep the tray, the page and the notifications in
+//! step with it.
+//!
+//! - Sign-in: [`Desktop::login`] (server, email, password → token saved in
+//!   the keychain) and [`Desktop::restore`] at start (token from the
+//!   keychain; when the server cannot be reached the app still opens from
+//!   the cache and syncs once it can).
+//! - Forwarders: cache changes and connection state go to the page as
+//!   events and to the tray.
+//! - Alerts: a local timer fires at the moment a conversation the agent
+//!   should hear about breaches its threshold (server time, corrected for the
+//!   measured clock skew), re-notifies at an interval until someone takes it
+//!   ([`switchboard_core::alerts`]); events say when a conversation is
+//!   assigned or transferred to the agent, or when a customer writes in one
+//!   of theirs while the window is not in front.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use switchboard_api::events::{Change, EventPayload};
+use switchboard_api::{Agent, AgentStatus, Client, ClientError, ConversationSummary, MessageKind};
+use switchboard_core::alerts::{self, AlertBook, Watched};
+use switchboard_core::eligibility::AgentLoad;
+use switchboard_core::ConversationState;
+use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, EventBatch};
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tokio::sync::{broadcast, watch, Notify, RwLock};
+
+use crate::format::{notification_text, wait};
+use crate::ipc::{events, CmdResult, CommandError, Connection, Navigate, SessionInfo};
+use crate::keychain::{self, SavedSession};
+use crate::notify::{Alert, Cause, Notifier};
+use crate::tray::TrayMenu;
+
+/// How often an overdue conversation is announced again while nobody takes it.
+pub const RENOTIFY: StdDuration = StdDuration::from_secs(120);
+/// Backlog events (written while the app was away) older than this raise no
+/// notification: they are history, not news.
+const BACKLOG_NEWS: StdDuration = StdDuration::from_secs(600);
+/// How often the clock skew is measured again.
+const SKEW_EVERY: StdDuration = StdDuration::from_secs(300);
+
+/// App state: the session, if any.
+pub struct Desktop<R: Runtime> {
+    app: AppHandle<R>,
+    cache_path: PathBuf,
+    active: RwLock<Option<Arc<Active>>>,
+    /// Becomes true once the start-up sign-in from the keychain is settled.
+    restored: watch::Sender<bool>,
+    /// Where a notification or link asked to go before the page listened.
+    pending: Mutex<Option<Navigate>>,
+    notifier: Arc<Notifier>,
+}
+
+/// One signed-in session.
+struct Active {
+    engine: Engine,
+    server_url: String,
+    me_id: String,
+    /// Server clock minus ours.
+    skew: Mutex<Duration>,
+    /// Wakes the alert timer (the cache changed).
+    wake: Notify,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Active {
+    fn skew(&self) -> Duration {
+        self.skew
+            .lock()
+            .map(|s| *s)
+            .unwrap_or_else(|p| *p.into_inner())
+    }
+
+    fn server_now(&self) -> DateTime<Utc> {
+        alerts::server_time(Utc::now(), self.skew())
+    }
+}
+
+/// How a customer is named in a notification.
+fn customer_label(c: &switchboard_api::Customer) -> String {
+    [&c.name, &c.email, &c.phone]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| "A customer".to_owned())
+}
+
+impl<R: Runtime> Desktop<R> {
+    /// State for `app`, with the cache at `cache_path`.
+    pub fn new(app: AppHandle<R>, cache_path: PathBuf) -> Self {
+        Self {
+            app,
+            cache_path,
+            active: RwLock::new(None),
+            restored: watch::channel(false).0,
+            pending: Mutex::new(None),
+            notifier: Arc::new(Notifier::default()),
+        }
+    }
+
+    /// Signs in from the keychain, if a session is saved. Called once at start.
+    pub async fn restore(&self) {
+        let outcome = self.try_restore().await;
+        if let Err(e) = outcome {
+            tracing::warn!(code = %e.code, "could not sign in from the keychain: {}", e.message);
+        }
+        self.restored.send_replace(true);
+    }
+
+    async fn try_restore(&self) -> CmdResult<()> {
+        let Some(saved) = blocking(keychain::load).await? else {
+            return Ok(());
+        };
+        let client = Client::new(&saved.server_url)?;
+        let cache = Cache::open(&self.cache_path).await?;
+        let session = match client.resume(&saved.token).await {
+            Ok(s) => s,
+            Err(ClientError::Api { status, .. }) if status.as_u16() == 401 => {
+                // Revoked or expired: forget it, show the login screen.
+                blocking(keychain::delete).await?;
+                cache.close().await;
+                return Ok(());
+            }
+            Err(e) => {
+                // Unreachable: open from the cache if it belongs to this server.
+                let same_server = cache.server_url().await?.as_deref() == Some(client.base());
+                match (same_server, cache.me().await?) {
+                    (true, Some(me)) => client.session(&saved.token, me),
+                    _ => {
+                        cache.close().await;
+                        return Err(e.into());
+                    }
+                }
+            }
+        };
+        self.start(cache, session).await?;
+        Ok(())
+    }
+
+    /// The current session, once the start-up sign-in is settled.
+    pub async fn current(&self) -> Option<SessionInfo> {
+        let mut restored = self.restored.subscribe();
+        let _ = restored.wait_for(|done| *done).await;
+        let active = self.active.read().await.clone()?;
+        self.info(&active).await.ok()
+    }
+
+    /// Signs in and saves the token in the keychain.
+    pub async fn login(
+        &self,
+        server_url: &str,
+        email: &str,
+        password: &str,
+    ) -> CmdResult<SessionInfo> {
+        let client = Client::new(server_url)?;
+        let session = client.login(email, password).await?;
+        blocking({
+            let saved = SavedSession {
+                server_url: client.base().to_owned(),
+                email: email.to_owned(),
+                token: session.token().to_owned(),
+            };
+            move || keychain::save(&saved)
+        })
+        .await?;
+        self.stop().await;
+        let cache = Cache::open(&self.cache_path).await?;
+        let active = self.start(cache, session).await?;
+        self.info(&active).await
+    }
+
+    /// Signs out: revokes the token (when the server can be reached), removes
+    /// it from the keychain and stops syncing. The cache stays (the next
+    /// sign-in of the same agent on the same server starts from it; another
+    /// agent's sign-in drops it).
+    pub async fn logout(&self) -> CmdResult<()> {
+        if let Some(active) = self.active.read().await.clone() {
+            let _ = active.engine.session().logout().await;
+        }
+        blocking(keychain::delete).await?;
+        self.stop().await;
+        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
+            tray.signed_out(&self.app);
+        }
+        let _ = self.app.emit(events::SESSION, None::<SessionInfo>);
+        Ok(())
+    }
+
+    async fn stop(&self) {
+        let old = self.active.write().await.take();
+        if let Some(old) = old {
+            let tasks: Vec<JoinHandle<()>> = match old.tasks.lock() {
+                Ok(mut t) => std::mem::take(&mut *t),
+                Err(_) => Vec::new(),
+            };
+            for t in tasks {
+                t.abort();
+                // Cancelled: its clone of the session is dropped by now.
+                let _ = t.await;
+            }
+            if let Ok(active) = Arc::try_unwrap(old) {
+                let engine = active.engine;
+                let cache = engine.cache().clone();
+                engine.shutdown().await;
+                cache.close().await;
+            }
+        }
+    }
+
+    async fn start(
+        &self,
+        cache: Cache,
+        session: switchboard_api::Session,
+    ) -> CmdResult<Arc<Active>> {
+        let server_url = session.client().base().to_owned();
+        let me_id = session.agent.id.clone();
+        let engine = Engine::start(cache, session, EngineConfig::default()).await?;
+        let active = Arc::new(Active {
+            engine,
+            server_url,
+            me_id,
+            skew: Mutex::new(Duration::zero()),
+            wake: Notify::new(),
+            tasks: Mutex::new(Vec::new()),
+        });
+        let tasks = vec![
+            tauri::async_runtime::spawn(forward_changes(self.app.clone(), active.clone())),
+            tauri::async_runtime::spawn(forward_connection(self.app.clone(), active.clone())),
+            tauri::async_runtime::spawn(watch_events(
+                self.app.clone(),
+                active.clone(),
+                self.notifier.clone(),
+            )),
+            tauri::async_runtime::spawn(alert_timer(
+                self.app.clone(),
+                active.clone(),
+                self.notifier.clone(),
+            )),
+            tauri::async_runtime::spawn(measure_skew(active.clone())),
+        ];
+        if let Ok(mut slot) = active.tasks.lock() {
+            *slot = tasks;
+        }
+        *self.active.write().await = Some(active.clone());
+        let info = self.info(&active).await?;
+        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
+            tray.set_status(&self.app, Some(info.me.status));
+        }
+        let _ = self.app.emit(events::SESSION, Some(info));
+        Ok(active)
+    }
+
+    async fn info(&self, active: &Active) -> CmdResult<SessionInfo> {
+        let me = match active.engine.cache().me().await? {
+            Some(me) => me,
+            None => active.engine.session().agent.clone(),
+        };
+        Ok(SessionInfo {
+            server_url: active.server_url.clone(),
+            me,
+            clock_skew_ms: active.skew().num_milliseconds(),
+        })
+    }
+
+    /// The engine of the current session.
+    pub async fn engine(&self) -> CmdResult<EngineRef> {
+        let active = self
+            .active
+            .read()
+            .await
+            .clone()
+            .ok_or_else(CommandError::not_signed_in)?;
+        Ok(EngineRef(active))
+    }
+
+    /// Server time now (local clock corrected for skew).
+    pub async fn server_now(&self) -> DateTime<Utc> {
+        match self.active.read().await.as_ref() {
+            Some(a) => a.server_now(),
+            None => Utc::now(),
+        }
+    }
+
+    /// Connection state and the outbox, for the indicator.
+    pub async fn connection(&self) -> CmdResult<Connection> {
+        let engine = self.engine().await?;
+        connection_of(&engine).await
+    }
+
+    /// Sets the agent's status on the server, then shows the answer in the
+    /// tray and the page. The window's buttons and the tray menu both call
+    /// this.
+    pub async fn set_status(&self, status: AgentStatus) -> CmdResult<Agent> {
+        let engine = self.engine().await?;
+        let result = engine.set_status(status).await;
+        let shown = match &result {
+            Ok(me) => Some(me.status),
+            // Refused or offline: show what the server last said.
+            Err(_) => engine.cache().me().await.ok().flatten().map(|m| m.status),
+        };
+        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
+            tray.set_status(&self.app, shown);
+        }
+        let me = result?;
+        if let Some(active) = self.active.read().await.clone() {
+            active.wake.notify_one();
+            if let Ok(info) = self.info(&active).await {
+                let info = SessionInfo {
+                    me: me.clone(),
+                    ..info
+                };
+                let _ = self.app.emit(events::SESSION, Some(info));
+            }
+        }
+        Ok(me)
+    }
+
+    /// Takes the navigation asked for before the page could hear it.
+    pub fn take_pending(&self) -> Option<Navigate> {
+        self.pending.lock().ok().and_then(|mut p| p.take())
+    }
+
+    fn set_pending(&self, target: Navigate) {
+        if let Ok(mut p) = self.pending.lock() {
+            *p = Some(target);
+        }
+    }
+}
+
+/// The engine of the current session, held alive while a command uses it.
+pub struct EngineRef(Arc<Active>);
+
+impl std::ops::Deref for EngineRef {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.0.engine
+    }
+}
+
+async fn connection_of(engine: &Engine) -> CmdResult<Connection> {
+    let outbox_pending = engine
+        .cache()
+        .outbox()
+        .await?
+        .iter()
+        .filter(|i| i.send_state == switchboard_sync::SendState::Pending)
+        .count() as u64;
+    Ok(Connection {
+        state: engine.state(),
+        last_error: match engine.state() {
+            ConnectionState::Online => None,
+            _ => engine.last_error(),
+        },
+        outbox_pending,
+    })
+}
+
+/// Runs a blocking keychain call off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> CmdResult<T> + Send + 'static,
+) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| CommandError::new("keychain", e.to_string()))?
+}
+
+/// The tray chose a status: same path as the window's buttons.
+pub fn status_from_tray<R: Runtime>(app: &AppHandle<R>, status: AgentStatus) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let desktop = app.state::<Desktop<R>>();
+        if let Err(e) = desktop.set_status(status).await {
+            tracing::warn!(code = %e.code, "status from the tray failed: {}", e.message);
+            let _ = app.emit(
+                events::CONNECTION,
+                Connection {
+                    state: ConnectionState::Offline,
+                    last_error: Some(format!("Could not change status: {}", e.message)),
+                    outbox_pending: 0,
+                },
+            );
+        }
+    });
+}
+
+/// Keeps a navigation for the page to pick up when it starts listening.
+pub fn remember_navigation<R: Runtime>(app: &AppHandle<R>, target: Navigate) {
+    if let Some(desktop) = app.try_state::<Desktop<R>>() {
+        desktop.set_pending(target);
+    }
+}
+
+async fn refresh_tray<R: Runtime>(app: &AppHandle<R>, active: &Active) {
+    if let Ok(counts) = active.engine.cache().counts(active.server_now()).await {
+        if let Some(tray) = app.try_state::<TrayMenu<R>>() {
+            tray.set_queue(counts.waiting, counts.oldest_wait_secs);
+        }
+    }
+}
+
+async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
+    let mut rx = active.engine.subscribe();
+    refresh_tray(&app, &active).await;
+    loop {
+        let changes = match rx.recv().await {
+            Ok(c) => c,
+            Err(broadcast::error::RecvError::Lagged(_)) => switchboard_sync::Changes {
+                reset: true,
+                ..Default::default()
+            },
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if changes.agents {
+            if let Ok(Some(me)) = active.engine.cache().me().await {
+                if let Some(tray) = app.try_state::<TrayMenu<R>>() {
+                    tray.set_status(&app, Some(me.status));
+                }
+            }
+        }
+        let _ = app.emit(events::CHANGES, changes);
+        refresh_tray(&app, &active).await;
+        active.wake.notify_one();
+    }
+}
+
+async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
+    let mut rx = active.engine.watch_state();
+    loop {
+        let state = *rx.borrow_and_update();
+        if let Some(tray) = app.try_state::<TrayMenu<R>>() {
+            tray.set_connection(&app, state);
+        }
+        if let Ok(c) = connection_of(&active.engine).await {
+            let _ = app.emit(events::CONNECTION, c);
+        }
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn measure_skew(active: Arc<Active>) {
+    loop {
+        let sent = Utc::now();
+        if let Ok(health) = active.engine.session().client().health().await {
+            let skew = alerts::measure_skew(sent, Utc::now(), health.now);
+            if let Ok(mut s) = active.skew.lock() {
+                *s = skew;
+            }
+            active.wake.notify_one();
+        }
+        tokio::time::sleep(SKEW_EVERY).await;
+    }
+}
+
+/// What the agent should hear about when it waits too long: queued
+/// conversations they are eligible for, and their own open ones with a
+/// customer waiting.
+async fn watched(active: &Active) -> Vec<(Watched, ConversationSummary)> {
+    let cache = active.engine.cache();
+    let now = active.server_now();
+    let (Ok(Some(me)), Ok(categories), Ok(queue), Ok(mine), Ok(counts)) = (
+        cache.me().await,
+        cache.categories().await,
+        cache.queue(now).await,
+        cache.mine(now).await,
+        cache.counts(now).await,
+    ) else {
+        return Vec::new();
+    };
+    let load = AgentLoad {
+        id: me.id.clone(),
+        role: me.role,
+        status: me.status,
+        categories: me.categories.clone(),
+        capacity: me.capacity,
+        open: counts.mine as u32,
+    };
+    let threshold = |category: &Option<String>| {
+        category
+            .as_ref()
+            .and_then(|c| categories.iter().find(|k| &k.id == c))
+            .map_or(switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS, |k| {
+                k.wait_threshold_secs
+            })
+    };
+    let eligible = |s: &ConversationSummary| match (&s.state, &s.category_id) {
+        (ConversationState::Queued, Some(c)) => load.is_eligible(c),
+        _ => false,
+    };
+    queue
+        .into_iter()
+        .filter(eligible)
+        .chain(
+            mine.into_iter()
+                .filter(|s| s.state == ConversationState::Assigned),
+        )
+        .filter_map(|s| {
+            let since = s.waiting_since?;
+            let breach_at = switchboard_core::waiting::breach_at(since, threshold(&s.category_id));
+            Some((
+                Watched {
+                    id: s.id.clone(),
+                    breach_at,
+                },
+                s,
+            ))
+        })
+        .collect()
+}
+
+async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
+    let mut book = AlertBook::new();
+    let renotify = Duration::from_std(RENOTIFY).unwrap_or_else(|_| Duration::seconds(120));
+    loop {
+        let list = watched(&active).await;
+        let now = active.server_now();
+        let watched: Vec<Watched> = list.iter().map(|(w, _)| w.clone()).collect();
+        let due = book.tick(now, &watched, renotify);
+        for id in &due.single {
+            if let Some((_, s)) = list.iter().find(|(w, _)| &w.id == id) {
+                let mine = s.assignee_id.as_deref() == Some(active.me_id.as_str());
+                let waited = s
+                    .waiting_since
+                    .map_or(0, |since| (now - since).num_seconds().max(0) as u64);
+                notifier.show(
+                    &app,
+                    Alert {
+                        cause: Cause::Overdue,
+                        title: if mine {
+                            format!("Customer waiting {} for your reply", wait(waited))
+                        } else {
+                            format!("Waiting {} in the queue", wait(waited))
+                        },
+                        body: format!(
+                            "{} — {}",
+                            notification_text(&customer_label(&s.customer), 60),
+                            notification_text(&s.subject, 120)
+                        ),
+                        target: Navigate::Conversation { id: s.id.clone() },
+                    },
+                );
+            }
+        }
+        if let Some(n) = due.summary {
+            notifier.show(
+                &app,
+                Alert {
+                    cause: Cause::OverdueSummary,
+                    title: format!("{n} conversations are overdue"),
+                    body: "They have waited past their category's threshold.".into(),
+                    target: Navigate::Queue,
+                },
+            );
+        }
+        refresh_tray(&app, &active).await;
+        // Sleep until the next breach or reminder (local clock), or until the
+        // cache changes; at most a minute so the tray's oldest wait moves.
+        let until_next = due
+            .next_check
+            .map(|at| (at - active.server_now()).to_std().unwrap_or_default())
+            .unwrap_or(StdDuration::from_secs(60))
+            .min(StdDuration::from_secs(60));
+        tokio::select! {
+            _ = tokio::time::sleep(until_next) => {}
+            _ = active.wake.notified() => {}
+        }
+    }
+}
+
+async fn watch_events<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
+    let mut rx = active.engine.subscribe_events();
+    loop {
+        let batch = match rx.recv().await {
+            Ok(b) => b,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        for alert in alerts_for(&app, &active, &batch).await {
+            notifier.show(&app, alert);
+        }
+    }
+}
+
+/// Notifications that a batch of events calls for: one per conversation and
+/// cause, however many events say the same.
+async fn alerts_for<R: Runtime>(
+    app: &AppHandle<R>,
+    active: &Active,
+    batch: &EventBatch,
+) -> Vec<Alert> {
+    let me = active.me_id.as_str();
+    let now = active.server_now();
+    let news = Duration::from_std(BACKLOG_NEWS).unwrap_or_else(|_| Duration::minutes(10));
+    let focused = app
+        .get_webview_window(crate::MAIN_WINDOW)
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    let mut out: Vec<Alert> = Vec::new();
+    let mut push = |alert: Alert| {
+        let dup = out
+            .iter()
+            .any(|a| a.cause == alert.cause && a.target == alert.target);
+        if !dup {
+            out.push(alert);
+        }
+    };
+    for event in &batch.events {
+        if batch.backlog && now - event.at > news {
+            continue;
+        }
+        let Ok(payload) = event.payload() else {
+            continue;
+        };
+        match payload {
+            EventPayload::ConversationUpdated(u) => {
+                let c = &u.conversation;
+                let to_me = c.assignee_id.as_deref() == Some(me) && u.by.as_deref() != Some(me);
+                let cause = match u.change {
+                    Change::Assigned if to_me => Cause::Assigned,
+                    Change::Transferred if to_me => Cause::Transferred,
+                    _ => continue,
+                };
+                let title = match cause {
+                    Cause::Transferred => "Transferred to you",
+                    _ => "Assigned to you",
+                };
+                push(Alert {
+                    cause,
+                    title: title.into(),
+                    body: format!(
+                        "{} — {}",
+                        notification_text(&customer_label(&c.customer), 60),
+                        notification_text(&c.subject, 120)
+                    ),
+                    target: Navigate::Conversation { id: c.id.clone() },
+                });
+            }
+            EventPayload::ConversationCreated(created) => {
+                let c = &created.conversation;
+                if c.assignee_id.as_deref() == Some(me) {
+                    push(Alert {
+                        cause: Cause::Assigned,
+                        title: "Assigned to you".into(),
+                        body: format!(
+                            "{} — {}",
+                            notification_text(&customer_label(&c.customer), 60),
+                            notification_text(&c.subject, 120)
+                        ),
+                        target: Navigate::Conversation { id: c.id.clone() },
+                    });
+                }
+            }
+            EventPayload::MessageCreated(m) if m.message.kind == MessageKind::Customer => {
+                if focused {
+                    continue;
+                }
+                let Some(conv) = event.conversation_id.as_deref() else {
+                    continue;
+                };
+                let ours = matches!(
+                    active.engine.cache().conversation(conv, now).await,
+                    Ok(Some(v)) if v.summary.assignee_id.as_deref() == Some(me)
+                );
+                if ours {
+                    push(Alert {
+                        cause: Cause::CustomerMessage,
+                        title: format!("{} wrote", notification_text(&m.message.author, 60)),
+                        body: notification_text(&m.message.body, 200),
+                        target: Navigate::Conversation {
+                            id: conv.to_owned(),
+                        },
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
