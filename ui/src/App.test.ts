@@ -1,53 +1,343 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import App from './App.svelte';
+import { FakeCore, ME, OTHER, allByTestId, byTestId, message, refuse, reset, session, settle, summary, type } from './test/fake';
 
 let app: ReturnType<typeof mount> | null = null;
+let core: FakeCore;
+
+beforeEach(() => {
+  core = new FakeCore().install();
+});
 
 afterEach(() => {
   if (app) unmount(app);
   app = null;
-  document.body.innerHTML = '';
+  reset();
 });
 
-function byTestId<T extends HTMLElement>(id: string): T {
-  const el = document.querySelector<T>(`[data-testid="${id}"]`);
-  if (!el) throw new Error(`no element with data-testid=${id}`);
-  return el;
+async function start() {
+  app = mount(App, { target: document.body });
+  await settle();
 }
 
-function type(id: string, value: string) {
-  const input = byTestId<HTMLInputElement>(id);
-  input.value = value;
-  input.dispatchEvent(new Event('input', { bubbles: true }));
+function click(el: HTMLElement) {
+  el.click();
+  flushSync();
 }
 
 describe('login screen', () => {
-  it('exposes the stable test hooks', () => {
-    app = mount(App, { target: document.body });
+  beforeEach(() => {
+    core.session = null;
+  });
+
+  it('exposes the stable test hooks with the local server prefilled', async () => {
+    await start();
     for (const id of ['login-server', 'login-email', 'login-password', 'login-submit']) {
       expect(byTestId(id)).toBeTruthy();
     }
     expect(byTestId<HTMLInputElement>('login-password').type).toBe('password');
+    expect(byTestId<HTMLInputElement>('login-server').value).toBe('http://127.0.0.1:8080');
   });
 
-  it('refuses an incomplete form and names the problem', () => {
-    app = mount(App, { target: document.body });
-    type('login-email', 'agent@example.com');
-    byTestId('login-submit').click();
-    flushSync();
+  it('refuses an incomplete form and names the problem without calling the core', async () => {
+    await start();
+    type(byTestId('login-email'), 'agent@example.com');
+    click(byTestId('login-submit'));
     expect(byTestId('login-error').textContent).toContain('password');
     expect(byTestId('login-password').getAttribute('aria-invalid')).toBe('true');
+    expect(core.called('login')).toHaveLength(0);
   });
 
-  it('accepts a complete form', () => {
-    app = mount(App, { target: document.body });
-    type('login-server', '127.0.0.1:8080');
-    type('login-email', 'agent@example.com');
-    type('login-password', 'secret');
-    byTestId('login-submit').click();
-    flushSync();
-    expect(document.querySelector('[data-testid="login-error"]')).toBeNull();
-    expect(byTestId('login-notice').textContent).toContain('http://127.0.0.1:8080');
+  it('shows what to do when the server refuses the password', async () => {
+    core.handlers.login = () => refuse('unauthorized', 'bad credentials');
+    await start();
+    type(byTestId('login-email'), 'agent@example.com');
+    type(byTestId('login-password'), 'wrong');
+    click(byTestId('login-submit'));
+    await settle();
+    expect(byTestId('login-error').textContent).toMatch(/wrong email or password/i);
+    expect(document.querySelector('[data-testid="nav-queue"]')).toBeNull();
+  });
+
+  it('says the server cannot be reached when offline', async () => {
+    core.handlers.login = () => refuse('offline', 'unreachable');
+    await start();
+    type(byTestId('login-email'), 'agent@example.com');
+    type(byTestId('login-password'), 'pw');
+    click(byTestId('login-submit'));
+    await settle();
+    expect(byTestId('login-error').textContent).toMatch(/cannot reach the server/i);
+    expect(byTestId('login-server').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('signs in with the normalized server URL and opens the shell', async () => {
+    let resolveLogin: (v: unknown) => void = () => {};
+    core.handlers.login = () => new Promise((r) => (resolveLogin = r));
+    await start();
+    type(byTestId('login-server'), '127.0.0.1:8080/');
+    type(byTestId('login-email'), ' ada@example.com ');
+    type(byTestId('login-password'), 'secret');
+    click(byTestId('login-submit'));
+    await settle();
+    // Busy while the core works.
+    expect(byTestId<HTMLButtonElement>('login-submit').disabled).toBe(true);
+    expect(core.called('login')[0].args).toEqual({ serverUrl: 'http://127.0.0.1:8080', email: 'ada@example.com', password: 'secret' });
+    resolveLogin(session());
+    await settle();
+    expect(byTestId('nav-queue')).toBeTruthy();
+    expect(document.querySelector('[data-testid="login-submit"]')).toBeNull();
+  });
+
+  it('goes back to the login screen on a null session event', async () => {
+    core.session = session();
+    await start();
+    expect(byTestId('nav-queue')).toBeTruthy();
+    await core.emit('session', null);
+    await settle();
+    expect(byTestId('login-submit')).toBeTruthy();
+  });
+});
+
+describe('shell', () => {
+  it('shows nav, admin-only entries hidden for agents, status and connection', async () => {
+    core.lists.queue = [summary('c1'), summary('c2', { overdue: true })];
+    await start();
+    for (const id of ['nav-queue', 'nav-mine', 'nav-team', 'nav-metrics']) expect(byTestId(id)).toBeTruthy();
+    expect(document.querySelector('[data-testid="nav-admin"]')).toBeNull();
+    expect(document.querySelector('[data-testid="nav-all"]')).toBeNull();
+    expect(byTestId('queue-count').textContent).toBe('2');
+    expect(byTestId('queue-overdue-count').textContent).toContain('1');
+    expect(byTestId('status-available').getAttribute('aria-pressed')).toBe('true');
+    expect(byTestId('status-busy').getAttribute('aria-pressed')).toBe('false');
+    expect(byTestId('connection-state').dataset.state).toBe('online');
+  });
+
+  it('shows admin entries to admins', async () => {
+    core.session = session({ ...ME, role: 'admin' });
+    await start();
+    expect(byTestId('nav-admin')).toBeTruthy();
+    expect(byTestId('nav-all')).toBeTruthy();
+  });
+
+  it('status buttons call set_status and follow session events from the tray', async () => {
+    await start();
+    click(byTestId('status-busy'));
+    await settle();
+    expect(core.called('set_status')[0].args).toEqual({ status: 'busy' });
+    expect(byTestId('status-busy').getAttribute('aria-pressed')).toBe('true');
+
+    await core.emit('session', session({ ...ME, status: 'offline' }));
+    await settle();
+    expect(byTestId('status-offline').getAttribute('aria-pressed')).toBe('true');
+    expect(byTestId('status-available').getAttribute('aria-pressed')).toBe('false');
+    expect(byTestId('status-busy').getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('shows a refused status change', async () => {
+    core.handlers.set_status = () => refuse('offline', 'The server cannot be reached.');
+    await start();
+    click(byTestId('status-offline'));
+    await settle();
+    expect(byTestId('status-error').textContent).toContain('cannot be reached');
+    expect(byTestId('status-available').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('connection indicator follows events, explains offline and retries', async () => {
+    await start();
+    await core.emit('sync-connection', { state: 'offline', last_error: 'connection refused', outbox_pending: 2 });
+    await settle();
+    const ind = byTestId('connection-state');
+    expect(ind.dataset.state).toBe('offline');
+    expect(byTestId('connection-error').textContent).toBe('connection refused');
+    expect(byTestId('outbox-pending').textContent).toContain('2');
+    click(byTestId('reconnect-now'));
+    await settle();
+    expect(core.called('reconnect_now')).toHaveLength(1);
+  });
+});
+
+describe('queue', () => {
+  it('renders rows with the test hooks, overdue marked by a label', async () => {
+    core.lists.queue = [summary('c1', { overdue: true }), summary('c2')];
+    await start();
+    const rows = allByTestId('conversation-row');
+    expect(rows.map((r) => r.dataset.conversationId)).toEqual(['c1', 'c2']);
+    expect(rows.map((r) => r.dataset.overdue)).toEqual(['true', 'false']);
+    expect(rows[0].textContent).toContain('Overdue');
+    expect(rows[1].textContent).not.toContain('Overdue');
+    expect(rows[0].textContent).toContain('Customer c1');
+    expect(rows[0].textContent).toContain('Subject c1');
+    expect(rows[0].textContent).toContain('Preview c1');
+    expect(rows[0].textContent).toContain('Billing');
+    expect(byTestId('claim', rows[0])).toBeTruthy();
+  });
+
+  it('renders only a window of a 10,000-row list', async () => {
+    core.lists.queue = Array.from({ length: 10_000 }, (_, i) => summary(`c${i}`));
+    await start();
+    const rows = allByTestId('conversation-row');
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.length).toBeLessThan(60);
+    expect(rows[0].dataset.conversationId).toBe('c0');
+  });
+
+  it('claim refused with overdue_first names the older one and "Take it" claims that one', async () => {
+    core.lists.queue = [summary('old', { overdue: true, subject: 'Refund overdue' }), summary('new')];
+    core.handlers.claim = (args) =>
+      args.id === 'new' ? refuse('overdue_first', 'An older overdue conversation waits.', 'old') : { ...summary(args.id as string), state: 'assigned', assignee_id: ME.id };
+    core.conversations.set('old', { summary: { ...summary('old'), state: 'assigned', assignee_id: ME.id }, complete: true, messages: [] });
+    await start();
+    const newRow = allByTestId('conversation-row').find((r) => r.dataset.conversationId === 'new')!;
+    click(byTestId('claim', newRow));
+    await settle();
+    expect(byTestId('overdue-first').textContent).toContain('An older overdue conversation waits.');
+    expect(byTestId('overdue-first-name').textContent).toContain('Refund overdue');
+    click(byTestId('take-overdue'));
+    await settle();
+    expect(core.called('claim').map((c) => c.args.id)).toEqual(['new', 'old']);
+    expect(document.querySelector('[data-testid="overdue-first"]')).toBeNull();
+    expect(byTestId('conversation-view').dataset.conversationId).toBe('old');
+  });
+
+  it('reloads the list when the core says conversations changed', async () => {
+    core.lists.queue = [summary('c1')];
+    await start();
+    expect(allByTestId('conversation-row')).toHaveLength(1);
+    core.lists.queue = [summary('c1'), summary('c2')];
+    const before = core.called('list_conversations').length;
+    await core.emit('sync-changes', { conversations: ['c2'], agents: false, categories: false, reset: false });
+    await settle();
+    expect(core.called('list_conversations').length).toBe(before + 1);
+    expect(allByTestId('conversation-row')).toHaveLength(2);
+    // Nothing about conversations: the list is not reloaded.
+    await core.emit('sync-changes', { conversations: [], agents: false, categories: true, reset: false });
+    await settle();
+    expect(core.called('list_conversations').length).toBe(before + 1);
+  });
+});
+
+describe('conversation view', () => {
+  const HOSTILE = '<img src=x onerror=alert(1)><b>bold</b>';
+
+  function open(id: string, over: Parameters<typeof summary>[1] = {}, messages = [message('customer', 'Hello')]) {
+    const s = summary(id, over);
+    core.lists.mine = [s];
+    core.conversations.set(id, { summary: s, complete: true, messages });
+  }
+
+  async function openMine(id: string) {
+    await start();
+    click(byTestId('nav-mine'));
+    await settle();
+    click(allByTestId('conversation-row')[0].querySelector('button')!);
+    await settle();
+  }
+
+  it('renders customer text as literal text', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id }, [message('customer', HOSTILE + '\nsecond line')]);
+    await openMine('c1');
+    const view = byTestId('conversation-view');
+    expect(view.dataset.conversationId).toBe('c1');
+    const msg = byTestId('message', view);
+    expect(msg.dataset.kind).toBe('customer');
+    expect(msg.textContent).toContain(HOSTILE);
+    expect(msg.textContent).toContain('\nsecond line');
+    expect(view.querySelector('img')).toBeNull();
+    expect(view.querySelector('b')).toBeNull();
+  });
+
+  it('marks internal notes distinctly', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id }, [message('customer', 'Hi'), message('note', 'Check the invoice')]);
+    await openMine('c1');
+    const [customer, note] = allByTestId('message');
+    expect(note.dataset.kind).toBe('note');
+    expect(note.classList.contains('note')).toBe(true);
+    expect(note.textContent).toContain('Internal note');
+    expect(customer.textContent).not.toContain('Internal note');
+  });
+
+  it('says when the history is still loading', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id });
+    core.conversations.get('c1')!.complete = false;
+    await openMine('c1');
+    expect(byTestId('history-loading').textContent).toBe('Loading history…');
+  });
+
+  it('composer toggles reply / note and sends with the internal flag', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id });
+    await openMine('c1');
+    expect(byTestId('composer-mode-reply').getAttribute('aria-pressed')).toBe('true');
+    type(byTestId('composer-input'), 'Thanks, refunded.');
+    click(byTestId('composer-send'));
+    await settle();
+    expect(core.called('send_message')[0].args).toEqual({ id: 'c1', body: 'Thanks, refunded.', internal: false });
+    expect(byTestId<HTMLTextAreaElement>('composer-input').value).toBe('');
+
+    click(byTestId('composer-mode-note'));
+    expect(byTestId('composer-mode-note').getAttribute('aria-pressed')).toBe('true');
+    expect(byTestId('composer-mode-reply').getAttribute('aria-pressed')).toBe('false');
+    type(byTestId('composer-input'), 'For the team');
+    byTestId('composer-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
+    await settle();
+    expect(core.called('send_message')[1].args).toEqual({ id: 'c1', body: 'For the team', internal: true });
+  });
+
+  it('replies only when assigned to me, notes always', async () => {
+    open('c1', { state: 'assigned', assignee_id: OTHER.id });
+    await openMine('c1');
+    type(byTestId('composer-input'), 'hello');
+    expect(byTestId<HTMLButtonElement>('composer-send').disabled).toBe(true);
+    expect(byTestId('reply-blocked').textContent).toMatch(/only the assigned agent/i);
+    click(byTestId('composer-mode-note'));
+    expect(byTestId<HTMLButtonElement>('composer-send').disabled).toBe(false);
+  });
+
+  it('failed outbox items offer retry and discard', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id }, [
+      message('agent', 'will fail', { id: null, client_id: 'cl-9', send_state: { state: 'failed', code: 'not_assignee', message: 'You no longer hold it.' } }),
+    ]);
+    await openMine('c1');
+    expect(byTestId('send-state').textContent).toContain('You no longer hold it.');
+    click(byTestId('retry-message'));
+    await settle();
+    expect(core.called('retry_message')[0].args).toEqual({ clientId: 'cl-9' });
+    click(byTestId('discard-message'));
+    await settle();
+    expect(core.called('discard_message')[0].args).toEqual({ clientId: 'cl-9' });
+  });
+
+  it('transfers to an agent with a note', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id });
+    core.handlers.transfer = (args) => ({ ...summary('c1'), ...(args as object) });
+    await openMine('c1');
+    click(byTestId('transfer'));
+    await settle();
+    click(byTestId(`transfer-agent-${OTHER.id}`));
+    type(byTestId('transfer-note'), 'VIP, be nice');
+    click(byTestId('transfer-submit'));
+    await settle();
+    expect(core.called('transfer')[0].args).toEqual({
+      id: 'c1',
+      to: { to_agent_id: OTHER.id, to_category_id: null, note: 'VIP, be nice' },
+    });
+    expect(document.querySelector('[data-testid="transfer-dialog"]')).toBeNull();
+  });
+
+  it('a navigate event opens the conversation in the list that holds it', async () => {
+    open('c7', { state: 'assigned', assignee_id: ME.id });
+    await start();
+    await core.emit('navigate', { to: 'conversation', id: 'c7' });
+    await settle();
+    expect(byTestId('nav-mine').getAttribute('aria-current')).toBe('page');
+    expect(byTestId('conversation-view').dataset.conversationId).toBe('c7');
+  });
+
+  it('takes a pending navigation once at start', async () => {
+    open('c7', { state: 'assigned', assignee_id: ME.id });
+    core.handlers.take_navigation = () => ({ to: 'conversation', id: 'c7' });
+    await start();
+    expect(core.called('take_navigation')).toHaveLength(1);
+    expect(byTestId('conversation-view').dataset.conversationId).toBe('c7');
   });
 });

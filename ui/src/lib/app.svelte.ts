@@ -1,0 +1,461 @@
+// The page's state and the actions that change it. Everything is read from
+// the Rust core's cache through `ipc.ts`, and refreshed when the core says
+// what changed (`sync-changes`), so the page works offline and never polls.
+
+import type { Agent } from '../gen/Agent';
+import type { AgentStatus } from '../gen/AgentStatus';
+import type { Category } from '../gen/Category';
+import type { Changes } from '../gen/Changes';
+import type { CommandError } from '../gen/CommandError';
+import type { Connection } from '../gen/Connection';
+import type { ConversationSummary } from '../gen/ConversationSummary';
+import type { ConversationView } from '../gen/ConversationView';
+import type { Counts } from '../gen/Counts';
+import type { Navigate } from '../gen/Navigate';
+import type { SessionInfo } from '../gen/SessionInfo';
+import type { View } from '../gen/View';
+import * as ipc from './ipc';
+import { customerLabel } from './format';
+
+export type Page = 'queue' | 'mine' | 'all' | 'team' | 'metrics' | 'admin';
+export const LIST_PAGES: Page[] = ['queue', 'mine', 'all'];
+
+export function isListPage(p: Page): p is View & Page {
+  return p === 'queue' || p === 'mine' || p === 'all';
+}
+
+/** A claim refused because an older overdue conversation comes first. */
+export interface OverdueRefusal {
+  message: string;
+  conversationId: string;
+  /** Who and what it is, for the "Take …" button. */
+  label: string;
+}
+
+/** Runs `load` now, or once more after the run in flight: never two at once. */
+function coalesced(load: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const run = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await load();
+        } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+  return run;
+}
+
+export class AppState {
+  phase: 'starting' | 'login' | 'shell' = $state('starting');
+  session: SessionInfo | null = $state(null);
+  page: Page = $state('queue');
+
+  list: ConversationSummary[] = $state.raw([]);
+  listView: View | null = $state(null);
+  listLoaded = $state(false);
+  selectedId: string | null = $state(null);
+
+  openId: string | null = $state(null);
+  open: ConversationView | null = $state.raw(null);
+  openMissing = $state(false);
+
+  agents: Agent[] = $state.raw([]);
+  categories: Category[] = $state.raw([]);
+  counts: Counts | null = $state(null);
+  connection: Connection | null = $state(null);
+
+  /** Local clock, ticking each second for the wait timers. */
+  now = $state(Date.now());
+
+  /** The last failed action, shown in a banner until dismissed. */
+  error: string | null = $state(null);
+  overdue: OverdueRefusal | null = $state(null);
+  statusError: string | null = $state(null);
+  statusBusy: AgentStatus | null = $state(null);
+
+  dialog: 'transfer' | 'help' | null = $state(null);
+  composerMode: 'reply' | 'note' = $state('reply');
+  /** Bumped to ask the composer to take the focus. */
+  composerFocus = $state(0);
+
+  private unlisten: (() => void)[] = [];
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private openSeq = 0;
+
+  me: Agent | null = $derived(this.session?.me ?? null);
+  isAdmin = $derived(this.session?.me.role === 'admin');
+  skew = $derived(this.session?.clock_skew_ms ?? 0);
+  agentById = $derived(new Map(this.agents.map((a) => [a.id, a])));
+  categoryById = $derived(new Map(this.categories.map((c) => [c.id, c])));
+  selectedIndex = $derived(this.selectedId === null ? -1 : this.list.findIndex((c) => c.id === this.selectedId));
+
+  /** Listens to the core, then settles the start-up sign-in. */
+  async start(): Promise<void> {
+    await this.listenAll();
+    let session: SessionInfo | null = null;
+    try {
+      session = await ipc.sessionCurrent();
+    } catch {
+      session = null;
+    }
+    if (session) {
+      await this.enterShell(session);
+    } else {
+      this.phase = 'login';
+    }
+  }
+
+  private async listenAll() {
+    const subs: Promise<() => void>[] = [
+      ipc.onSession((s) => void this.onSession(s)),
+      ipc.onChanges((c) => void this.onChanges(c)),
+      ipc.onConnection((c) => (this.connection = c)),
+      ipc.onNavigate((n) => void this.navigate(n)),
+    ];
+    for (const s of subs) {
+      try {
+        this.unlisten.push(await s);
+      } catch {
+        // Outside the desktop app (a plain browser): no events.
+      }
+    }
+  }
+
+  stop() {
+    for (const u of this.unlisten) u();
+    this.unlisten = [];
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async onSession(s: SessionInfo | null) {
+    if (s === null) {
+      this.leaveShell();
+      return;
+    }
+    if (this.phase !== 'shell') {
+      await this.enterShell(s);
+    } else {
+      this.session = s;
+    }
+  }
+
+  /** After sign-in (at start or from the login screen). */
+  async enterShell(s: SessionInfo) {
+    const first = this.phase !== 'shell';
+    this.session = s;
+    this.phase = 'shell';
+    if (!first) return;
+    if (!this.timer) this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    await Promise.all([
+      this.loadAgents(),
+      this.loadCategories(),
+      this.loadCounts(),
+      this.loadConnection(),
+      this.reloadList(),
+    ]);
+    try {
+      const nav = await ipc.takeNavigation();
+      if (nav) await this.navigate(nav);
+    } catch {
+      // nothing pending
+    }
+  }
+
+  private leaveShell() {
+    this.session = null;
+    this.phase = 'login';
+    this.list = [];
+    this.listLoaded = false;
+    this.openId = null;
+    this.open = null;
+    this.selectedId = null;
+    this.overdue = null;
+    this.error = null;
+    this.dialog = null;
+    this.page = 'queue';
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async signIn(serverUrl: string, email: string, password: string) {
+    const s = await ipc.login(serverUrl, email, password);
+    await this.enterShell(s);
+  }
+
+  async signOut() {
+    try {
+      await ipc.logout();
+    } catch (e) {
+      this.error = ipc.describeError(e);
+      return;
+    }
+    this.leaveShell();
+  }
+
+  // ---- loading ----
+
+  private async loadListNow() {
+    if (!isListPage(this.page)) return;
+    const view = this.page;
+    try {
+      const rows = await ipc.listConversations(view);
+      if (this.page !== view) return;
+      this.list = rows;
+      this.listView = view;
+      this.listLoaded = true;
+      if (this.selectedId === null || !rows.some((r) => r.id === this.selectedId)) {
+        this.selectedId = rows[0]?.id ?? null;
+      }
+    } catch (e) {
+      this.error = ipc.describeError(e);
+    }
+  }
+  reloadList = coalesced(() => this.loadListNow());
+
+  async loadAgents() {
+    try {
+      this.agents = await ipc.listAgents();
+    } catch {
+      /* keep what we have */
+    }
+  }
+  async loadCategories() {
+    try {
+      this.categories = await ipc.listCategories();
+    } catch {
+      /* keep what we have */
+    }
+  }
+  async loadCounts() {
+    try {
+      this.counts = await ipc.counts();
+    } catch {
+      /* keep what we have */
+    }
+  }
+  async loadConnection() {
+    try {
+      this.connection = await ipc.connection();
+    } catch {
+      /* keep what we have */
+    }
+  }
+  private async refreshSession() {
+    try {
+      const s = await ipc.sessionCurrent();
+      if (s && this.phase === 'shell') this.session = s;
+    } catch {
+      /* keep what we have */
+    }
+  }
+
+  private async loadOpenNow() {
+    const id = this.openId;
+    if (id === null) return;
+    const seq = ++this.openSeq;
+    try {
+      const view = await ipc.getConversation(id);
+      if (seq !== this.openSeq || this.openId !== id) return;
+      this.open = view;
+      this.openMissing = view === null;
+    } catch (e) {
+      if (seq === this.openSeq) this.error = ipc.describeError(e);
+    }
+  }
+  reloadOpen = coalesced(() => this.loadOpenNow());
+
+  /** Reloads only what the core says changed. */
+  async onChanges(c: Changes) {
+    if (this.phase !== 'shell') return;
+    const jobs: Promise<unknown>[] = [];
+    if (c.reset) {
+      jobs.push(this.loadAgents(), this.loadCategories(), this.loadCounts(), this.reloadList(), this.reloadOpen(), this.refreshSession());
+    } else {
+      if (c.conversations.length > 0) {
+        jobs.push(this.loadCounts(), this.reloadList());
+        if (this.openId !== null && c.conversations.includes(this.openId)) jobs.push(this.reloadOpen());
+      }
+      if (c.agents) jobs.push(this.loadAgents(), this.refreshSession());
+      if (c.categories) jobs.push(this.loadCategories());
+    }
+    await Promise.all(jobs);
+  }
+
+  // ---- navigation ----
+
+  async go(page: Page) {
+    if (page === 'admin' && !this.isAdmin) return;
+    if (page === this.page) return;
+    this.page = page;
+    this.dialog = null;
+    if (isListPage(page)) {
+      this.list = [];
+      this.listLoaded = false;
+      this.selectedId = null;
+      await this.reloadList();
+    }
+  }
+
+  async openConversation(id: string) {
+    this.openId = id;
+    this.selectedId = this.list.some((r) => r.id === id) ? id : this.selectedId;
+    if (this.open?.summary.id !== id) this.open = null;
+    this.openMissing = false;
+    this.composerMode = 'reply';
+    await this.reloadOpen();
+  }
+
+  closeConversation() {
+    this.openId = null;
+    this.open = null;
+    this.openMissing = false;
+  }
+
+  /** The list that holds a conversation, for deep links and notifications. */
+  pageFor(c: ConversationSummary): Page {
+    if (c.state === 'queued') return 'queue';
+    if (c.state === 'assigned' && c.assignee_id === this.me?.id) return 'mine';
+    if (this.isAdmin) return 'all';
+    return isListPage(this.page) ? this.page : 'queue';
+  }
+
+  async navigate(n: Navigate) {
+    if (this.phase !== 'shell') return;
+    if (n.to === 'queue') {
+      await this.go('queue');
+      return;
+    }
+    let view: ConversationView | null = null;
+    try {
+      view = await ipc.getConversation(n.id);
+    } catch {
+      view = null;
+    }
+    if (view) await this.go(this.pageFor(view.summary));
+    await this.openConversation(n.id);
+    if (view) this.selectedId = n.id;
+  }
+
+  select(delta: number) {
+    if (this.list.length === 0) return;
+    const i = this.selectedIndex;
+    const next = i < 0 ? 0 : Math.min(this.list.length - 1, Math.max(0, i + delta));
+    this.selectedId = this.list[next].id;
+  }
+
+  // ---- actions ----
+
+  private async act<T>(f: () => Promise<T>): Promise<T | undefined> {
+    this.error = null;
+    try {
+      return await f();
+    } catch (e) {
+      this.error = ipc.describeError(e);
+      return undefined;
+    }
+  }
+
+  /** What a conversation is called in messages and buttons. */
+  labelOf(id: string): string {
+    const c = this.list.find((r) => r.id === id) ?? (this.open?.summary.id === id ? this.open.summary : undefined);
+    return c ? `${customerLabel(c.customer)} — ${c.subject || '(no subject)'}` : 'that conversation';
+  }
+
+  async claim(id: string) {
+    this.error = null;
+    this.overdue = null;
+    try {
+      await ipc.claim(id);
+    } catch (e) {
+      const err: CommandError = ipc.asCommandError(e);
+      if (err.code === 'overdue_first' && err.conversation_id) {
+        const target = err.conversation_id;
+        let label = this.labelOf(target);
+        if (label === 'that conversation') {
+          try {
+            const v = await ipc.getConversation(target);
+            if (v) label = `${customerLabel(v.summary.customer)} — ${v.summary.subject || '(no subject)'}`;
+          } catch {
+            /* keep the generic label */
+          }
+        }
+        this.overdue = { message: err.message, conversationId: target, label };
+      } else if (err.code === 'already_assigned') {
+        this.error = `${err.message || 'Someone else already has this conversation.'} It left the queue.`;
+        await this.reloadList();
+      } else {
+        this.error = ipc.describeError(err);
+      }
+      return false;
+    }
+    await Promise.all([this.openConversation(id), this.reloadList(), this.loadCounts()]);
+    return true;
+  }
+
+  /** Claims the overdue conversation a refusal named. */
+  async takeOverdue() {
+    const o = this.overdue;
+    if (!o) return;
+    this.overdue = null;
+    await this.claim(o.conversationId);
+  }
+
+  async resolve(id: string) {
+    if ((await this.act(() => ipc.resolve(id))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList(), this.loadCounts()]);
+  }
+  async reopen(id: string) {
+    if ((await this.act(() => ipc.reopen(id))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList(), this.loadCounts()]);
+  }
+  async recategorize(id: string, categoryId: string) {
+    if ((await this.act(() => ipc.recategorize(id, categoryId))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList()]);
+  }
+
+  /** Queues a reply or a note; returns whether it was accepted. */
+  async send(id: string, body: string, internal: boolean): Promise<boolean> {
+    const ok = (await this.act(() => ipc.sendMessage(id, body, internal))) !== undefined;
+    if (ok) await Promise.all([this.reloadOpen(), this.loadConnection()]);
+    return ok;
+  }
+  async retry(clientId: string) {
+    if ((await this.act(() => ipc.retryMessage(clientId).then(() => true))) !== undefined) await this.reloadOpen();
+  }
+  async discard(clientId: string) {
+    if ((await this.act(() => ipc.discardMessage(clientId).then(() => true))) !== undefined) await this.reloadOpen();
+  }
+
+  async setStatus(status: AgentStatus) {
+    this.statusError = null;
+    this.statusBusy = status;
+    try {
+      const me = await ipc.setStatus(status);
+      if (this.session) this.session = { ...this.session, me };
+    } catch (e) {
+      this.statusError = ipc.describeError(e);
+    } finally {
+      this.statusBusy = null;
+    }
+  }
+
+  async reconnect() {
+    await this.act(() => ipc.reconnectNow().then(() => true));
+    await this.loadConnection();
+  }
+
+  /** Opens the composer in a mode and asks it to take the focus. */
+  compose(mode: 'reply' | 'note') {
+    this.composerMode = mode;
+    this.composerFocus++;
+  }
+}

@@ -1,0 +1,38 @@
+// Small display helpers shared by the views.
+
+import type { Channel } from '../gen/Channel';
+import type { Customer } from '../gen/Customer';
+
+/** Who wrote in: name, else email, else phone. */
+export function customerLabel(c: Customer): string {
+  return c.name?.trim() || c.email?.trim() || c.phone?.trim() || 'Unknown customer';
+}
+
+export const CHANNEL_LABEL: Record<Channel, string> = {
+  email: 'Email',
+  sms: 'SMS',
+  chat: 'Chat',
+  bot: 'Bot',
+  api: 'API',
+};
+
+export const CHANNEL_ICON: Record<Channel, string> = {
+  email: '✉',
+  sms: '📱',
+  chat: '💬',
+  bot: '🤖',
+  api: '⚙',
+};
+
+/** `0.8333` → `83%`; `null` → `—`. */
+export function percent(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || Number.isNaN(rate)) return '—';
+  return `${Math.round(rate * 100)}%`;
+}
+
+/** Initials for an avatar. */
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
+}

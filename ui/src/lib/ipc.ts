@@ -1,0 +1,125 @@
+// The one place that knows command and event names: every call the page
+// makes to the Rust core goes through a typed function here, so components
+// never pass strings to `invoke`. Argument keys are camelCase (Tauri maps
+// them to the Rust snake_case parameters); struct payloads keep the
+// snake_case field names of the generated types in `../gen`.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { Agent } from '../gen/Agent';
+import type { AgentPatch } from '../gen/AgentPatch';
+import type { AgentStatus } from '../gen/AgentStatus';
+import type { Category } from '../gen/Category';
+import type { CategoryPatch } from '../gen/CategoryPatch';
+import type { Changes } from '../gen/Changes';
+import type { CommandError } from '../gen/CommandError';
+import type { Connection } from '../gen/Connection';
+import type { ConversationSummary } from '../gen/ConversationSummary';
+import type { ConversationView } from '../gen/ConversationView';
+import type { Counts } from '../gen/Counts';
+import type { Metrics } from '../gen/Metrics';
+import type { Navigate } from '../gen/Navigate';
+import type { NewAgent } from '../gen/NewAgent';
+import type { NewCategory } from '../gen/NewCategory';
+import type { OutboxItem } from '../gen/OutboxItem';
+import type { SessionInfo } from '../gen/SessionInfo';
+import type { TransferRequest } from '../gen/TransferRequest';
+import type { View } from '../gen/View';
+
+export const sessionCurrent = () => invoke<SessionInfo | null>('session_current');
+export const login = (serverUrl: string, email: string, password: string) =>
+  invoke<SessionInfo>('login', { serverUrl, email, password });
+export const logout = () => invoke<void>('logout');
+
+export const listConversations = (view: View) =>
+  invoke<ConversationSummary[]>('list_conversations', { view });
+export const getConversation = (id: string) =>
+  invoke<ConversationView | null>('get_conversation', { id });
+export const claim = (id: string) => invoke<ConversationSummary>('claim', { id });
+export const sendMessage = (id: string, body: string, internal: boolean) =>
+  invoke<OutboxItem>('send_message', { id, body, internal });
+export const retryMessage = (clientId: string) => invoke<void>('retry_message', { clientId });
+export const discardMessage = (clientId: string) => invoke<void>('discard_message', { clientId });
+export const transfer = (id: string, to: TransferRequest) =>
+  invoke<ConversationSummary>('transfer', { id, to });
+export const resolve = (id: string) => invoke<ConversationSummary>('resolve', { id });
+export const reopen = (id: string) => invoke<ConversationSummary>('reopen', { id });
+export const recategorize = (id: string, categoryId: string) =>
+  invoke<ConversationSummary>('recategorize', { id, categoryId });
+
+export const setStatus = (status: AgentStatus) => invoke<Agent>('set_status', { status });
+export const listAgents = () => invoke<Agent[]>('list_agents');
+export const listCategories = () => invoke<Category[]>('list_categories');
+export const counts = () => invoke<Counts>('counts');
+/** Metrics over `[from, to)`; RFC 3339 strings, `null` for the server default. */
+export const metrics = (from: string | null, to: string | null) =>
+  invoke<Metrics>('metrics', { from, to });
+
+export const createAgent = (agent: NewAgent) => invoke<Agent>('create_agent', { agent });
+export const updateAgent = (id: string, patch: AgentPatch) =>
+  invoke<Agent>('update_agent', { id, patch });
+export const createCategory = (category: NewCategory) =>
+  invoke<Category>('create_category', { category });
+export const updateCategory = (id: string, patch: CategoryPatch) =>
+  invoke<Category>('update_category', { id, patch });
+
+export const connection = () => invoke<Connection>('connection');
+export const reconnectNow = () => invoke<void>('reconnect_now');
+export const takeNavigation = () => invoke<Navigate | null>('take_navigation');
+
+/** Event names the core emits (see `src-tauri/src/ipc.rs`). */
+export const EVENTS = {
+  changes: 'sync-changes',
+  connection: 'sync-connection',
+  session: 'session',
+  navigate: 'navigate',
+} as const;
+
+export const onChanges = (f: (c: Changes) => void): Promise<UnlistenFn> =>
+  listen<Changes>(EVENTS.changes, (e) => f(e.payload));
+export const onConnection = (f: (c: Connection) => void): Promise<UnlistenFn> =>
+  listen<Connection>(EVENTS.connection, (e) => f(e.payload));
+export const onSession = (f: (s: SessionInfo | null) => void): Promise<UnlistenFn> =>
+  listen<SessionInfo | null>(EVENTS.session, (e) => f(e.payload));
+export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
+  listen<Navigate>(EVENTS.navigate, (e) => f(e.payload));
+
+/** Whether a rejection is the core's structured error. */
+export function isCommandError(e: unknown): e is CommandError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as CommandError).code === 'string' &&
+    typeof (e as CommandError).message === 'string'
+  );
+}
+
+/** Any rejection as a `CommandError` (strings and exceptions included). */
+export function asCommandError(e: unknown): CommandError {
+  if (isCommandError(e)) return { code: e.code, message: e.message, conversation_id: e.conversation_id ?? null };
+  if (typeof e === 'string') return { code: 'unknown', message: e, conversation_id: null };
+  if (e instanceof Error) return { code: 'unknown', message: e.message, conversation_id: null };
+  return { code: 'unknown', message: 'Something went wrong.', conversation_id: null };
+}
+
+/** A message for people that says what to do, by code. */
+export function describeError(e: unknown): string {
+  const err = asCommandError(e);
+  switch (err.code) {
+    case 'offline':
+      return err.message || 'This needs a connection to the server. Try again once you are back online.';
+    case 'not_signed_in':
+      return 'You are signed out. Sign in again.';
+    case 'unauthorized':
+      return err.message || 'Wrong email or password, or your session expired. Sign in again.';
+    case 'rate_limited':
+      return err.message || 'Too many attempts. Wait a few minutes, then try again.';
+    case 'keychain':
+      return `The system keychain refused: ${err.message}. Unlock it (or install a Secret Service) and try again.`;
+    case 'forbidden':
+    case 'admin_only':
+      return err.message || 'You are not allowed to do that. Ask an admin.';
+    default:
+      return err.message || 'Something went wrong.';
+  }
+}

@@ -1,0 +1,51 @@
+// Wait timers and durations. The clock is a parameter everywhere so the
+// formatting is unit-tested; live timers pass `Date.now()` and the session's
+// clock skew (server clock minus ours).
+
+/** Server time now, in ms, from the local clock and the measured skew. */
+export function serverNow(localNowMs: number, skewMs: number): number {
+  return localNowMs + skewMs;
+}
+
+/** Whole seconds since `since` (RFC 3339), as of server time; never negative. */
+export function waitSeconds(since: string | null, localNowMs: number, skewMs: number): number | null {
+  if (!since) return null;
+  const t = Date.parse(since);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, Math.floor((serverNow(localNowMs, skewMs) - t) / 1000));
+}
+
+/** A wait as a compact clock: `0:42`, `12:05`, `1:02:09`, `3d 4h`. */
+export function formatWait(secs: number): string {
+  const s = Math.max(0, Math.floor(secs));
+  const days = Math.floor(s / 86400);
+  if (days > 0) return `${days}d ${Math.floor((s % 86400) / 3600)}h`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(sec)}` : `${m}:${pad(sec)}`;
+}
+
+/** A duration for reports: `45 s`, `3 m 20 s`, `2 h 5 m`, `—` when unknown. */
+export function formatDuration(secs: number | null | undefined): string {
+  if (secs === null || secs === undefined || Number.isNaN(secs)) return '—';
+  const s = Math.round(secs);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) {
+    const rest = s % 60;
+    return rest ? `${Math.floor(s / 60)} m ${rest} s` : `${Math.floor(s / 60)} m`;
+  }
+  const rest = Math.floor((s % 3600) / 60);
+  return rest ? `${Math.floor(s / 3600)} h ${rest} m` : `${Math.floor(s / 3600)} h`;
+}
+
+/** A timestamp for the history: time today, else date and time. */
+export function formatTimestamp(iso: string, localNowMs: number): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const now = new Date(localNowMs);
+  const sameDay = d.toDateString() === now.toDateString();
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return sameDay ? time : `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
+}

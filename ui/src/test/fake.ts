@@ -1,0 +1,192 @@
+// A fake Rust core for component tests: answers the commands from in-memory
+// data through `@tauri-apps/api/mocks`, records every call, and lets a test
+// emit the core's events.
+
+import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
+import { emit } from '@tauri-apps/api/event';
+import { flushSync } from 'svelte';
+import type { Agent } from '../gen/Agent';
+import type { Category } from '../gen/Category';
+import type { CommandError } from '../gen/CommandError';
+import type { Connection } from '../gen/Connection';
+import type { ConversationSummary } from '../gen/ConversationSummary';
+import type { ConversationView } from '../gen/ConversationView';
+import type { CachedMessage } from '../gen/CachedMessage';
+import type { SessionInfo } from '../gen/SessionInfo';
+
+export const ME: Agent = {
+  id: 'a-me',
+  name: 'Ada Agent',
+  email: 'ada@example.com',
+  role: 'agent',
+  status: 'available',
+  categories: ['billing'],
+  capacity: 5,
+  open_conversations: 1,
+};
+
+export const OTHER: Agent = {
+  id: 'a-bob',
+  name: 'Bob Busy',
+  email: 'bob@example.com',
+  role: 'agent',
+  status: 'busy',
+  categories: ['billing'],
+  capacity: 3,
+  open_conversations: 3,
+};
+
+export const CATEGORIES: Category[] = [
+  { id: 'billing', name: 'Billing', routing: 'manual', wait_threshold_secs: 300, keywords: [] },
+  { id: 'tech', name: 'Tech', routing: 'round_robin', wait_threshold_secs: 60, keywords: ['error'] },
+];
+
+export function session(me: Agent = ME, skew = 0): SessionInfo {
+  return { server_url: 'http://127.0.0.1:8080', me, clock_skew_ms: skew };
+}
+
+export function summary(id: string, over: Partial<ConversationSummary> = {}): ConversationSummary {
+  return {
+    id,
+    channel: 'email',
+    customer: { name: `Customer ${id}`, email: `${id}@example.com`, phone: null },
+    subject: `Subject ${id}`,
+    category_id: 'billing',
+    state: 'queued',
+    assignee_id: null,
+    created_at: '2026-01-01T10:00:00Z',
+    updated_at: '2026-01-01T10:00:00Z',
+    waiting_since: '2026-01-01T10:00:00Z',
+    overdue: false,
+    first_response_at: null,
+    preview: `Preview ${id}`,
+    ...over,
+  };
+}
+
+export function message(kind: CachedMessage['kind'], body: string, over: Partial<CachedMessage> = {}): CachedMessage {
+  return {
+    id: `m-${Math.random().toString(36).slice(2)}`,
+    conversation_id: 'c1',
+    kind,
+    author: kind === 'customer' ? 'Customer' : 'Ada Agent',
+    author_id: kind === 'customer' ? null : ME.id,
+    body,
+    created_at: '2026-01-01T10:00:00Z',
+    client_id: null,
+    send_state: { state: 'sent' },
+    ...over,
+  };
+}
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+export class FakeCore {
+  session: SessionInfo | null = session();
+  agents: Agent[] = [ME, OTHER];
+  categories: Category[] = CATEGORIES;
+  lists: Record<string, ConversationSummary[]> = { queue: [], mine: [], all: [] };
+  conversations = new Map<string, ConversationView>();
+  connection: Connection = { state: 'online', last_error: null, outbox_pending: 0 };
+  calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  /** Per-command overrides; throw a `CommandError` to refuse. */
+  handlers: Record<string, Handler> = {};
+
+  install() {
+    mockWindows('main');
+    mockIPC(
+      (cmd, payload) => {
+        const args = (payload ?? {}) as Record<string, unknown>;
+        this.calls.push({ cmd, args });
+        const h = this.handlers[cmd];
+        if (h) return h(args);
+        return this.answer(cmd, args);
+      },
+      { shouldMockEvents: true },
+    );
+    return this;
+  }
+
+  private answer(cmd: string, args: Record<string, unknown>): unknown {
+    switch (cmd) {
+      case 'session_current':
+        return this.session;
+      case 'list_conversations':
+        return this.lists[args.view as string] ?? [];
+      case 'get_conversation':
+        return this.conversations.get(args.id as string) ?? null;
+      case 'list_agents':
+        return this.agents;
+      case 'list_categories':
+        return this.categories;
+      case 'counts': {
+        const q = this.lists.queue;
+        return { waiting: q.length, overdue: q.filter((c) => c.overdue).length, oldest_wait_secs: 0, mine: this.lists.mine.length, mine_overdue: 0 };
+      }
+      case 'connection':
+        return this.connection;
+      case 'take_navigation':
+        return null;
+      case 'claim': {
+        const c = this.lists.queue.find((r) => r.id === args.id) ?? summary(args.id as string);
+        return { ...c, state: 'assigned', assignee_id: ME.id };
+      }
+      case 'send_message':
+        return { client_id: 'cl-1', conversation_id: args.id, body: args.body, internal: args.internal, send_state: { state: 'pending' } };
+      case 'set_status': {
+        const me = { ...(this.session?.me ?? ME), status: args.status as Agent['status'] };
+        if (this.session) this.session = { ...this.session, me };
+        return me;
+      }
+      case 'logout':
+      case 'reconnect_now':
+      case 'retry_message':
+      case 'discard_message':
+        return null;
+      default:
+        throw { code: 'invalid_input', message: `fake core: no answer for ${cmd}`, conversation_id: null } satisfies CommandError;
+    }
+  }
+
+  /** Calls of one command. */
+  called(cmd: string) {
+    return this.calls.filter((c) => c.cmd === cmd);
+  }
+
+  emit(event: string, payload: unknown) {
+    return emit(event, payload);
+  }
+}
+
+export function refuse(code: string, message: string, conversation_id: string | null = null): never {
+  throw { code, message, conversation_id } satisfies CommandError;
+}
+
+/** Lets pending promises and Svelte updates run. */
+export async function settle(rounds = 6) {
+  for (let i = 0; i < rounds; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+  }
+}
+
+export function reset() {
+  clearMocks();
+  document.body.innerHTML = '';
+}
+
+export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T {
+  const el = root.querySelector<T>(`[data-testid="${id}"]`);
+  if (!el) throw new Error(`no element with data-testid=${id}`);
+  return el;
+}
+
+export function allByTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T[] {
+  return [...root.querySelectorAll<T>(`[data-testid="${id}"]`)];
+}
+
+export function type(el: HTMLInputElement | HTMLTextAreaElement, value: string) {
+  el.value = value;
+  el.dispatchEvent(new Event('input', { bubbles: true }));
+  flushSync();
+}

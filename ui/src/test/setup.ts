@@ -1,0 +1,8 @@
+// jsdom lacks layout: give it the few browser APIs the components touch.
+class NoopResizeObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+}
+const g = globalThis as unknown as Record<string, unknown>;
+if (!('ResizeObserver' in g)) g.ResizeObserver = NoopResizeObserver;
