@@ -341,3 +341,56 @@ describe('conversation view', () => {
     expect(byTestId('conversation-view').dataset.conversationId).toBe('c7');
   });
 });
+
+describe('live data', () => {
+  it('wait timers count in server time (local clock + skew) and tick', async () => {
+    // The server clock is 60 s ahead of ours; the customer wrote 30 s ago by our clock.
+    core.session = session(ME, 60_000);
+    core.lists.queue = [summary('c1', { waiting_since: new Date(Date.now() - 30_000).toISOString() })];
+    await start();
+    const timer = () => byTestId('wait-timer', allByTestId('conversation-row')[0]).textContent;
+    expect(timer()).toMatch(/^1:3[01]$/);
+    await new Promise((r) => setTimeout(r, 1100));
+    flushSync();
+    expect(timer()).toMatch(/^1:3[12]$/);
+  });
+
+  it('reloads the open conversation only when it is among the changed ones', async () => {
+    const s = summary('c1', { state: 'assigned', assignee_id: ME.id });
+    core.lists.mine = [s];
+    core.conversations.set('c1', { summary: s, complete: true, messages: [message('customer', 'first')] });
+    await start();
+    click(byTestId('nav-mine'));
+    await settle();
+    click(allByTestId('conversation-row')[0].querySelector('button')!);
+    await settle();
+    expect(allByTestId('message')).toHaveLength(1);
+
+    core.conversations.set('c1', { summary: s, complete: true, messages: [message('customer', 'first'), message('customer', 'second')] });
+    await core.emit('sync-changes', { conversations: ['other'], agents: false, categories: false, reset: false });
+    await settle();
+    expect(allByTestId('message')).toHaveLength(1);
+    await core.emit('sync-changes', { conversations: ['c1'], agents: false, categories: false, reset: false });
+    await settle();
+    expect(allByTestId('message').map((m) => m.textContent)).toEqual([expect.stringContaining('first'), expect.stringContaining('second')]);
+  });
+
+  it('a status change made elsewhere shows when agents change', async () => {
+    await start();
+    core.session = session({ ...ME, status: 'busy' });
+    await core.emit('sync-changes', { conversations: [], agents: true, categories: false, reset: false });
+    await settle();
+    expect(byTestId('status-busy').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('an already-assigned claim says so and refreshes the queue', async () => {
+    core.lists.queue = [summary('c1')];
+    core.handlers.claim = () => refuse('already_assigned', 'Someone else took it.');
+    await start();
+    const before = core.called('list_conversations').length;
+    click(byTestId('claim', allByTestId('conversation-row')[0]));
+    await settle();
+    expect(byTestId('error-banner').textContent).toContain('Someone else took it.');
+    expect(core.called('list_conversations').length).toBeGreaterThan(before);
+  });
+});

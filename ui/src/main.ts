@@ -7,4 +7,13 @@ if (!target) {
   throw new Error('missing #app element');
 }
 
-export default mount(App, { target });
+async function boot(el: HTMLElement) {
+  const params = new URLSearchParams(location.search);
+  if (import.meta.env.DEV && params.has('demo')) {
+    const { installDemo } = await import('./demo');
+    installDemo(params);
+  }
+  return mount(App, { target: el });
+}
+
+export default boot(target);

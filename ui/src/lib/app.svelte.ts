@@ -157,7 +157,15 @@ export class AppState {
     this.session = s;
     this.phase = 'shell';
     if (!first) return;
-    if (!this.timer) this.timer = setInterval(() => (this.now = Date.now()), 1000);
+    if (!this.timer) {
+      let ticks = 0;
+      this.timer = setInterval(() => {
+        this.now = Date.now();
+        // The core re-measures the clock skew now and then without an
+        // event: pick it up every minute.
+        if (++ticks % 60 === 0) void this.refreshSession();
+      }, 1000);
+    }
     await Promise.all([
       this.loadAgents(),
       this.loadCategories(),

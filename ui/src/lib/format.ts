@@ -16,14 +16,6 @@ export const CHANNEL_LABEL: Record<Channel, string> = {
   api: 'API',
 };
 
-export const CHANNEL_ICON: Record<Channel, string> = {
-  email: '✉',
-  sms: '📱',
-  chat: '💬',
-  bot: '🤖',
-  api: '⚙',
-};
-
 /** `0.8333` → `83%`; `null` → `—`. */
 export function percent(rate: number | null | undefined): string {
   if (rate === null || rate === undefined || Number.isNaN(rate)) return '—';

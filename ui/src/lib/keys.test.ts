@@ -60,6 +60,13 @@ describe('KeyMap', () => {
     expect(k.dispatch({ key: 'Escape', target: input })).toBe('escape');
   });
 
+  it('leaves Enter to a focused button', () => {
+    const k = new KeyMap();
+    expect(k.dispatch({ key: 'Enter', target: el('<button></button>') })).toBeNull();
+    expect(k.dispatch({ key: 'Enter', target: el('<a href="#">x</a>') })).toBeNull();
+    expect(k.dispatch({ key: 'j', target: el('<button></button>') })).toBe('next');
+  });
+
   it('ignores keys with modifiers (browser and OS shortcuts)', () => {
     const k = new KeyMap();
     expect(k.dispatch({ key: 'c', ctrlKey: true })).toBeNull();

@@ -55,6 +55,14 @@ export function isTyping(target: EventTarget | null | undefined): boolean {
   return el.isContentEditable === true || el.getAttribute?.('contenteditable') === 'true';
 }
 
+/** Whether Enter on the target already means something (a button, a link). */
+export function isActivatable(target: EventTarget | null | undefined): boolean {
+  if (!target || typeof (target as Element).tagName !== 'string') return false;
+  const el = target as HTMLElement;
+  const tag = el.tagName.toLowerCase();
+  return tag === 'button' || tag === 'a' || tag === 'summary' || el.getAttribute?.('role') === 'button';
+}
+
 const PLAIN: Record<string, Action> = {
   j: 'next',
   ArrowDown: 'next',
@@ -89,6 +97,8 @@ export class KeyMap {
     }
     if (isTyping(ev.target)) return null;
     if (mod || ev.altKey) return null;
+    // Enter on a focused button or link activates it, not the shortcut.
+    if (ev.key === 'Enter' && isActivatable(ev.target)) return null;
     if (this.gAt !== null) {
       const fresh = nowMs - this.gAt <= G_TIMEOUT_MS;
       this.gAt = null;

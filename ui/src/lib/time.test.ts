@@ -39,5 +39,7 @@ describe('wait timers', () => {
     expect(formatDuration(180)).toBe('3 m');
     expect(formatDuration(7500)).toBe('2 h 5 m');
     expect(formatDuration(7200)).toBe('2 h');
+    expect(formatDuration(370_000)).toBe('4 d 6 h');
+    expect(formatDuration(172_800)).toBe('2 d');
   });
 });

@@ -36,6 +36,10 @@ export function formatDuration(secs: number | null | undefined): string {
     const rest = s % 60;
     return rest ? `${Math.floor(s / 60)} m ${rest} s` : `${Math.floor(s / 60)} m`;
   }
+  if (s >= 86400) {
+    const h = Math.floor((s % 86400) / 3600);
+    return h ? `${Math.floor(s / 86400)} d ${h} h` : `${Math.floor(s / 86400)} d`;
+  }
   const rest = Math.floor((s % 3600) / 60);
   return rest ? `${Math.floor(s / 3600)} h ${rest} m` : `${Math.floor(s / 3600)} h`;
 }
