@@ -66,5 +66,6 @@ export function installDemo(params: URLSearchParams) {
   core.install();
   const page = params.get('page');
   if (page) setTimeout(() => document.querySelector<HTMLElement>(`[data-testid="nav-${page}"]`)?.click(), 300);
+  if (params.has('transfer')) setTimeout(() => document.querySelector<HTMLElement>('[data-testid="transfer"]')?.click(), 600);
   if (params.has('help')) setTimeout(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' })), 300);
 }

@@ -94,8 +94,16 @@ export function isCommandError(e: unknown): e is CommandError {
   );
 }
 
+/** Whether the page runs inside the desktop app (else `invoke` cannot work). */
+export function inDesktopApp(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
+}
+
 /** Any rejection as a `CommandError` (strings and exceptions included). */
 export function asCommandError(e: unknown): CommandError {
+  if (!inDesktopApp()) {
+    return { code: 'no_desktop', message: 'This page works inside the Switchboard desktop app; open the app to sign in.', conversation_id: null };
+  }
   if (isCommandError(e)) return { code: e.code, message: e.message, conversation_id: e.conversation_id ?? null };
   if (typeof e === 'string') return { code: 'unknown', message: e, conversation_id: null };
   if (e instanceof Error) return { code: 'unknown', message: e.message, conversation_id: null };
