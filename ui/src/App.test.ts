@@ -394,3 +394,19 @@ describe('live data', () => {
     expect(core.called('list_conversations').length).toBeGreaterThan(before);
   });
 });
+
+describe('overdue as time passes', () => {
+  it('a row turns overdue once its wait passes the category threshold, without a reload', async () => {
+    // Tech's threshold is 60 s; this one has waited just over 60 s (not more than 60 whole seconds yet).
+    core.lists.queue = [summary('c1', { category_id: 'tech', waiting_since: new Date(Date.now() - 60_050).toISOString() })];
+    await start();
+    const row = () => allByTestId('conversation-row')[0];
+    expect(row().dataset.overdue).toBe('false');
+    const lists = core.called('list_conversations').length;
+    await new Promise((r) => setTimeout(r, 1300));
+    flushSync();
+    expect(row().dataset.overdue).toBe('true');
+    expect(row().textContent).toContain('Overdue');
+    expect(core.called('list_conversations').length).toBe(lists);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatWait, serverNow, waitSeconds } from './time';
+import { formatDuration, formatWait, isOverdueNow, serverNow, waitSeconds } from './time';
 
 describe('wait timers', () => {
   const since = '2026-03-01T12:00:00Z';
@@ -41,5 +41,25 @@ describe('wait timers', () => {
     expect(formatDuration(7200)).toBe('2 h');
     expect(formatDuration(370_000)).toBe('4 d 6 h');
     expect(formatDuration(172_800)).toBe('2 d');
+  });
+});
+
+describe('overdue now', () => {
+  const open = { overdue: false, state: 'queued', waiting_since: '2026-03-01T12:00:00Z' };
+  it('trusts the core flag', () => {
+    expect(isOverdueNow({ ...open, overdue: true }, 1, 300)).toBe(true);
+  });
+  it('turns overdue once the wait passes the threshold', () => {
+    expect(isOverdueNow(open, 300, 300)).toBe(false);
+    expect(isOverdueNow(open, 301, 300)).toBe(true);
+    expect(isOverdueNow(open, 61, 60)).toBe(true);
+  });
+  it('uses the default threshold for uncategorized conversations', () => {
+    expect(isOverdueNow(open, 299, null)).toBe(false);
+    expect(isOverdueNow(open, 301, undefined)).toBe(true);
+  });
+  it('never for resolved or not waiting', () => {
+    expect(isOverdueNow({ ...open, state: 'resolved' }, 9999, 1)).toBe(false);
+    expect(isOverdueNow({ ...open, waiting_since: null }, null, 1)).toBe(false);
   });
 });

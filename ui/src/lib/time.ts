@@ -53,3 +53,21 @@ export function formatTimestamp(iso: string, localNowMs: number): string {
   const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
   return sameDay ? time : `${d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
+
+/** The default wait threshold of a category (DESIGN.md). */
+export const DEFAULT_THRESHOLD_SECS = 300;
+
+/**
+ * Whether a conversation is overdue now: the core's flag (as of when the
+ * list was read), or its wait has passed the category's threshold since —
+ * so a row turns overdue the second it happens, even offline.
+ */
+export function isOverdueNow(
+  c: { overdue: boolean; state: string; waiting_since: string | null },
+  waitSecs: number | null,
+  thresholdSecs: number | null | undefined,
+): boolean {
+  if (c.overdue) return true;
+  if (c.state === 'resolved' || c.waiting_since === null || waitSecs === null) return false;
+  return waitSecs > (thresholdSecs ?? DEFAULT_THRESHOLD_SECS);
+}

@@ -56,7 +56,7 @@ export function summary(id: string, over: Partial<ConversationSummary> = {}): Co
     assignee_id: null,
     created_at: '2026-01-01T10:00:00Z',
     updated_at: '2026-01-01T10:00:00Z',
-    waiting_since: '2026-01-01T10:00:00Z',
+    waiting_since: new Date(Date.now() - 60_000).toISOString(),
     overdue: false,
     first_response_at: null,
     preview: `Preview ${id}`,
