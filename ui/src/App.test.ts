@@ -410,3 +410,29 @@ describe('overdue as time passes', () => {
     expect(core.called('list_conversations').length).toBe(lists);
   });
 });
+
+describe('session lost', () => {
+  it('a refused token offers to sign in again, which signs out to the login screen', async () => {
+    core.lists.queue = [summary('c1')];
+    core.handlers.claim = () => refuse('unauthorized', 'Sign in again.');
+    await start();
+    click(byTestId('claim', allByTestId('conversation-row')[0]));
+    await settle();
+    expect(byTestId('auth-lost').textContent).toContain('Sign in again');
+    core.session = null;
+    click(byTestId('sign-in-again'));
+    await settle();
+    expect(core.called('logout')).toHaveLength(1);
+    expect(byTestId('login-submit')).toBeTruthy();
+  });
+
+  it('not_signed_in with no session left goes back to the login screen', async () => {
+    core.lists.queue = [summary('c1')];
+    core.handlers.claim = () => refuse('not_signed_in', 'Sign in first.');
+    await start();
+    core.session = null;
+    click(byTestId('claim', allByTestId('conversation-row')[0]));
+    await settle();
+    expect(byTestId('login-submit')).toBeTruthy();
+  });
+});

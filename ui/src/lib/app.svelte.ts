@@ -82,6 +82,8 @@ export class AppState {
   error: string | null = $state(null);
   overdue: OverdueRefusal | null = $state(null);
   statusError: string | null = $state(null);
+  /** The server refused our token (revoked or expired): sign in again. */
+  authLost = $state(false);
   statusBusy: AgentStatus | null = $state(null);
 
   dialog: 'transfer' | 'help' | null = $state(null);
@@ -192,6 +194,7 @@ export class AppState {
     this.overdue = null;
     this.error = null;
     this.dialog = null;
+    this.authLost = false;
     this.page = 'queue';
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -227,7 +230,7 @@ export class AppState {
         this.selectedId = rows[0]?.id ?? null;
       }
     } catch (e) {
-      this.error = ipc.describeError(e);
+      this.fail(e);
     }
   }
   reloadList = coalesced(() => this.loadListNow());
@@ -264,6 +267,7 @@ export class AppState {
     try {
       const s = await ipc.sessionCurrent();
       if (s && this.phase === 'shell') this.session = s;
+      if (s === null && this.phase === 'shell') this.leaveShell();
     } catch {
       /* keep what we have */
     }
@@ -279,7 +283,7 @@ export class AppState {
       this.open = view;
       this.openMissing = view === null;
     } catch (e) {
-      if (seq === this.openSeq) this.error = ipc.describeError(e);
+      if (seq === this.openSeq) this.fail(e);
     }
   }
   reloadOpen = coalesced(() => this.loadOpenNow());
@@ -365,12 +369,25 @@ export class AppState {
 
   // ---- actions ----
 
+  /** Shows a failed action; a refused token also offers to sign in again. */
+  fail(e: unknown) {
+    const err = ipc.asCommandError(e);
+    if (err.code === 'unauthorized') this.authLost = true;
+    if (err.code === 'not_signed_in') {
+      void this.refreshSession().then(() => {
+        if (this.phase === 'shell') this.error = ipc.describeError(err);
+      });
+      return;
+    }
+    this.error = ipc.describeError(err);
+  }
+
   private async act<T>(f: () => Promise<T>): Promise<T | undefined> {
     this.error = null;
     try {
       return await f();
     } catch (e) {
-      this.error = ipc.describeError(e);
+      this.fail(e);
       return undefined;
     }
   }
@@ -404,7 +421,7 @@ export class AppState {
         this.error = `${err.message || 'Someone else already has this conversation.'} It left the queue.`;
         await this.reloadList();
       } else {
-        this.error = ipc.describeError(err);
+        this.fail(err);
       }
       return false;
     }
@@ -450,6 +467,7 @@ export class AppState {
       const me = await ipc.setStatus(status);
       if (this.session) this.session = { ...this.session, me };
     } catch (e) {
+      if (ipc.asCommandError(e).code === 'unauthorized') this.authLost = true;
       this.statusError = ipc.describeError(e);
     } finally {
       this.statusBusy = null;
