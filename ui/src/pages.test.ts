@@ -113,6 +113,10 @@ describe('team', () => {
     expect(byTestId('team-busy').textContent).toContain('3/3');
     expect(byTestId('team-offline').textContent).toContain('Nobody');
     expect(byTestId('team-available').textContent).toContain('Billing');
+    const billing = byTestId('team-categories').querySelector<HTMLElement>('[data-category-id="billing"]')!;
+    // Ada is available with room; Bob is busy and full.
+    expect(billing.textContent).toContain('1 of 2 can take one now');
+    expect(billing.textContent).toContain('5 m');
   });
 });
 
@@ -204,5 +208,56 @@ describe('admin', () => {
     core.session = session(ME);
     await start();
     expect(document.querySelector('[data-testid="nav-admin"]')).toBeNull();
+  });
+});
+
+describe('conversation actions', () => {
+  async function openQueued() {
+    const s = summary('c1', { state: 'assigned', assignee_id: ME.id });
+    core.lists.mine = [s];
+    core.conversations.set('c1', { summary: s, complete: true, messages: [] });
+    await start();
+    click(byTestId('nav-mine'));
+    await settle();
+    click(allByTestId('conversation-row')[0].querySelector('button')!);
+    await settle();
+    return s;
+  }
+
+  it('re-categorizes, resolves and reopens through the core', async () => {
+    const s = await openQueued();
+    core.handlers.recategorize = (args) => ({ ...s, category_id: args.categoryId });
+    core.handlers.resolve = () => ({ ...s, state: 'resolved' });
+    core.handlers.reopen = () => s;
+    const select = byTestId<HTMLSelectElement>('conversation-category');
+    select.value = 'tech';
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+    await settle();
+    expect(core.called('recategorize')[0].args).toEqual({ id: 'c1', categoryId: 'tech' });
+
+    core.conversations.set('c1', { summary: { ...s, state: 'resolved' }, complete: true, messages: [] });
+    click(byTestId('resolve'));
+    await settle();
+    expect(core.called('resolve')[0].args).toEqual({ id: 'c1' });
+    expect(byTestId('conversation-state').textContent).toContain('Resolved');
+    click(byTestId('reopen'));
+    await settle();
+    expect(core.called('reopen')[0].args).toEqual({ id: 'c1' });
+  });
+
+  it('shows why an action failed', async () => {
+    await openQueued();
+    core.handlers.resolve = () => refuse('offline', 'The server cannot be reached. This needs a connection; it will work again once you are back online.');
+    click(byTestId('resolve'));
+    await settle();
+    expect(byTestId('error-banner').textContent).toContain('needs a connection');
+  });
+
+  it('e resolves the open conversation from the keyboard', async () => {
+    const s = await openQueued();
+    core.handlers.resolve = () => ({ ...s, state: 'resolved' });
+    key('e');
+    await settle();
+    expect(core.called('resolve')).toHaveLength(1);
   });
 });
