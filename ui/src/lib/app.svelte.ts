@@ -312,6 +312,7 @@ export class AppState {
     if (page === this.page) return;
     this.page = page;
     this.dialog = null;
+    this.error = null;
     if (isListPage(page)) {
       this.list = [];
       this.listLoaded = false;
