@@ -436,3 +436,56 @@ describe('session lost', () => {
     expect(byTestId('login-submit')).toBeTruthy();
   });
 });
+
+describe('claim then reply', () => {
+  it('the claimed summary enables replies at once, even before the cache catches up', async () => {
+    const s = summary('c1');
+    core.lists.queue = [s];
+    // The cache still says queued when read again.
+    core.conversations.set('c1', { summary: s, complete: true, messages: [message('customer', 'help')] });
+    await start();
+    click(allByTestId('conversation-row')[0]);
+    await settle();
+    expect(byTestId('conversation-view').dataset.conversationId).toBe('c1');
+    click(byTestId('claim', byTestId('conversation-view')));
+    await settle();
+    expect(core.called('claim')[0].args).toEqual({ id: 'c1' });
+    type(byTestId('composer-input'), 'On it');
+    expect(byTestId<HTMLButtonElement>('composer-send').disabled).toBe(false);
+    expect(document.querySelector('[data-testid="reply-blocked"]')).toBeNull();
+  });
+
+  it('the composer is free for the next message while one is being queued', async () => {
+    const s = summary('c1', { state: 'assigned', assignee_id: ME.id });
+    core.lists.queue = [s];
+    core.conversations.set('c1', { summary: s, complete: true, messages: [] });
+    let finish: (v: unknown) => void = () => {};
+    core.handlers.send_message = () => new Promise((r) => (finish = r));
+    await start();
+    click(allByTestId('conversation-row')[0]);
+    await settle();
+    type(byTestId('composer-input'), 'first');
+    click(byTestId('composer-send'));
+    expect(byTestId<HTMLTextAreaElement>('composer-input').value).toBe('');
+    click(byTestId('composer-mode-note'));
+    type(byTestId('composer-input'), 'second');
+    finish({ client_id: 'x', conversation_id: 'c1', body: 'first', internal: false, send_state: { state: 'pending' } });
+    await settle();
+    expect(byTestId<HTMLTextAreaElement>('composer-input').value).toBe('second');
+  });
+
+  it('a refused message is put back in the composer', async () => {
+    const s = summary('c1', { state: 'assigned', assignee_id: ME.id });
+    core.lists.queue = [s];
+    core.conversations.set('c1', { summary: s, complete: true, messages: [] });
+    core.handlers.send_message = () => refuse('invalid_input', 'Write something first.');
+    await start();
+    click(allByTestId('conversation-row')[0]);
+    await settle();
+    type(byTestId('composer-input'), 'keep me');
+    click(byTestId('composer-send'));
+    await settle();
+    expect(byTestId<HTMLTextAreaElement>('composer-input').value).toBe('keep me');
+    expect(byTestId('error-banner').textContent).toContain('Write something first.');
+  });
+});

@@ -393,6 +393,14 @@ export class AppState {
     }
   }
 
+  /** Shows a summary a command returned at once (the reloads follow). */
+  applySummary(c: ConversationSummary | undefined) {
+    if (!c || typeof c !== 'object' || typeof c.id !== 'string') return;
+    if (this.open && this.open.summary.id === c.id) this.open = { ...this.open, summary: c };
+    const i = this.list.findIndex((r) => r.id === c.id);
+    if (i >= 0) this.list = [...this.list.slice(0, i), c, ...this.list.slice(i + 1)];
+  }
+
   /** What a conversation is called in messages and buttons. */
   labelOf(id: string): string {
     const c = this.list.find((r) => r.id === id) ?? (this.open?.summary.id === id ? this.open.summary : undefined);
@@ -402,8 +410,9 @@ export class AppState {
   async claim(id: string) {
     this.error = null;
     this.overdue = null;
+    let claimed: ConversationSummary;
     try {
-      await ipc.claim(id);
+      claimed = await ipc.claim(id);
     } catch (e) {
       const err: CommandError = ipc.asCommandError(e);
       if (err.code === 'overdue_first' && err.conversation_id) {
@@ -426,7 +435,9 @@ export class AppState {
       }
       return false;
     }
+    if (this.openId === id) this.applySummary(claimed);
     await Promise.all([this.openConversation(id), this.reloadList(), this.loadCounts()]);
+    if (this.open?.summary.id === id && this.open.summary.state === 'queued') this.applySummary(claimed);
     return true;
   }
 
@@ -438,20 +449,30 @@ export class AppState {
     await this.claim(o.conversationId);
   }
 
+  private async changed(c: ConversationSummary | undefined) {
+    if (c === undefined) return;
+    this.applySummary(c);
+    await Promise.all([this.reloadOpen(), this.reloadList(), this.loadCounts()]);
+  }
   async resolve(id: string) {
-    if ((await this.act(() => ipc.resolve(id))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList(), this.loadCounts()]);
+    await this.changed(await this.act(() => ipc.resolve(id)));
   }
   async reopen(id: string) {
-    if ((await this.act(() => ipc.reopen(id))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList(), this.loadCounts()]);
+    await this.changed(await this.act(() => ipc.reopen(id)));
   }
   async recategorize(id: string, categoryId: string) {
-    if ((await this.act(() => ipc.recategorize(id, categoryId))) !== undefined) await Promise.all([this.reloadOpen(), this.reloadList()]);
+    await this.changed(await this.act(() => ipc.recategorize(id, categoryId)));
+  }
+  async transferred(c: ConversationSummary) {
+    await this.changed(c);
   }
 
   /** Queues a reply or a note; returns whether it was accepted. */
   async send(id: string, body: string, internal: boolean): Promise<boolean> {
     const ok = (await this.act(() => ipc.sendMessage(id, body, internal))) !== undefined;
-    if (ok) await Promise.all([this.reloadOpen(), this.loadConnection()]);
+    // The outbox item shows once the history is read again; the composer is
+    // free for the next message at once.
+    if (ok) void Promise.all([this.reloadOpen(), this.loadConnection()]);
     return ok;
   }
   async retry(clientId: string) {
