@@ -489,3 +489,16 @@ describe('claim then reply', () => {
     expect(byTestId('error-banner').textContent).toContain('Write something first.');
   });
 });
+
+describe('sign out', () => {
+  it('returns to the login screen with the last server and email filled in', async () => {
+    core.session = { ...session(), server_url: 'https://support.example.com' };
+    await start();
+    click(byTestId('sign-out'));
+    await settle();
+    expect(core.called('logout')).toHaveLength(1);
+    expect(byTestId<HTMLInputElement>('login-server').value).toBe('https://support.example.com');
+    expect(byTestId<HTMLInputElement>('login-email').value).toBe(ME.email);
+    expect(byTestId<HTMLInputElement>('login-password').value).toBe('');
+  });
+});

@@ -59,6 +59,9 @@ function coalesced(load: () => Promise<void>): () => Promise<void> {
 export class AppState {
   phase: 'starting' | 'login' | 'shell' = $state('starting');
   session: SessionInfo | null = $state(null);
+  /** The server of the last session, to prefill the login form. */
+  lastServer: string | null = $state(null);
+  lastEmail: string | null = $state(null);
   page: Page = $state('queue');
 
   list: ConversationSummary[] = $state.raw([]);
@@ -157,6 +160,8 @@ export class AppState {
   async enterShell(s: SessionInfo) {
     const first = this.phase !== 'shell';
     this.session = s;
+    this.lastServer = s.server_url;
+    this.lastEmail = s.me.email;
     this.phase = 'shell';
     if (!first) return;
     if (!this.timer) {
