@@ -146,6 +146,29 @@ describe('metrics', () => {
     expect(core.called('metrics')).toHaveLength(10);
   });
 
+  it('a custom period asks for each of its days', async () => {
+    core.handlers.metrics = () => METRICS;
+    await start();
+    click(byTestId('nav-metrics'));
+    await settle();
+    const before = core.called('metrics').length;
+    click(byTestId('period-custom'));
+    type(byTestId('period-from'), '2026-01-01');
+    type(byTestId('period-to'), '2026-01-03');
+    click(byTestId('period-apply'));
+    await settle();
+    const calls = core.called('metrics').slice(before);
+    expect(calls).toHaveLength(4);
+    const days = calls.slice(1).map((c) => new Date(c.args.from as string).getDate());
+    expect(days).toEqual([1, 2, 3]);
+    expect(new Date(calls[0].args.to as string).getDate()).toBe(4);
+
+    type(byTestId('period-from'), '2026-01-05');
+    click(byTestId('period-apply'));
+    await settle();
+    expect(byTestId('metrics-error').textContent).toContain('on or before');
+  });
+
   it('says when metrics need a connection', async () => {
     core.handlers.metrics = () => refuse('offline', 'The server cannot be reached. This needs a connection.');
     await start();
@@ -202,6 +225,23 @@ describe('admin', () => {
       id: 'billing',
       patch: { wait_threshold_secs: 120, keywords: ['refund', 'invoice', '/charge(d)?/'] },
     });
+  });
+
+  it('edits an agent: sends only what changed', async () => {
+    core.handlers.update_agent = (args) => ({ ...OTHER, ...(args.patch as object) });
+    await start();
+    click(byTestId('nav-admin'));
+    await settle();
+    const row = allByTestId('admin-agent').find((r) => r.dataset.agentId === OTHER.id)!;
+    expect(byTestId<HTMLButtonElement>('agent-save', row).disabled).toBe(true);
+    type(byTestId<HTMLInputElement>('agent-capacity', row), '8');
+    const tech = row.querySelector<HTMLInputElement>('input[type=checkbox][value="tech"]')!;
+    tech.checked = true;
+    tech.dispatchEvent(new Event('change', { bubbles: true }));
+    flushSync();
+    click(byTestId('agent-save', row));
+    await settle();
+    expect(core.called('update_agent')[0].args).toEqual({ id: OTHER.id, patch: { capacity: 8, categories: ['billing', 'tech'] } });
   });
 
   it('is not reachable for agents', async () => {
