@@ -29,6 +29,18 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
         "dbus-launch: a session bus for tray and notifications",
     ),
     ("dunst", "notification daemon the desktop tests read back"),
+    (
+        "gnome-keyring",
+        "Secret Service: the desktop keeps its token in the keychain",
+    ),
+    (
+        "libsecret-tools",
+        "secret-tool: the desktop tests read the keychain back",
+    ),
+    (
+        "libglib2.0-bin",
+        "gdbus: the desktop tests click the tray menu over D-Bus",
+    ),
     ("webkit2gtk-driver", "WebKitWebDriver for end-to-end tests"),
     ("postgresql", "PostgreSQL store tests"),
     (
@@ -55,7 +67,43 @@ pub fn run(root: &Path, args: &SetupArgs) -> Result<()> {
     system_packages(root, args)?;
     python_packages(root, args)?;
     rust_components(root)?;
+    cargo_tools(root, args)?;
     ui(root)
+}
+
+/// Tools installed with `cargo install` (from crates.io, built here).
+const CARGO_TOOLS: &[(&str, &str, &str)] = &[(
+    "tauri-driver",
+    "^2",
+    "WebDriver front for the real app (end-to-end tests)",
+)];
+
+fn cargo_tools(root: &Path, args: &SetupArgs) -> Result<()> {
+    header("setup: cargo tools");
+    for (tool, version, why) in CARGO_TOOLS {
+        let installed = proc::which(tool).is_some()
+            || std::env::var_os("CARGO_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+                .is_some_and(|home| home.join("bin").join(tool).is_file());
+        if installed {
+            println!("{tool} is installed.");
+            continue;
+        }
+        println!("missing: {tool} — {why}");
+        if args.no_system_packages {
+            println!("not installing (--no-system-packages)");
+            continue;
+        }
+        proc::run(proc::cargo().current_dir(root).args([
+            "install",
+            tool,
+            "--version",
+            version,
+            "--locked",
+        ]))?;
+    }
+    Ok(())
 }
 
 /// Python packages the tests run as real peers (from PyPI).

@@ -1,0 +1,335 @@
+//! A desktop session for the real app: Xvfb, a D-Bus session bus, the
+//! `dunst` notification daemon, a Secret Service (`gnome-keyring-daemon`)
+//! and `tauri-driver` in front of `WebKitWebDriver`, all in a throwaway home
+//! directory; then the app started over W3C WebDriver (fantoccini).
+//!
+//! Everything is a child process killed on drop. Nothing here is mocked:
+//! the app binary is the one `cargo build` made, with the UI embedded.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tempfile::TempDir;
+
+/// The app binary cargo built for this test run.
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_switchboard"))
+}
+
+/// Where screenshots go (kept after the run).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .map(|p| p.join("e2e-screenshots"))
+        .unwrap_or_else(|| PathBuf::from("e2e-screenshots"));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn which(tool: &str) -> PathBuf {
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = Path::new(dir).join(tool);
+        if p.is_file() {
+            return p;
+        }
+    }
+    let cargo_bin = std::env::var("HOME")
+        .map(|h| Path::new(&h).join(".cargo/bin").join(tool))
+        .unwrap_or_default();
+    if cargo_bin.is_file() {
+        return cargo_bin;
+    }
+    panic!("`{tool}` is not installed: run `cargo xtask setup`");
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Xvfb + D-Bus + dunst + keyring + tauri-driver.
+pub struct DesktopSession {
+    pub home: TempDir,
+    pub display: String,
+    pub bus: String,
+    driver_port: u16,
+    // Dropped in reverse order of start: driver first, X server last.
+    driver: Option<Killed>,
+    _keyring: Killed,
+    _dunst: Killed,
+    _bus: Killed,
+    _xvfb: Killed,
+}
+
+impl DesktopSession {
+    pub fn start() -> Self {
+        let home = tempfile::tempdir().expect("temp home");
+        for d in ["data", "config", "cache", "run"] {
+            std::fs::create_dir_all(home.path().join(d)).expect("xdg dir");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(
+                home.path().join("run"),
+                std::fs::Permissions::from_mode(0o700),
+            );
+        }
+
+        // Xvfb picks a free display and writes its number to stdout.
+        let mut xvfb = Command::new(which("Xvfb"))
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().expect("Xvfb stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb display number");
+        let display = format!(":{}", line.trim());
+        let xvfb = Killed(xvfb);
+
+        let mut bus = Command::new(which("dbus-daemon"))
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-daemon");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().expect("bus stdout"))
+            .read_line(&mut address)
+            .expect("bus address");
+        let bus_address = address.trim().to_owned();
+        let bus = Killed(bus);
+
+        let session = |cmd: &mut Command| {
+            cmd.env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &bus_address)
+                .env("HOME", home.path())
+                .env("XDG_DATA_HOME", home.path().join("data"))
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("XDG_CACHE_HOME", home.path().join("cache"))
+                .env("XDG_RUNTIME_DIR", home.path().join("run"))
+                .env("NO_AT_BRIDGE", "1");
+        };
+
+        let mut dunst = Command::new(which("dunst"));
+        session(&mut dunst);
+        let dunst = Killed(
+            dunst
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start dunst"),
+        );
+
+        let mut keyring = Command::new(which("gnome-keyring-daemon"));
+        session(&mut keyring);
+        let mut keyring = keyring
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon");
+        if let Some(mut stdin) = keyring.stdin.take() {
+            use std::io::Write;
+            let _ = stdin.write_all(b"switchboard-e2e");
+        }
+        let keyring = Killed(keyring);
+
+        let mut me = Self {
+            home,
+            display,
+            bus: bus_address,
+            driver_port: 0,
+            driver: None,
+            _keyring: keyring,
+            _dunst: dunst,
+            _bus: bus,
+            _xvfb: xvfb,
+        };
+        me.wait_for_bus_name("org.freedesktop.Notifications");
+        me.wait_for_bus_name("org.freedesktop.secrets");
+
+        let port = free_port();
+        let native = free_port();
+        let mut driver = me.command(&which("tauri-driver"));
+        let driver = driver
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+                "--native-driver",
+                "/usr/bin/WebKitWebDriver",
+            ])
+            .env("SWITCHBOARD_LOG", "info,switchboard_app=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver");
+        me.driver = Some(Killed(driver));
+        me.driver_port = port;
+        wait_for_port(port);
+        me
+    }
+
+    /// A command that runs inside this session (display, bus, home).
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        let home = self.home.path();
+        cmd.env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("HOME", home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env("NO_AT_BRIDGE", "1");
+        cmd
+    }
+
+    /// Runs a tool of the session and returns its stdout (fails the test on error).
+    pub fn run(&self, program: &str, args: &[&str]) -> String {
+        let out = self
+            .command(&which(program))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Like [`Self::run`] but returns `None` on failure.
+    pub fn try_run(&self, program: &str, args: &[&str]) -> Option<String> {
+        let out = self.command(&which(program)).args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn wait_for_bus_name(&self, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let names = self
+                .try_run(
+                    "gdbus",
+                    &[
+                        "call",
+                        "--session",
+                        "--dest",
+                        "org.freedesktop.DBus",
+                        "--object-path",
+                        "/org/freedesktop/DBus",
+                        "--method",
+                        "org.freedesktop.DBus.ListNames",
+                    ],
+                )
+                .unwrap_or_default();
+            if names.contains(&format!("'{name}'")) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name} never appeared on the bus"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Starts the app over WebDriver.
+    pub async fn launch(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app_binary() }),
+        );
+        ClientBuilder::rustls()
+            .expect("rustls connector")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.driver_port))
+            .await
+            .expect("WebDriver session with the app")
+    }
+
+    /// The app's cache and other files, for checking nothing secret is there.
+    pub fn app_data_dir(&self) -> PathBuf {
+        self.home.path().join("data/app.switchboard.desktop")
+    }
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for an element by `data-testid` (and optional extra CSS).
+pub async fn by_testid(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+}
+
+/// Saves a screenshot of the page under `target/e2e-screenshots/NAME.png`.
+pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
+    let png = client.screenshot().await.expect("screenshot");
+    let path = artifacts_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    path
+}
+
+/// Whole files under `dir`, for a search for a secret.
+pub fn files_contain(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            hits.extend(files_contain(&path, needle));
+        } else if let Ok(mut f) = std::fs::File::open(&path) {
+            let mut bytes = Vec::new();
+            let _ = f.read_to_end(&mut bytes);
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                hits.push(path);
+            }
+        }
+    }
+    hits
+}

@@ -1,0 +1,537 @@
+//! End to end on the real app: the binary cargo built (UI embedded), under
+//! Xvfb with a D-Bus session, dunst and a Secret Service, driven through
+//! `tauri-driver` + `WebKitWebDriver`, against a real Switchboard server
+//! started here. Selectors are DESIGN.md's UI test hooks.
+//!
+//! One agent's day, in order: sign in, see the queue, claim, reply, write a
+//! note, transfer; change status from the window and from the tray menu
+//! (over D-Bus) and see routing follow on the server; let a conversation
+//! breach its threshold, find the notification in dunst and click it; the
+//! window opens on that conversation. Then the app is started again: it
+//! signs in from the keychain, and keeps working from its cache when the
+//! server goes away. Screenshots land in `target/e2e-screenshots/`.
+//!
+//! Needs `cargo xtask setup` (Xvfb, dbus, dunst, gnome-keyring,
+//! webkit2gtk-driver, tauri-driver) and the UI built (`npm run build` in
+//! `ui/`) before the app is compiled; `cargo xtask test` does both.
+
+mod dbus;
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client as Browser, Locator};
+use harness::{by_testid, screenshot, DesktopSession};
+use switchboard_api::{
+    AgentPatch, AgentStatus, Client, Customer, MessageKind, NewAgent, NewCategory, NewConversation,
+    Role, RoutingMode, Session,
+};
+use switchboard_server::{seed, Config, Server};
+
+const PASSWORD: &str = "correct-horse-battery";
+
+/// Polls until `$cond` holds; fails after 45 s (a guard against hanging,
+/// not a timing assertion).
+macro_rules! eventually {
+    ($what:expr, $cond:expr) => {{
+        let deadline = Instant::now() + Duration::from_secs(45);
+        loop {
+            if $cond {
+                break;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {}", $what);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }};
+}
+
+struct Team {
+    server: Option<Server>,
+    admin: Session,
+    ada_id: String,
+    bob_id: String,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn team() -> Team {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}", dir.path().join("server.db").display());
+    let server = Server::start(Config::new("127.0.0.1:0".parse().expect("addr"), db))
+        .await
+        .expect("server");
+    seed::create_admin(server.store(), "admin@e2e.test", PASSWORD, "Morgan Admin")
+        .await
+        .expect("admin");
+    let url = server.url();
+    let admin = Client::new(&url)
+        .expect("client")
+        .login("admin@e2e.test", PASSWORD)
+        .await
+        .expect("admin login");
+    for (id, threshold) in [("billing", 300), ("urgent", 3)] {
+        admin
+            .create_category(&NewCategory {
+                name: format!("{}{}", id[..1].to_uppercase(), &id[1..]),
+                id: Some(id.into()),
+                routing: Some(RoutingMode::Manual),
+                wait_threshold_secs: Some(threshold),
+                keywords: vec![],
+            })
+            .await
+            .expect("category");
+    }
+    let mut ids = vec![];
+    for (name, email) in [
+        ("Ada Lovelace", "ada@e2e.test"),
+        ("Bob Noyce", "bob@e2e.test"),
+    ] {
+        let a = admin
+            .create_agent(&NewAgent {
+                name: name.into(),
+                email: email.into(),
+                password: PASSWORD.into(),
+                role: Some(Role::Agent),
+                categories: vec!["billing".into()],
+                capacity: Some(5),
+            })
+            .await
+            .expect("agent");
+        admin
+            .patch_agent(
+                &a.id,
+                &AgentPatch {
+                    status: Some(AgentStatus::Available),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("available");
+        ids.push(a.id);
+    }
+    Team {
+        server: Some(server),
+        admin,
+        ada_id: ids[0].clone(),
+        bob_id: ids[1].clone(),
+        url,
+        _dir: dir,
+    }
+}
+
+async fn conversation(
+    admin: &Session,
+    category: &str,
+    name: &str,
+    subject: &str,
+    body: &str,
+) -> String {
+    admin
+        .create_conversation(&NewConversation {
+            customer: Customer {
+                name: Some(name.into()),
+                email: Some(format!(
+                    "{}@customer.test",
+                    name.to_lowercase().replace(' ', ".")
+                )),
+                phone: None,
+            },
+            subject: subject.into(),
+            body: body.into(),
+            category_id: Some(category.into()),
+        })
+        .await
+        .expect("conversation")
+        .summary
+        .id
+}
+
+async fn click(b: &Browser, css: &str) {
+    by_testid(b, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(b: &Browser, css: &str, text: &str) {
+    let el = by_testid(b, css).await;
+    el.clear().await.ok();
+    el.send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn attr(b: &Browser, css: &str, name: &str) -> Option<String> {
+    match b.find(Locator::Css(css)).await {
+        Ok(el) => el.attr(name).await.ok().flatten(),
+        Err(_) => None,
+    }
+}
+
+async fn count(b: &Browser, css: &str) -> usize {
+    b.find_all(Locator::Css(css))
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0)
+}
+
+async fn status_of(admin: &Session, id: &str) -> AgentStatus {
+    admin
+        .agents()
+        .await
+        .expect("agents")
+        .into_iter()
+        .find(|a| a.id == id)
+        .expect("agent")
+        .status
+}
+
+async fn pressed(b: &Browser, status: &str) -> bool {
+    let css = format!("[data-testid=status-{status}]");
+    let p = attr(b, &css, "aria-pressed").await;
+    let c = attr(b, &css, "aria-checked").await;
+    p.as_deref() == Some("true") || c.as_deref() == Some("true")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agents_day_in_the_real_app() {
+    let mut team = team().await;
+    let admin = team.admin.clone();
+    let hostile = "<img src=x onerror=alert(1)><b>not bold</b>";
+    let first = conversation(
+        &admin,
+        "billing",
+        "Grace Hopper",
+        "Refund for order 1042",
+        "I was charged twice.",
+    )
+    .await;
+    let second = conversation(&admin, "billing", "Alan Turing", "Invoice address", hostile).await;
+    let _third = conversation(
+        &admin,
+        "billing",
+        "Edsger Dijkstra",
+        "VAT number",
+        "Please add my VAT id.",
+    )
+    .await;
+
+    let desktop = DesktopSession::start();
+    let b = desktop.launch().await;
+
+    // Sign in.
+    type_into(&b, "[data-testid=login-server]", &team.url).await;
+    type_into(&b, "[data-testid=login-email]", "ada@e2e.test").await;
+    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    screenshot(&b, "01-login").await;
+    click(&b, "[data-testid=login-submit]").await;
+
+    // The queue, oldest first, from the synced cache.
+    by_testid(&b, "[data-testid=nav-queue]")
+        .await
+        .click()
+        .await
+        .ok();
+    eventually!(
+        "three queued rows",
+        count(&b, "[data-testid=conversation-row]").await == 3
+    );
+    let state = attr(&b, "[data-testid=connection-state]", "data-state").await;
+    assert!(state.is_some(), "the connection state is always shown");
+    eventually!(
+        "online",
+        attr(&b, "[data-testid=connection-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("online")
+    );
+    let rows = b
+        .find_all(Locator::Css("[data-testid=conversation-row]"))
+        .await
+        .expect("rows");
+    assert_eq!(
+        rows[0]
+            .attr("data-conversation-id")
+            .await
+            .ok()
+            .flatten()
+            .as_deref(),
+        Some(first.as_str())
+    );
+    assert_eq!(
+        rows[0].attr("data-overdue").await.ok().flatten().as_deref(),
+        Some("false")
+    );
+    screenshot(&b, "02-queue").await;
+
+    // Hostile customer text shows as text.
+    click(
+        &b,
+        &format!("[data-testid=conversation-row][data-conversation-id='{second}']"),
+    )
+    .await;
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-view][data-conversation-id='{second}']"),
+    )
+    .await;
+    let customer = by_testid(&b, "[data-testid=message][data-kind=customer]").await;
+    eventually!(
+        "the customer's text",
+        customer
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("<img src=x")
+    );
+    assert_eq!(
+        count(
+            &b,
+            "[data-testid=conversation-view] img[src=x], [data-testid=message] b"
+        )
+        .await,
+        0,
+        "customer text became markup"
+    );
+
+    // Claim the oldest, reply, note.
+    click(
+        &b,
+        &format!("[data-testid=conversation-row][data-conversation-id='{first}']"),
+    )
+    .await;
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-view][data-conversation-id='{first}']"),
+    )
+    .await;
+    click(&b, "[data-testid=conversation-view] [data-testid=claim]").await;
+    eventually!(
+        "the claim on the server",
+        admin
+            .conversation(&first)
+            .await
+            .expect("conv")
+            .summary
+            .assignee_id
+            .as_deref()
+            == Some(team.ada_id.as_str())
+    );
+    click(&b, "[data-testid=composer-mode-reply]").await;
+    type_into(
+        &b,
+        "[data-testid=composer-input]",
+        "Sorry about that — the second charge is refunded.",
+    )
+    .await;
+    click(&b, "[data-testid=composer-send]").await;
+    click(&b, "[data-testid=composer-mode-note]").await;
+    assert_eq!(
+        attr(&b, "[data-testid=composer-mode-note]", "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    type_into(
+        &b,
+        "[data-testid=composer-input]",
+        "Refund ticket R-88 filed.",
+    )
+    .await;
+    click(&b, "[data-testid=composer-send]").await;
+    eventually!("reply and note on the server", {
+        let conv = admin.conversation(&first).await.expect("conv");
+        conv.messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Agent && m.body.contains("refunded"))
+            && conv
+                .messages
+                .iter()
+                .any(|m| m.kind == MessageKind::Note && m.body.contains("R-88"))
+    });
+    eventually!(
+        "the note in the window",
+        count(&b, "[data-testid=message][data-kind=note]").await == 1
+    );
+    screenshot(&b, "03-conversation").await;
+
+    // Transfer to Bob with a note.
+    click(&b, "[data-testid=transfer]").await;
+    click(&b, &format!("[data-testid=transfer-agent-{}]", team.bob_id)).await;
+    type_into(
+        &b,
+        "[data-testid=transfer-note]",
+        "Bob, you handled their last refund.",
+    )
+    .await;
+    screenshot(&b, "04-transfer").await;
+    click(&b, "[data-testid=transfer-submit]").await;
+    eventually!(
+        "the transfer on the server",
+        admin
+            .conversation(&first)
+            .await
+            .expect("conv")
+            .summary
+            .assignee_id
+            .as_deref()
+            == Some(team.bob_id.as_str())
+    );
+
+    // Status from the window steers routing on the server.
+    click(&b, "[data-testid=status-busy]").await;
+    eventually!(
+        "busy on the server",
+        status_of(&admin, &team.ada_id).await == AgentStatus::Busy
+    );
+    eventually!("busy pressed", pressed(&b, "busy").await);
+
+    // … and from the tray menu, over D-Bus, with the window following.
+    let tray = dbus::TrayMenu::find(&desktop);
+    assert_eq!(
+        tray.item(&desktop, "Busy").toggled,
+        Some(true),
+        "the tray agrees with the window"
+    );
+    tray.click(&desktop, "Available");
+    eventually!(
+        "available on the server",
+        status_of(&admin, &team.ada_id).await == AgentStatus::Available
+    );
+    eventually!(
+        "available pressed in the window",
+        pressed(&b, "available").await
+    );
+    eventually!(
+        "the tray radio moved",
+        tray.item(&desktop, "Available").toggled == Some(true)
+    );
+    assert_eq!(tray.item(&desktop, "Busy").toggled, Some(false));
+    assert!(
+        tray.items(&desktop)
+            .iter()
+            .any(|i| i.label.contains("waiting")),
+        "the tray shows the queue: {:?}",
+        tray.items(&desktop)
+    );
+
+    // A conversation breaches its 3 s threshold: notified at the breach by
+    // the app's own timer; the click opens it.
+    admin
+        .patch_agent(
+            &team.ada_id,
+            &AgentPatch {
+                categories: Some(vec!["billing".into(), "urgent".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("skill");
+    click(&b, "[data-testid=nav-team]").await;
+    let _ = desktop.try_run("dunstctl", &["close-all"]);
+    let urgent = conversation(
+        &admin,
+        "urgent",
+        "Katherine Johnson",
+        "Site is down",
+        "Checkout fails for everyone.",
+    )
+    .await;
+    eventually!(
+        "the breach notification on screen",
+        dbus::displayed(&desktop) > 0
+    );
+    screenshot(&b, "05-team").await;
+    desktop.run("dunstctl", &["action", "0"]);
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-view][data-conversation-id='{urgent}']"),
+    )
+    .await;
+    eventually!("the clicked notification in the history", {
+        dbus::history(&desktop)
+            .iter()
+            .any(|n| n.body.contains("Site is down") && n.appname == "Switchboard")
+    });
+    let shown = dbus::history(&desktop);
+    let breach = shown
+        .iter()
+        .find(|n| n.body.contains("Site is down"))
+        .expect("breach notification");
+    assert!(breach.summary.contains("Waiting"), "{breach:?}");
+    assert_eq!(
+        shown
+            .iter()
+            .filter(|n| n.body.contains("Site is down"))
+            .count(),
+        1,
+        "one notification per cause"
+    );
+    eventually!("overdue flagged in the queue", {
+        click(&b, "[data-testid=nav-queue]").await;
+        attr(
+            &b,
+            &format!("[data-testid=conversation-row][data-conversation-id='{urgent}']"),
+            "data-overdue",
+        )
+        .await
+        .as_deref()
+            == Some("true")
+    });
+    screenshot(&b, "06-queue-overdue").await;
+    click(&b, "[data-testid=nav-metrics]").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    screenshot(&b, "07-metrics").await;
+
+    // The token is in the keychain, not on disk.
+    let saved = desktop.run(
+        "secret-tool",
+        &[
+            "lookup",
+            "service",
+            "app.switchboard.desktop",
+            "username",
+            "session",
+        ],
+    );
+    let token = serde_json::from_str::<serde_json::Value>(&saved).expect("saved session JSON")
+        ["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert!(token.len() > 16);
+    assert!(
+        harness::files_contain(&desktop.app_data_dir(), &token).is_empty(),
+        "the token is written to disk in the clear"
+    );
+
+    // Start again: signed in from the keychain, no login screen.
+    b.close().await.expect("close the app");
+    let b = desktop.launch().await;
+    eventually!(
+        "the queue without signing in",
+        count(&b, "[data-testid=conversation-row]").await >= 2
+    );
+    assert_eq!(count(&b, "[data-testid=login-submit]").await, 0);
+
+    // The server goes away: the app says so and still shows the cache.
+    if let Some(server) = team.server.take() {
+        server.stop().await;
+    }
+    eventually!(
+        "offline shown",
+        attr(&b, "[data-testid=connection-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("offline")
+    );
+    click(&b, "[data-testid=nav-mine]").await;
+    click(&b, "[data-testid=nav-queue]").await;
+    eventually!(
+        "the cached queue offline",
+        count(&b, "[data-testid=conversation-row]").await >= 2
+    );
+    screenshot(&b, "08-offline").await;
+    b.close().await.ok();
+}
