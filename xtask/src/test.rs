@@ -79,10 +79,18 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
             cmd: cargo(&["test", "--workspace"]),
         },
         Step {
-            title: "server API suite on PostgreSQL",
+            title: "server API and SMS suites on PostgreSQL",
             kind: Kind::CargoTest,
             cmd: {
-                let mut cmd = cargo(&["test", "-p", "switchboard-server", "--test", "api"]);
+                let mut cmd = cargo(&[
+                    "test",
+                    "-p",
+                    "switchboard-server",
+                    "--test",
+                    "api",
+                    "--test",
+                    "sms",
+                ]);
                 cmd.env("SWITCHBOARD_TEST_DATABASE", "postgres");
                 cmd
             },

@@ -345,7 +345,9 @@ pub struct Message {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Delivery {
-    /// `sending` (queued or being retried), `sent`, or `failed` (gave up).
+    /// `sending` (queued or being retried), `sent`, `delivered` (SMS: the
+    /// carrier confirmed it reached the phone), or `failed` (gave up, or the
+    /// carrier reported it undelivered).
     pub status: DeliveryStatus,
     /// Attempts made so far.
     #[serde(default)]
@@ -369,8 +371,10 @@ pub struct Delivery {
 pub enum DeliveryStatus {
     /// Waiting to be sent, or to be retried after a temporary failure.
     Sending,
-    /// Accepted by the outgoing mail server.
+    /// Accepted by the outgoing mail server (SMS: by the provider).
     Sent,
+    /// SMS only: the carrier reported it delivered to the handset.
+    Delivered,
     /// Given up: see `error`.
     Failed,
 }
@@ -381,6 +385,7 @@ impl DeliveryStatus {
         match self {
             DeliveryStatus::Sending => "sending",
             DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Failed => "failed",
         }
     }
@@ -390,6 +395,7 @@ impl DeliveryStatus {
         match s {
             "sending" => Some(DeliveryStatus::Sending),
             "sent" => Some(DeliveryStatus::Sent),
+            "delivered" => Some(DeliveryStatus::Delivered),
             "failed" => Some(DeliveryStatus::Failed),
             _ => None,
         }

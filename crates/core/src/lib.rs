@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod ratelimit;
 pub mod routing;
+pub mod sms;
 pub mod visibility;
 pub mod waiting;
 

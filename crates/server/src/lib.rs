@@ -58,6 +58,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Email channel settings (inbound secret, SMTP, IMAP); nothing by default.
     pub email: channels::email::EmailConfig,
+    /// SMS channel settings (Twilio, public URL); nothing by default.
+    pub sms: channels::sms::SmsConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &format_args!("{scheme}:…"))
             .field("email", &self.email)
+            .field("sms", &self.sms)
             .finish()
     }
 }
@@ -82,6 +85,7 @@ impl Config {
             background: true,
             trusted_proxies: Vec::new(),
             email: channels::email::EmailConfig::new(),
+            sms: channels::sms::SmsConfig::new(),
         }
     }
 }
@@ -104,15 +108,20 @@ impl Server {
         let state =
             http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone());
         // Channel hook: channel routes (own body limits) beside the API.
-        let app = http::router(state.clone())
-            .merge(channels::router(state.clone(), config.email.clone()));
+        let app = http::router(state.clone()).merge(channels::router(
+            state.clone(),
+            config.email.clone(),
+            config.sms.clone(),
+        ));
         let background = if config.background {
             let instance = ops::new_id();
-            // Channel hook: email outbox and IMAP poller, each under its lease.
-            let email = channels::email::run_jobs(state, config.email.clone(), instance.clone());
+            // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
+            let email =
+                channels::email::run_jobs(state.clone(), config.email.clone(), instance.clone());
+            let sms = channels::sms::run_jobs(state, config.sms.clone(), instance.clone());
             let store = store.clone();
             tokio::spawn(async move {
-                tokio::join!(background::run(store, instance), email);
+                tokio::join!(background::run(store, instance), email, sms);
             })
         } else {
             tokio::spawn(async {})

@@ -87,6 +87,8 @@ async fn main() -> anyhow::Result<()> {
             let server = Server::start(Config {
                 // Channel hook: SWITCHBOARD_EMAIL_INBOUND_SECRET, SWITCHBOARD_SMTP_*, SWITCHBOARD_IMAP_*.
                 email: switchboard_server::channels::email::EmailConfig::from_env()?,
+                // SWITCHBOARD_TWILIO_*, SWITCHBOARD_PUBLIC_URL.
+                sms: switchboard_server::channels::sms::SmsConfig::from_env()?,
                 ..Config::new(listen, database_url)
             })
             .await?;

@@ -186,6 +186,39 @@ const TABLES: &[Table] = &[
         ],
         "message_id",
     ),
+    // SMS channel (migrations 0004_sms.sql).
+    (
+        "sms_inbound",
+        &[
+            ("message_sid", Text),
+            ("conversation_id", Text),
+            ("message_id", Text),
+            ("from_number", Text),
+            ("to_number", Text),
+            ("created_at", Int),
+        ],
+        "message_sid",
+    ),
+    (
+        "sms_outbox",
+        &[
+            ("message_id", Text),
+            ("part", Int),
+            ("parts", Int),
+            ("conversation_id", Text),
+            ("to_number", Text),
+            ("body", Text),
+            ("status", Text),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("last_error", Text),
+            ("provider_sid", Text),
+            ("provider_status", Text),
+            ("sent_at", Int),
+            ("updated_at", Int),
+        ],
+        "message_id, part",
+    ),
     (
         "events",
         &[

@@ -1,11 +1,13 @@
 //! Channels: the ways customers write in and replies go back out.
 //!
 //! Today: email ([`email`]) — a raw-MIME inbound endpoint, IMAP polling and
-//! an SMTP outbox. The rest of the server meets channels at two hooks:
+//! an SMTP outbox — and SMS ([`sms`]) — Twilio's webhooks in, its Messages
+//! API out. The rest of the server meets channels at two hooks:
 //! [`reply_posted`] (an agent's public reply, inside its transaction) and
 //! [`attach_delivery`] (delivery status on messages read back).
 
 pub mod email;
+pub mod sms;
 
 use axum::Router;
 use sqlx::AnyConnection;
@@ -27,6 +29,7 @@ pub async fn reply_posted(
 ) -> AppResult<Option<Delivery>> {
     match conv.channel {
         Channel::Email => email::outbound::enqueue(tx, conv, msg).await.map(Some),
+        Channel::Sms => sms::outbound::enqueue(tx, conv, msg).await.map(Some),
         _ => Ok(None),
     }
 }
@@ -37,12 +40,13 @@ pub async fn attach_delivery(
     conversation_id: &str,
     messages: &mut [Message],
 ) -> AppResult<()> {
-    email::outbound::attach_delivery(conn, conversation_id, messages).await
+    email::outbound::attach_delivery(&mut *conn, conversation_id, messages).await?;
+    sms::outbound::attach_delivery(conn, conversation_id, messages).await
 }
 
 /// The channel routes (outside `/api/v1`), with their own body limits.
-pub fn router(state: AppState, email: email::EmailConfig) -> Router {
-    email::router(state, email)
+pub fn router(state: AppState, email: email::EmailConfig, sms: sms::SmsConfig) -> Router {
+    email::router(state.clone(), email).merge(sms::router(state, sms))
 }
 
 /// Compares two secrets in constant time (length differences included).

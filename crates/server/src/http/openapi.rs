@@ -31,12 +31,14 @@ impl Modify for Bearer {
         conversations::post_message, conversations::customer_message, conversations::transfer,
         conversations::resolve, conversations::reopen, conversations::recategorize,
         events::sync, events::stream, metrics::metrics,
+        crate::channels::sms::inbound::endpoint, crate::channels::sms::status::endpoint,
     ),
     components(schemas(
         switchboard_api::ErrorBody, switchboard_api::ErrorDetail, switchboard_api::Event,
         switchboard_api::View, switchboard_core::Channel, switchboard_core::ConversationState,
         switchboard_core::MessageKind, switchboard_core::AgentStatus, switchboard_core::Role,
         switchboard_core::RoutingMode,
+        crate::channels::sms::inbound::TwilioInboundForm, crate::channels::sms::status::TwilioStatusForm,
     ))
 )]
 pub struct ApiDoc;

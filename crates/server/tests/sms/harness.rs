@@ -1,0 +1,274 @@
+//! A real server with the SMS channel configured, and what a test needs to
+//! play Twilio's part: requests signed as Twilio signs them (computed here
+//! with `hmac`/`sha1` directly, not with the server's code, and checked
+//! against Twilio's documented example first).
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use switchboard_api::{Client, Conversation, NewAgent, Role, Session};
+use switchboard_server::channels::sms::SmsConfig;
+use switchboard_server::{seed, Clock, Config, Server};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+pub const ADMIN_EMAIL: &str = "admin@test.switchboard";
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "test-auth-token-0123456789";
+pub const OUR_NUMBER: &str = "+15005550006";
+/// Where Twilio reaches the server: not the address the test connects to,
+/// so a signature over the `Host` header would not match.
+pub const PUBLIC_URL: &str = "https://support.example.test";
+
+pub fn backend() -> String {
+    std::env::var("SWITCHBOARD_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+/// Twilio's signature: Base64(HMAC-SHA1(token, url + sorted name+value pairs)).
+pub fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
+    let mut sorted: Vec<(&str, &str)> = params.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut data = url.to_owned();
+    for (k, v) in sorted {
+        data.push_str(k);
+        data.push_str(v);
+    }
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).expect("hmac key");
+    mac.update(data.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// The SMS settings pointing at a stand-in Twilio at `api_base`.
+pub fn sms_config(api_base: &str) -> SmsConfig {
+    SmsConfig {
+        account_sid: Some(ACCOUNT_SID.into()),
+        auth_token: Some(AUTH_TOKEN.into()),
+        from: Some(OUR_NUMBER.into()),
+        public_url: Some(PUBLIC_URL.into()),
+        api_base: api_base.into(),
+        retry_base: Duration::from_millis(300),
+        max_attempts: 6,
+    }
+}
+
+/// A running server.
+pub struct App {
+    pub url: String,
+    pub admin: Session,
+    pub client: Client,
+    pub http: reqwest::Client,
+    server: Option<Server>,
+    _dir: TempDir,
+}
+
+/// Starts a server (system clock, background jobs on) with `sms`.
+pub async fn spawn(sms: SmsConfig) -> App {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend().as_str() {
+        "postgres" => crate::postgres::server().fresh_database().await,
+        _ => format!("sqlite://{}", dir.path().join("switchboard.db").display()),
+    };
+    let server = Server::start(Config {
+        clock: Clock::system(),
+        background: true,
+        sms,
+        ..Config::new("127.0.0.1:0".parse().unwrap(), database_url)
+    })
+    .await
+    .expect("server start");
+    seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
+        .await
+        .expect("create admin");
+    let url = server.url();
+    let client = Client::new(&url).expect("client");
+    let admin = client.login(ADMIN_EMAIL, PASSWORD).await.expect("login");
+    App {
+        url,
+        admin,
+        client,
+        http: reqwest::Client::new(),
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+/// A customer's text as Twilio posts it.
+pub fn text<'a>(sid: &'a str, from: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("ToCountry", "US"),
+        ("SmsMessageSid", sid),
+        ("NumMedia", "0"),
+        ("SmsSid", sid),
+        ("SmsStatus", "received"),
+        ("Body", body),
+        ("To", OUR_NUMBER),
+        ("NumSegments", "1"),
+        ("MessageSid", sid),
+        ("AccountSid", ACCOUNT_SID),
+        ("From", from),
+        ("ApiVersion", "2010-04-01"),
+    ]
+}
+
+impl App {
+    /// Posts `params` to `path_and_query` with `signature` (none: no header).
+    pub async fn post_form(
+        &self,
+        path_and_query: &str,
+        params: &[(&str, &str)],
+        signature: Option<&str>,
+    ) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        let mut req = self
+            .http
+            .post(format!("{}{path_and_query}", self.url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(s) = signature {
+            req = req.header("X-Twilio-Signature", s);
+        }
+        req.send().await.expect("webhook request")
+    }
+
+    /// Posts `params` signed as Twilio signs them for the public URL.
+    pub async fn post_signed(
+        &self,
+        path_and_query: &str,
+        params: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let sig = twilio_signature(AUTH_TOKEN, &format!("{PUBLIC_URL}{path_and_query}"), params);
+        self.post_form(path_and_query, params, Some(&sig)).await
+    }
+
+    /// Delivers a customer's text; asserts Twilio's expected answer.
+    pub async fn deliver(&self, sid: &str, from: &str, body: &str) {
+        let resp = self
+            .post_signed("/channels/sms/twilio", &text(sid, from, body))
+            .await;
+        let status = resp.status();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let answer = resp.text().await.unwrap_or_default();
+        assert_eq!(status.as_u16(), 200, "webhook answered {status}: {answer}");
+        assert!(ctype.starts_with("text/xml"), "content-type {ctype}");
+        assert_eq!(
+            answer,
+            r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#
+        );
+    }
+
+    /// Plays Twilio's status callback to a `StatusCallback` URL it was given.
+    pub async fn status_callback(
+        &self,
+        callback: &str,
+        sid: &str,
+        status: &str,
+        error_code: Option<&str>,
+    ) -> reqwest::Response {
+        let path = callback
+            .strip_prefix(PUBLIC_URL)
+            .unwrap_or_else(|| panic!("callback {callback} is not under the public URL"));
+        let mut params = vec![
+            ("AccountSid", ACCOUNT_SID),
+            ("From", OUR_NUMBER),
+            ("MessageSid", sid),
+            ("MessageStatus", status),
+            ("SmsSid", sid),
+            ("SmsStatus", status),
+            ("ApiVersion", "2010-04-01"),
+        ];
+        if let Some(code) = error_code {
+            params.push(("ErrorCode", code));
+        }
+        self.post_signed(path, &params).await
+    }
+
+    /// An agent in `general`, available, logged in.
+    pub async fn agent(&self, name: &str) -> Session {
+        let email = format!("{}@test.switchboard", name.to_lowercase());
+        self.admin
+            .create_agent(&NewAgent {
+                name: name.into(),
+                email: email.clone(),
+                password: PASSWORD.into(),
+                role: Some(Role::Agent),
+                categories: vec!["general".into()],
+                capacity: Some(10),
+            })
+            .await
+            .expect("create agent");
+        let s = self
+            .client
+            .login(&email, PASSWORD)
+            .await
+            .expect("agent login");
+        s.set_status(switchboard_api::AgentStatus::Available)
+            .await
+            .expect("status");
+        s
+    }
+
+    pub async fn conversation(&self, id: &str) -> Conversation {
+        self.admin.conversation(id).await.expect("conversation")
+    }
+
+    /// Every conversation the admin sees.
+    pub async fn all(&self) -> Vec<switchboard_api::ConversationSummary> {
+        self.admin
+            .conversations(switchboard_api::View::All)
+            .await
+            .expect("list")
+    }
+
+    /// Every `message.updated` event's message for `message_id`, in order.
+    pub async fn message_updates(&self, message_id: &str) -> Vec<switchboard_api::Message> {
+        let mut out = Vec::new();
+        let mut since = 0;
+        loop {
+            let page = self.admin.sync(since, 500).await.expect("sync");
+            for e in &page.events {
+                if let Ok(switchboard_api::events::EventPayload::MessageUpdated(u)) = e.payload() {
+                    if u.message.id == message_id {
+                        out.push(u.message);
+                    }
+                }
+            }
+            since = page.next;
+            if !page.more {
+                return out;
+            }
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+    }
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, for up to `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
