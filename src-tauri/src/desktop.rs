@@ -424,6 +424,10 @@ async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
             }
         }
         let _ = app.emit(events::CHANGES, changes);
+        // The outbox count of the connection indicator moves with the cache.
+        if let Ok(c) = connection_of(&active.engine).await {
+            let _ = app.emit(events::CONNECTION, c);
+        }
         refresh_tray(&app, &active).await;
         active.wake.notify_one();
     }

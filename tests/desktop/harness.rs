@@ -268,6 +268,8 @@ impl DesktopSession {
 
     /// Starts the app over WebDriver.
     pub async fn launch(&self) -> Client {
+        // Both rustls providers are in the dependency tree: pick one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),

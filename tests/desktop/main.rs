@@ -239,13 +239,11 @@ async fn an_agents_day_in_the_real_app() {
     );
     let state = attr(&b, "[data-testid=connection-state]", "data-state").await;
     assert!(state.is_some(), "the connection state is always shown");
-    eventually!(
-        "online",
-        attr(&b, "[data-testid=connection-state]", "data-state")
-            .await
-            .as_deref()
-            == Some("online")
-    );
+    let mut last = None;
+    eventually!(format!("online (shown: {last:?})"), {
+        last = attr(&b, "[data-testid=connection-state]", "data-state").await;
+        last.as_deref() == Some("online")
+    });
     let rows = b
         .find_all(Locator::Css("[data-testid=conversation-row]"))
         .await

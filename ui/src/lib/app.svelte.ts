@@ -77,6 +77,7 @@ export class AppState {
   categories: Category[] = $state.raw([]);
   counts: Counts | null = $state(null);
   connection: Connection | null = $state(null);
+  private connectionEvents = 0;
 
   /** Local clock, ticking each second for the wait timers. */
   now = $state(Date.now());
@@ -125,7 +126,10 @@ export class AppState {
     const subs: Promise<() => void>[] = [
       ipc.onSession((s) => void this.onSession(s)),
       ipc.onChanges((c) => void this.onChanges(c)),
-      ipc.onConnection((c) => (this.connection = c)),
+      ipc.onConnection((c) => {
+        this.connectionEvents += 1;
+        this.connection = c;
+      }),
       ipc.onNavigate((n) => void this.navigate(n)),
     ];
     for (const s of subs) {
@@ -262,8 +266,11 @@ export class AppState {
     }
   }
   async loadConnection() {
+    // An event that arrives while this asks is newer than its answer.
+    const seen = this.connectionEvents;
     try {
-      this.connection = await ipc.connection();
+      const c = await ipc.connection();
+      if (seen === this.connectionEvents) this.connection = c;
     } catch {
       /* keep what we have */
     }
