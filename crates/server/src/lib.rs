@@ -58,6 +58,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Email channel settings (inbound secret, SMTP, IMAP); nothing by default.
     pub email: channels::email::EmailConfig,
+    /// Live-chat widget settings (allowed origins, rate limits).
+    pub widget: channels::widget::WidgetConfig,
+    /// Chatbot settings (built-in bot, external bots' token).
+    pub bot: channels::bot::BotConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -68,6 +72,8 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &format_args!("{scheme}:…"))
             .field("email", &self.email)
+            .field("widget", &self.widget)
+            .field("bot", &self.bot)
             .finish()
     }
 }
@@ -82,6 +88,8 @@ impl Config {
             background: true,
             trusted_proxies: Vec::new(),
             email: channels::email::EmailConfig::new(),
+            widget: channels::widget::WidgetConfig::default(),
+            bot: channels::bot::BotConfig::default(),
         }
     }
 }
@@ -104,8 +112,7 @@ impl Server {
         let state =
             http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone());
         // Channel hook: channel routes (own body limits) beside the API.
-        let app = http::router(state.clone())
-            .merge(channels::router(state.clone(), config.email.clone()));
+        let app = http::router(state.clone()).merge(channels::router(state.clone(), &config));
         let background = if config.background {
             let instance = ops::new_id();
             // Channel hook: email outbox and IMAP poller, each under its lease.

@@ -87,6 +87,9 @@ async fn main() -> anyhow::Result<()> {
             let server = Server::start(Config {
                 // Channel hook: SWITCHBOARD_EMAIL_INBOUND_SECRET, SWITCHBOARD_SMTP_*, SWITCHBOARD_IMAP_*.
                 email: switchboard_server::channels::email::EmailConfig::from_env()?,
+                // SWITCHBOARD_WIDGET_* and SWITCHBOARD_BOT_*.
+                widget: switchboard_server::channels::widget::WidgetConfig::from_env()?,
+                bot: switchboard_server::channels::bot::BotConfig::from_env()?,
                 ..Config::new(listen, database_url)
             })
             .await?;

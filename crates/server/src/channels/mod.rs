@@ -1,11 +1,14 @@
 //! Channels: the ways customers write in and replies go back out.
 //!
 //! Today: email ([`email`]) — a raw-MIME inbound endpoint, IMAP polling and
-//! an SMTP outbox. The rest of the server meets channels at two hooks:
+//! an SMTP outbox; the live-chat widget ([`widget`]) and the chatbot
+//! ([`bot`]), whose replies reach visitors through the event log. The rest of the server meets channels at two hooks:
 //! [`reply_posted`] (an agent's public reply, inside its transaction) and
 //! [`attach_delivery`] (delivery status on messages read back).
 
+pub mod bot;
 pub mod email;
+pub mod widget;
 
 use axum::Router;
 use sqlx::AnyConnection;
@@ -40,9 +43,17 @@ pub async fn attach_delivery(
     email::outbound::attach_delivery(conn, conversation_id, messages).await
 }
 
-/// The channel routes (outside `/api/v1`), with their own body limits.
-pub fn router(state: AppState, email: email::EmailConfig) -> Router {
-    email::router(state, email)
+/// The channel routes, with their own body limits: email's, the widget's
+/// (`/widget.js`, `/widget/v1/…`, the agents' typing signal) and the bot's
+/// (`/api/v1/bot/…`).
+pub fn router(state: AppState, config: &crate::Config) -> Router {
+    email::router(state.clone(), config.email.clone())
+        .merge(widget::router(
+            state.clone(),
+            config.widget.clone(),
+            config.bot.clone(),
+        ))
+        .merge(bot::router(state, config.bot.clone()))
 }
 
 /// Compares two secrets in constant time (length differences included).
