@@ -25,7 +25,7 @@ use axum::Extension;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
-use switchboard_api::events::EventPayload;
+use switchboard_api::events::{Change, EventPayload};
 use switchboard_api::{ConversationSummary, Event};
 use switchboard_core::ConversationState;
 use tokio::sync::broadcast::error::RecvError;
@@ -119,7 +119,16 @@ async fn frame_of(reader: &AnyPool, e: &Event) -> AppResult<Option<Frame>> {
             visitor_message(&m.message).map(|message| Frame::Message { message })
         }
         EventPayload::ConversationCreated(c) => Some(status_frame(reader, &c.conversation).await?),
-        EventPayload::ConversationUpdated(u) => Some(status_frame(reader, &u.conversation).await?),
+        // Who has it and whether it is open; not re-categorizing, waiting
+        // times or overdue announcements (the team's business).
+        EventPayload::ConversationUpdated(u) => match u.change {
+            Change::Claimed
+            | Change::Assigned
+            | Change::Transferred
+            | Change::Resolved
+            | Change::Reopened => Some(status_frame(reader, &u.conversation).await?),
+            Change::Recategorized | Change::Touched | Change::Overdue => None,
+        },
         _ => None,
     })
 }
