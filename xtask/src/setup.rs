@@ -68,7 +68,8 @@ pub fn run(root: &Path, args: &SetupArgs) -> Result<()> {
     python_packages(root, args)?;
     rust_components(root)?;
     cargo_tools(root, args)?;
-    ui(root)
+    ui(root)?;
+    widget(root)
 }
 
 /// Tools installed with `cargo install` (from crates.io, built here).
@@ -282,18 +283,35 @@ fn ui(root: &Path) -> Result<()> {
     header("setup: UI dependencies (npm ci)");
     check_node(root)?;
 
-    let lock = fs::read(ui.join("package-lock.json")).context("reading ui/package-lock.json")?;
-    let stamp = ui.join(NPM_STAMP);
-    let installed = fs::read(&stamp).ok();
-    if ui.join("node_modules").is_dir() && installed.as_deref() == Some(lock.as_slice()) {
-        println!("ui/node_modules matches ui/package-lock.json.");
-    } else {
-        proc::run(proc::npm(&ui).args(["ci", "--no-audit", "--no-fund"]))?;
-        fs::write(&stamp, &lock).with_context(|| format!("writing {}", stamp.display()))?;
-    }
+    npm_ci(&ui, "ui")?;
 
     header("setup: UI build (npm run build → ui/dist)");
     proc::run(proc::npm(&ui).args(["run", "build"]))
+}
+
+/// `npm ci` in `dir` when its node_modules is missing or its
+/// package-lock.json changed since the last install.
+fn npm_ci(dir: &Path, name: &str) -> Result<()> {
+    let lock = fs::read(dir.join("package-lock.json"))
+        .with_context(|| format!("reading {name}/package-lock.json"))?;
+    let stamp = dir.join(NPM_STAMP);
+    let installed = fs::read(&stamp).ok();
+    if dir.join("node_modules").is_dir() && installed.as_deref() == Some(lock.as_slice()) {
+        println!("{name}/node_modules matches {name}/package-lock.json.");
+    } else {
+        proc::run(proc::npm(dir).args(["ci", "--no-audit", "--no-fund"]))?;
+        fs::write(&stamp, &lock).with_context(|| format!("writing {}", stamp.display()))?;
+    }
+    Ok(())
+}
+
+/// The chat widget's toolchain (TypeScript, esbuild, playwright-core for
+/// its end-to-end test). Its built file is committed
+/// (crates/server/assets/widget.js), so nothing is built here; `xtask test`
+/// checks the committed file matches the sources.
+fn widget(root: &Path) -> Result<()> {
+    header("setup: widget dependencies (npm ci in widget/)");
+    npm_ci(&root.join("widget"), "widget")
 }
 
 fn check_node(root: &Path) -> Result<()> {

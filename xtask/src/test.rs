@@ -55,6 +55,12 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
         cmd.args(args);
         cmd
     };
+    let widget = root.join("widget");
+    let widget_npm = |args: &[&str]| {
+        let mut cmd = proc::npm(&widget);
+        cmd.args(args);
+        cmd
+    };
     let steps = vec![
         Step {
             title: "rustfmt",
@@ -94,6 +100,30 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
                 cmd.env("SWITCHBOARD_TEST_DATABASE", "postgres");
                 cmd
             },
+        },
+        Step {
+            title: "widget and bot suite on PostgreSQL",
+            kind: Kind::CargoTest,
+            cmd: {
+                let mut cmd = cargo(&["test", "-p", "switchboard-server", "--test", "widget"]);
+                cmd.env("SWITCHBOARD_TEST_DATABASE", "postgres");
+                cmd
+            },
+        },
+        Step {
+            title: "widget type check, and widget.js is what widget/src builds to",
+            kind: Kind::Check,
+            cmd: widget_npm(&["run", "check"]),
+        },
+        Step {
+            title: "build switchboard-server (for the widget end-to-end test)",
+            kind: Kind::Check,
+            cmd: cargo(&["build", "-p", "switchboard-server"]),
+        },
+        Step {
+            title: "widget end to end (headless Chromium)",
+            kind: Kind::Check,
+            cmd: widget_npm(&["test"]),
         },
         Step {
             title: "UI type check (svelte-check)",

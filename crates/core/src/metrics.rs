@@ -3,6 +3,8 @@
 //! Percentiles use the nearest-rank method on the sorted sample, so every
 //! reported figure is a value that was actually observed.
 
+use chrono::{DateTime, Utc};
+
 /// Summary of a sample of durations in seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Summary {
@@ -48,6 +50,19 @@ pub fn percentile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[idx])
 }
 
+/// Seconds from when a conversation's first-response clock starts to its
+/// first public reply by a human: for chatbot conversations the clock starts
+/// at the hand-off (the bot's own time does not count), else at the first
+/// customer message. Never negative.
+pub fn first_response_secs(
+    first_customer_at: DateTime<Utc>,
+    handed_off_at: Option<DateTime<Utc>>,
+    first_response_at: DateTime<Utc>,
+) -> f64 {
+    let start = handed_off_at.unwrap_or(first_customer_at);
+    (first_response_at - start).num_milliseconds().max(0) as f64 / 1000.0
+}
+
 /// Resolved ÷ assigned, `None` when nothing was assigned.
 pub fn resolution_rate(resolved: u64, assigned: u64) -> Option<f64> {
     if assigned == 0 {
@@ -87,6 +102,19 @@ mod tests {
         let s = summarize(&[f64::NAN, 2.0, f64::INFINITY]);
         assert_eq!(s.count, 1);
         assert_eq!(s.avg, Some(2.0));
+    }
+
+    #[test]
+    fn first_response_counts_from_the_hand_off_when_there_was_one() {
+        use chrono::TimeZone;
+        let t = |s| Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, s).unwrap();
+        assert_eq!(first_response_secs(t(0), None, t(30)), 30.0);
+        assert_eq!(first_response_secs(t(0), Some(t(20)), t(30)), 10.0);
+        assert_eq!(
+            first_response_secs(t(10), None, t(5)),
+            0.0,
+            "never negative"
+        );
     }
 
     #[test]

@@ -60,6 +60,10 @@ pub struct Config {
     pub email: channels::email::EmailConfig,
     /// SMS channel settings (Twilio, public URL); nothing by default.
     pub sms: channels::sms::SmsConfig,
+    /// Live-chat widget settings (allowed origins, rate limits).
+    pub widget: channels::widget::WidgetConfig,
+    /// Chatbot settings (built-in bot, external bots' token).
+    pub bot: channels::bot::BotConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -71,6 +75,8 @@ impl std::fmt::Debug for Config {
             .field("database_url", &format_args!("{scheme}:…"))
             .field("email", &self.email)
             .field("sms", &self.sms)
+            .field("widget", &self.widget)
+            .field("bot", &self.bot)
             .finish()
     }
 }
@@ -86,6 +92,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             email: channels::email::EmailConfig::new(),
             sms: channels::sms::SmsConfig::new(),
+            widget: channels::widget::WidgetConfig::default(),
+            bot: channels::bot::BotConfig::default(),
         }
     }
 }
@@ -108,11 +116,7 @@ impl Server {
         let state =
             http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone());
         // Channel hook: channel routes (own body limits) beside the API.
-        let app = http::router(state.clone()).merge(channels::router(
-            state.clone(),
-            config.email.clone(),
-            config.sms.clone(),
-        ));
+        let app = http::router(state.clone()).merge(channels::router(state.clone(), &config));
         let background = if config.background {
             let instance = ops::new_id();
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.

@@ -89,6 +89,9 @@ async fn main() -> anyhow::Result<()> {
                 email: switchboard_server::channels::email::EmailConfig::from_env()?,
                 // SWITCHBOARD_TWILIO_*, SWITCHBOARD_PUBLIC_URL.
                 sms: switchboard_server::channels::sms::SmsConfig::from_env()?,
+                // SWITCHBOARD_WIDGET_* and SWITCHBOARD_BOT_*.
+                widget: switchboard_server::channels::widget::WidgetConfig::from_env()?,
+                bot: switchboard_server::channels::bot::BotConfig::from_env()?,
                 ..Config::new(listen, database_url)
             })
             .await?;

@@ -464,6 +464,175 @@ pub async fn create_conversation(
     })
 }
 
+/// One line of a transcript that comes with a conversation: what the
+/// customer and a bot said before a human was needed.
+#[derive(Debug, Clone)]
+pub struct TranscriptLine {
+    /// Keep this message id (the widget's own lines keep theirs), else a new one.
+    pub id: Option<String>,
+    /// `Customer` or `Bot`.
+    pub kind: MessageKind,
+    /// The bot's name for bot lines (customer lines are signed with the customer's name).
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When it was said (not after the write's time).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A conversation that starts with a transcript: the widget (channel `chat`,
+/// or `bot` at the hand-off of the built-in bot) and external bots' hand-offs.
+#[derive(Debug, Clone)]
+pub struct Transcribed {
+    /// Use this conversation id (the widget session's), else a new one.
+    pub id: Option<String>,
+    /// `Chat` or `Bot`.
+    pub channel: Channel,
+    /// Who wrote.
+    pub customer: Customer,
+    /// Subject line.
+    pub subject: String,
+    /// At least one customer line, in the order said.
+    pub transcript: Vec<TranscriptLine>,
+    /// A category chosen by the sender (validated); else auto-categorized.
+    pub category_id: Option<String>,
+    /// A bot handed it over now, for this reason (a system line says it;
+    /// first response time counts from now).
+    pub handed_off: Option<String>,
+}
+
+/// Creates a conversation from a transcript, categorizes it and routes it
+/// (round-robin) or queues it, like [`create_conversation`]. A bot hand-off
+/// enters the queue now and records `handed_off_at`, so its first response
+/// time is counted from the hand-off.
+pub async fn create_with_transcript(
+    tx: &mut Tx,
+    input: Transcribed,
+    categorizer: &Categorizer,
+) -> AppResult<Conversation> {
+    let customer_lines: Vec<&TranscriptLine> = input
+        .transcript
+        .iter()
+        .filter(|l| l.kind == MessageKind::Customer)
+        .collect();
+    let Some(first) = customer_lines.first() else {
+        return Err(AppError::invalid(
+            "empty_transcript",
+            "the transcript needs at least one customer message",
+        ));
+    };
+    let now = tx.now.timestamp_millis();
+    let first_customer_at = first.at.timestamp_millis().min(now);
+    let preview = preview_of(
+        &customer_lines
+            .last()
+            .map(|l| l.body.clone())
+            .unwrap_or_default(),
+    );
+    let category_id = match input.category_id {
+        Some(id) => {
+            if rows::category(&mut tx.conn, &id).await?.is_none() {
+                return Err(AppError::invalid(
+                    "unknown_category",
+                    format!("no category `{id}`"),
+                ));
+            }
+            id
+        }
+        None => {
+            let mut text = input.subject.clone();
+            for l in &customer_lines {
+                text.push('\n');
+                text.push_str(&l.body);
+            }
+            categorizer
+                .categorize(&text)
+                .unwrap_or("general")
+                .to_owned()
+        }
+    };
+    let id = input.id.clone().unwrap_or_else(new_id);
+    sqlx::query(
+        "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
+         assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
+         first_response_agent_id, preview, handed_off_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $9, NULL, NULL, $10, $11)",
+    )
+    .bind(&id)
+    .bind(input.channel.as_str())
+    .bind(&input.customer.name)
+    .bind(&input.customer.email)
+    .bind(&input.customer.phone)
+    .bind(&input.subject)
+    .bind(&category_id)
+    .bind(now)
+    .bind(first_customer_at)
+    .bind(&preview)
+    .bind(input.handed_off.as_ref().map(|_| now))
+    .execute(&mut tx.conn)
+    .await?;
+    let conv = load(tx, &id).await?;
+    append_event(
+        tx,
+        EventPayload::ConversationCreated(ConversationCreated {
+            conversation: conv.summary(tx.now),
+        }),
+        Some(&id),
+        conv_visibility(None, &conv),
+    )
+    .await?;
+    let customer_name = customer_display_name(&input.customer);
+    for line in &input.transcript {
+        let author = match line.kind {
+            MessageKind::Customer => customer_name.as_str(),
+            _ => line.author.as_str(),
+        };
+        let msg_id = line.id.clone().unwrap_or_else(new_id);
+        let at = line.at.min(tx.now);
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
+             VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, NULL)",
+        )
+        .bind(&msg_id)
+        .bind(&id)
+        .bind(tx.next_seq + 1)
+        .bind(line.kind.as_str())
+        .bind(author)
+        .bind(&line.body)
+        .bind(at.timestamp_millis())
+        .execute(&mut tx.conn)
+        .await?;
+        let message = Message {
+            id: msg_id,
+            conversation_id: id.clone(),
+            kind: line.kind,
+            author: author.to_owned(),
+            author_id: None,
+            body: line.body.clone(),
+            created_at: at,
+            client_id: None,
+            delivery: None,
+        };
+        append_event(
+            tx,
+            EventPayload::MessageCreated(MessageCreated { message }),
+            Some(&id),
+            conv_visibility(None, &conv),
+        )
+        .await?;
+    }
+    if let Some(reason) = &input.handed_off {
+        system_line(tx, &conv, &format!("Handed off by the bot: {reason}")).await?;
+    }
+    route_one(tx, &conv).await?;
+    let conv = load(tx, &id).await?;
+    let messages = rows::messages(&mut tx.conn, &id).await?;
+    Ok(Conversation {
+        summary: conv.summary(tx.now),
+        messages,
+    })
+}
+
 /// A further customer message on an existing conversation (any channel).
 /// On a resolved conversation it reopens it: back to its last agent if that
 /// agent is available with room, else to the queue (and round-robin).

@@ -1,13 +1,17 @@
 //! Channels: the ways customers write in and replies go back out.
 //!
 //! Today: email ([`email`]) — a raw-MIME inbound endpoint, IMAP polling and
-//! an SMTP outbox — and SMS ([`sms`]) — Twilio's webhooks in, its Messages
-//! API out. The rest of the server meets channels at two hooks:
+//! an SMTP outbox; SMS ([`sms`]) — Twilio's webhooks in, its Messages
+//! API out; the live-chat widget ([`widget`]) and the chatbot ([`bot`]),
+//! whose replies reach visitors through the event log. The rest of the
+//! server meets channels at two hooks:
 //! [`reply_posted`] (an agent's public reply, inside its transaction) and
 //! [`attach_delivery`] (delivery status on messages read back).
 
+pub mod bot;
 pub mod email;
 pub mod sms;
+pub mod widget;
 
 use axum::Router;
 use sqlx::AnyConnection;
@@ -44,9 +48,18 @@ pub async fn attach_delivery(
     sms::outbound::attach_delivery(conn, conversation_id, messages).await
 }
 
-/// The channel routes (outside `/api/v1`), with their own body limits.
-pub fn router(state: AppState, email: email::EmailConfig, sms: sms::SmsConfig) -> Router {
-    email::router(state.clone(), email).merge(sms::router(state, sms))
+/// The channel routes, with their own body limits: email's, SMS's, the
+/// widget's (`/widget.js`, `/widget/v1/…`, the agents' typing signal) and
+/// the bot's (`/api/v1/bot/…`).
+pub fn router(state: AppState, config: &crate::Config) -> Router {
+    email::router(state.clone(), config.email.clone())
+        .merge(sms::router(state.clone(), config.sms.clone()))
+        .merge(widget::router(
+            state.clone(),
+            config.widget.clone(),
+            config.bot.clone(),
+        ))
+        .merge(bot::router(state, config.bot.clone()))
 }
 
 /// Compares two secrets in constant time (length differences included).

@@ -7,10 +7,11 @@ use axum::Json;
 use chrono::Duration;
 use sqlx::Row;
 use switchboard_api::{AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics};
-use switchboard_core::metrics::{average, resolution_rate, summarize};
+use switchboard_core::metrics::{average, first_response_secs, resolution_rate, summarize};
 use switchboard_core::waiting::waited_secs;
 
 use super::{ApiQuery, AppState, Auth};
+use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::rows::CONV_FROM;
 
@@ -65,7 +66,7 @@ pub async fn metrics(
 
     // First responses in the period, credited to the agent who gave them.
     let frs = sqlx::query(
-        "SELECT first_response_agent_id, first_response_at - first_customer_at AS ms FROM conversations \
+        "SELECT first_response_agent_id, first_customer_at, handed_off_at, first_response_at FROM conversations \
          WHERE first_response_at >= $1 AND first_response_at < $2",
     )
     .bind(f)
@@ -75,7 +76,12 @@ pub async fn metrics(
     let mut all_fr = Vec::with_capacity(frs.len());
     let mut fr_by_agent: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in &frs {
-        let secs = r.try_get::<i64, _>("ms")?.max(0) as f64 / 1000.0;
+        // Chatbot conversations count from the hand-off (switchboard-core).
+        let secs = first_response_secs(
+            from_ms(r.try_get("first_customer_at")?),
+            r.try_get::<Option<i64>, _>("handed_off_at")?.map(from_ms),
+            from_ms(r.try_get("first_response_at")?),
+        );
         all_fr.push(secs);
         if let Some(a) = r.try_get::<Option<String>, _>("first_response_agent_id")? {
             fr_by_agent.entry(a).or_default().push(secs);

@@ -32,6 +32,10 @@ impl Modify for Bearer {
         conversations::resolve, conversations::reopen, conversations::recategorize,
         events::sync, events::stream, metrics::metrics,
         crate::channels::sms::inbound::endpoint, crate::channels::sms::status::endpoint,
+        crate::channels::widget::typing::agent_typing,
+        crate::channels::bot::answers::list, crate::channels::bot::answers::create,
+        crate::channels::bot::answers::update, crate::channels::bot::answers::delete,
+        crate::channels::bot::handoff::endpoint,
     ),
     components(schemas(
         switchboard_api::ErrorBody, switchboard_api::ErrorDetail, switchboard_api::Event,
