@@ -89,6 +89,8 @@ async fn main() -> anyhow::Result<()> {
                 email: switchboard_server::channels::email::EmailConfig::from_env()?,
                 // SWITCHBOARD_TWILIO_*, SWITCHBOARD_PUBLIC_URL.
                 sms: switchboard_server::channels::sms::SmsConfig::from_env()?,
+                // SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE, …_MIN_EXAMPLES, …_RETRAIN_SECS, …_RETRAIN_AFTER.
+                classifier: switchboard_server::classifier::ClassifierConfig::from_env()?,
                 ..Config::new(listen, database_url)
             })
             .await?;

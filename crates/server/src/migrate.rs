@@ -86,6 +86,8 @@ const TABLES: &[Table] = &[
             ("first_response_at", Int),
             ("first_response_agent_id", Text),
             ("preview", Text),
+            ("category_source", Text),
+            ("category_confidence", Int),
         ],
         "id",
     ),
@@ -218,6 +220,21 @@ const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
         "message_id, part",
+    ),
+    // Learned categorization (migrations 0006_classifier.sql).
+    (
+        "classifier_models",
+        &[
+            ("id", Text),
+            ("version", Text),
+            ("model", Text),
+            ("trained_at", Int),
+            ("examples", Int),
+            ("labelled", Int),
+            ("categories", Text),
+            ("features", Int),
+        ],
+        "id",
     ),
     (
         "events",

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, auth, categories, conversations, events, metrics};
+use super::{agents, auth, categories, classifier, conversations, events, metrics};
 
 struct Bearer;
 
@@ -32,6 +32,7 @@ impl Modify for Bearer {
         conversations::resolve, conversations::reopen, conversations::recategorize,
         events::sync, events::stream, metrics::metrics,
         crate::channels::sms::inbound::endpoint, crate::channels::sms::status::endpoint,
+        classifier::status, classifier::train,
     ),
     components(schemas(
         switchboard_api::ErrorBody, switchboard_api::ErrorDetail, switchboard_api::Event,
