@@ -31,9 +31,10 @@ fn main() {
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/categorize/messages.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/categorize/messages.jsonl");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
     let rows: Vec<Row> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -48,8 +49,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         text: format!("{}\n{}", r.subject, r.body),
         category: r.category.clone(),
     };
-    let train: Vec<Example> = rows.iter().filter(|r| r.split == "train").map(example).collect();
-    let test: Vec<Example> = rows.iter().filter(|r| r.split == "test").map(example).collect();
+    let train: Vec<Example> = rows
+        .iter()
+        .filter(|r| r.split == "train")
+        .map(example)
+        .collect();
+    let test: Vec<Example> = rows
+        .iter()
+        .filter(|r| r.split == "test")
+        .map(example)
+        .collect();
     let params = TrainParams::default();
 
     let mut times = Vec::new();
@@ -83,7 +92,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         times[1], times[0], times[2], per_prediction_us
     );
     println!();
-    println!("held-out accuracy (top category): {:.1}%", report.accuracy * 100.0);
+    println!(
+        "held-out accuracy (top category): {:.1}%",
+        report.accuracy * 100.0
+    );
     println!("held-out macro-F1:                {:.3}", report.macro_f1);
     println!(
         "at confidence ≥ {:.2}: coverage {:.1}% of messages, accuracy on those {:.1}%; \
@@ -94,7 +106,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         report.accuracy_with_fallback * 100.0
     );
     println!();
-    println!("{:<12} {:>8} {:>10} {:>8} {:>6}", "category", "support", "precision", "recall", "F1");
+    println!(
+        "{:<12} {:>8} {:>10} {:>8} {:>6}",
+        "category", "support", "precision", "recall", "F1"
+    );
     for c in &report.per_category {
         println!(
             "{:<12} {:>8} {:>9.1}% {:>7.1}% {:>6.3}",
@@ -106,7 +121,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!();
-    println!("{:<10} {:>9} {:>20} {:>22}", "threshold", "coverage", "accuracy (covered)", "accuracy (w/ general)");
+    println!(
+        "{:<10} {:>9} {:>20} {:>22}",
+        "threshold", "coverage", "accuracy (covered)", "accuracy (w/ general)"
+    );
     for th in [0.4, 0.5, 0.6, 0.7, 0.8, 0.9] {
         let r = evaluate(&results, th, "general");
         println!(
