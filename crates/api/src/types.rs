@@ -299,12 +299,14 @@ pub struct ConversationSummary {
     pub preview: String,
     /// How it got its category (absent for conversations older than this field).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub categorized_by: Option<Categorization>,
 }
 
 /// Who or what chose a conversation's category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CategorySource {
     /// Given when the conversation was created (`category_id` on the API channel).
@@ -347,11 +349,13 @@ impl CategorySource {
 /// How a conversation's category was chosen, shown to agents.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Categorization {
     /// Who or what chose it.
     pub source: CategorySource,
     /// With `classifier`: the model's probability for the category (0–1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub confidence: Option<f64>,
 }
 
