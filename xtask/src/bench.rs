@@ -9,6 +9,13 @@
 //! `--backend postgres` (or `all`) it also measures PostgreSQL with one and
 //! with two server instances. See
 //! `crates/server/benches/load.rs` for what is measured and how.
+//!
+//! The phase `classifier` (`--only classifier`, and part of a run without
+//! `--only`) is the categorization benchmark instead:
+//! `cargo bench -p switchboard-classify --bench accuracy` trains on the
+//! labelled set's training split and reports held-out accuracy, macro-F1,
+//! per-category precision/recall, coverage at the confidence threshold and
+//! training time (`crates/classify/benches/accuracy.rs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -22,7 +29,7 @@ pub struct BenchArgs {
     #[arg(long)]
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events
-    /// (sets SWITCHBOARD_BENCH_ONLY).
+    /// (sets SWITCHBOARD_BENCH_ONLY for the load bench) and classifier.
     #[arg(long)]
     pub only: Option<String>,
     /// Store backend: sqlite (default), postgres (one and two instances on
@@ -32,6 +39,22 @@ pub struct BenchArgs {
 }
 
 pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
+    let phases: Option<Vec<&str>> = args.only.as_deref().map(|o| {
+        o.split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect()
+    });
+    let classifier = phases.as_ref().is_none_or(|p| p.contains(&"classifier"));
+    let load_phases: Option<Vec<&str>> = phases
+        .as_ref()
+        .map(|p| p.iter().copied().filter(|&x| x != "classifier").collect());
+    if classifier {
+        run_classifier(root)?;
+    }
+    if load_phases.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(());
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
@@ -39,8 +62,8 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     if let Some(s) = args.scale {
         cmd.env("SWITCHBOARD_BENCH_SCALE", s.to_string());
     }
-    if let Some(o) = &args.only {
-        cmd.env("SWITCHBOARD_BENCH_ONLY", o);
+    if let Some(o) = &load_phases {
+        cmd.env("SWITCHBOARD_BENCH_ONLY", o.join(","));
     }
     if let Some(b) = &args.backend {
         cmd.env("SWITCHBOARD_BENCH_BACKEND", b);
@@ -49,6 +72,21 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let status = cmd.status().context("running cargo bench")?;
     if !status.success() {
         bail!("the load benchmark failed ({status})");
+    }
+    Ok(())
+}
+
+/// The categorization benchmark (accuracy on the held-out split).
+fn run_classifier(root: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask bench: cargo bench -p switchboard-classify --bench accuracy");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["bench", "-p", "switchboard-classify", "--bench", "accuracy"])
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("the classifier benchmark failed ({status})");
     }
     Ok(())
 }

@@ -36,7 +36,8 @@ enum Command {
     /// Run the server on a seeded demo database together with the desktop app.
     Demo(demo::DemoArgs),
     /// Run the server's load benchmark (release build): ingest rate, claim
-    /// latency, SSE delivery latency, each beside its target.
+    /// latency, SSE delivery latency, each beside its target; and the
+    /// classifier's accuracy on the held-out labelled split (`--only classifier`).
     Bench(bench::BenchArgs),
 }
 

@@ -390,6 +390,16 @@ impl Session {
         .await
     }
 
+    /// `GET /api/v1/classifier`: the learned categorizer's state.
+    pub async fn classifier(&self) -> Result<crate::ClassifierStatus, ClientError> {
+        self.get("/api/v1/classifier").await
+    }
+
+    /// `POST /api/v1/classifier/train` (admin): train now on the labelled conversations.
+    pub async fn train_classifier(&self) -> Result<crate::ClassifierStatus, ClientError> {
+        self.post_empty("/api/v1/classifier/train").await
+    }
+
     /// `GET /api/v1/sync?since=…&limit=…`.
     pub async fn sync(&self, since: i64, limit: u32) -> Result<SyncPage, ClientError> {
         self.get(&format!("/api/v1/sync?since={since}&limit={limit}"))

@@ -297,6 +297,94 @@ pub struct ConversationSummary {
     /// A short preview of the latest public message.
     #[serde(default)]
     pub preview: String,
+    /// How it got its category (absent for conversations older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub categorized_by: Option<Categorization>,
+}
+
+/// Who or what chose a conversation's category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CategorySource {
+    /// Given when the conversation was created (`category_id` on the API channel).
+    Explicit,
+    /// An admin keyword/regex rule matched.
+    Rule,
+    /// The learned classifier, above the confidence threshold.
+    Classifier,
+    /// Nothing matched and the classifier was not sure: the default category.
+    Default,
+    /// An agent set it (re-categorized, transferred to a category, or confirmed it).
+    Agent,
+}
+
+impl CategorySource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CategorySource::Explicit => "explicit",
+            CategorySource::Rule => "rule",
+            CategorySource::Classifier => "classifier",
+            CategorySource::Default => "default",
+            CategorySource::Agent => "agent",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "explicit" => CategorySource::Explicit,
+            "rule" => CategorySource::Rule,
+            "classifier" => CategorySource::Classifier,
+            "default" => CategorySource::Default,
+            "agent" => CategorySource::Agent,
+            _ => return None,
+        })
+    }
+}
+
+/// How a conversation's category was chosen, shown to agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Categorization {
+    /// Who or what chose it.
+    pub source: CategorySource,
+    /// With `classifier`: the model's probability for the category (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub confidence: Option<f64>,
+}
+
+/// The learned classifier's state: `GET /api/v1/classifier`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClassifierStatus {
+    /// The model in use, if one has been trained.
+    pub model: Option<ClassifierModel>,
+    /// Predictions below this probability fall back to the default category.
+    pub min_confidence: f64,
+    /// Labelled conversations needed before a model is trained.
+    pub min_examples: usize,
+    /// Resolved conversations whose category an agent set or confirmed.
+    pub labelled_conversations: usize,
+}
+
+/// A trained model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClassifierModel {
+    /// When it was trained.
+    pub trained_at: DateTime<Utc>,
+    /// Conversations it was trained on.
+    pub examples: usize,
+    /// The categories it can predict.
+    pub categories: Vec<String>,
+    /// Terms it uses as features.
+    pub features: usize,
 }
 
 /// A conversation with its full history.

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod background;
 pub mod caller;
 pub mod channels;
+pub mod classifier;
 pub mod clock;
 pub mod error;
 pub mod http;
@@ -64,6 +65,8 @@ pub struct Config {
     pub widget: channels::widget::WidgetConfig,
     /// Chatbot settings (built-in bot, external bots' token).
     pub bot: channels::bot::BotConfig,
+    /// Learned auto-categorization: threshold and training schedule.
+    pub classifier: classifier::ClassifierConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for Config {
             .field("sms", &self.sms)
             .field("widget", &self.widget)
             .field("bot", &self.bot)
+            .field("classifier", &self.classifier)
             .finish()
     }
 }
@@ -94,6 +98,7 @@ impl Config {
             sms: channels::sms::SmsConfig::new(),
             widget: channels::widget::WidgetConfig::default(),
             bot: channels::bot::BotConfig::default(),
+            classifier: classifier::ClassifierConfig::default(),
         }
     }
 }
@@ -113,8 +118,9 @@ impl Server {
         let store = Store::open(&config.database_url, config.clock.clone()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let state =
-            http::AppState::new(store.clone()).with_trusted_proxies(config.trusted_proxies.clone());
+        let state = http::AppState::new(store.clone())
+            .with_trusted_proxies(config.trusted_proxies.clone())
+            .with_classifier(config.classifier.clone());
         // Channel hook: channel routes (own body limits) beside the API.
         let app = http::router(state.clone()).merge(channels::router(state.clone(), &config));
         let background = if config.background {
@@ -122,10 +128,13 @@ impl Server {
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
             let email =
                 channels::email::run_jobs(state.clone(), config.email.clone(), instance.clone());
+            // Classifier training under its lease.
+            let training =
+                classifier::run(store.clone(), state.classifier.clone(), instance.clone());
             let sms = channels::sms::run_jobs(state, config.sms.clone(), instance.clone());
             let store = store.clone();
             tokio::spawn(async move {
-                tokio::join!(background::run(store, instance), email, sms);
+                tokio::join!(background::run(store, instance), email, sms, training);
             })
         } else {
             tokio::spawn(async {})

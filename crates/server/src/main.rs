@@ -92,6 +92,8 @@ async fn main() -> anyhow::Result<()> {
                 // SWITCHBOARD_WIDGET_* and SWITCHBOARD_BOT_*.
                 widget: switchboard_server::channels::widget::WidgetConfig::from_env()?,
                 bot: switchboard_server::channels::bot::BotConfig::from_env()?,
+                // SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE, …_MIN_EXAMPLES, …_RETRAIN_SECS, …_RETRAIN_AFTER.
+                classifier: switchboard_server::classifier::ClassifierConfig::from_env()?,
                 ..Config::new(listen, database_url)
             })
             .await?;

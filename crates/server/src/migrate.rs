@@ -87,6 +87,8 @@ const TABLES: &[Table] = &[
             ("first_response_agent_id", Text),
             ("preview", Text),
             ("handed_off_at", Int),
+            ("category_source", Text),
+            ("category_confidence", Int),
         ],
         "id",
     ),
@@ -219,6 +221,21 @@ const TABLES: &[Table] = &[
             ("updated_at", Int),
         ],
         "message_id, part",
+    ),
+    // Learned categorization (migrations 0006_classifier.sql).
+    (
+        "classifier_models",
+        &[
+            ("id", Text),
+            ("version", Text),
+            ("model", Text),
+            ("trained_at", Int),
+            ("examples", Int),
+            ("labelled", Int),
+            ("categories", Text),
+            ("features", Int),
+        ],
+        "id",
     ),
     (
         "widget_sessions",

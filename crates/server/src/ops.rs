@@ -10,10 +10,10 @@ use switchboard_api::events::{
     MessageCreated,
 };
 use switchboard_api::{
-    Agent, AgentPatch, Category, CategoryPatch, Conversation, ConversationSummary, Customer, Event,
-    Message, NewCategory, TransferRequest,
+    Agent, AgentPatch, Category, CategoryPatch, CategorySource, Conversation, ConversationSummary,
+    Customer, Event, Message, NewCategory, TransferRequest,
 };
-use switchboard_core::categorize::Categorizer;
+use switchboard_core::categorize::{Categorizer, DecidedBy};
 use switchboard_core::claim::{decide_claim, ClaimDecision, ClaimTarget, QueuedItem};
 use switchboard_core::routing::{next_round_robin, plan_drain, Queued};
 use switchboard_core::{
@@ -378,7 +378,7 @@ pub async fn create_conversation(
     input: Ingest,
     categorizer: &Categorizer,
 ) -> AppResult<Conversation> {
-    let category_id = match input.category_id {
+    let (category_id, source, confidence) = match input.category_id {
         Some(id) => {
             if rows::category(&mut tx.conn, &id).await?.is_none() {
                 return Err(AppError::invalid(
@@ -386,14 +386,19 @@ pub async fn create_conversation(
                     format!("no category `{id}`"),
                 ));
             }
-            id
+            (id, CategorySource::Explicit, None)
         }
         None => {
+            // The text the classifier is trained on: subject and first message.
             let text = format!("{}\n{}", input.subject, input.body);
-            categorizer
-                .categorize(&text)
-                .unwrap_or("general")
-                .to_owned()
+            let d = categorizer.decide(&text);
+            let source = match d.by {
+                DecidedBy::Rule => CategorySource::Rule,
+                DecidedBy::Learned => CategorySource::Classifier,
+                DecidedBy::Default => CategorySource::Default,
+            };
+            let per_mille = d.confidence.map(|p| (p * 1000.0).round() as i64);
+            (d.category_id, source, per_mille)
         }
     };
     let id = new_id();
@@ -402,8 +407,8 @@ pub async fn create_conversation(
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
          assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
-         first_response_agent_id, preview) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $8, NULL, NULL, $9)",
+         first_response_agent_id, preview, category_source, category_confidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $8, NULL, NULL, $9, $10, $11)",
     )
     .bind(&id)
     .bind(input.channel.as_str())
@@ -414,6 +419,8 @@ pub async fn create_conversation(
     .bind(&category_id)
     .bind(now)
     .bind(&preview)
+    .bind(source.as_str())
+    .bind(confidence)
     .execute(&mut tx.conn)
     .await?;
     let conv = load(tx, &id).await?;
@@ -960,6 +967,7 @@ pub async fn transfer(
                     AppError::invalid("unknown_category", format!("no category `{category_id}`"))
                 })?;
             set_queued(tx, &conv, Some(category_id)).await?;
+            set_agent_categorized(tx, id).await?;
             let now_row = load(tx, id).await?;
             system_line(
                 tx,
@@ -1065,6 +1073,17 @@ pub async fn reopen(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Convers
     Ok(after.summary(tx.now))
 }
 
+/// Records that an agent chose (or confirmed) the conversation's category.
+async fn set_agent_categorized(tx: &mut Tx, id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE conversations SET category_source = 'agent', category_confidence = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut tx.conn)
+    .await?;
+    Ok(())
+}
+
 /// Changes a conversation's category (anyone who sees it, while it is open).
 pub async fn recategorize(
     tx: &mut Tx,
@@ -1079,8 +1098,11 @@ pub async fn recategorize(
             AppError::invalid("unknown_category", format!("no category `{category_id}`"))
         })?;
     if conv.category_id.as_deref() == Some(category_id) {
-        return Ok(conv.summary(tx.now));
+        // Setting the category it has confirms it (a label for the classifier).
+        set_agent_categorized(tx, id).await?;
+        return Ok(load(tx, id).await?.summary(tx.now));
     }
+    set_agent_categorized(tx, id).await?;
     sqlx::query("UPDATE conversations SET category_id = $1, updated_at = $2 WHERE id = $3")
         .bind(category_id)
         .bind(tx.now.timestamp_millis())

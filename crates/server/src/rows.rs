@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use switchboard_api::{Agent, Category, ConversationSummary, Customer, Message};
+use switchboard_api::{
+    Agent, Categorization, Category, CategorySource, ConversationSummary, Customer, Message,
+};
 use switchboard_core::eligibility::AgentLoad;
 use switchboard_core::visibility::Scope;
 use switchboard_core::waiting::{is_overdue, waiting_since, WaitFacts};
@@ -19,7 +21,7 @@ use crate::error::{AppError, AppResult};
 pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email, c.customer_phone, \
     c.subject, c.category_id, c.state, c.assignee_id, c.created_at, c.updated_at, c.queued_at, \
     c.unanswered_since, c.first_customer_at, c.first_response_at, c.first_response_agent_id, c.preview, \
-    COALESCE(k.wait_threshold_secs, 300) AS threshold";
+    c.category_source, c.category_confidence, COALESCE(k.wait_threshold_secs, 300) AS threshold";
 
 /// `FROM` clause matching [`CONV_COLS`].
 pub const CONV_FROM: &str = "conversations c LEFT JOIN categories k ON k.id = c.category_id";
@@ -46,6 +48,10 @@ pub struct ConvRow {
     pub first_response_at: Option<i64>,
     pub first_response_agent_id: Option<String>,
     pub preview: String,
+    /// How the category was chosen (`None` before that was recorded).
+    pub category_source: Option<CategorySource>,
+    /// The classifier's probability, per mille.
+    pub category_confidence: Option<i64>,
     pub threshold_secs: u64,
 }
 
@@ -75,6 +81,11 @@ impl ConvRow {
             first_response_at: r.try_get("first_response_at")?,
             first_response_agent_id: r.try_get("first_response_agent_id")?,
             preview: r.try_get("preview")?,
+            category_source: r
+                .try_get::<Option<String>, _>("category_source")?
+                .as_deref()
+                .and_then(CategorySource::parse),
+            category_confidence: r.try_get("category_confidence")?,
             threshold_secs: threshold.max(1) as u64,
         })
     }
@@ -113,6 +124,13 @@ impl ConvRow {
             overdue: is_overdue(since, self.threshold_secs, now),
             first_response_at: self.first_response_at.map(from_ms),
             preview: self.preview.clone(),
+            categorized_by: self.category_source.map(|source| Categorization {
+                source,
+                confidence: self
+                    .category_confidence
+                    .filter(|_| source == CategorySource::Classifier)
+                    .map(|pm| pm as f64 / 1000.0),
+            }),
         }
     }
 }

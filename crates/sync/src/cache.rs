@@ -1053,6 +1053,8 @@ fn summary_of(r: &SqliteRow) -> Result<ConversationSummary> {
             .map(from_ms)
             .transpose()?,
         preview: r.try_get("preview")?,
+        // Not kept in the local cache (yet): the server's summaries carry it.
+        categorized_by: None,
     })
 }
 

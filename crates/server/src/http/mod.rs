@@ -6,6 +6,7 @@
 mod agents;
 mod auth;
 mod categories;
+mod classifier;
 mod conversations;
 mod events;
 mod metrics;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// The store.
     pub store: Store,
     categorizer: Arc<RwLock<Option<Arc<Categorizer>>>>,
+    /// This instance's copy of the learned classifier.
+    pub classifier: crate::classifier::ModelCache,
     limits: Arc<Mutex<Limits>>,
     trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Claims being decided right now, by conversation (see `conversations::claim`).
@@ -60,6 +63,7 @@ impl AppState {
         Self {
             store,
             categorizer: Arc::new(RwLock::new(None)),
+            classifier: crate::classifier::ModelCache::new(Default::default()),
             limits: Arc::new(Mutex::new(Limits {
                 // 10 failures per account and 30 per address per 15 minutes.
                 by_account: FailureLimiter::new(10, 900),
@@ -68,6 +72,12 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
         }
+    }
+
+    /// Uses these classifier settings.
+    pub fn with_classifier(mut self, config: crate::classifier::ClassifierConfig) -> Self {
+        self.classifier = crate::classifier::ModelCache::new(config);
+        self
     }
 
     /// Believes `X-Forwarded-For` from these proxies.
@@ -99,8 +109,18 @@ impl AppState {
             .unwrap_or(peer)
     }
 
-    /// The compiled keyword rules (rebuilt after categories change).
+    /// The categorizer for new conversations: the compiled keyword rules
+    /// (rebuilt after categories change) with the learned classifier behind
+    /// them when a model exists.
     pub async fn categorizer(&self) -> AppResult<Arc<Categorizer>> {
+        let rules = self.rules().await?;
+        Ok(match self.classifier.learned(self.store.reader()).await {
+            Some((learned, min)) => Arc::new(rules.with_learned(learned, min)),
+            None => rules,
+        })
+    }
+
+    async fn rules(&self) -> AppResult<Arc<Categorizer>> {
         if let Ok(guard) = self.categorizer.read() {
             if let Some(c) = guard.as_ref() {
                 return Ok(c.clone());
@@ -166,6 +186,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/conversations/{id}/resolve", post(conversations::resolve))
         .route("/conversations/{id}/reopen", post(conversations::reopen))
+        .route("/classifier", get(classifier::status))
+        .route("/classifier/train", post(classifier::train))
         .route("/sync", get(events::sync))
         .route("/events", get(events::stream))
         .route("/metrics", get(metrics::metrics))

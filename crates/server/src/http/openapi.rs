@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agents, auth, categories, conversations, events, metrics};
+use super::{agents, auth, categories, classifier, conversations, events, metrics};
 
 struct Bearer;
 
@@ -36,6 +36,7 @@ impl Modify for Bearer {
         crate::channels::bot::answers::list, crate::channels::bot::answers::create,
         crate::channels::bot::answers::update, crate::channels::bot::answers::delete,
         crate::channels::bot::handoff::endpoint,
+        classifier::status, classifier::train,
     ),
     components(schemas(
         switchboard_api::ErrorBody, switchboard_api::ErrorDetail, switchboard_api::Event,

@@ -103,15 +103,23 @@ pub async fn spawn_app_with(clock: Clock) -> TestApp {
 }
 
 async fn start(database_url: &str, clock: &Clock) -> Server {
-    Server::start(Config {
+    start_with(database_url, clock, |_| {}).await
+}
+
+async fn start_with(
+    database_url: &str,
+    clock: &Clock,
+    configure: impl FnOnce(&mut Config),
+) -> Server {
+    let mut config = Config {
         clock: clock.clone(),
         // Breach announcements run on their own timer; tests that move a
         // manual clock turn them off so event counts stay deterministic.
         background: false,
         ..Config::new("127.0.0.1:0".parse().unwrap(), database_url)
-    })
-    .await
-    .expect("server start")
+    };
+    configure(&mut config);
+    Server::start(config).await.expect("server start")
 }
 
 impl TestApp {
@@ -128,10 +136,15 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database file (and
     /// clock). The address changes: `url`, `client` and `admin` follow it.
     pub async fn restart(&mut self) {
+        self.restart_with(|_| {}).await;
+    }
+
+    /// [`TestApp::restart`] with the config changed by `configure`.
+    pub async fn restart_with(&mut self, configure: impl FnOnce(&mut Config)) {
         if let Some(s) = self.server.take() {
             s.stop().await;
         }
-        let server = start(&self.database_url, &self.clock).await;
+        let server = start_with(&self.database_url, &self.clock, configure).await;
         self.url = server.url();
         self.client = Client::new(&self.url).expect("client");
         self.admin = self

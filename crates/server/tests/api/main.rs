@@ -9,6 +9,7 @@
 mod auth;
 mod bad_input;
 mod claims;
+mod classifier;
 mod flow;
 mod helpers;
 mod messages;
