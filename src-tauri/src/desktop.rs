@@ -377,14 +377,7 @@ pub fn status_from_tray<R: Runtime>(app: &AppHandle<R>, status: AgentStatus) {
         let desktop = app.state::<Desktop<R>>();
         if let Err(e) = desktop.set_status(status).await {
             tracing::warn!(code = %e.code, "status from the tray failed: {}", e.message);
-            let _ = app.emit(
-                events::CONNECTION,
-                Connection {
-                    state: ConnectionState::Offline,
-                    last_error: Some(format!("Could not change status: {}", e.message)),
-                    outbox_pending: 0,
-                },
-            );
+            let _ = app.emit(events::STATUS_ERROR, e);
         }
     });
 }
@@ -442,6 +435,18 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
         }
         if let Ok(c) = connection_of(&active.engine).await {
             let _ = app.emit(events::CONNECTION, c);
+        }
+        if state == ConnectionState::Offline
+            && active.engine.last_error_code().as_deref() == Some("unauthorized")
+        {
+            // Revoked or expired: retrying cannot help. Forget the token and
+            // show the login screen (on another task: signing out stops this one).
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tracing::info!("the server refused the saved token: signing out");
+                let _ = app.state::<Desktop<R>>().logout().await;
+            });
+            return;
         }
         if rx.changed().await.is_err() {
             return;

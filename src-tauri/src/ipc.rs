@@ -18,6 +18,9 @@ pub mod events {
     pub const CONNECTION: &str = "sync-connection";
     /// Payload [`super::SessionInfo`] or `null` (signed out).
     pub const SESSION: &str = "session";
+    /// Payload [`super::CommandError`]: a status chosen in the tray menu
+    /// could not be set.
+    pub const STATUS_ERROR: &str = "status-error";
     /// Payload [`super::Navigate`]: a notification, the tray or a deep link
     /// asks for a place.
     pub const NAVIGATE: &str = "navigate";

@@ -102,7 +102,7 @@ struct Shared {
     events: broadcast::Sender<Arc<EventBatch>>,
     outbox_wake: Notify,
     reconnect: Notify,
-    last_error: Mutex<Option<String>>,
+    last_error: Mutex<Option<(String, String)>>,
 }
 
 /// A running sync engine for one signed-in agent and one cache.
@@ -173,7 +173,22 @@ impl Engine {
 
     /// Why the last connection attempt failed, if it did.
     pub fn last_error(&self) -> Option<String> {
-        self.shared.last_error.lock().ok().and_then(|e| e.clone())
+        self.shared
+            .last_error
+            .lock()
+            .ok()
+            .and_then(|e| e.as_ref().map(|(_, m)| m.clone()))
+    }
+
+    /// The code of the last connection failure ([`SyncError::code`]):
+    /// `unauthorized` means the token was revoked or expired and retrying
+    /// will not help.
+    pub fn last_error_code(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .ok()
+            .and_then(|e| e.as_ref().map(|(c, _)| c.clone()))
     }
 
     /// Batches of cache changes: one per page of events, fetch or outbox step.
@@ -322,7 +337,7 @@ impl Shared {
 
     fn note_error(&self, e: &SyncError) {
         if let Ok(mut slot) = self.last_error.lock() {
-            *slot = Some(e.to_string());
+            *slot = Some((e.code().to_owned(), e.to_string()));
         }
     }
 

@@ -131,6 +131,7 @@ export class AppState {
         this.connection = c;
       }),
       ipc.onNavigate((n) => void this.navigate(n)),
+      ipc.onStatusError((e) => (this.statusError = ipc.describeError(e))),
     ];
     for (const s of subs) {
       try {

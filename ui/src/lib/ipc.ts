@@ -73,6 +73,7 @@ export const EVENTS = {
   connection: 'sync-connection',
   session: 'session',
   navigate: 'navigate',
+  statusError: 'status-error',
 } as const;
 
 export const onChanges = (f: (c: Changes) => void): Promise<UnlistenFn> =>
@@ -83,6 +84,9 @@ export const onSession = (f: (s: SessionInfo | null) => void): Promise<UnlistenF
   listen<SessionInfo | null>(EVENTS.session, (e) => f(e.payload));
 export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
   listen<Navigate>(EVENTS.navigate, (e) => f(e.payload));
+/** A status chosen in the tray menu could not be set. */
+export const onStatusError = (f: (e: CommandError) => void): Promise<UnlistenFn> =>
+  listen<CommandError>(EVENTS.statusError, (e) => f(e.payload));
 
 /** Whether a rejection is the core's structured error. */
 export function isCommandError(e: unknown): e is CommandError {
