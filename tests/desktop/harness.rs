@@ -37,7 +37,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn which(tool: &str) -> PathBuf {
+pub fn which(tool: &str) -> PathBuf {
     for dir in std::env::var("PATH").unwrap_or_default().split(':') {
         let p = Path::new(dir).join(tool);
         if p.is_file() {
@@ -268,12 +268,17 @@ impl DesktopSession {
 
     /// Starts the app over WebDriver.
     pub async fn launch(&self) -> Client {
+        self.launch_app(&app_binary()).await
+    }
+
+    /// Starts another Tauri binary over WebDriver (the benchmark's empty window).
+    pub async fn launch_app(&self, application: &Path) -> Client {
         // Both rustls providers are in the dependency tree: pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": app_binary() }),
+            serde_json::json!({ "application": application }),
         );
         ClientBuilder::rustls()
             .expect("rustls connector")

@@ -17,6 +17,10 @@
 
 mod dbus;
 mod harness;
+#[path = "../../crates/server/tests/support/nginx.rs"]
+mod nginx;
+#[path = "../../crates/server/tests/support/postgres.rs"]
+mod postgres;
 
 use std::time::{Duration, Instant};
 
@@ -46,7 +50,7 @@ macro_rules! eventually {
 }
 
 struct Team {
-    server: Option<Server>,
+    servers: Vec<Server>,
     admin: Session,
     ada_id: String,
     bob_id: String,
@@ -54,16 +58,35 @@ struct Team {
     _dir: tempfile::TempDir,
 }
 
+/// A team on a fresh SQLite file, served by one instance.
 async fn team() -> Team {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}", dir.path().join("server.db").display());
-    let server = Server::start(Config::new("127.0.0.1:0".parse().expect("addr"), db))
-        .await
-        .expect("server");
-    seed::create_admin(server.store(), "admin@e2e.test", PASSWORD, "Morgan Admin")
-        .await
-        .expect("admin");
-    let url = server.url();
+    team_on(db, 1, dir).await
+}
+
+/// A team on `db`, served by `instances` server instances sharing it.
+async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Team {
+    let mut servers = Vec::new();
+    for _ in 0..instances {
+        servers.push(
+            Server::start(Config::new(
+                "127.0.0.1:0".parse().expect("addr"),
+                db.clone(),
+            ))
+            .await
+            .expect("server"),
+        );
+    }
+    seed::create_admin(
+        servers[0].store(),
+        "admin@e2e.test",
+        PASSWORD,
+        "Morgan Admin",
+    )
+    .await
+    .expect("admin");
+    let url = servers[0].url();
     let admin = Client::new(&url)
         .expect("client")
         .login("admin@e2e.test", PASSWORD)
@@ -110,7 +133,7 @@ async fn team() -> Team {
         ids.push(a.id);
     }
     Team {
-        server: Some(server),
+        servers,
         admin,
         ada_id: ids[0].clone(),
         bob_id: ids[1].clone(),
@@ -194,8 +217,17 @@ async fn pressed(b: &Browser, status: &str) -> bool {
     p.as_deref() == Some("true") || c.as_deref() == Some("true")
 }
 
+/// One desktop session at a time: two apps, two X servers and two builds of
+/// WebKit at once only make each slower on a small machine.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agents_day_in_the_real_app() {
+    let _one = exclusive();
     let mut team = team().await;
     let admin = team.admin.clone();
     let hostile = "<img src=x onerror=alert(1)><b>not bold</b>";
@@ -237,9 +269,8 @@ async fn an_agents_day_in_the_real_app() {
         "three queued rows",
         count(&b, "[data-testid=conversation-row]").await == 3
     );
-    let state = attr(&b, "[data-testid=connection-state]", "data-state").await;
-    assert!(state.is_some(), "the connection state is always shown");
-    let mut last = None;
+    let mut last = attr(&b, "[data-testid=connection-state]", "data-state").await;
+    assert!(last.is_some(), "the connection state is always shown");
     eventually!(format!("online (shown: {last:?})"), {
         last = attr(&b, "[data-testid=connection-state]", "data-state").await;
         last.as_deref() == Some("online")
@@ -514,7 +545,7 @@ async fn an_agents_day_in_the_real_app() {
     assert_eq!(count(&b, "[data-testid=login-submit]").await, 0);
 
     // The server goes away: the app says so and still shows the cache.
-    if let Some(server) = team.server.take() {
+    for server in team.servers.drain(..) {
         server.stop().await;
     }
     eventually!(
@@ -532,4 +563,153 @@ async fn an_agents_day_in_the_real_app() {
     );
     screenshot(&b, "08-offline").await;
     b.close().await.ok();
+}
+
+/// The app against two server instances on PostgreSQL behind nginx (the
+/// repository's example config): it is given the one address and works
+/// unchanged — sign-in, the live queue, claim and reply — including writes
+/// made through the other instance, and it keeps working when the instance
+/// it was streaming from goes away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_app_against_two_instances_behind_nginx() {
+    let _one = exclusive();
+    let db = postgres::server().fresh_database().await;
+    let mut team = team_on(db, 2, tempfile::tempdir().expect("dir")).await;
+    let proxy = nginx::Nginx::start([&team.servers[0].url(), &team.servers[1].url()]);
+    let front = Client::new(&proxy.url).expect("client");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while front.health().await.is_err() {
+        assert!(Instant::now() < deadline, "nginx did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Writes through each instance directly, reads by the app through nginx.
+    let via = |i: usize| {
+        let url = team.servers[i].url();
+        async move {
+            Client::new(&url)
+                .expect("client")
+                .login("admin@e2e.test", PASSWORD)
+                .await
+                .expect("admin login")
+        }
+    };
+    let (a, b_admin) = (via(0).await, via(1).await);
+    let first = conversation(&a, "billing", "Grace Hopper", "Refund", "Charged twice.").await;
+
+    let desktop = DesktopSession::start();
+    let b = desktop.launch().await;
+    type_into(&b, "[data-testid=login-server]", &proxy.url).await;
+    type_into(&b, "[data-testid=login-email]", "ada@e2e.test").await;
+    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    click(&b, "[data-testid=login-submit]").await;
+    eventually!(
+        "the queue through nginx",
+        count(&b, "[data-testid=conversation-row]").await == 1
+    );
+    eventually!(
+        "online through nginx",
+        attr(&b, "[data-testid=connection-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("online")
+    );
+
+    // Live: one written through each instance shows up.
+    let second = conversation(
+        &b_admin,
+        "billing",
+        "Alan Turing",
+        "Invoice",
+        "Address change.",
+    )
+    .await;
+    let third = conversation(&a, "billing", "Ada Byron", "VAT", "Add my VAT id.").await;
+    for id in [&second, &third] {
+        by_testid(
+            &b,
+            &format!("[data-testid=conversation-row][data-conversation-id='{id}']"),
+        )
+        .await;
+    }
+
+    // Claim and reply through the one address.
+    click(
+        &b,
+        &format!("[data-testid=conversation-row][data-conversation-id='{first}']"),
+    )
+    .await;
+    click(&b, "[data-testid=conversation-view] [data-testid=claim]").await;
+    eventually!(
+        "the claim",
+        a.conversation(&first)
+            .await
+            .expect("conv")
+            .summary
+            .assignee_id
+            .as_deref()
+            == Some(team.ada_id.as_str())
+    );
+    click(&b, "[data-testid=composer-mode-reply]").await;
+    type_into(
+        &b,
+        "[data-testid=composer-input]",
+        "Refunded through the fleet.",
+    )
+    .await;
+    click(&b, "[data-testid=composer-send]").await;
+    eventually!("the reply", {
+        b_admin
+            .conversation(&first)
+            .await
+            .expect("conv")
+            .messages
+            .iter()
+            .any(|m| m.kind == MessageKind::Agent && m.body.contains("through the fleet"))
+    });
+    screenshot(&b, "fleet-01-conversation").await;
+
+    // One instance goes away; the app reconnects through nginx to the other.
+    let gone = team.servers.remove(0);
+    gone.stop().await;
+    let fourth = conversation(
+        &b_admin,
+        "billing",
+        "Hedy Lamarr",
+        "Shipping",
+        "Where is my parcel?",
+    )
+    .await;
+    click(&b, "[data-testid=nav-queue]").await;
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-row][data-conversation-id='{fourth}']"),
+    )
+    .await;
+    eventually!(
+        "online again",
+        attr(&b, "[data-testid=connection-state]", "data-state")
+            .await
+            .as_deref()
+            == Some("online")
+    );
+    click(
+        &b,
+        &format!("[data-testid=conversation-row][data-conversation-id='{fourth}']"),
+    )
+    .await;
+    click(&b, "[data-testid=conversation-view] [data-testid=claim]").await;
+    eventually!(
+        "a claim after losing an instance",
+        b_admin
+            .conversation(&fourth)
+            .await
+            .expect("conv")
+            .summary
+            .assignee_id
+            .as_deref()
+            == Some(team.ada_id.as_str())
+    );
+    screenshot(&b, "fleet-02-after-failover").await;
+    b.close().await.ok();
+    let _ = team.admin.clone();
 }

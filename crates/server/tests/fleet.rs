@@ -6,6 +6,8 @@
 //! Each instance is the real binary started as a subprocess; PostgreSQL is a
 //! throwaway server started by the harness (tests/support/postgres.rs).
 
+#[path = "support/nginx.rs"]
+mod nginx;
 #[path = "support/postgres.rs"]
 mod postgres;
 
@@ -598,53 +600,9 @@ async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_h
 /// stream survives losing an instance by reconnecting with Last-Event-ID.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_behind_nginx_with_the_example_config() {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(nginx) = nginx else {
-        panic!("nginx is not installed; `cargo xtask setup` installs it");
-    };
     let (_db, mut instances) = fleet(2).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let example = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../deploy/nginx/switchboard.conf"
-    ))
-    .expect("deploy/nginx/switchboard.conf");
-    let site = example
-        .replace(
-            "127.0.0.1:8081",
-            instances[0].url.trim_start_matches("http://"),
-        )
-        .replace(
-            "127.0.0.1:8082",
-            instances[1].url.trim_start_matches("http://"),
-        )
-        .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"));
-    let p = dir.path().display();
-    let conf = format!(
-        "pid {p}/nginx.pid;\nerror_log {p}/error.log;\ndaemon off;\nevents {{ worker_connections 1024; }}\n\
-         http {{\n access_log off;\n client_body_temp_path {p}/body;\n proxy_temp_path {p}/proxy;\n\
-         fastcgi_temp_path {p}/fastcgi;\n uwsgi_temp_path {p}/uwsgi;\n scgi_temp_path {p}/scgi;\n{site}\n}}\n"
-    );
-    let conf_path = dir.path().join("nginx.conf");
-    std::fs::write(&conf_path, conf).expect("write nginx.conf");
-    let _proxy = Nginx(
-        Command::new(nginx)
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-p")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nginx"),
-    );
-    let front = format!("http://127.0.0.1:{port}");
+    let proxy = nginx::Nginx::start([&instances[0].url, &instances[1].url]);
+    let front = proxy.url.clone();
     let client = Client::new(&front).expect("client");
     let deadline = Instant::now() + Duration::from_secs(20);
     while client.health().await.is_err() {
@@ -715,20 +673,4 @@ async fn two_instances_behind_nginx_with_the_example_config() {
     .await
     .expect("the resumed stream delivered the new conversation");
     assert!(next.seq > last);
-}
-
-/// Stops nginx the way it expects (SIGTERM to the master stops its workers
-/// too; SIGKILL would orphan them), also when a test fails.
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.0.id()) {
-            // SAFETY: signalling our own child process.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
-        }
-        let _ = self.0.wait();
-    }
 }
