@@ -16,6 +16,16 @@
 //! labelled set's training split and reports held-out accuracy, macro-F1,
 //! per-category precision/recall, coverage at the confidence threshold and
 //! training time (`crates/classify/benches/accuracy.rs`).
+//!
+//! The phase `desktop` (`--only desktop`; not part of a run without `--only`:
+//! it needs the desktop session tools and two release Tauri builds) measures
+//! the real desktop app beside an empty Tauri 2 window: start-up, idle
+//! memory with 10,000 cached conversations, rendering and scrolling that
+//! queue, server event → notification latency and breach lateness. It runs
+//! `setup` (UI into `ui/dist`), builds `xtask/bench-empty-app` in release,
+//! then `cargo bench -p switchboard --bench desktop`
+//! (`tests/desktop/bench.rs`), which prints the table and writes
+//! `target/bench/desktop.json`.
 
 use std::path::Path;
 use std::process::Command;
@@ -29,7 +39,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events
-    /// (sets SWITCHBOARD_BENCH_ONLY for the load bench) and classifier.
+    /// (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
+    /// desktop (only when named).
     #[arg(long)]
     pub only: Option<String>,
     /// Store backend: sqlite (default), postgres (one and two instances on
@@ -46,11 +57,18 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
             .collect()
     });
     let classifier = phases.as_ref().is_none_or(|p| p.contains(&"classifier"));
-    let load_phases: Option<Vec<&str>> = phases
-        .as_ref()
-        .map(|p| p.iter().copied().filter(|&x| x != "classifier").collect());
+    let desktop = phases.as_ref().is_some_and(|p| p.contains(&"desktop"));
+    let load_phases: Option<Vec<&str>> = phases.as_ref().map(|p| {
+        p.iter()
+            .copied()
+            .filter(|&x| x != "classifier" && x != "desktop")
+            .collect()
+    });
     if classifier {
         run_classifier(root)?;
+    }
+    if desktop {
+        run_desktop(root)?;
     }
     if load_phases.as_ref().is_some_and(Vec::is_empty) {
         return Ok(());
@@ -87,6 +105,53 @@ fn run_classifier(root: &Path) -> Result<()> {
         .context("running cargo bench")?;
     if !status.success() {
         bail!("the classifier benchmark failed ({status})");
+    }
+    Ok(())
+}
+
+/// The desktop benchmark: the app (release) beside an empty Tauri 2 window.
+fn run_desktop(root: &Path) -> Result<()> {
+    crate::setup::run(root, &crate::setup::SetupArgs::default())?;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let incremental = std::env::var_os("CARGO_INCREMENTAL").unwrap_or_else(|| "0".into());
+
+    eprintln!("xtask bench: the empty Tauri window (xtask/bench-empty-app, release)");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--manifest-path",
+            "xtask/bench-empty-app/Cargo.toml",
+        ])
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_INCREMENTAL", &incremental)
+        .status()
+        .context("building the empty window")?;
+    if !status.success() {
+        bail!("building xtask/bench-empty-app failed ({status})");
+    }
+    let empty = target.join("release").join(if cfg!(windows) {
+        "bench-empty-app.exe"
+    } else {
+        "bench-empty-app"
+    });
+
+    eprintln!("xtask bench: cargo bench -p switchboard --bench desktop");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args(["bench", "-p", "switchboard", "--bench", "desktop"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_INCREMENTAL", &incremental)
+        .env("SWITCHBOARD_BENCH_EMPTY_APP", &empty)
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("the desktop benchmark failed ({status})");
     }
     Ok(())
 }

@@ -37,7 +37,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run the server's load benchmark (release build): ingest rate, claim
     /// latency, SSE delivery latency, each beside its target; and the
-    /// classifier's accuracy on the held-out labelled split (`--only classifier`).
+    /// classifier's accuracy on the held-out labelled split (`--only classifier`);
+    /// the desktop app beside an empty Tauri window (`--only desktop`).
     Bench(bench::BenchArgs),
 }
 
