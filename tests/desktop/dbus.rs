@@ -26,6 +26,7 @@ impl TrayMenu {
     pub fn find(session: &DesktopSession) -> TrayMenu {
         let deadline = Instant::now() + Duration::from_secs(30);
         let path_re = Regex::new(r"/org/ayatana/NotificationItem/[A-Za-z0-9_]+/Menu").expect("re");
+        let unique = Regex::new(r"'(:[0-9.]+)'").expect("re");
         loop {
             let names = session.run(
                 "gdbus",
@@ -40,7 +41,6 @@ impl TrayMenu {
                     "org.freedesktop.DBus.ListNames",
                 ],
             );
-            let unique = Regex::new(r"'(:[0-9.]+)'").expect("re");
             for cap in unique.captures_iter(&names) {
                 let name = &cap[1];
                 let Some(tree) = session.try_run(

@@ -219,15 +219,11 @@ async fn pressed(b: &Browser, status: &str) -> bool {
 
 /// One desktop session at a time: two apps, two X servers and two builds of
 /// WebKit at once only make each slower on a small machine.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agents_day_in_the_real_app() {
-    let _one = exclusive();
+    let _one = ONE_AT_A_TIME.lock().await;
     let mut team = team().await;
     let admin = team.admin.clone();
     let hostile = "<img src=x onerror=alert(1)><b>not bold</b>";
@@ -572,7 +568,7 @@ async fn an_agents_day_in_the_real_app() {
 /// it was streaming from goes away.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_app_against_two_instances_behind_nginx() {
-    let _one = exclusive();
+    let _one = ONE_AT_A_TIME.lock().await;
     let db = postgres::server().fresh_database().await;
     let mut team = team_on(db, 2, tempfile::tempdir().expect("dir")).await;
     let proxy = nginx::Nginx::start([&team.servers[0].url(), &team.servers[1].url()]);

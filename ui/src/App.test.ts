@@ -247,6 +247,22 @@ describe('conversation view', () => {
     expect(view.querySelector('b')).toBeNull();
   });
 
+  it('shows how a reply sent out over the channel is doing', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id, channel: 'sms' }, [
+      message('customer', 'Hi'),
+      message('agent', 'Delivered one', { delivery: { status: 'delivered', attempts: 1, error: null, next_attempt_at: null, sent_at: null } }),
+      message('agent', 'Failed one', { delivery: { status: 'failed', attempts: 8, error: 'Unreachable', next_attempt_at: null, sent_at: null } }),
+      message('note', 'Never sent'),
+    ]);
+    await openMine('c1');
+    const shown = allByTestId('delivery');
+    expect(shown.map((d) => d.dataset.status)).toEqual(['delivered', 'failed']);
+    expect(shown[0].textContent).toContain('Delivered by SMS');
+    expect(shown[1].textContent).toContain('Unreachable');
+    const note = allByTestId('message').find((m) => m.dataset.kind === 'note')!;
+    expect(note.querySelector('[data-testid="delivery"]')).toBeNull();
+  });
+
   it('marks internal notes distinctly', async () => {
     open('c1', { state: 'assigned', assignee_id: ME.id }, [message('customer', 'Hi'), message('note', 'Check the invoice')]);
     await openMine('c1');

@@ -120,6 +120,9 @@ pub struct CachedMessage {
     pub client_id: Option<String>,
     /// Sent, pending or failed.
     pub send_state: SendState,
+    /// For a reply sent out over email or SMS: how its delivery is going
+    /// (`sending`, `sent`, `delivered`, `failed`).
+    pub delivery: Option<switchboard_api::Delivery>,
 }
 
 /// A conversation with its messages: the server's, then pending outbox items.
@@ -458,7 +461,7 @@ impl Cache {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, author_id = ?, body = ?, \
-             created_at = ?, pending = NULL, error_code = NULL, error_message = NULL \
+             created_at = ?, delivery = ?, pending = NULL, error_code = NULL, error_message = NULL \
              WHERE client_id = ? AND id IS NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)",
         )
         .bind(&msg.id)
@@ -468,6 +471,7 @@ impl Cache {
         .bind(&msg.author_id)
         .bind(&msg.body)
         .bind(ms(msg.created_at))
+        .bind(delivery_json(msg))
         .bind(client_id)
         .bind(&msg.id)
         .execute(&mut *tx)
@@ -937,7 +941,7 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     if let Some(cid) = &m.client_id {
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, body = ?, created_at = ?, \
-             pending = NULL, error_code = NULL, error_message = NULL \
+             delivery = ?, pending = NULL, error_code = NULL, error_message = NULL \
              WHERE client_id = ? AND id IS NULL AND author_id IS ? \
              AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)",
         )
@@ -947,6 +951,7 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
         .bind(&m.author)
         .bind(&m.body)
         .bind(ms(m.created_at))
+        .bind(delivery_json(m))
         .bind(cid)
         .bind(&m.author_id)
         .bind(&m.id)
@@ -958,8 +963,8 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
         }
     }
     sqlx::query(
-        "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, pending) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO NOTHING",
+        "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, delivery, pending) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery",
     )
     .bind(&m.id)
     .bind(&m.conversation_id)
@@ -969,15 +974,24 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     .bind(&m.body)
     .bind(ms(m.created_at))
     .bind(&m.client_id)
+    .bind(delivery_json(m))
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
+/// The delivery state of a message as stored: JSON, or NULL.
+fn delivery_json(m: &Message) -> Option<String> {
+    m.delivery
+        .as_ref()
+        .and_then(|d| serde_json::to_string(d).ok())
+}
+
 async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
-    sqlx::query("UPDATE messages SET body = ?, author = ? WHERE id = ?")
+    sqlx::query("UPDATE messages SET body = ?, author = ?, delivery = ? WHERE id = ?")
         .bind(&m.body)
         .bind(&m.author)
+        .bind(delivery_json(m))
         .bind(&m.id)
         .execute(&mut *conn)
         .await?;
@@ -1085,6 +1099,9 @@ fn message_of(r: &SqliteRow) -> Result<CachedMessage> {
         created_at: from_ms(r.try_get("created_at")?)?,
         client_id: r.try_get("client_id")?,
         send_state: send_state_of(r)?,
+        delivery: r
+            .try_get::<Option<String>, _>("delivery")?
+            .and_then(|d| serde_json::from_str(&d).ok()),
     })
 }
 

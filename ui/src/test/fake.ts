@@ -75,6 +75,7 @@ export function message(kind: CachedMessage['kind'], body: string, over: Partial
     created_at: '2026-01-01T10:00:00Z',
     client_id: null,
     send_state: { state: 'sent' },
+    delivery: null,
     ...over,
   };
 }

@@ -31,6 +31,7 @@ impl Modify for Bearer {
         conversations::post_message, conversations::customer_message, conversations::transfer,
         conversations::resolve, conversations::reopen, conversations::recategorize,
         events::sync, events::stream, metrics::metrics,
+        crate::channels::email::inbound::endpoint, crate::channels::email::attachments::download,
         crate::channels::sms::inbound::endpoint, crate::channels::sms::status::endpoint,
         crate::channels::widget::typing::agent_typing,
         crate::channels::bot::answers::list, crate::channels::bot::answers::create,

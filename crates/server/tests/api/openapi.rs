@@ -30,6 +30,10 @@ const CONTRACT: &[(&str, &str)] = &[
     ("/api/v1/sync", "get"),
     ("/api/v1/events", "get"),
     ("/api/v1/metrics", "get"),
+    ("/api/v1/attachments/{id}", "get"),
+    ("/channels/email/inbound", "post"),
+    ("/channels/sms/twilio", "post"),
+    ("/api/v1/bot/handoff", "post"),
 ];
 
 #[tokio::test]

@@ -12,6 +12,18 @@ use crate::http::{ApiPath, AppState, Auth};
 use crate::rows;
 
 /// Downloads an attachment (always as a download, never rendered inline).
+#[utoipa::path(
+    get,
+    path = "/api/v1/attachments/{id}",
+    tag = "conversations",
+    params(("id" = String, Path, description = "Attachment id, from a message's `attachments`")),
+    responses(
+        (status = 200, description = "The bytes, `Content-Disposition: attachment`", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "Not signed in", body = switchboard_api::ErrorBody),
+        (status = 404, description = "No such attachment, or its conversation is not visible to you", body = switchboard_api::ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn download(
     State(st): State<AppState>,
     Auth(caller): Auth,

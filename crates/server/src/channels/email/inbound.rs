@@ -23,7 +23,7 @@ use crate::ops::{self, new_id, Ingest};
 use crate::store::{op, Tx};
 
 /// What became of an inbound message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Received {
     /// The conversation it is in.
     pub conversation_id: String,
@@ -41,6 +41,21 @@ pub struct Received {
 /// `X-Switchboard-Secret` must equal the configured secret (403 otherwise,
 /// creating nothing). 201 with a new message, 200 for a Message-ID already
 /// stored, 413 above 25 MiB.
+#[utoipa::path(
+    post,
+    path = "/channels/email/inbound",
+    tag = "channels",
+    request_body(content = String, content_type = "message/rfc822",
+        description = "One raw RFC 5322 message, as received"),
+    params(("X-Switchboard-Secret" = String, Header, description = "SWITCHBOARD_EMAIL_INBOUND_SECRET")),
+    responses(
+        (status = 201, description = "Stored as a new message", body = Received),
+        (status = 200, description = "This Message-ID was already stored: nothing new written", body = Received),
+        (status = 400, description = "`empty_body`, `invalid_body`", body = switchboard_api::ErrorBody),
+        (status = 403, description = "`invalid_secret`: nothing stored", body = switchboard_api::ErrorBody),
+        (status = 413, description = "Over 25 MiB", body = switchboard_api::ErrorBody),
+    )
+)]
 pub async fn endpoint(
     State(st): State<AppState>,
     Extension(config): Extension<Arc<EmailConfig>>,
