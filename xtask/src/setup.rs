@@ -44,6 +44,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("webkit2gtk-driver", "WebKitWebDriver for end-to-end tests"),
     ("postgresql", "PostgreSQL store tests"),
     (
+        "dovecot-imapd",
+        "IMAP server the email channel's tests poll (real peer)",
+    ),
+    (
         "nginx",
         "reverse proxy in front of two server instances (fleet test)",
     ),

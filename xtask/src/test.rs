@@ -82,7 +82,7 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
         Step {
             title: "cargo test",
             kind: Kind::CargoTest,
-            cmd: cargo(&["test", "--workspace"]),
+            cmd: cargo(&["test", "--workspace", "--no-fail-fast"]),
         },
         Step {
             title: "server API and SMS suites on PostgreSQL",
