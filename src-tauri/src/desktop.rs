@@ -21,11 +21,13 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use switchboard_api::events::{Change, EventPayload};
-use switchboard_api::{Agent, AgentStatus, Client, ClientError, ConversationSummary, MessageKind};
+use switchboard_api::{Agent, AgentStatus, Client, ClientError, MessageKind};
 use switchboard_core::alerts::{self, AlertBook, Watched};
 use switchboard_core::eligibility::AgentLoad;
 use switchboard_core::ConversationState;
-use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, EventBatch};
+use switchboard_sync::{
+    Cache, ConnectionState, Engine, EngineConfig, EventBatch, OpenConversation,
+};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{broadcast, watch, Notify, RwLock};
@@ -421,7 +423,7 @@ async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
         if let Ok(c) = connection_of(&active.engine).await {
             let _ = app.emit(events::CONNECTION, c);
         }
-        refresh_tray(&app, &active).await;
+        // The alert timer reads the cache again and redraws the tray's queue line.
         active.wake.notify_one();
     }
 }
@@ -470,18 +472,19 @@ async fn measure_skew(active: Arc<Active>) {
 
 /// What the agent should hear about when it waits too long: queued
 /// conversations they are eligible for, and their own open ones with a
-/// customer waiting.
-async fn watched(active: &Active) -> Vec<(Watched, ConversationSummary)> {
+/// customer waiting. Read from the cache's lean list of open conversations
+/// (no previews, no history), so it stays cheap with a large queue.
+async fn watched(active: &Active) -> Vec<(Watched, OpenConversation)> {
     let cache = active.engine.cache();
-    let now = active.server_now();
-    let (Ok(Some(me)), Ok(categories), Ok(queue), Ok(mine), Ok(counts)) = (
+    let (Ok(Some(me)), Ok(categories), Ok(open)) = (
         cache.me().await,
         cache.categories().await,
-        cache.queue(now).await,
-        cache.mine(now).await,
-        cache.counts(now).await,
+        cache.open_conversations().await,
     ) else {
         return Vec::new();
+    };
+    let is_mine = |c: &OpenConversation| {
+        c.state == ConversationState::Assigned && c.assignee_id.as_deref() == Some(me.id.as_str())
     };
     let load = AgentLoad {
         id: me.id.clone(),
@@ -489,7 +492,7 @@ async fn watched(active: &Active) -> Vec<(Watched, ConversationSummary)> {
         status: me.status,
         categories: me.categories.clone(),
         capacity: me.capacity,
-        open: counts.mine as u32,
+        open: u32::try_from(open.iter().filter(|c| is_mine(c)).count()).unwrap_or(u32::MAX),
     };
     let threshold = |category: &Option<String>| {
         category
@@ -499,36 +502,40 @@ async fn watched(active: &Active) -> Vec<(Watched, ConversationSummary)> {
                 k.wait_threshold_secs
             })
     };
-    let eligible = |s: &ConversationSummary| match (&s.state, &s.category_id) {
-        (ConversationState::Queued, Some(c)) => load.is_eligible(c),
+    let eligible = |c: &OpenConversation| match (&c.state, &c.category_id) {
+        (ConversationState::Queued, Some(k)) => load.is_eligible(k),
         _ => false,
     };
-    queue
-        .into_iter()
-        .filter(eligible)
-        .chain(
-            mine.into_iter()
-                .filter(|s| s.state == ConversationState::Assigned),
-        )
-        .filter_map(|s| {
-            let since = s.waiting_since?;
-            let breach_at = switchboard_core::waiting::breach_at(since, threshold(&s.category_id));
+    open.into_iter()
+        .filter(|c| eligible(c) || is_mine(c))
+        .filter_map(|c| {
+            let since = c.waiting_since?;
+            let breach_at = switchboard_core::waiting::breach_at(since, threshold(&c.category_id));
             Some((
                 Watched {
-                    id: s.id.clone(),
+                    id: c.id.clone(),
                     breach_at,
                 },
-                s,
+                c,
             ))
         })
         .collect()
 }
 
+/// Fires breach notifications at the breach instant. The watched list is
+/// read again only when the cache changed (or the skew was measured), not
+/// when a deadline comes, so a breach is announced the moment it happens
+/// whatever the size of the queue.
 async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
     let mut book = AlertBook::new();
     let renotify = Duration::from_std(RENOTIFY).unwrap_or_else(|_| Duration::seconds(120));
+    let mut list = watched(&active).await;
+    let mut changed = false;
     loop {
-        let list = watched(&active).await;
+        if changed {
+            list = watched(&active).await;
+            changed = false;
+        }
         let now = active.server_now();
         let watched: Vec<Watched> = list.iter().map(|(w, _)| w.clone()).collect();
         let due = book.tick(now, &watched, renotify);
@@ -578,7 +585,7 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
             .min(StdDuration::from_secs(60));
         tokio::select! {
             _ = tokio::time::sleep(until_next) => {}
-            _ = active.wake.notified() => {}
+            _ = active.wake.notified() => changed = true,
         }
     }
 }

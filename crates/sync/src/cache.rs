@@ -169,6 +169,25 @@ pub struct Counts {
     pub mine_overdue: u64,
 }
 
+/// An open conversation as [`Cache::open_conversations`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenConversation {
+    /// Conversation id.
+    pub id: String,
+    /// Who wrote in.
+    pub customer: Customer,
+    /// Subject line.
+    pub subject: String,
+    /// Category, if any.
+    pub category_id: Option<String>,
+    /// `queued` or `assigned`.
+    pub state: ConversationState,
+    /// Holder, when assigned.
+    pub assignee_id: Option<String>,
+    /// Since when the customer has been waiting, if they are.
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
 /// The local cache. Cheap to clone (a connection pool).
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -646,25 +665,67 @@ impl Cache {
         rows.iter().map(category_of).collect()
     }
 
+    /// Every open (not resolved) conversation with only what the counters
+    /// and the desktop's breach timer need: no preview, no history, no
+    /// timestamps besides `waiting_since`. Cheap enough to run on every
+    /// change with tens of thousands cached.
+    pub async fn open_conversations(&self) -> Result<Vec<OpenConversation>> {
+        let rows = sqlx::query(
+            "SELECT id, customer_name, customer_email, customer_phone, subject, \
+             category_id, state, assignee_id, waiting_since \
+             FROM conversations WHERE state != 'resolved'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OpenConversation {
+                    id: r.try_get("id")?,
+                    customer: Customer {
+                        name: r.try_get("customer_name")?,
+                        email: r.try_get("customer_email")?,
+                        phone: r.try_get("customer_phone")?,
+                    },
+                    subject: r.try_get("subject")?,
+                    category_id: r.try_get("category_id")?,
+                    state: parse::<ConversationState>(r.try_get("state")?)?,
+                    assignee_id: r.try_get("assignee_id")?,
+                    waiting_since: r
+                        .try_get::<Option<i64>, _>("waiting_since")?
+                        .map(from_ms)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
     /// Queue and personal counters as of `now`, by the core's overdue rule
     /// and each category's threshold (the default for unknown categories).
+    /// Reads four columns per open conversation, nothing else.
     pub async fn counts(&self, now: DateTime<Utc>) -> Result<Counts> {
         let me = self.agent_id().await?.unwrap_or_default();
         let thresholds = self.thresholds().await?;
-        let rows = sqlx::query("SELECT * FROM conversations WHERE state != 'resolved'")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT state, assignee_id, category_id, waiting_since \
+             FROM conversations WHERE state != 'resolved'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut c = Counts::default();
-        for r in &rows {
-            let s = summary_of(r)?;
-            let late = overdue(&s, &thresholds, now);
-            match s.state {
+        for (state, assignee, category, since) in rows {
+            let since = since.map(from_ms).transpose()?;
+            let threshold = category
+                .as_ref()
+                .and_then(|k| thresholds.get(k).copied())
+                .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
+            let late = is_overdue(since, threshold, now);
+            match parse::<ConversationState>(&state)? {
                 ConversationState::Queued => {
                     c.waiting += 1;
                     c.overdue += u64::from(late);
-                    c.oldest_wait_secs = c.oldest_wait_secs.max(waited_secs(s.waiting_since, now));
+                    c.oldest_wait_secs = c.oldest_wait_secs.max(waited_secs(since, now));
                 }
-                ConversationState::Assigned if s.assignee_id.as_deref() == Some(me.as_str()) => {
+                ConversationState::Assigned if assignee.as_deref() == Some(me.as_str()) => {
                     c.mine += 1;
                     c.mine_overdue += u64::from(late);
                 }

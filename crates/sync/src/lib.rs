@@ -12,7 +12,8 @@
 //!   cursor, so a crash never skips or repeats an event. Reads for the UI:
 //!   [`Cache::queue`], [`Cache::mine`], [`Cache::all`], [`Cache::conversation`]
 //!   (server messages, then pending outbox items), [`Cache::agents`],
-//!   [`Cache::categories`], [`Cache::counts`] — everything time-dependent takes
+//!   [`Cache::categories`], [`Cache::counts`], [`Cache::open_conversations`]
+//!   (the lean read behind counters and breach timers) — everything time-dependent takes
 //!   `now` and uses `switchboard-core`'s overdue rule.
 //! - [`Engine`]: pages `GET /api/v1/sync` from the cursor, then follows
 //!   `GET /api/v1/events` with `Last-Event-ID`; reconnects with capped,
@@ -48,7 +49,8 @@ mod engine;
 mod error;
 
 pub use cache::{
-    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, OutboxItem, SendState,
+    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, OpenConversation, OutboxItem,
+    SendState,
 };
 pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
 pub use error::{Result, SyncError};

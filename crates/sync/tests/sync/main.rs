@@ -63,6 +63,41 @@ async fn first_sync_fills_the_cache_and_matches_the_server() {
         .unwrap();
     assert_eq!(later.overdue, 5);
     assert!(later.oldest_wait_secs >= 3600);
+    // The lean list behind counters and breach timers holds exactly the open
+    // conversations, with the same fields as the full summaries.
+    let mut open = cache.open_conversations().await.unwrap();
+    open.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut full: Vec<_> = cache
+        .all(now)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.state != switchboard_core::ConversationState::Resolved)
+        .collect();
+    full.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(open.len(), full.len());
+    for (o, f) in open.iter().zip(&full) {
+        assert_eq!(
+            (
+                &o.id,
+                &o.customer,
+                &o.subject,
+                &o.category_id,
+                o.state,
+                &o.assignee_id,
+                o.waiting_since
+            ),
+            (
+                &f.id,
+                &f.customer,
+                &f.subject,
+                &f.category_id,
+                f.state,
+                &f.assignee_id,
+                f.waiting_since
+            )
+        );
+    }
 
     let view = cache.conversation(&convs[0], now).await.unwrap().unwrap();
     let kinds: Vec<_> = view.messages.iter().map(|m| m.kind).collect();
