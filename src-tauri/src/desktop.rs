@@ -121,6 +121,15 @@ impl<R: Runtime> Desktop<R> {
         };
         let client = Client::new(&saved.server_url)?;
         let cache = Cache::open(&self.cache_path).await?;
+        // The cache already knows this agent on this server: open from it at
+        // once, without waiting for the network. The engine's first request
+        // checks the token; a refused one signs out (`forward_connection`).
+        if cache.server_url().await?.as_deref() == Some(client.base()) {
+            if let Some(me) = cache.me().await? {
+                self.start(cache, client.session(&saved.token, me)).await?;
+                return Ok(());
+            }
+        }
         let session = match client.resume(&saved.token).await {
             Ok(s) => s,
             Err(ClientError::Api { status, .. }) if status.as_u16() == 401 => {
@@ -598,7 +607,7 @@ async fn watch_events<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifi
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        for alert in alerts_for(&app, &active, &batch).await {
+        for alert in alerts_for(&active, &batch).await {
             notifier.show(&app, alert);
         }
     }
@@ -606,18 +615,11 @@ async fn watch_events<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifi
 
 /// Notifications that a batch of events calls for: one per conversation and
 /// cause, however many events say the same.
-async fn alerts_for<R: Runtime>(
-    app: &AppHandle<R>,
-    active: &Active,
-    batch: &EventBatch,
-) -> Vec<Alert> {
+async fn alerts_for(active: &Active, batch: &EventBatch) -> Vec<Alert> {
     let me = active.me_id.as_str();
     let now = active.server_now();
     let news = Duration::from_std(BACKLOG_NEWS).unwrap_or_else(|_| Duration::minutes(10));
-    let focused = app
-        .get_webview_window(crate::MAIN_WINDOW)
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
+    let focused = crate::main_window_focused();
     let mut out: Vec<Alert> = Vec::new();
     let mut push = |alert: Alert| {
         let dup = out

@@ -24,6 +24,8 @@ pub mod keychain;
 pub mod notify;
 pub mod tray;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tauri::{Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
@@ -32,6 +34,16 @@ use crate::ipc::Navigate;
 
 /// Label of the main window, as declared in `tauri.conf.json`.
 pub const MAIN_WINDOW: &str = "main";
+
+/// Whether the main window has the keyboard focus, as its focus events
+/// said last. Kept here so deciding whether to notify about a customer's
+/// message never waits for the main thread (busy drawing a large queue).
+static MAIN_WINDOW_FOCUSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the main window is in front (has the focus).
+pub fn main_window_focused() -> bool {
+    MAIN_WINDOW_FOCUSED.load(Ordering::Relaxed)
+}
 
 /// File name of the local cache in the app's data directory.
 pub const CACHE_FILE: &str = "cache.db";
@@ -111,14 +123,16 @@ pub fn run() {
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
+        .on_window_event(|window, event| match event {
             // Closing the window keeps the app (and its notifications) in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if window.label() == MAIN_WINDOW {
-                    api.prevent_close();
-                    let _ = window.hide();
-                }
+            WindowEvent::CloseRequested { api, .. } if window.label() == MAIN_WINDOW => {
+                api.prevent_close();
+                let _ = window.hide();
             }
+            WindowEvent::Focused(focused) if window.label() == MAIN_WINDOW => {
+                MAIN_WINDOW_FOCUSED.store(*focused, Ordering::Relaxed);
+            }
+            _ => {}
         })
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -705,7 +705,9 @@ impl Cache {
     pub async fn counts(&self, now: DateTime<Utc>) -> Result<Counts> {
         let me = self.agent_id().await?.unwrap_or_default();
         let thresholds = self.thresholds().await?;
-        let rows: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        // state, assignee_id, category_id, waiting_since
+        type CountRow = (String, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<CountRow> = sqlx::query_as(
             "SELECT state, assignee_id, category_id, waiting_since \
              FROM conversations WHERE state != 'resolved'",
         )
