@@ -191,7 +191,10 @@ pub struct OpenConversation {
 /// The local cache. Cheap to clone (a connection pool).
 #[derive(Debug, Clone)]
 pub struct Cache {
+    /// Reads.
     pool: SqlitePool,
+    /// Writes: one connection.
+    writer: SqlitePool,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -226,17 +229,25 @@ impl Cache {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(std::time::Duration::from_secs(10));
+        // Every write goes through one connection of its own, so applying
+        // the server's events never waits behind the page's large reads (in
+        // WAL mode readers do not block the writer).
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
-    /// Closes the pool (waits for connections to be returned).
+    /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     // ---- meta -------------------------------------------------------------
@@ -276,7 +287,7 @@ impl Cache {
     /// server or for another agent is dropped entirely, outbox included (one
     /// account's data and drafts never reach another). Returns whether it was.
     pub async fn bind(&self, server_url: &str, me: &Agent) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let url: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
             .bind(SERVER_URL)
             .fetch_optional(&mut *tx)
@@ -309,7 +320,7 @@ impl Cache {
     /// the next sync rebuilds the cache from the start. The outbox (pending
     /// and failed items) is kept: it is the agent's unsent writing.
     pub async fn reset(&self) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         clear(&mut tx, false).await?;
         tx.commit().await?;
         Ok(())
@@ -320,7 +331,7 @@ impl Cache {
     /// Applies one page of events and moves the cursor to `next`, in one
     /// transaction. Events at or below the stored cursor are skipped.
     pub async fn apply_page(&self, events: &[Event], next: i64) -> Result<Applied> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let cursor = cursor_of(&mut tx).await?;
         let mut me = me_of(&mut tx).await?;
         let mut out = Applied::default();
@@ -361,7 +372,7 @@ impl Cache {
     /// summary (unless the cache already has a newer one) and every message.
     /// A conversation the agent may not see is not stored.
     pub async fn store_conversation(&self, conv: &Conversation) -> Result<Changes> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let me = me_of(&mut tx).await?;
         let mut changes = Changes::default();
         let id = conv.summary.id.clone();
@@ -381,7 +392,7 @@ impl Cache {
 
     /// Replaces the agents table with the server's list (fresh loads).
     pub async fn store_agents(&self, agents: &[Agent]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM agents").execute(&mut *tx).await?;
         for a in agents {
             upsert_agent(&mut tx, a).await?;
@@ -393,7 +404,7 @@ impl Cache {
     /// Replaces the categories table with the server's list (categories made
     /// at setup time have no event).
     pub async fn store_categories(&self, categories: &[Category]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM categories")
             .execute(&mut *tx)
             .await?;
@@ -443,7 +454,7 @@ impl Cache {
         .bind(body)
         .bind(ms(at))
         .bind(&client_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(OutboxItem {
             client_id,
@@ -477,7 +488,7 @@ impl Cache {
     /// The server has the item: the outbox row becomes the server's message
     /// (unless the server's `message.created` already did that).
     pub async fn confirm_sent(&self, client_id: &str, msg: &Message) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, author_id = ?, body = ?, \
              created_at = ?, delivery = ?, pending = NULL, error_code = NULL, error_message = NULL \
@@ -515,7 +526,7 @@ impl Cache {
         .bind(code)
         .bind(message)
         .bind(client_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -526,7 +537,7 @@ impl Cache {
         sqlx::query("UPDATE messages SET client_id = ? WHERE client_id = ? AND id IS NULL")
             .bind(&fresh)
             .bind(client_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(fresh)
     }
@@ -538,7 +549,7 @@ impl Cache {
              WHERE client_id = ? AND id IS NULL RETURNING conversation_id",
         )
         .bind(client_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?)
     }
 
@@ -548,7 +559,7 @@ impl Cache {
             "DELETE FROM messages WHERE client_id = ? AND id IS NULL RETURNING conversation_id",
         )
         .bind(client_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?)
     }
 
