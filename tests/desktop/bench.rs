@@ -642,6 +642,20 @@ async fn view_switch(b: &Browser) -> Vec<f64> {
     out
 }
 
+/// Runs an in-page script that calls back with a list of frame intervals.
+async fn frame_intervals(b: &Browser, script: &str, args: Vec<Value>, what: &str) -> Vec<f64> {
+    match b.execute_async(script, args).await {
+        Ok(v) => v
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default(),
+        Err(e) => {
+            eprintln!("  {what}: {e}");
+            Vec::new()
+        }
+    }
+}
+
 /// Animation-frame intervals of a page doing nothing, ms (`frames` of them).
 async fn idle_frames(b: &Browser, frames: usize) -> Vec<f64> {
     let script = r#"
@@ -657,22 +671,31 @@ async fn idle_frames(b: &Browser, frames: usize) -> Vec<f64> {
         };
         setTimeout(() => requestAnimationFrame(frame), 200);
     "#;
-    match b.execute_async(script, vec![json!(frames)]).await {
-        Ok(v) => v
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default(),
-        Err(e) => {
-            eprintln!("  idle frames of the empty window: {e}");
-            Vec::new()
-        }
-    }
+    frame_intervals(b, script, vec![json!(frames)], "idle frames").await
 }
+
+/// The in-page scroll loop shared by the queue and the plain list: scrolls
+/// `el` every animation frame by `step` px, or (null) through the whole of
+/// it in `frames` frames, and calls back with the frame intervals.
+const SCROLL_LOOP: &str = r#"
+        el.scrollTop = 0;
+        const by = step ?? Math.max(1, (el.scrollHeight - el.clientHeight) / frames);
+        const out = [];
+        let last = null, n = 0;
+        const frame = (ts) => {
+            if (last !== null) out.push(ts - last);
+            last = ts;
+            if (n++ >= frames) return done(out);
+            el.scrollTop = n * by;
+            requestAnimationFrame(frame);
+        };
+        setTimeout(() => requestAnimationFrame(frame), 200);
+"#;
 
 /// Builds a plain list of 300 rows (72 px, three lines of text each) in
 /// the page and scrolls it as [`scroll`] scrolls the queue. Frame intervals, ms.
 async fn static_list_scroll(b: &Browser, step: Option<f64>, frames: usize) -> Vec<f64> {
-    let script = r#"
+    let build = r#"
         const [step, frames] = arguments;
         const done = arguments[arguments.length - 1];
         let el = document.getElementById('bench-static-list');
@@ -694,61 +717,27 @@ async fn static_list_scroll(b: &Browser, step: Option<f64>, frames: usize) -> Ve
             }
             document.body.appendChild(el);
         }
-        el.scrollTop = 0;
-        const by = step ?? Math.max(1, (el.scrollHeight - el.clientHeight) / frames);
-        const out = [];
-        let last = null, n = 0;
-        const frame = (ts) => {
-            if (last !== null) out.push(ts - last);
-            last = ts;
-            if (n++ >= frames) return done(out);
-            el.scrollTop = n * by;
-            requestAnimationFrame(frame);
-        };
-        setTimeout(() => requestAnimationFrame(frame), 200);
     "#;
-    match b
-        .execute_async(script, vec![json!(step), json!(frames)])
-        .await
-    {
-        Ok(v) => v
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default(),
-        Err(e) => {
-            eprintln!("  plain list scroll in the empty window: {e}");
-            Vec::new()
-        }
-    }
+    let script = format!("{build}{SCROLL_LOOP}");
+    frame_intervals(
+        b,
+        &script,
+        vec![json!(step), json!(frames)],
+        "plain list scroll in the empty window",
+    )
+    .await
 }
 
 /// Scrolls the list every animation frame: by `step` px, or (None) through
 /// the whole list in `frames` frames. The frame intervals, ms.
 async fn scroll(b: &Browser, step: Option<f64>, frames: usize) -> Vec<f64> {
-    let script = r#"
+    let find = r#"
         const [step, frames] = arguments;
         const done = arguments[arguments.length - 1];
         const el = document.querySelector('[data-testid=conversation-list]');
-        el.scrollTop = 0;
-        const by = step ?? Math.max(1, (el.scrollHeight - el.clientHeight) / frames);
-        const out = [];
-        let last = null, n = 0;
-        const frame = (ts) => {
-            if (last !== null) out.push(ts - last);
-            last = ts;
-            if (n++ >= frames) return done(out);
-            el.scrollTop = n * by;
-            requestAnimationFrame(frame);
-        };
-        setTimeout(() => requestAnimationFrame(frame), 200);
     "#;
-    let v = b
-        .execute_async(script, vec![json!(step), json!(frames)])
-        .await
-        .expect("scroll script");
-    v.as_array()
-        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-        .unwrap_or_default()
+    let script = format!("{find}{SCROLL_LOOP}");
+    frame_intervals(b, &script, vec![json!(step), json!(frames)], "queue scroll").await
 }
 
 // ---------------------------------------------------------------------------

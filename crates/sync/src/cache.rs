@@ -727,11 +727,7 @@ impl Cache {
         let mut c = Counts::default();
         for (state, assignee, category, since) in rows {
             let since = since.map(from_ms).transpose()?;
-            let threshold = category
-                .as_ref()
-                .and_then(|k| thresholds.get(k).copied())
-                .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
-            let late = is_overdue(since, threshold, now);
+            let late = is_overdue(since, threshold_of(&thresholds, category.as_ref()), now);
             match parse::<ConversationState>(&state)? {
                 ConversationState::Queued => {
                     c.waiting += 1;
@@ -749,16 +745,22 @@ impl Cache {
     }
 }
 
+/// A category's wait threshold, the default for none or an unknown one.
+fn threshold_of(
+    thresholds: &std::collections::HashMap<String, u64>,
+    category_id: Option<&String>,
+) -> u64 {
+    category_id
+        .and_then(|c| thresholds.get(c).copied())
+        .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS)
+}
+
 fn overdue(
     s: &ConversationSummary,
     thresholds: &std::collections::HashMap<String, u64>,
     now: DateTime<Utc>,
 ) -> bool {
-    let threshold = s
-        .category_id
-        .as_ref()
-        .and_then(|c| thresholds.get(c).copied())
-        .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
+    let threshold = threshold_of(thresholds, s.category_id.as_ref());
     s.state != ConversationState::Resolved && is_overdue(s.waiting_since, threshold, now)
 }
 
