@@ -112,9 +112,17 @@ pub fn run() {
                     notify::open(&on_link, target);
                 }
             });
+            // Registering the link handler writes a desktop entry and runs
+            // `xdg-mime` (~100 ms on Linux): off the main thread, so the
+            // window and the page's first calls do not wait for it.
             #[cfg(any(target_os = "linux", windows))]
-            if let Err(e) = app.deep_link().register_all() {
-                tracing::debug!(error = %e, "switchboard:// links not registered");
+            {
+                let registering = handle.clone();
+                std::thread::spawn(move || {
+                    if let Err(e) = registering.deep_link().register_all() {
+                        tracing::debug!(error = %e, "switchboard:// links not registered");
+                    }
+                });
             }
 
             let restoring = handle.clone();

@@ -25,6 +25,7 @@ pub mod caller;
 pub mod channels;
 pub mod classifier;
 pub mod clock;
+pub mod config_file;
 pub mod error;
 pub mod http;
 pub mod migrate;

@@ -13,6 +13,11 @@ use tracing_subscriber::EnvFilter;
     about = "The Switchboard support-inbox server"
 )]
 struct Cli {
+    /// A TOML file with settings (keys: the environment names without
+    /// `SWITCHBOARD_`, lower case, e.g. `public_url`, or in tables such as
+    /// `[twilio] auth_token`); the environment wins over it.
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +36,14 @@ enum Command {
             default_value = "sqlite://switchboard.db"
         )]
         database_url: String,
+        /// A reverse proxy whose `X-Forwarded-For` is believed (repeatable;
+        /// the environment takes a comma-separated list).
+        #[arg(
+            long = "trusted-proxy",
+            env = "SWITCHBOARD_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create an admin account.
     CreateAdmin {
@@ -72,17 +85,40 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The configuration file fills in what the environment does not set,
+    // before anything reads either (and before any other thread exists);
+    // then the command line is read again with those settings in place.
+    if let Some(path) = Cli::parse().config {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!("cannot read the configuration file {}: {e}", path.display())
+        })?;
+        let settings = switchboard_server::config_file::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        for (name, value) in
+            switchboard_server::config_file::not_in_env(settings, |n| std::env::var(n).ok())
+        {
+            std::env::set_var(name, value);
+        }
+    }
+    let cli = Cli::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match Cli::parse().command {
+    match cli.command {
         Command::Serve {
             listen,
             database_url,
+            trusted_proxies,
         } => {
             let server = Server::start(Config {
                 // Channel hook: SWITCHBOARD_EMAIL_INBOUND_SECRET, SWITCHBOARD_SMTP_*, SWITCHBOARD_IMAP_*.
@@ -94,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
                 bot: switchboard_server::channels::bot::BotConfig::from_env()?,
                 // SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE, …_MIN_EXAMPLES, …_RETRAIN_SECS, …_RETRAIN_AFTER.
                 classifier: switchboard_server::classifier::ClassifierConfig::from_env()?,
+                trusted_proxies,
                 ..Config::new(listen, database_url)
             })
             .await?;

@@ -1,0 +1,143 @@
+//! `switchboard-server serve --config FILE`: the settings of the file reach
+//! the server (its address, its database and a channel), the environment
+//! wins over the file, and a mistyped key stops the start with its name.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_switchboard-server");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The server binary with no `SWITCHBOARD_*` from the test's environment.
+fn server() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SWITCHBOARD_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd
+}
+
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/api/v1/health")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "no server at {base}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn settings_come_from_the_file_and_the_environment_wins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let db = dir.path().join("from-file.db");
+    let config = dir.path().join("switchboard.toml");
+    let mut f = std::fs::File::create(&config).expect("config file");
+    write!(
+        f,
+        r#"
+listen = "127.0.0.1:{port}"
+database_url = "sqlite://{db}"
+public_url = "http://127.0.0.1:{port}"
+email_inbound_secret = "from-the-file"
+
+[twilio]
+account_sid = "AC00000000000000000000000000000000"
+auth_token = "file-token"
+from = "+15005550006"
+api_base = "http://127.0.0.1:9"
+"#,
+        db = db.display()
+    )
+    .expect("write config");
+    drop(f);
+
+    let _server = Running(
+        server()
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("SWITCHBOARD_EMAIL_INBOUND_SECRET", "from-the-environment")
+            .spawn()
+            .expect("start the server"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base).await;
+    assert!(db.exists(), "the database of the file was used");
+
+    let http = reqwest::Client::new();
+    // SMS is configured by the file: an unsigned webhook is refused as
+    // unsigned (403), not as an unconfigured channel (503).
+    let sms = http
+        .post(format!("{base}/channels/sms/twilio"))
+        .form(&[
+            ("MessageSid", "SM1"),
+            ("From", "+15551234567"),
+            ("Body", "hi"),
+        ])
+        .send()
+        .await
+        .expect("sms webhook");
+    assert_eq!(sms.status().as_u16(), 403);
+
+    // The environment's inbound secret wins over the file's.
+    let mail = "From: a@example.com\r\nTo: support@example.com\r\nSubject: hi\r\nMessage-ID: <cfg-1@example.com>\r\n\r\nHello\r\n";
+    let with_file_secret = http
+        .post(format!("{base}/channels/email/inbound"))
+        .header("X-Switchboard-Secret", "from-the-file")
+        .body(mail)
+        .send()
+        .await
+        .expect("email inbound");
+    assert_eq!(with_file_secret.status().as_u16(), 403);
+    let with_env_secret = http
+        .post(format!("{base}/channels/email/inbound"))
+        .header("X-Switchboard-Secret", "from-the-environment")
+        .body(mail)
+        .send()
+        .await
+        .expect("email inbound");
+    assert!(
+        with_env_secret.status().is_success(),
+        "{}",
+        with_env_secret.status()
+    );
+}
+
+#[test]
+fn a_mistyped_key_stops_the_start_and_names_the_key_not_the_value() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, "[twilio]\nauth_tokn = \"hunter2\"\n").expect("config file");
+    let out = server()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run the server");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("twilio_auth_tokn"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
