@@ -104,19 +104,15 @@ api_base = "http://127.0.0.1:9"
 
     // The environment's inbound secret wins over the file's.
     let mail = "From: a@example.com\r\nTo: support@example.com\r\nSubject: hi\r\nMessage-ID: <cfg-1@example.com>\r\n\r\nHello\r\n";
-    let with_file_secret = http
-        .post(format!("{base}/channels/email/inbound"))
-        .header("X-Switchboard-Secret", "from-the-file")
-        .body(mail)
-        .send()
-        .await
-        .expect("email inbound");
+    let inbound = |secret: &'static str| {
+        http.post(format!("{base}/channels/email/inbound"))
+            .header("X-Switchboard-Secret", secret)
+            .body(mail)
+            .send()
+    };
+    let with_file_secret = inbound("from-the-file").await.expect("email inbound");
     assert_eq!(with_file_secret.status().as_u16(), 403);
-    let with_env_secret = http
-        .post(format!("{base}/channels/email/inbound"))
-        .header("X-Switchboard-Secret", "from-the-environment")
-        .body(mail)
-        .send()
+    let with_env_secret = inbound("from-the-environment")
         .await
         .expect("email inbound");
     assert!(

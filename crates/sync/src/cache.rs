@@ -692,19 +692,12 @@ impl Cache {
             .map(|r| {
                 Ok(OpenConversation {
                     id: r.try_get("id")?,
-                    customer: Customer {
-                        name: r.try_get("customer_name")?,
-                        email: r.try_get("customer_email")?,
-                        phone: r.try_get("customer_phone")?,
-                    },
+                    customer: customer_of(r)?,
                     subject: r.try_get("subject")?,
                     category_id: r.try_get("category_id")?,
                     state: parse::<ConversationState>(r.try_get("state")?)?,
                     assignee_id: r.try_get("assignee_id")?,
-                    waiting_since: r
-                        .try_get::<Option<i64>, _>("waiting_since")?
-                        .map(from_ms)
-                        .transpose()?,
+                    waiting_since: time_of(r, "waiting_since")?,
                 })
             })
             .collect()
@@ -1118,30 +1111,36 @@ where
     T::from_str(v).map_err(corrupt)
 }
 
+/// The customer columns of a conversation row.
+fn customer_of(r: &SqliteRow) -> Result<Customer> {
+    Ok(Customer {
+        name: r.try_get("customer_name")?,
+        email: r.try_get("customer_email")?,
+        phone: r.try_get("customer_phone")?,
+    })
+}
+
+/// An optional time column (milliseconds since the epoch).
+fn time_of(r: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    r.try_get::<Option<i64>, _>(column)?
+        .map(from_ms)
+        .transpose()
+}
+
 fn summary_of(r: &SqliteRow) -> Result<ConversationSummary> {
     Ok(ConversationSummary {
         id: r.try_get("id")?,
         channel: parse::<Channel>(r.try_get("channel")?)?,
-        customer: Customer {
-            name: r.try_get("customer_name")?,
-            email: r.try_get("customer_email")?,
-            phone: r.try_get("customer_phone")?,
-        },
+        customer: customer_of(r)?,
         subject: r.try_get("subject")?,
         category_id: r.try_get("category_id")?,
         state: parse::<ConversationState>(r.try_get("state")?)?,
         assignee_id: r.try_get("assignee_id")?,
         created_at: from_ms(r.try_get("created_at")?)?,
         updated_at: from_ms(r.try_get("updated_at")?)?,
-        waiting_since: r
-            .try_get::<Option<i64>, _>("waiting_since")?
-            .map(from_ms)
-            .transpose()?,
+        waiting_since: time_of(r, "waiting_since")?,
         overdue: false,
-        first_response_at: r
-            .try_get::<Option<i64>, _>("first_response_at")?
-            .map(from_ms)
-            .transpose()?,
+        first_response_at: time_of(r, "first_response_at")?,
         preview: r.try_get("preview")?,
         // Not kept in the local cache (yet): the server's summaries carry it.
         categorized_by: None,
