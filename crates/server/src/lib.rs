@@ -28,6 +28,7 @@ pub mod clock;
 pub mod config_file;
 pub mod error;
 pub mod http;
+pub mod memo;
 pub mod migrate;
 pub mod ops;
 #[allow(missing_docs)]

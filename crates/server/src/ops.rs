@@ -1437,12 +1437,20 @@ pub async fn create_token(
     Ok(())
 }
 
-/// Revokes one token.
+/// Revokes one token. On PostgreSQL the other instances hear of it when
+/// this commits (`NOTIFY switchboard_tokens`), to forget the session.
 pub async fn revoke_token(tx: &mut Tx, hash: &str) -> AppResult<()> {
     sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL")
         .bind(tx.now.timestamp_millis())
         .bind(hash)
         .execute(&mut tx.conn)
         .await?;
+    if tx.conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(crate::store::TOKENS_CHANNEL)
+            .bind(hash)
+            .execute(&mut tx.conn)
+            .await?;
+    }
     Ok(())
 }

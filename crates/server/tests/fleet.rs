@@ -376,6 +376,107 @@ async fn round_robin_over_racing_instances_gives_equal_shares() {
     }
 }
 
+/// Polls `check` every 20 ms until it holds, failing after `within`.
+async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Each instance remembers sessions and who holds what (so racing claims
+/// cost no database read); what it remembers must follow changes written
+/// through another instance well before the memo's 30 s age limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn what_an_instance_remembers_follows_changes_made_through_another() {
+    let (_db, instances) = fleet(2).await;
+    let (a, b) = (&instances[0], &instances[1]);
+    let admin = login(&a.url, ADMIN).await;
+    category(&admin, "one", RoutingMode::Manual).await;
+    category(&admin, "two", RoutingMode::Manual).await;
+    let team = agents(&admin, &instances, "one", 2, 10).await;
+    // Agent 0 logged in on A; the same session used on B (B now remembers it).
+    let x_on_a = &team[0];
+    let x_on_b = Client::new(&b.url)
+        .expect("client")
+        .resume(x_on_a.token())
+        .await
+        .expect("the session works on B");
+    let y_on_b = &team[1];
+    let within = Duration::from_secs(5);
+
+    // Skills changed through A: B sees the agent's new visibility.
+    let in_two = admin
+        .create_conversation(&conversation(1, "two"))
+        .await
+        .expect("create")
+        .summary
+        .id;
+    let refused = x_on_b
+        .conversation(&in_two)
+        .await
+        .expect_err("not skilled in `two` yet");
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(404), "{refused}");
+    admin
+        .patch_agent(
+            &x_on_a.agent.id,
+            &switchboard_api::AgentPatch {
+                categories: Some(vec!["one".into(), "two".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("add a skill");
+    eventually("B seeing the new skill", within, || async {
+        x_on_b.conversation(&in_two).await.is_ok()
+    })
+    .await;
+
+    // A conversation held by X is refused to Y on B (B remembers the holder);
+    // once X hands it back to the queue through A, Y's claim on B wins.
+    let held = admin
+        .create_conversation(&conversation(2, "one"))
+        .await
+        .expect("create")
+        .summary
+        .id;
+    x_on_a.claim(&held).await.expect("X claims on A");
+    for _ in 0..3 {
+        let e = y_on_b.claim(&held).await.expect_err("held by X");
+        assert_eq!(e.code(), Some("already_assigned"), "{e}");
+    }
+    x_on_a
+        .transfer(
+            &held,
+            &switchboard_api::TransferRequest {
+                to_agent_id: None,
+                to_category_id: Some("one".into()),
+                note: None,
+            },
+        )
+        .await
+        .expect("back to the queue");
+    eventually("Y's claim on B winning", within, || async {
+        y_on_b.claim(&held).await.is_ok()
+    })
+    .await;
+
+    // Logged out through A: B refuses the session.
+    x_on_a.logout().await.expect("logout on A");
+    eventually("B refusing the logged-out session", within, || async {
+        matches!(x_on_b.me().await, Err(e) if e.status().map(|s| s.as_u16()) == Some(401))
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");

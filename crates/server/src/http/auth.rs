@@ -116,6 +116,7 @@ pub async fn logout(
             Box::pin(async move { ops::revoke_token(tx, &hash).await })
         }))
         .await?;
+    st.store.hub().callers().forget_token(&caller.token_hash);
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 

@@ -10,12 +10,14 @@ use switchboard_api::{
     NewMessage, TransferRequest, View,
 };
 use switchboard_core::claim::ClaimRefusal;
+use switchboard_core::visibility::Scope;
 use switchboard_core::{Channel, ConversationState};
 
 use super::{ApiJson, ApiPath, ApiQuery, AppState, Auth};
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, Ingest, MAX_BODY_BYTES};
 use crate::rows::{self, ConvRow, CONV_COLS, CONV_FROM};
+use crate::store::hub::Held;
 use crate::store::op;
 
 fn check_text(field: &'static str, text: &str, max: usize) -> AppResult<()> {
@@ -141,23 +143,19 @@ pub async fn claim(
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<ConversationSummary>> {
     // A conversation already held by someone else, as committed, is refused
-    // from the read pool: racing claims do not queue up behind the writer
-    // only to be told the same thing.
-    {
-        let mut conn = st.store.reader().acquire().await?;
-        if let Some(c) = rows::conversation(&mut conn, &id).await? {
-            if caller.viewer().can_view(c.scope()) {
-                if let (ConversationState::Assigned, Some(holder)) =
-                    (c.state, c.assignee_id.as_deref())
-                {
-                    if holder != caller.id {
-                        return Err(ClaimRefusal::AlreadyAssigned {
-                            assignee_id: holder.to_owned(),
-                        }
-                        .into());
-                    }
-                }
+    // without the writer: racing claims do not queue up behind it only to be
+    // told the same thing. Who holds it comes from the hub's memo (dropped by
+    // every event about the conversation) or else from the read pool.
+    if let Some(held) = held_by(&st, &id).await? {
+        let scope = Scope {
+            category_id: held.category_id.as_deref(),
+            assignee_id: Some(&held.assignee_id),
+        };
+        if held.assignee_id != caller.id && caller.viewer().can_view(scope) {
+            return Err(ClaimRefusal::AlreadyAssigned {
+                assignee_id: held.assignee_id,
             }
+            .into());
         }
     }
     // Coalesce racing claims on one conversation: while one is being decided
@@ -221,6 +219,28 @@ pub async fn claim(
         leader.finish(winner);
     }
     Ok(Json(result?))
+}
+
+/// Who holds conversation `id` (None: it is not assigned, or does not exist).
+async fn held_by(st: &AppState, id: &str) -> AppResult<Option<Held>> {
+    let memo = st.store.hub().held();
+    if let Some(held) = memo.get(id, |_| true) {
+        return Ok(Some(held));
+    }
+    let generation = memo.generation();
+    let mut conn = st.store.reader().acquire().await?;
+    let Some(c) = rows::conversation(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let (ConversationState::Assigned, Some(assignee_id)) = (c.state, c.assignee_id) else {
+        return Ok(None);
+    };
+    let held = Held {
+        category_id: c.category_id,
+        assignee_id,
+    };
+    memo.put(generation, id.to_owned(), held.clone());
+    Ok(Some(held))
 }
 
 /// The first of concurrent claims on a conversation: it tells the others the

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use switchboard_api::{Event, SyncPage, SyncQuery};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{caller_for_token, ApiQuery, AppState, Auth};
+use super::{load_caller, ApiQuery, AppState, Auth};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::store::{read_events, LoggedEvent};
@@ -162,7 +162,7 @@ pub async fn stream(
                 _ = &mut closed => return,
                 _ = check.tick() => {
                     // A logged-out or expired session stops receiving events.
-                    if caller_for_token(&st, &token).await.is_err() { return; }
+                    if load_caller(&st, crate::auth::token_hash(&token)).await.is_err() { return; }
                 }
             }
         }

@@ -375,9 +375,23 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// Looks up the live account behind a token.
+/// Looks up the live account behind a token: from this instance's
+/// [`crate::caller::CallerCache`] when it has it, else from the database.
 pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller> {
     let hash = crate::auth::token_hash(token);
+    let cache = state.store.hub().callers();
+    if let Some(caller) = cache.get(&hash, state.store.now().timestamp_millis()) {
+        return Ok(caller);
+    }
+    let generation = cache.generation();
+    let (caller, expires_at) = load_caller(state, hash).await?;
+    cache.put(generation, caller.clone(), expires_at);
+    Ok(caller)
+}
+
+/// Reads the account behind a token hash from the database, refusing a
+/// revoked or expired session; with the session's expiry.
+pub async fn load_caller(state: &AppState, hash: String) -> AppResult<(Caller, i64)> {
     let mut conn = state.store.reader().acquire().await?;
     let row = sqlx::query(
         "SELECT a.id, a.name, a.role, a.status, t.expires_at, t.revoked_at FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = $1",
@@ -400,14 +414,15 @@ pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller
     let role: String = row.try_get("role")?;
     let status: String = row.try_get("status")?;
     let categories = rows::agent_categories(&mut conn, &id).await?;
-    Ok(Caller {
+    let caller = Caller {
         name: row.try_get("name")?,
         role: Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))?,
         status: AgentStatus::parse(&status).map_err(|e| AppError::Internal(e.to_string()))?,
         categories,
         token_hash: hash,
         id,
-    })
+    };
+    Ok((caller, expires_at))
 }
 
 #[cfg(test)]

@@ -8,9 +8,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use switchboard_api::events::{kinds, EventPayload};
 use switchboard_api::Event;
 use switchboard_core::visibility::{Scope, Viewer};
 use tokio::sync::broadcast;
+
+use crate::caller::CallerCache;
+use crate::memo::Memo;
 
 /// Who may see an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,17 @@ pub struct EventHub {
     last_seq: Arc<AtomicI64>,
     publishing: Arc<std::sync::Mutex<()>>,
     closed: Arc<tokio::sync::watch::Sender<bool>>,
+    callers: Arc<CallerCache>,
+    held: Arc<Memo<Held>>,
+}
+
+/// Who holds a conversation, as last read (see [`EventHub::held`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// Its category.
+    pub category_id: Option<String>,
+    /// The agent it is assigned to.
+    pub assignee_id: String,
 }
 
 impl EventHub {
@@ -102,7 +117,29 @@ impl EventHub {
             last_seq: Arc::new(AtomicI64::new(last_seq)),
             publishing: Arc::new(std::sync::Mutex::new(())),
             closed: Arc::new(tokio::sync::watch::channel(false).0),
+            callers: Arc::new(CallerCache::default()),
+            held: Arc::new(Memo::new(50_000, std::time::Duration::from_secs(30))),
         }
+    }
+
+    /// Assigned conversations as last read, so racing claims on one are
+    /// refused without a database read each; every published event about a
+    /// conversation drops its entry before anyone sees the event.
+    pub fn held(&self) -> &Memo<Held> {
+        &self.held
+    }
+
+    /// Forgets every remembered caller and holder (this instance may have
+    /// missed notifications from the others).
+    pub fn forget_remembered(&self) {
+        self.callers.clear();
+        self.held.clear();
+    }
+
+    /// The authenticated callers this instance remembers; every published
+    /// `agent.updated` drops that agent's entries before anyone sees it.
+    pub fn callers(&self) -> &CallerCache {
+        &self.callers
     }
 
     /// Publishes a committed event. Events at or below the newest published
@@ -113,6 +150,15 @@ impl EventHub {
         };
         if ev.event.seq <= self.last_seq.load(Ordering::SeqCst) {
             return;
+        }
+        if let Some(id) = &ev.event.conversation_id {
+            self.held.forget(id);
+        }
+        if ev.event.kind == kinds::AGENT_UPDATED {
+            match ev.event.payload() {
+                Ok(EventPayload::AgentUpdated(u)) => self.callers.forget_agent(&u.agent.id),
+                _ => self.callers.clear(),
+            }
         }
         self.last_seq.store(ev.event.seq, Ordering::SeqCst);
         let _ = self.tx.send(Arc::new(ev));

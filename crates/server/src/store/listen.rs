@@ -5,6 +5,10 @@
 //! On each notification (and every half second, in case a notification was
 //! lost while reconnecting) the listener reads the events after the newest
 //! one this instance has published and publishes them in order.
+//!
+//! `LISTEN switchboard_tokens` carries logouts (the token's hash), so this
+//! instance forgets that session at once; after a lost connection it forgets
+//! every remembered session instead.
 
 use std::time::Duration;
 
@@ -12,12 +16,12 @@ use sqlx::postgres::PgListener;
 use sqlx::AnyPool;
 
 use super::hub::EventHub;
-use super::LoggedEvent;
+use super::{LoggedEvent, EVENTS_CHANNEL, TOKENS_CHANNEL};
 
 pub(super) async fn run(url: String, reader: AnyPool, hub: EventHub) {
     let mut listener = loop {
         match PgListener::connect(&url).await {
-            Ok(mut l) => match l.listen("switchboard_events").await {
+            Ok(mut l) => match l.listen_all([EVENTS_CHANNEL, TOKENS_CHANNEL]).await {
                 Ok(()) => break l,
                 Err(e) => tracing::warn!(error = %e, "cannot LISTEN; retrying"),
             },
@@ -27,12 +31,22 @@ pub(super) async fn run(url: String, reader: AnyPool, hub: EventHub) {
     };
     loop {
         tokio::select! {
-            got = listener.try_recv() => {
-                if let Err(e) = got {
+            got = listener.try_recv() => match got {
+                Ok(Some(n)) if n.channel() == TOKENS_CHANNEL => {
+                    hub.callers().forget_token(n.payload());
+                    continue;
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    // Reconnected: a logout or a claim may have gone by unheard.
+                    hub.forget_remembered();
+                }
+                Err(e) => {
                     tracing::warn!(error = %e, "event listener lost its connection; catching up");
+                    hub.forget_remembered();
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-            }
+            },
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         if let Err(e) = catch_up(&reader, &hub).await {

@@ -39,6 +39,11 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 pub use hub::{EventHub, LoggedEvent, Visibility};
 
+/// The PostgreSQL notification channel that wakes other instances' followers.
+pub const EVENTS_CHANNEL: &str = "switchboard_events";
+/// The PostgreSQL notification channel of logouts (payload: the token hash).
+pub const TOKENS_CHANNEL: &str = "switchboard_tokens";
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

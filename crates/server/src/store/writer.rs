@@ -195,7 +195,7 @@ async fn run_batch(
     }
     if broken.is_none() && backend == Backend::Postgres && !tx.events.is_empty() {
         // Wakes the other instances' followers when this commits.
-        if let Err(e) = exec(&mut tx.conn, "NOTIFY switchboard_events").await {
+        if let Err(e) = exec(&mut tx.conn, &format!("NOTIFY {}", super::EVENTS_CHANNEL)).await {
             broken = Some(e);
         }
     }
@@ -205,11 +205,13 @@ async fn run_batch(
     };
     match commit {
         Ok(()) => {
-            for d in delivers {
-                d(None);
-            }
+            // Published before anyone hears back, so whatever a reply
+            // reports is already in the hub (and in what it invalidates).
             for ev in tx.events.drain(..) {
                 hub.publish(ev);
+            }
+            for d in delivers {
+                d(None);
             }
         }
         Err(e) => {
