@@ -14,6 +14,7 @@ use switchboard_core::visibility::Scope;
 use switchboard_core::{Channel, ConversationState};
 
 use super::{ApiJson, ApiPath, ApiQuery, AppState, Auth};
+use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, Ingest, MAX_BODY_BYTES};
 use crate::rows::{self, ConvRow, CONV_COLS, CONV_FROM};
@@ -142,47 +143,28 @@ pub async fn claim(
     Auth(caller): Auth,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Json<ConversationSummary>> {
-    // A conversation already held by someone else, as committed, is refused
-    // without the writer: racing claims do not queue up behind it only to be
-    // told the same thing. Who holds it comes from the hub's memo (dropped by
-    // every event about the conversation) or else from the read pool.
-    if let Some(held) = held_by(&st, &id).await? {
-        let scope = Scope {
-            category_id: held.category_id.as_deref(),
-            assignee_id: Some(&held.assignee_id),
-        };
-        if held.assignee_id != caller.id && caller.viewer().can_view(scope) {
-            return Err(ClaimRefusal::AlreadyAssigned {
-                assignee_id: held.assignee_id,
-            }
-            .into());
-        }
+    // Racing claims on one conversation must not queue up behind the writer
+    // only to be told it is taken. In order: the hub's memo of who holds it
+    // (no IO; dropped by every event about the conversation); else join a
+    // claim on it being decided right now and take its outcome; else lead:
+    // read who holds it from the read pool, and only then ask the writer,
+    // which decides as always. A follower whose leader was refused for
+    // reasons of its own, or went away, asks the writer too.
+    let memo = st.store.hub().held();
+    if let Some(held) = memo.get(&id, |_| true) {
+        refuse_if_held_by_another(&caller, held)?;
     }
-    // Coalesce racing claims on one conversation: while one is being decided
-    // by the writer, the others wait for its outcome; if it went to someone
-    // else they are refused at once instead of queueing behind the writer.
-    // Anything else (it was refused for reasons of its own, or the first
-    // claimant went away) sends them to the writer, which decides as always.
-    let flight = {
-        let mut map = st
-            .claims_in_flight
-            .lock()
-            .map_err(|_| AppError::Internal("claim map poisoned".into()))?;
-        match map.get(&id) {
-            Some(rx) => Err(rx.clone()),
-            None => {
-                let (tx, rx) = tokio::sync::watch::channel(None);
-                map.insert(id.clone(), rx);
-                Ok(Leader {
-                    map: st.claims_in_flight.clone(),
-                    id: id.clone(),
-                    tx,
-                })
+    let leader = match join_or_lead(&st, &id)? {
+        Ok(leader) => {
+            if let Some(held) = held_by(&st, &id).await? {
+                let holder = held.assignee_id.clone();
+                if let Err(refusal) = refuse_if_held_by_another(&caller, held) {
+                    leader.finish(Some(holder));
+                    return Err(refusal);
+                }
             }
+            Some(leader)
         }
-    };
-    let leader = match flight {
-        Ok(leader) => Some(leader),
         Err(mut rx) => {
             let winner = rx
                 .wait_for(Option::is_some)
@@ -219,6 +201,43 @@ pub async fn claim(
         leader.finish(winner);
     }
     Ok(Json(result?))
+}
+
+/// Refuses a claim on a conversation held by someone else that the caller
+/// can see (one they cannot see is left to the writer, which says so).
+fn refuse_if_held_by_another(caller: &Caller, held: Held) -> AppResult<()> {
+    let scope = Scope {
+        category_id: held.category_id.as_deref(),
+        assignee_id: Some(&held.assignee_id),
+    };
+    if held.assignee_id != caller.id && caller.viewer().can_view(scope) {
+        return Err(ClaimRefusal::AlreadyAssigned {
+            assignee_id: held.assignee_id,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Joins the claim on `id` being decided now (`Err`: its outcome, to wait
+/// for), or becomes the one deciding it (`Ok`).
+fn join_or_lead(st: &AppState, id: &str) -> AppResult<Result<Leader, super::ClaimWatch>> {
+    let mut map = st
+        .claims_in_flight
+        .lock()
+        .map_err(|_| AppError::Internal("claim map poisoned".into()))?;
+    Ok(match map.get(id) {
+        Some(rx) => Err(rx.clone()),
+        None => {
+            let (tx, rx) = tokio::sync::watch::channel(None);
+            map.insert(id.to_owned(), rx);
+            Ok(Leader {
+                map: st.claims_in_flight.clone(),
+                id: id.to_owned(),
+                tx,
+            })
+        }
+    })
 }
 
 /// Who holds conversation `id` (None: it is not assigned, or does not exist).

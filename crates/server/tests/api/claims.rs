@@ -72,6 +72,63 @@ async fn fifty_concurrent_claims_exactly_one_wins() {
     assert_eq!(assigned_total, 1);
 }
 
+/// The server remembers who holds a conversation so racing claims are refused
+/// without a database read: a refusal must never outlive the holding.
+#[tokio::test]
+async fn a_claim_refused_as_taken_wins_as_soon_as_the_holder_lets_go() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    let x = app.agent("X", &["billing"], AgentStatus::Busy).await;
+    let y = app.agent("Y", &["billing"], AgentStatus::Busy).await;
+    for round in 0..3 {
+        let conv = app.conversation_in("billing").await.summary.id;
+        x.claim(&conv).await.expect("X claims");
+        for _ in 0..3 {
+            let e = y.claim(&conv).await.expect_err("held by X");
+            assert_eq!(e.code(), Some("already_assigned"), "round {round}: {e}");
+        }
+        // Let go three ways: X puts it back in the queue, an admin does,
+        // X transfers it to Y (then X is the one refused).
+        match round {
+            0 => {
+                x.transfer(&conv, &transfer_to_category("billing"))
+                    .await
+                    .expect("back to the queue");
+                y.claim(&conv).await.expect("at once, no stale refusal");
+            }
+            1 => {
+                app.admin
+                    .transfer(&conv, &transfer_to_category("billing"))
+                    .await
+                    .expect("an admin puts it back");
+                y.claim(&conv).await.expect("at once, no stale refusal");
+            }
+            _ => {
+                x.transfer(
+                    &conv,
+                    &switchboard_api::TransferRequest {
+                        to_agent_id: Some(y.agent.id.clone()),
+                        to_category_id: None,
+                        note: None,
+                    },
+                )
+                .await
+                .expect("to Y");
+                let e = x.claim(&conv).await.expect_err("now held by Y");
+                assert_eq!(e.code(), Some("already_assigned"), "{e}");
+            }
+        }
+    }
+}
+
+fn transfer_to_category(id: &str) -> switchboard_api::TransferRequest {
+    switchboard_api::TransferRequest {
+        to_agent_id: None,
+        to_category_id: Some(id.into()),
+        note: None,
+    }
+}
+
 #[tokio::test]
 async fn an_overdue_older_conversation_must_be_taken_first() {
     let app = spawn_app().await;
