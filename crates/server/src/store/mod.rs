@@ -325,3 +325,78 @@ where
 {
     Box::new(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_api::events::{AgentUpdated, EventPayload};
+
+    /// Writes that arrive together share one transaction, each in its own
+    /// savepoint: a refused one takes back its rows and its events alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_write_in_a_batch_rolls_back_alone() {
+        let dir = std::env::temp_dir().join(format!("sb-batch-{}", crate::ops::new_id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = Store::open(&url, Clock::system()).await.expect("store");
+        let writes = (0..200).map(|i| {
+            let store = store.clone();
+            async move {
+                store
+                    .write(op(move |tx| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO counters (name, value) VALUES ($1, $2)")
+                                .bind(format!("t{i}"))
+                                .bind(i as i64)
+                                .execute(&mut tx.conn)
+                                .await?;
+                            let agent = switchboard_api::Agent {
+                                id: format!("a{i}"),
+                                name: format!("A{i}"),
+                                email: format!("a{i}@test"),
+                                role: switchboard_api::Role::Agent,
+                                status: switchboard_api::AgentStatus::Offline,
+                                categories: vec![],
+                                capacity: 1,
+                                open_conversations: 0,
+                            };
+                            crate::ops::append_event(
+                                tx,
+                                EventPayload::AgentUpdated(AgentUpdated { agent }),
+                                None,
+                                Visibility::Everyone,
+                            )
+                            .await?;
+                            if i % 3 == 0 {
+                                return Err(AppError::invalid("refused", "every third"));
+                            }
+                            Ok(i)
+                        })
+                    }))
+                    .await
+            }
+        });
+        let results = futures_util::future::join_all(writes).await;
+        let kept: Vec<usize> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        assert_eq!(kept.len(), 133);
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM counters WHERE name LIKE 't%' ORDER BY value")
+                .fetch_all(store.reader())
+                .await
+                .expect("rows");
+        let expected: Vec<String> = (0..200)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("t{i}"))
+            .collect();
+        assert_eq!(rows, expected, "exactly the accepted writes' rows");
+        let events = read_events(store.reader(), 0, 1000).await.expect("events");
+        assert_eq!(events.len(), 133, "exactly the accepted writes' events");
+        for (n, e) in events.iter().enumerate() {
+            assert_eq!(e.event.seq, n as i64 + 1, "gap-free sequence");
+        }
+        assert_eq!(store.hub().last_seq(), 133);
+    }
+}

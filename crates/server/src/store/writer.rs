@@ -45,6 +45,13 @@ async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
+/// Runs several statements in one round trip (no parameters).
+async fn exec_all(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
+    // A plain string (no arguments) goes as a simple query, which may hold
+    // several statements.
+    sqlx::Executor::execute(conn, sql).await.map(|_| ())
+}
+
 /// Opens the batch's transaction and takes the write lock.
 ///
 /// SQLite: `BEGIN IMMEDIATE` takes the database's one write lock. PostgreSQL:
@@ -151,15 +158,25 @@ async fn run_batch(
     }
     let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
     let mut broken: Option<sqlx::Error> = None;
+    // Each job runs in its own savepoint. A job's savepoint is released in
+    // the same round trip that opens the next one's; the last one is left to
+    // the COMMIT, which ends it with the transaction.
+    let mut open_savepoint = false;
     for job in batch.drain(..) {
         if broken.is_some() {
             // The transaction is unusable; the job is dropped and its caller told.
             continue;
         }
-        if let Err(e) = exec(&mut tx.conn, "SAVEPOINT job").await {
+        let begin_job = if open_savepoint {
+            exec_all(&mut tx.conn, "RELEASE SAVEPOINT job; SAVEPOINT job").await
+        } else {
+            exec(&mut tx.conn, "SAVEPOINT job").await
+        };
+        if let Err(e) = begin_job {
             broken = Some(e);
             continue;
         }
+        open_savepoint = true;
         tx.now = clock.now();
         let events_before = tx.events.len();
         let seq_before = tx.next_seq;
@@ -175,14 +192,16 @@ async fn run_batch(
             }
         };
         let step = if ok {
-            exec(&mut tx.conn, "RELEASE SAVEPOINT job").await
+            Ok(())
         } else {
             tx.events.truncate(events_before);
             tx.next_seq = seq_before;
-            match exec(&mut tx.conn, "ROLLBACK TO SAVEPOINT job").await {
-                Ok(()) => exec(&mut tx.conn, "RELEASE SAVEPOINT job").await,
-                Err(e) => Err(e),
-            }
+            open_savepoint = false;
+            exec_all(
+                &mut tx.conn,
+                "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job",
+            )
+            .await
         };
         if let Err(e) = step {
             broken = Some(e);
