@@ -268,7 +268,17 @@ async fn route_one(tx: &mut Tx, conv: &ConvRow) -> AppResult<Option<String>> {
     let Some(category_id) = conv.category_id.as_deref() else {
         return Ok(None);
     };
-    let Some(cat) = rows::category(&mut tx.conn, category_id).await? else {
+    let cat = rows::category(&mut tx.conn, category_id).await?;
+    route_one_in(tx, conv, cat).await
+}
+
+/// [`route_one`] with the conversation's category already read.
+async fn route_one_in(
+    tx: &mut Tx,
+    conv: &ConvRow,
+    cat: Option<rows::CategoryRow>,
+) -> AppResult<Option<String>> {
+    let (Some(category_id), Some(cat)) = (conv.category_id.as_deref(), cat) else {
         return Ok(None);
     };
     if cat.category.routing != RoutingMode::RoundRobin {
@@ -379,15 +389,7 @@ pub async fn create_conversation(
     categorizer: &Categorizer,
 ) -> AppResult<Conversation> {
     let (category_id, source, confidence) = match input.category_id {
-        Some(id) => {
-            if rows::category(&mut tx.conn, &id).await?.is_none() {
-                return Err(AppError::invalid(
-                    "unknown_category",
-                    format!("no category `{id}`"),
-                ));
-            }
-            (id, CategorySource::Explicit, None)
-        }
+        Some(id) => (id, CategorySource::Explicit, None),
         None => {
             // The text the classifier is trained on: subject and first message.
             let text = format!("{}\n{}", input.subject, input.body);
@@ -401,6 +403,14 @@ pub async fn create_conversation(
             (d.category_id, source, per_mille)
         }
     };
+    // Read once: checks an explicit choice, gives the threshold and routing.
+    let category = rows::category(&mut tx.conn, &category_id).await?;
+    if category.is_none() && source == CategorySource::Explicit {
+        return Err(AppError::invalid(
+            "unknown_category",
+            format!("no category `{category_id}`"),
+        ));
+    }
     let id = new_id();
     let now = tx.now.timestamp_millis();
     let preview = preview_of(&input.body);
@@ -423,7 +433,37 @@ pub async fn create_conversation(
     .bind(confidence)
     .execute(&mut tx.conn)
     .await?;
-    let conv = load(tx, &id).await?;
+    // Exactly the row just inserted, as `rows::conversation` would read it
+    // (the API suite compares what a create returns with a read).
+    let threshold = category.as_ref().map_or(DEFAULT_WAIT_THRESHOLD_SECS, |c| {
+        c.category.wait_threshold_secs
+    });
+    let conv = ConvRow {
+        id: id.clone(),
+        channel: input.channel,
+        customer: input.customer.clone(),
+        subject: input.subject.clone(),
+        category_id: Some(category_id),
+        state: ConversationState::Queued,
+        assignee_id: None,
+        created_at: now,
+        updated_at: now,
+        queued_at: now,
+        unanswered_since: Some(now),
+        first_customer_at: now,
+        first_response_at: None,
+        first_response_agent_id: None,
+        preview,
+        category_source: Some(source),
+        category_confidence: confidence,
+        threshold_secs: threshold.max(1),
+    };
+    // Debug builds (every test) check the claim above on each create.
+    #[cfg(debug_assertions)]
+    {
+        let stored = load(tx, &id).await?;
+        debug_assert_eq!(format!("{conv:?}"), format!("{stored:?}"));
+    }
     let author = customer_display_name(&input.customer);
     let first = insert_message(
         tx,
@@ -456,7 +496,7 @@ pub async fn create_conversation(
         conv_visibility(None, &conv),
     )
     .await?;
-    if route_one(tx, &conv).await?.is_none() {
+    if route_one_in(tx, &conv, category).await?.is_none() {
         // Still queued, exactly as inserted: no need to read it back.
         return Ok(Conversation {
             summary: conv.summary(tx.now),

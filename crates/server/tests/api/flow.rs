@@ -335,3 +335,44 @@ pub fn assert_close(got: Option<f64>, want: f64) {
     let got = got.unwrap_or_else(|| panic!("expected {want}, got None"));
     assert!((got - want).abs() < 1e-6, "expected {want}, got {got}");
 }
+
+/// A create answers with the row it has just inserted without reading it
+/// back: what it returns (and announces) must be exactly what a read gives,
+/// whichever way the category was chosen and whether it was routed.
+#[tokio::test]
+async fn a_created_conversation_is_exactly_what_a_read_returns() {
+    let app = spawn_app().await;
+    app.category_with("billing", RoutingMode::Manual, 120, &["invoice"])
+        .await;
+    app.category_with("tech", RoutingMode::RoundRobin, 60, &[])
+        .await;
+    let _tech = app.agent("T", &["tech"], AgentStatus::Available).await;
+    let cases = [
+        (Some("billing"), "explicit choice"),
+        (None, "my invoice is wrong"),
+        (None, "hello there"),
+        (Some("tech"), "routed at once"),
+    ];
+    for (category, subject) in cases {
+        let created = app
+            .admin
+            .create_conversation(&switchboard_api::NewConversation {
+                customer: switchboard_api::Customer {
+                    name: None,
+                    email: Some("someone@example.test".into()),
+                    phone: None,
+                },
+                subject: subject.into(),
+                body: format!("Body of {subject}"),
+                category_id: category.map(Into::into),
+            })
+            .await
+            .expect("create");
+        let read = app
+            .admin
+            .conversation(&created.summary.id)
+            .await
+            .expect("read back");
+        assert_eq!(created, read, "{subject}");
+    }
+}
