@@ -5,7 +5,7 @@ const COMMANDS: &[&str] = &[
     "session_current",
     "login",
     "logout",
-    "list_conversations",
+    "list_window",
     "get_conversation",
     "claim",
     "send_message",

@@ -38,6 +38,7 @@ fn export_all(cfg: &Config) {
         switchboard_sync::ConversationView,
         switchboard_sync::OutboxItem,
         switchboard_sync::Counts,
+        switchboard_sync::ListWindow,
         switchboard_sync::Changes,
         switchboard_sync::ConnectionState,
     );

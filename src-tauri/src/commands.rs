@@ -9,7 +9,7 @@ use switchboard_api::{
     Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, Metrics,
     NewAgent, NewCategory, TransferRequest, View,
 };
-use switchboard_sync::{ConversationView, Counts, OutboxItem};
+use switchboard_sync::{ConversationView, Counts, ListWindow, OutboxItem};
 use tauri::{State, Wry};
 
 use crate::desktop::Desktop;
@@ -23,7 +23,7 @@ pub const NAMES: &[&str] = &[
     "session_current",
     "login",
     "logout",
-    "list_conversations",
+    "list_window",
     "get_conversation",
     "claim",
     "send_message",
@@ -71,21 +71,28 @@ pub async fn logout(desktop: Ds<'_>) -> CmdResult<()> {
     desktop.logout().await
 }
 
-/// A list from the cache, `overdue` as of server time now.
+/// Part of a list from the cache (`limit` rows from `offset`, at most
+/// [`MAX_WINDOW`]), with the list's length and the position of `find`;
+/// `overdue` as of server time now. The page asks for what is on screen and
+/// a little around it, never the whole list.
 #[tauri::command]
-pub async fn list_conversations(
+pub async fn list_window(
     desktop: Ds<'_>,
     view: View,
-) -> CmdResult<Vec<ConversationSummary>> {
+    offset: u32,
+    limit: u32,
+    find: Option<String>,
+) -> CmdResult<ListWindow> {
     let engine = desktop.engine().await?;
     let now = desktop.server_now().await;
-    let cache = engine.cache();
-    Ok(match view {
-        View::Queue => cache.queue(now).await?,
-        View::Mine => cache.mine(now).await?,
-        View::All => cache.all(now).await?,
-    })
+    Ok(engine
+        .cache()
+        .window(view, offset, limit.min(MAX_WINDOW), find.as_deref(), now)
+        .await?)
 }
+
+/// The most rows [`list_window`] returns at once.
+pub const MAX_WINDOW: u32 = 500;
 
 /// One conversation with its history and pending outbox items.
 #[tauri::command]

@@ -70,7 +70,7 @@ pub fn run() {
             commands::session_current,
             commands::login,
             commands::logout,
-            commands::list_conversations,
+            commands::list_window,
             commands::get_conversation,
             commands::claim,
             commands::send_message,

@@ -182,6 +182,56 @@ describe('queue', () => {
     expect(rows[0].dataset.conversationId).toBe('c0');
   });
 
+  it('holds only a block of a long list and asks for the next block as it scrolls', async () => {
+    core.lists.queue = Array.from({ length: 10_000 }, (_, i) => summary(`c${i}`));
+    await start();
+    const asked = core.called('list_window');
+    expect(asked.length).toBeGreaterThan(0);
+    for (const c of asked) expect(c.args.limit as number).toBeLessThanOrEqual(500);
+    expect(document.querySelector('.list-head')?.textContent).toContain('10000 conversations');
+    // Scroll to row 5,000 (the test DOM has no layout: the offset is set by hand).
+    const scroller = byTestId('conversation-list');
+    let top = 0;
+    Object.defineProperty(scroller, 'scrollTop', { get: () => top, set: (v: number) => (top = v), configurable: true });
+    top = 5_000 * 72;
+    scroller.dispatchEvent(new Event('scroll'));
+    flushSync();
+    // Not loaded yet: placeholders, never someone else's row.
+    expect(allByTestId('conversation-row').some((r) => r.dataset.conversationId === 'c5000')).toBe(false);
+    await settle();
+    const ids = allByTestId('conversation-row').map((r) => r.dataset.conversationId);
+    expect(ids).toContain('c5000');
+    expect(ids).not.toContain('c0');
+    expect(allByTestId('conversation-row-loading')).toHaveLength(0);
+    const last = core.called('list_window').at(-1)!;
+    expect(last.args.offset as number).toBeGreaterThan(4_700);
+    expect(last.args.offset as number).toBeLessThanOrEqual(5_000);
+  });
+
+  it('keeps the selected conversation selected when the list around it changes', async () => {
+    core.lists.queue = Array.from({ length: 10 }, (_, i) => summary(`c${i}`));
+    await start();
+    click(allByTestId('conversation-row').find((r) => r.dataset.conversationId === 'c5')!);
+    await settle();
+    const selected = () => allByTestId('conversation-row').find((r) => r.getAttribute('aria-current') === 'true')?.dataset.conversationId;
+    expect(selected()).toBe('c5');
+    // Two new ones arrive ahead of it: it moves down and stays selected.
+    core.lists.queue = [summary('n1'), summary('n2'), ...core.lists.queue];
+    await core.emit('sync-changes', { conversations: ['n1', 'n2'], agents: false, categories: false, reset: false });
+    await settle();
+    expect(core.called('list_window').at(-1)!.args.find).toBe('c5');
+    expect(selected()).toBe('c5');
+    // j moves to the next one by position in the new list.
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'j', bubbles: true, cancelable: true }));
+    flushSync();
+    expect(selected()).toBe('c6');
+    // It leaves the queue (someone took it): the one now in its place is selected.
+    core.lists.queue = core.lists.queue.filter((c) => c.id !== 'c6');
+    await core.emit('sync-changes', { conversations: ['c6'], agents: false, categories: false, reset: false });
+    await settle();
+    expect(selected()).toBe('c7');
+  });
+
   it('claim refused with overdue_first names the older one and "Take it" claims that one', async () => {
     core.lists.queue = [summary('old', { overdue: true, subject: 'Refund overdue' }), summary('new')];
     core.handlers.claim = (args) =>
@@ -205,15 +255,15 @@ describe('queue', () => {
     await start();
     expect(allByTestId('conversation-row')).toHaveLength(1);
     core.lists.queue = [summary('c1'), summary('c2')];
-    const before = core.called('list_conversations').length;
+    const before = core.called('list_window').length;
     await core.emit('sync-changes', { conversations: ['c2'], agents: false, categories: false, reset: false });
     await settle();
-    expect(core.called('list_conversations').length).toBe(before + 1);
+    expect(core.called('list_window').length).toBe(before + 1);
     expect(allByTestId('conversation-row')).toHaveLength(2);
     // Nothing about conversations: the list is not reloaded.
     await core.emit('sync-changes', { conversations: [], agents: false, categories: true, reset: false });
     await settle();
-    expect(core.called('list_conversations').length).toBe(before + 1);
+    expect(core.called('list_window').length).toBe(before + 1);
   });
 });
 
@@ -403,11 +453,11 @@ describe('live data', () => {
     core.lists.queue = [summary('c1')];
     core.handlers.claim = () => refuse('already_assigned', 'Someone else took it.');
     await start();
-    const before = core.called('list_conversations').length;
+    const before = core.called('list_window').length;
     click(byTestId('claim', allByTestId('conversation-row')[0]));
     await settle();
     expect(byTestId('error-banner').textContent).toContain('Someone else took it.');
-    expect(core.called('list_conversations').length).toBeGreaterThan(before);
+    expect(core.called('list_window').length).toBeGreaterThan(before);
   });
 });
 
@@ -418,12 +468,12 @@ describe('overdue as time passes', () => {
     await start();
     const row = () => allByTestId('conversation-row')[0];
     expect(row().dataset.overdue).toBe('false');
-    const lists = core.called('list_conversations').length;
+    const lists = core.called('list_window').length;
     await new Promise((r) => setTimeout(r, 1300));
     flushSync();
     expect(row().dataset.overdue).toBe('true');
     expect(row().textContent).toContain('Overdue');
-    expect(core.called('list_conversations').length).toBe(lists);
+    expect(core.called('list_window').length).toBe(lists);
   });
 });
 

@@ -19,7 +19,7 @@ use sqlx::Row;
 use switchboard_api::events::{Change, EventPayload};
 use switchboard_api::{
     Agent, AgentStatus, Category, Channel, Conversation, ConversationState, ConversationSummary,
-    Customer, Event, Message, MessageKind, Role, RoutingMode,
+    Customer, Event, Message, MessageKind, Role, RoutingMode, View,
 };
 use switchboard_core::visibility::{Scope, Viewer};
 use switchboard_core::waiting::{is_overdue, waited_secs};
@@ -167,6 +167,22 @@ pub struct Counts {
     pub mine: u64,
     /// Of which overdue (a customer waiting on an answer too long).
     pub mine_overdue: u64,
+}
+
+/// Part of a list: the rows `offset .. offset + rows.len()` of `total`, in
+/// the list's order (see [`Cache::window`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListWindow {
+    /// How many conversations the whole list has.
+    pub total: u32,
+    /// Position of the first row in `rows`.
+    pub offset: u32,
+    /// The rows.
+    pub rows: Vec<ConversationSummary>,
+    /// Position in the whole list of the conversation asked for with `find`,
+    /// if it is in the list.
+    pub found: Option<u32>,
 }
 
 /// An open conversation as [`Cache::open_conversations`] reads it.
@@ -577,55 +593,93 @@ impl Cache {
             .collect()
     }
 
-    async fn list(
+    /// The queue: queued conversations, oldest first; `overdue` as of `now`.
+    pub async fn queue(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::Queue, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Open conversations assigned to the signed-in agent, latest activity first.
+    pub async fn mine(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::Mine, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Every cached conversation, latest activity first.
+    pub async fn all(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::All, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Up to `limit` rows of a list from position `offset`, with the list's
+    /// length and, when `find` names a conversation in it, its position: what
+    /// a screenful needs, however many are cached. `overdue` as of `now`.
+    pub async fn window(
         &self,
-        filter: &str,
-        order: &str,
-        bind: Option<&str>,
+        view: View,
+        offset: u32,
+        limit: u32,
+        find: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<ConversationSummary>> {
-        let sql = format!("SELECT * FROM conversations WHERE {filter} ORDER BY {order}");
-        let mut q = sqlx::query(&sql);
-        if let Some(b) = bind {
-            q = q.bind(b.to_owned());
-        }
-        let rows = q.fetch_all(&self.pool).await?;
+    ) -> Result<ListWindow> {
+        let me = match view {
+            View::Mine => self.agent_id().await?.unwrap_or_default(),
+            View::Queue | View::All => String::new(),
+        };
+        let (filter, order) = match view {
+            View::Queue => (
+                "state = 'queued'",
+                "COALESCE(waiting_since, created_at), id",
+            ),
+            // `?1` = me; unused by the other two filters.
+            View::Mine => (
+                "state = 'assigned' AND assignee_id = ?1",
+                "updated_at DESC, id",
+            ),
+            View::All => ("?1 = ?1", "updated_at DESC, id"),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM conversations WHERE {filter}"
+        ))
+        .bind(&me)
+        .fetch_one(&mut *conn)
+        .await?;
+        let found: Option<i64> = match find {
+            Some(id) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT pos FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS pos \
+                     FROM conversations WHERE {filter}) WHERE id = ?2"
+                ))
+                .bind(&me)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+            None => None,
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM conversations WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(&me)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&mut *conn)
+        .await?;
+        drop(conn);
         let thresholds = self.thresholds().await?;
-        rows.iter()
+        let rows = rows
+            .iter()
             .map(|r| {
                 let mut s = summary_of(r)?;
                 s.overdue = overdue(&s, &thresholds, now);
                 Ok(s)
             })
-            .collect()
-    }
-
-    /// The queue: queued conversations, oldest first; `overdue` as of `now`.
-    pub async fn queue(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
-        self.list(
-            "state = 'queued'",
-            "COALESCE(waiting_since, created_at), id",
-            None,
-            now,
-        )
-        .await
-    }
-
-    /// Open conversations assigned to the signed-in agent, latest activity first.
-    pub async fn mine(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
-        let me = self.agent_id().await?.unwrap_or_default();
-        self.list(
-            "state = 'assigned' AND assignee_id = ?",
-            "updated_at DESC, id",
-            Some(&me),
-            now,
-        )
-        .await
-    }
-
-    /// Every cached conversation, latest activity first.
-    pub async fn all(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
-        self.list("1 = 1", "updated_at DESC, id", None, now).await
+            .collect::<Result<Vec<_>>>()?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(ListWindow {
+            total: count(total),
+            offset,
+            rows,
+            found: found.map(count),
+        })
     }
 
     /// One conversation with its messages: the server's in order, then the

@@ -49,8 +49,8 @@ mod engine;
 mod error;
 
 pub use cache::{
-    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, OpenConversation, OutboxItem,
-    SendState,
+    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
+    OutboxItem, SendState,
 };
 pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
 pub use error::{Result, SyncError};

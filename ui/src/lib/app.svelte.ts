@@ -14,8 +14,10 @@ import type { Counts } from '../gen/Counts';
 import type { Navigate } from '../gen/Navigate';
 import type { SessionInfo } from '../gen/SessionInfo';
 import type { View } from '../gen/View';
+import type { ListWindow } from '../gen/ListWindow';
 import * as ipc from './ipc';
 import { customerLabel } from './format';
+import { covers, LIST_WINDOW, windowOffset } from './window';
 
 export type Page = 'queue' | 'mine' | 'all' | 'team' | 'metrics' | 'admin';
 export const LIST_PAGES: Page[] = ['queue', 'mine', 'all'];
@@ -64,10 +66,22 @@ export class AppState {
   lastEmail: string | null = $state(null);
   page: Page = $state('queue');
 
-  list: ConversationSummary[] = $state.raw([]);
+  /**
+   * The list on screen is `listTotal` long; the page holds only the rows
+   * `listOffset .. listOffset + listRows.length` of it (see `wantRows`).
+   */
+  listTotal = $state(0);
+  listOffset = $state(0);
+  listRows: ConversationSummary[] = $state.raw([]);
   listView: View | null = $state(null);
   listLoaded = $state(false);
   selectedId: string | null = $state(null);
+  /** The selected row's position in the whole list (-1: none). */
+  selectedIndex = $state(-1);
+  /** Rows the list shows now (reported by the list as it scrolls). */
+  private visible: { start: number; end: number } | null = null;
+  private listAsked = 0;
+  private listShown = 0;
 
   openId: string | null = $state(null);
   open: ConversationView | null = $state.raw(null);
@@ -104,7 +118,17 @@ export class AppState {
   skew = $derived(this.session?.clock_skew_ms ?? 0);
   agentById = $derived(new Map(this.agents.map((a) => [a.id, a])));
   categoryById = $derived(new Map(this.categories.map((c) => [c.id, c])));
-  selectedIndex = $derived(this.selectedId === null ? -1 : this.list.findIndex((c) => c.id === this.selectedId));
+
+  /** The row at a position of the whole list, if loaded. */
+  rowAt(i: number): ConversationSummary | undefined {
+    const j = i - this.listOffset;
+    return j >= 0 && j < this.listRows.length ? this.listRows[j] : undefined;
+  }
+
+  /** A loaded row by id. */
+  loadedRow(id: string): ConversationSummary | undefined {
+    return this.listRows.find((r) => r.id === id);
+  }
 
   /** Listens to the core, then settles the start-up sign-in. */
   async start(): Promise<void> {
@@ -196,11 +220,9 @@ export class AppState {
   private leaveShell() {
     this.session = null;
     this.phase = 'login';
-    this.list = [];
-    this.listLoaded = false;
+    this.clearList();
     this.openId = null;
     this.open = null;
-    this.selectedId = null;
     this.overdue = null;
     this.error = null;
     this.dialog = null;
@@ -227,22 +249,73 @@ export class AppState {
 
   // ---- loading ----
 
-  private async loadListNow() {
-    if (!isListPage(this.page)) return;
+  private clearList() {
+    this.listTotal = 0;
+    this.listOffset = 0;
+    this.listRows = [];
+    this.listLoaded = false;
+    this.selectedId = null;
+    this.selectedIndex = -1;
+    this.visible = null;
+  }
+
+  /**
+   * Asks the core for `LIST_WINDOW` rows from `offset` and shows them,
+   * unless the page moved on or a later answer was shown already.
+   */
+  private async fetchWindow(offset: number, find: string | null): Promise<ListWindow | null> {
+    if (!isListPage(this.page)) return null;
     const view = this.page;
+    const asked = ++this.listAsked;
+    const w = await ipc.listWindow(view, offset, LIST_WINDOW, find);
+    if (this.page !== view || asked <= this.listShown) return null;
+    this.listShown = asked;
+    this.listTotal = w.total;
+    this.listOffset = w.offset;
+    this.listRows = w.rows;
+    this.listView = view;
+    this.listLoaded = true;
+    return w;
+  }
+
+  /** Reads the list again where the user is, keeping the selection. */
+  private async loadListNow() {
+    const v = this.visible;
     try {
-      const rows = await ipc.listConversations(view);
-      if (this.page !== view) return;
-      this.list = rows;
-      this.listView = view;
-      this.listLoaded = true;
-      if (this.selectedId === null || !rows.some((r) => r.id === this.selectedId)) {
-        this.selectedId = rows[0]?.id ?? null;
+      const w = await this.fetchWindow(v ? windowOffset(v.start, v.end) : 0, this.selectedId);
+      if (!w) return;
+      if (w.found !== null) {
+        this.selectedIndex = w.found;
+      } else {
+        // The selected one left the list (or none was): the one now in
+        // its place, else the first.
+        const i = Math.min(Math.max(this.selectedIndex, 0), w.total - 1);
+        this.selectedIndex = i;
+        this.selectedId = this.rowAt(i)?.id ?? null;
       }
     } catch (e) {
       this.fail(e);
     }
   }
+
+  /**
+   * The list shows rows `start .. end`: loads the block around them when
+   * the loaded rows do not reach far enough beyond them.
+   */
+  wantRows(start: number, end: number) {
+    this.visible = { start, end };
+    if (covers(this.listOffset, this.listRows.length, start, end, this.listTotal)) return;
+    void this.loadVisible();
+  }
+  private loadVisible = coalesced(async () => {
+    const v = this.visible;
+    if (!v || covers(this.listOffset, this.listRows.length, v.start, v.end, this.listTotal)) return;
+    try {
+      await this.fetchWindow(windowOffset(v.start, v.end), null);
+    } catch (e) {
+      this.fail(e);
+    }
+  });
   reloadList = coalesced(() => this.loadListNow());
 
   async loadAgents() {
@@ -327,16 +400,18 @@ export class AppState {
     this.dialog = null;
     this.error = null;
     if (isListPage(page)) {
-      this.list = [];
-      this.listLoaded = false;
-      this.selectedId = null;
+      this.clearList();
       await this.reloadList();
     }
   }
 
   async openConversation(id: string) {
     this.openId = id;
-    this.selectedId = this.list.some((r) => r.id === id) ? id : this.selectedId;
+    const i = this.listRows.findIndex((r) => r.id === id);
+    if (i >= 0) {
+      this.selectedId = id;
+      this.selectedIndex = this.listOffset + i;
+    }
     if (this.open?.summary.id !== id) this.open = null;
     this.openMissing = false;
     this.composerMode = 'reply';
@@ -371,14 +446,28 @@ export class AppState {
     }
     if (view) await this.go(this.pageFor(view.summary));
     await this.openConversation(n.id);
-    if (view) this.selectedId = n.id;
+    if (view && this.selectedId !== n.id) {
+      // Not among the loaded rows: find its place (the list scrolls there).
+      this.selectedId = n.id;
+      await this.reloadList();
+    }
   }
 
   select(delta: number) {
-    if (this.list.length === 0) return;
+    if (this.listTotal === 0) return;
     const i = this.selectedIndex;
-    const next = i < 0 ? 0 : Math.min(this.list.length - 1, Math.max(0, i + delta));
-    this.selectedId = this.list[next].id;
+    const next = i < 0 ? 0 : Math.min(this.listTotal - 1, Math.max(0, i + delta));
+    this.selectedIndex = next;
+    const row = this.rowAt(next);
+    if (row) {
+      this.selectedId = row.id;
+      return;
+    }
+    void this.fetchWindow(windowOffset(next, next + 1), null)
+      .then(() => {
+        if (this.selectedIndex === next) this.selectedId = this.rowAt(next)?.id ?? null;
+      })
+      .catch((e) => this.fail(e));
   }
 
   // ---- actions ----
@@ -410,13 +499,13 @@ export class AppState {
   applySummary(c: ConversationSummary | undefined) {
     if (!c || typeof c !== 'object' || typeof c.id !== 'string') return;
     if (this.open && this.open.summary.id === c.id) this.open = { ...this.open, summary: c };
-    const i = this.list.findIndex((r) => r.id === c.id);
-    if (i >= 0) this.list = [...this.list.slice(0, i), c, ...this.list.slice(i + 1)];
+    const i = this.listRows.findIndex((r) => r.id === c.id);
+    if (i >= 0) this.listRows = [...this.listRows.slice(0, i), c, ...this.listRows.slice(i + 1)];
   }
 
   /** What a conversation is called in messages and buttons. */
   labelOf(id: string): string {
-    const c = this.list.find((r) => r.id === id) ?? (this.open?.summary.id === id ? this.open.summary : undefined);
+    const c = this.loadedRow(id) ?? (this.open?.summary.id === id ? this.open.summary : undefined);
     return c ? `${customerLabel(c.customer)} — ${c.subject || '(no subject)'}` : 'that conversation';
   }
 

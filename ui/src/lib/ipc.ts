@@ -22,6 +22,7 @@ import type { Navigate } from '../gen/Navigate';
 import type { NewAgent } from '../gen/NewAgent';
 import type { NewCategory } from '../gen/NewCategory';
 import type { OutboxItem } from '../gen/OutboxItem';
+import type { ListWindow } from '../gen/ListWindow';
 import type { SessionInfo } from '../gen/SessionInfo';
 import type { TransferRequest } from '../gen/TransferRequest';
 import type { View } from '../gen/View';
@@ -31,8 +32,9 @@ export const login = (serverUrl: string, email: string, password: string) =>
   invoke<SessionInfo>('login', { serverUrl, email, password });
 export const logout = () => invoke<void>('logout');
 
-export const listConversations = (view: View) =>
-  invoke<ConversationSummary[]>('list_conversations', { view });
+/** Rows `offset .. offset + limit` of a list, its length, and where `find` is in it. */
+export const listWindow = (view: View, offset: number, limit: number, find: string | null) =>
+  invoke<ListWindow>('list_window', { view, offset, limit, find });
 export const getConversation = (id: string) =>
   invoke<ConversationView | null>('get_conversation', { id });
 export const claim = (id: string) => invoke<ConversationSummary>('claim', { id });

@@ -112,8 +112,12 @@ export class FakeCore {
     switch (cmd) {
       case 'session_current':
         return this.session;
-      case 'list_conversations':
-        return this.lists[args.view as string] ?? [];
+      case 'list_window': {
+        const all = this.lists[args.view as string] ?? [];
+        const offset = args.offset as number;
+        const found = args.find ? all.findIndex((c) => c.id === args.find) : -1;
+        return { total: all.length, offset, rows: all.slice(offset, offset + (args.limit as number)), found: found >= 0 ? found : null };
+      }
       case 'get_conversation':
         return this.conversations.get(args.id as string) ?? null;
       case 'list_agents':

@@ -53,6 +53,23 @@ async fn first_sync_fills_the_cache_and_matches_the_server() {
         .map(|c| c.id)
         .collect();
     assert_eq!(queue, server_queue, "queue, oldest first");
+    // Windows of the list: the same rows in the same order, its length, and
+    // where a conversation sits in it.
+    let w = cache
+        .window(View::Queue, 1, 2, Some(&queue[3]), now)
+        .await
+        .unwrap();
+    assert_eq!((w.total, w.offset, w.found), (5, 1, Some(3)));
+    assert_eq!(
+        w.rows.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        queue[1..3].to_vec()
+    );
+    let past_the_end = cache
+        .window(View::Queue, 4, 10, Some(&convs[0]), now)
+        .await
+        .unwrap();
+    assert_eq!(past_the_end.rows.len(), 1);
+    assert_eq!(past_the_end.found, None, "claimed: not in the queue");
     let counts = cache.counts(now).await.unwrap();
     assert_eq!(counts.waiting, 5);
     assert_eq!(counts.overdue, 0);
@@ -113,6 +130,12 @@ async fn first_sync_fills_the_cache_and_matches_the_server() {
         mine.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
         vec![convs[0].clone()]
     );
+    let mine_window = pat_engine
+        .cache()
+        .window(View::Mine, 0, 10, Some(&convs[0]), now)
+        .await
+        .unwrap();
+    assert_eq!((mine_window.total, mine_window.found), (1, Some(0)));
     assert_cache_matches(pat_engine.cache(), &pat).await;
 }
 
