@@ -21,6 +21,7 @@ pub mod desktop;
 pub mod format;
 pub mod ipc;
 pub mod keychain;
+mod memory;
 pub mod notify;
 pub mod tray;
 
@@ -50,6 +51,8 @@ pub const CACHE_FILE: &str = "cache.db";
 
 /// Starts the app and blocks until it exits.
 pub fn run() {
+    memory::limit_arenas();
+    memory::trim_periodically(std::time::Duration::from_secs(10));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")

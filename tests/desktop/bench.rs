@@ -128,6 +128,7 @@ async fn run() {
         if i == STARTS - 1 {
             tokio::time::sleep(Duration::from_secs(10)).await;
             empty_pss = pss_kib(pid);
+            eprintln!("  empty window by process: {}", pss_line(pid));
             empty_frames = idle_frames(&b, 300).await;
             empty_steady = static_list_scroll(&b, Some(48.0), 300).await;
             empty_fling = static_list_scroll(&b, None, 600).await;
@@ -186,6 +187,7 @@ async fn run() {
         pss / 1024,
         empty_pss / 1024
     );
+    eprintln!("  Switchboard by process: {}", pss_line(pid));
 
     let switch_ms = view_switch(&b).await;
     let steady = scroll(&b, Some(48.0), 300).await;
@@ -550,6 +552,20 @@ fn process_start_ms(pid: u32) -> f64 {
 
 /// PSS of `root` and all its descendants, KiB.
 fn pss_kib(root: u32) -> u64 {
+    pss_by_process(root).iter().map(|p| p.1).sum()
+}
+
+/// `name pid: N MiB` for `root` and each descendant, to see where memory is.
+fn pss_line(root: u32) -> String {
+    pss_by_process(root)
+        .iter()
+        .map(|(name, kib)| format!("{name} {} MiB", kib / 1024))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// (name, PSS KiB) of `root` and all its descendants.
+fn pss_by_process(root: u32) -> Vec<(String, u64)> {
     let all: Vec<(u32, u32, u64)> = std::fs::read_dir("/proc")
         .map(|d| {
             d.flatten()
@@ -567,14 +583,16 @@ fn pss_kib(root: u32) -> u64 {
     }
     tree.iter()
         .map(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            let kib = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
                 .unwrap_or_default()
                 .lines()
                 .filter(|l| l.starts_with("Pss:"))
                 .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                .sum::<u64>()
+                .sum::<u64>();
+            (format!("{} {pid}", name.trim()), kib)
         })
-        .sum()
+        .collect()
 }
 
 // ---------------------------------------------------------------------------

@@ -253,9 +253,12 @@ impl Cache {
             .connect_with(opts.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
+        // Readers read windows of lists and one conversation at a time: a
+        // small page cache each (1 MiB, SQLite's default is 2) is plenty,
+        // and two of them serve the page and the tray side by side.
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
+            .max_connections(2)
+            .connect_with(opts.pragma("cache_size", "-1024"))
             .await?;
         Ok(Self { pool, writer })
     }

@@ -3,9 +3,9 @@
 // again before the user scrolls past the block's edge. Pure, unit-tested.
 
 /** Rows per request: a few screens' worth around the visible ones. */
-export const LIST_WINDOW = 300;
+export const LIST_WINDOW = 160;
 /** Ask for a new block when fewer rows than this remain loaded beyond the screen. */
-export const LIST_MARGIN = 75;
+export const LIST_MARGIN = 48;
 
 /** The offset of a block of `size` rows centred on rows `start .. end`. */
 export function windowOffset(start: number, end: number, size: number = LIST_WINDOW): number {
