@@ -2,6 +2,11 @@ import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
 
+// macOS and Windows get their own UI font by name (see app.css).
+if (/Macintosh|Windows/.test(navigator.userAgent)) {
+  document.documentElement.classList.add('native-ui-font');
+}
+
 const target = document.getElementById('app');
 if (!target) {
   throw new Error('missing #app element');
