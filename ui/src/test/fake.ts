@@ -2,6 +2,7 @@
 // data through `@tauri-apps/api/mocks`, records every call, and lets a test
 // emit the core's events.
 
+import { vi } from 'vitest';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { emit } from '@tauri-apps/api/event';
 import { flushSync } from 'svelte';
@@ -170,6 +171,8 @@ export function refuse(code: string, message: string, conversation_id: string | 
 /** Lets pending promises and Svelte updates run. */
 export async function settle(rounds = 6) {
   for (let i = 0; i < rounds; i++) {
+    // Pages loaded on demand (Metrics) arrive by dynamic import.
+    await vi.dynamicImportSettled();
     await new Promise((r) => setTimeout(r, 0));
     flushSync();
   }
