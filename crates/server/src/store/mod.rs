@@ -398,5 +398,11 @@ mod tests {
             assert_eq!(e.event.seq, n as i64 + 1, "gap-free sequence");
         }
         assert_eq!(store.hub().last_seq(), 133);
+        let counter: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
+                .fetch_one(store.reader())
+                .await
+                .expect("counter");
+        assert_eq!(counter, 133, "the stored counter moved with the events");
     }
 }

@@ -3,7 +3,7 @@
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Row};
 use tokio::sync::mpsc;
 
 use super::{Backend, Deliver, EventHub, Job, Tx};
@@ -63,23 +63,43 @@ async fn exec_all(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error
 /// Returns the newest event sequence number, read under that lock: the batch
 /// hands out the following numbers in memory.
 async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::Error> {
-    let lock = match backend {
-        Backend::Sqlite => {
-            exec(conn, "BEGIN IMMEDIATE").await?;
-            "SELECT value FROM counters WHERE name = 'event_seq'"
-        }
+    // One round trip: both statements as one simple query.
+    let sql = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE; SELECT value FROM counters WHERE name = 'event_seq'",
         Backend::Postgres => {
-            exec(conn, "BEGIN").await?;
-            "SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE"
+            "BEGIN; SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE"
         }
     };
-    sqlx::query_scalar(lock).fetch_one(conn).await
+    let rows = sqlx::Executor::fetch_all(conn, sql).await?;
+    rows.first()
+        .ok_or(sqlx::Error::RowNotFound)?
+        .try_get::<i64, _>(0)
+}
+
+/// Ends the batch in one round trip: moves the event counter (when the
+/// batch logged events), wakes the other instances' followers on
+/// PostgreSQL, and commits.
+async fn commit(tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
+    let mut sql = String::new();
+    if !tx.events.is_empty() {
+        // An integer the batch computed, never input: safe to inline.
+        sql.push_str(&format!(
+            "UPDATE counters SET value = {} WHERE name = 'event_seq'; ",
+            tx.next_seq
+        ));
+        if backend == Backend::Postgres {
+            sql.push_str(&format!("NOTIFY {}; ", super::EVENTS_CHANNEL));
+        }
+    }
+    sql.push_str("COMMIT");
+    exec_all(&mut tx.conn, &sql).await
 }
 
 /// Most events stored by one INSERT (9 parameters each).
 const EVENTS_PER_INSERT: usize = 200;
 
-/// Stores the batch's events with multi-row inserts and moves the counter.
+/// Stores the batch's events with multi-row inserts (the counter moves at
+/// the commit).
 async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
     if tx.events.is_empty() {
         return Ok(());
@@ -132,10 +152,6 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
         }
         q.execute(&mut tx.conn).await?;
     }
-    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'event_seq'")
-        .bind(tx.next_seq)
-        .execute(&mut tx.conn)
-        .await?;
     Ok(())
 }
 
@@ -212,17 +228,11 @@ async fn run_batch(
             broken = Some(e);
         }
     }
-    if broken.is_none() && backend == Backend::Postgres && !tx.events.is_empty() {
-        // Wakes the other instances' followers when this commits.
-        if let Err(e) = exec(&mut tx.conn, &format!("NOTIFY {}", super::EVENTS_CHANNEL)).await {
-            broken = Some(e);
-        }
-    }
-    let commit = match broken {
+    let committed = match broken {
         Some(e) => Err(e),
-        None => exec(&mut tx.conn, "COMMIT").await,
+        None => commit(tx, backend).await,
     };
-    match commit {
+    match committed {
         Ok(()) => {
             // Published before anyone hears back, so whatever a reply
             // reports is already in the hub (and in what it invalidates).
