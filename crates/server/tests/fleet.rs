@@ -601,14 +601,11 @@ async fn overdue_events(s: &Session, conversation: &str) -> usize {
 }
 
 async fn wait_for_overdue(s: &Session, conversation: &str, within: Duration) {
-    let deadline = Instant::now() + within;
-    while overdue_events(s, conversation).await == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "no overdue announcement for {conversation}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let what = format!("an overdue announcement for {conversation}");
+    eventually(&what, within, || async {
+        overdue_events(s, conversation).await > 0
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
