@@ -156,7 +156,7 @@ pub async fn claim(
     }
     let leader = match join_or_lead(&st, &id)? {
         Ok(leader) => {
-            if let Some(held) = held_by(&st, &id).await? {
+            if let Some(held) = read_holder(&st, &id).await? {
                 let holder = held.assignee_id.clone();
                 if let Err(refusal) = refuse_if_held_by_another(&caller, held) {
                     leader.finish(Some(holder));
@@ -240,12 +240,10 @@ fn join_or_lead(st: &AppState, id: &str) -> AppResult<Result<Leader, super::Clai
     })
 }
 
-/// Who holds conversation `id` (None: it is not assigned, or does not exist).
-async fn held_by(st: &AppState, id: &str) -> AppResult<Option<Held>> {
+/// Who holds conversation `id`, read from the database and remembered in
+/// the hub's memo (None: it is not assigned, or does not exist).
+async fn read_holder(st: &AppState, id: &str) -> AppResult<Option<Held>> {
     let memo = st.store.hub().held();
-    if let Some(held) = memo.get(id, |_| true) {
-        return Ok(Some(held));
-    }
     let generation = memo.generation();
     let mut conn = st.store.reader().acquire().await?;
     let Some(c) = rows::conversation(&mut conn, id).await? else {
