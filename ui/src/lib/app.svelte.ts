@@ -73,7 +73,6 @@ export class AppState {
   listTotal = $state(0);
   listOffset = $state(0);
   listRows: ConversationSummary[] = $state.raw([]);
-  listView: View | null = $state(null);
   listLoaded = $state(false);
   selectedId: string | null = $state(null);
   /** The selected row's position in the whole list (-1: none). */
@@ -123,6 +122,11 @@ export class AppState {
   rowAt(i: number): ConversationSummary | undefined {
     const j = i - this.listOffset;
     return j >= 0 && j < this.listRows.length ? this.listRows[j] : undefined;
+  }
+
+  /** Whether the loaded rows reach far enough around rows `start .. end`. */
+  private holdsAround(start: number, end: number): boolean {
+    return covers(this.listOffset, this.listRows.length, start, end, this.listTotal);
   }
 
   /** A loaded row by id. */
@@ -273,7 +277,6 @@ export class AppState {
     this.listTotal = w.total;
     this.listOffset = w.offset;
     this.listRows = w.rows;
-    this.listView = view;
     this.listLoaded = true;
     return w;
   }
@@ -304,12 +307,12 @@ export class AppState {
    */
   wantRows(start: number, end: number) {
     this.visible = { start, end };
-    if (covers(this.listOffset, this.listRows.length, start, end, this.listTotal)) return;
+    if (this.holdsAround(start, end)) return;
     void this.loadVisible();
   }
   private loadVisible = coalesced(async () => {
     const v = this.visible;
-    if (!v || covers(this.listOffset, this.listRows.length, v.start, v.end, this.listTotal)) return;
+    if (!v || this.holdsAround(v.start, v.end)) return;
     try {
       await this.fetchWindow(windowOffset(v.start, v.end), null);
     } catch (e) {
