@@ -170,6 +170,15 @@ fn conversation(i: usize, category: &str) -> NewConversation {
     }
 }
 
+/// Creates conversation `i` in `category` and returns its id.
+async fn create(s: &Session, i: usize, category: &str) -> String {
+    s.create_conversation(&conversation(i, category))
+        .await
+        .expect("create")
+        .summary
+        .id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_claims_across_three_instances_have_one_winner_each() {
     let (_db, instances) = fleet(3).await;
@@ -178,14 +187,7 @@ async fn two_hundred_claims_across_three_instances_have_one_winner_each() {
     let racers = agents(&admin, &instances, "race", 20, 100).await;
     let mut conversations = Vec::new();
     for i in 0..10 {
-        conversations.push(
-            admin
-                .create_conversation(&conversation(i, "race"))
-                .await
-                .expect("create")
-                .summary
-                .id,
-        );
+        conversations.push(create(&admin, i, "race").await);
     }
     let claims = conversations
         .iter()
@@ -224,12 +226,7 @@ async fn events_written_on_one_instance_reach_followers_of_another() {
     let follower = login(&instances[1].url, ADMIN).await;
     let start = follower.client().health().await.expect("health").last_seq;
     let mut stream = follower.events(Some(start)).await.expect("stream");
-    let created = writer
-        .create_conversation(&conversation(1, "general"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let created = create(&writer, 1, "general").await;
     let deadline = Duration::from_secs(10);
     let got = tokio::time::timeout(deadline, async {
         loop {
@@ -261,12 +258,7 @@ async fn killing_an_instance_mid_load_loses_no_accepted_write_or_event() {
         .resume(admin_a.token())
         .await
         .expect("token works on B");
-    let conv = admin_a
-        .create_conversation(&conversation(0, "general"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let conv = create(&admin_a, 0, "general").await;
     const N: usize = 400;
     let writes = (0..N).map(|i| {
         let (a, b, conv) = (admin_a.clone(), admin_b.clone(), conv.clone());
@@ -414,12 +406,7 @@ async fn what_an_instance_remembers_follows_changes_made_through_another() {
     let within = Duration::from_secs(5);
 
     // Skills changed through A: B sees the agent's new visibility.
-    let in_two = admin
-        .create_conversation(&conversation(1, "two"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let in_two = create(&admin, 1, "two").await;
     let refused = x_on_b
         .conversation(&in_two)
         .await
@@ -442,12 +429,7 @@ async fn what_an_instance_remembers_follows_changes_made_through_another() {
 
     // A conversation held by X is refused to Y on B (B remembers the holder);
     // once X hands it back to the queue through A, Y's claim on B wins.
-    let held = admin
-        .create_conversation(&conversation(2, "one"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let held = create(&admin, 2, "one").await;
     x_on_a.claim(&held).await.expect("X claims on A");
     for _ in 0..3 {
         let e = y_on_b.claim(&held).await.expect_err("held by X");
@@ -625,12 +607,7 @@ async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_h
         })
         .await
         .expect("category");
-    let c1 = admin
-        .create_conversation(&conversation(1, "fast"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let c1 = create(&admin, 1, "fast").await;
     wait_for_overdue(&admin, &c1, Duration::from_secs(10)).await;
     // Both instances keep ticking; the breach stays announced once.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -638,12 +615,7 @@ async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_h
 
     // The holder dies; the survivor takes the lease over once it expires.
     first[0].kill();
-    let c2 = admin
-        .create_conversation(&conversation(2, "fast"))
-        .await
-        .expect("create")
-        .summary
-        .id;
+    let c2 = create(&admin, 2, "fast").await;
     wait_for_overdue(&admin, &c2, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(overdue_events(&admin, &c2).await, 1);
@@ -718,14 +690,7 @@ async fn two_instances_behind_nginx_with_the_example_config() {
         .expect("stream through nginx");
     let mut created = Vec::new();
     for i in 0..6 {
-        created.push(
-            admin
-                .create_conversation(&conversation(i, "general"))
-                .await
-                .expect("create")
-                .summary
-                .id,
-        );
+        created.push(create(&admin, i, "general").await);
     }
     let mut last = start;
     let mut seen = BTreeSet::new();
