@@ -39,7 +39,9 @@
 //! Nothing is asserted: figures are printed beside their targets and written
 //! to `target/bench/desktop.json`. Knobs: `SWITCHBOARD_BENCH_EMPTY_APP`
 //! (required: the empty window's binary), `SWITCHBOARD_BENCH_CONVERSATIONS`
-//! (10000), `SWITCHBOARD_BENCH_SAMPLES` (60 notification samples).
+//! (10000), `SWITCHBOARD_BENCH_SAMPLES` (60 notification samples),
+//! `SWITCHBOARD_BENCH_SMAPS_DIR` (where to copy each process's `smaps` when
+//! memory is measured).
 
 #[allow(dead_code)]
 #[path = "harness.rs"]
@@ -131,6 +133,7 @@ async fn run() {
             tokio::time::sleep(Duration::from_secs(10)).await;
             empty_pss = pss_kib(pid);
             eprintln!("  empty window by process: {}", pss_line(pid));
+            save_smaps(pid, "empty");
             empty_frames = idle_frames(&b, 300).await;
             empty_steady = static_list_scroll(&b, Some(48.0), 300).await;
             empty_fling = static_list_scroll(&b, None, 600).await;
@@ -190,6 +193,7 @@ async fn run() {
         empty_pss / 1024
     );
     eprintln!("  Switchboard by process: {}", pss_line(pid));
+    save_smaps(pid, "switchboard");
 
     let switch_ms = view_switch(&b).await;
     let steady = scroll(&b, Some(48.0), 300).await;
@@ -571,8 +575,23 @@ fn pss_line(root: u32) -> String {
         .join(", ")
 }
 
-/// (name, PSS KiB) of `root` and all its descendants.
-fn pss_by_process(root: u32) -> Vec<(String, u64)> {
+/// With `SWITCHBOARD_BENCH_SMAPS_DIR` set, copies `/proc/PID/smaps` of
+/// `root` and each descendant there (`{label}-{comm}.smaps`), to see which
+/// mappings hold the memory.
+fn save_smaps(root: u32, label: &str) {
+    let Some(dir) = std::env::var_os("SWITCHBOARD_BENCH_SMAPS_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(&dir);
+    for pid in process_tree(root) {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        let _ = std::fs::write(dir.join(format!("{label}-{}.smaps", name.trim())), smaps);
+    }
+}
+
+/// `root` and the pids of all its descendants.
+fn process_tree(root: u32) -> Vec<u32> {
     let all: Vec<(u32, u32, u64)> = std::fs::read_dir("/proc")
         .map(|d| {
             d.flatten()
@@ -588,7 +607,13 @@ fn pss_by_process(root: u32) -> Vec<(String, u64)> {
         tree.extend(all.iter().filter(|p| p.1 == parent).map(|p| p.0));
         i += 1;
     }
-    tree.iter()
+    tree
+}
+
+/// (name, PSS KiB) of `root` and all its descendants.
+fn pss_by_process(root: u32) -> Vec<(String, u64)> {
+    process_tree(root)
+        .iter()
         .map(|pid| {
             let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
             let kib = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))

@@ -45,9 +45,20 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     }
 
     let ui = root.join("ui");
+    // On CI every build starts from nothing and is never rebuilt: cargo's
+    // incremental caches would only take disk (GiBs for this workspace).
+    let incremental = std::env::var_os("CARGO_INCREMENTAL").unwrap_or_else(|| {
+        if std::env::var_os("CI").is_some() {
+            "0".into()
+        } else {
+            "1".into()
+        }
+    });
     let cargo = |args: &[&str]| {
         let mut cmd = proc::cargo();
-        cmd.current_dir(root).args(args);
+        cmd.current_dir(root)
+            .args(args)
+            .env("CARGO_INCREMENTAL", &incremental);
         cmd
     };
     let npm = |args: &[&str]| {

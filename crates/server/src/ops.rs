@@ -1485,7 +1485,7 @@ pub async fn revoke_token(tx: &mut Tx, hash: &str) -> AppResult<()> {
         .bind(hash)
         .execute(&mut tx.conn)
         .await?;
-    if tx.conn.backend_name() == "PostgreSQL" {
+    if tx.backend == crate::store::Backend::Postgres {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(crate::store::TOKENS_CHANNEL)
             .bind(hash)

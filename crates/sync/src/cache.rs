@@ -13,7 +13,7 @@ use std::str::FromStr;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteExecutor, SqliteRow, SqliteSynchronous,
 };
 use sqlx::Row;
 use switchboard_api::events::{Change, EventPayload};
@@ -272,10 +272,7 @@ impl Cache {
     // ---- meta -------------------------------------------------------------
 
     async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?)
+        meta_in(&self.pool, key).await
     }
 
     /// The sequence number of the last event applied (0: nothing yet).
@@ -585,15 +582,7 @@ impl Cache {
     // ---- queries for the UI -------------------------------------------------
 
     async fn thresholds(&self) -> Result<std::collections::HashMap<String, u64>> {
-        let rows = sqlx::query("SELECT id, wait_threshold_secs FROM categories")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let secs: i64 = r.try_get("wait_threshold_secs")?;
-                Ok((r.try_get("id")?, u64::try_from(secs).unwrap_or(0)))
-            })
-            .collect()
+        thresholds_in(&self.pool).await
     }
 
     /// The queue: queued conversations, oldest first; `overdue` as of `now`.
@@ -622,8 +611,11 @@ impl Cache {
         find: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ListWindow> {
+        // One read transaction: the total, the position and the rows are of
+        // the same moment (WAL gives it a snapshot), on one connection.
+        let mut tx = self.pool.begin().await?;
         let me = match view {
-            View::Mine => self.agent_id().await?.unwrap_or_default(),
+            View::Mine => meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default(),
             View::Queue | View::All => String::new(),
         };
         let (filter, order) = match view {
@@ -638,12 +630,11 @@ impl Cache {
             ),
             View::All => ("?1 = ?1", "updated_at DESC, id"),
         };
-        let mut conn = self.pool.acquire().await?;
         let total: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM conversations WHERE {filter}"
         ))
         .bind(&me)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *tx)
         .await?;
         let found: Option<i64> = match find {
             Some(id) => {
@@ -653,7 +644,7 @@ impl Cache {
                 ))
                 .bind(&me)
                 .bind(id)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut *tx)
                 .await?
             }
             None => None,
@@ -664,10 +655,10 @@ impl Cache {
         .bind(&me)
         .bind(i64::from(limit))
         .bind(i64::from(offset))
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *tx)
         .await?;
-        drop(conn);
-        let thresholds = self.thresholds().await?;
+        let thresholds = thresholds_in(&mut *tx).await?;
+        tx.commit().await?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -793,6 +784,29 @@ impl Cache {
         }
         Ok(c)
     }
+}
+
+/// A value of the `meta` table.
+async fn meta_in<'e>(ex: impl SqliteExecutor<'e>, key: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        .bind(key)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Each category's wait threshold in seconds, by category id.
+async fn thresholds_in<'e>(
+    ex: impl SqliteExecutor<'e>,
+) -> Result<std::collections::HashMap<String, u64>> {
+    let rows = sqlx::query("SELECT id, wait_threshold_secs FROM categories")
+        .fetch_all(ex)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let secs: i64 = r.try_get("wait_threshold_secs")?;
+            Ok((r.try_get("id")?, u64::try_from(secs).unwrap_or(0)))
+        })
+        .collect()
 }
 
 /// A category's wait threshold, the default for none or an unknown one.

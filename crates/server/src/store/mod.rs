@@ -72,6 +72,8 @@ pub struct Tx {
     pub conn: AnyConnection,
     /// The time of this write: every row and event written uses it.
     pub now: DateTime<Utc>,
+    /// The database behind `conn`.
+    pub backend: Backend,
     /// The newest sequence number handed out in this transaction.
     pub(crate) next_seq: i64,
     pub(crate) events: Vec<LoggedEvent>,

@@ -24,6 +24,7 @@ pub(super) async fn run(
     let mut tx = Tx {
         conn,
         now: clock.now(),
+        backend,
         next_seq: 0,
         events: Vec::new(),
     };
@@ -36,7 +37,7 @@ pub(super) async fn run(
                 Err(_) => break,
             }
         }
-        run_batch(&mut tx, &mut batch, &hub, &clock, backend).await;
+        run_batch(&mut tx, &mut batch, &hub, &clock).await;
     }
     tracing::debug!("writer stopped: every store handle is gone");
 }
@@ -79,7 +80,7 @@ async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::
 /// Ends the batch in one round trip: moves the event counter (when the
 /// batch logged events), wakes the other instances' followers on
 /// PostgreSQL, and commits.
-async fn commit(tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
+async fn commit(tx: &mut Tx) -> Result<(), sqlx::Error> {
     let mut sql = String::new();
     if !tx.events.is_empty() {
         // An integer the batch computed, never input: safe to inline.
@@ -87,7 +88,7 @@ async fn commit(tx: &mut Tx, backend: Backend) -> Result<(), sqlx::Error> {
             "UPDATE counters SET value = {} WHERE name = 'event_seq'; ",
             tx.next_seq
         ));
-        if backend == Backend::Postgres {
+        if tx.backend == Backend::Postgres {
             sql.push_str(&format!("NOTIFY {}; ", super::EVENTS_CHANNEL));
         }
     }
@@ -155,15 +156,9 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn run_batch(
-    tx: &mut Tx,
-    batch: &mut Vec<Job>,
-    hub: &EventHub,
-    clock: &Clock,
-    backend: Backend,
-) {
+async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Clock) {
     tx.events.clear();
-    match begin(&mut tx.conn, backend).await {
+    match begin(&mut tx.conn, tx.backend).await {
         Ok(last) => tx.next_seq = last,
         Err(e) => {
             let _ = exec(&mut tx.conn, "ROLLBACK").await;
@@ -230,7 +225,7 @@ async fn run_batch(
     }
     let committed = match broken {
         Some(e) => Err(e),
-        None => commit(tx, backend).await,
+        None => commit(tx).await,
     };
     match committed {
         Ok(()) => {
