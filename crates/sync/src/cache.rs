@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteExecutor, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteExecutor, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::Row;
 use switchboard_api::events::{Change, EventPayload};
