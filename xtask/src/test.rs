@@ -47,18 +47,15 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
     let ui = root.join("ui");
     // On CI every build starts from nothing and is never rebuilt: cargo's
     // incremental caches would only take disk (GiBs for this workspace).
-    let incremental = std::env::var_os("CARGO_INCREMENTAL").unwrap_or_else(|| {
-        if std::env::var_os("CI").is_some() {
-            "0".into()
-        } else {
-            "1".into()
-        }
-    });
+    // (A CARGO_INCREMENTAL of the caller's own is left as it is.)
+    let no_incremental =
+        std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none();
     let cargo = |args: &[&str]| {
         let mut cmd = proc::cargo();
-        cmd.current_dir(root)
-            .args(args)
-            .env("CARGO_INCREMENTAL", &incremental);
+        cmd.current_dir(root).args(args);
+        if no_incremental {
+            cmd.env("CARGO_INCREMENTAL", "0");
+        }
         cmd
     };
     let npm = |args: &[&str]| {
