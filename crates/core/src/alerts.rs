@@ -19,7 +19,7 @@
 //! All times are server times: the caller adds its measured clock skew to
 //! its local clock before asking.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -73,8 +73,11 @@ impl AlertBook {
     /// One tick at server time `now` over the conversations currently
     /// watched; records what it says to announce.
     pub fn tick(&mut self, now: DateTime<Utc>, watched: &[Watched], renotify: Duration) -> Due {
-        self.last
-            .retain(|id, _| watched.iter().any(|w| &w.id == id));
+        // Forget what is no longer watched (taken, resolved, answered). A set
+        // of the ids, not a scan of the list per entry: with thousands
+        // overdue that would be millions of comparisons per tick.
+        let ids: HashSet<&str> = watched.iter().map(|w| w.id.as_str()).collect();
+        self.last.retain(|id, _| ids.contains(id.as_str()));
         let mut due: Vec<&Watched> = Vec::new();
         let mut next: Option<DateTime<Utc>> = None;
         let mut later = |at: DateTime<Utc>| {
