@@ -482,8 +482,9 @@ async fn measure_skew(active: Arc<Active>) {
 /// What the agent should hear about when it waits too long: queued
 /// conversations they are eligible for, and their own open ones with a
 /// customer waiting. Read from the cache's lean list of open conversations
-/// (no previews, no history), so it stays cheap with a large queue.
-async fn watched(active: &Active) -> Vec<(Watched, OpenConversation)> {
+/// and kept as id and breach instant alone (what to show is read when one is
+/// announced), so it stays small and cheap with a large queue.
+async fn watched(active: &Active) -> Vec<Watched> {
     let cache = active.engine.cache();
     let (Ok(Some(me)), Ok(categories), Ok(open)) = (
         cache.me().await,
@@ -515,20 +516,43 @@ async fn watched(active: &Active) -> Vec<(Watched, OpenConversation)> {
         (ConversationState::Queued, Some(k)) => load.is_eligible(k),
         _ => false,
     };
-    open.into_iter()
+    let mut list: Vec<Watched> = open
+        .into_iter()
         .filter(|c| eligible(c) || is_mine(c))
         .filter_map(|c| {
             let since = c.waiting_since?;
-            let breach_at = switchboard_core::waiting::breach_at(since, threshold(&c.category_id));
-            Some((
-                Watched {
-                    id: c.id.clone(),
-                    breach_at,
-                },
-                c,
-            ))
+            Some(Watched {
+                breach_at: switchboard_core::waiting::breach_at(since, threshold(&c.category_id)),
+                id: c.id,
+            })
         })
-        .collect()
+        .collect();
+    list.shrink_to_fit();
+    list
+}
+
+/// The notification for one conversation past its threshold, from what the
+/// cache holds for it now (none if it has gone meanwhile).
+async fn overdue_alert(active: &Active, id: &str, now: DateTime<Utc>) -> Option<Alert> {
+    let s = active.engine.cache().summary(id, now).await.ok()??;
+    let mine = s.assignee_id.as_deref() == Some(active.me_id.as_str());
+    let waited = s
+        .waiting_since
+        .map_or(0, |since| (now - since).num_seconds().max(0) as u64);
+    Some(Alert {
+        cause: Cause::Overdue,
+        title: if mine {
+            format!("Customer waiting {} for your reply", wait(waited))
+        } else {
+            format!("Waiting {} in the queue", wait(waited))
+        },
+        body: format!(
+            "{} — {}",
+            notification_text(&customer_label(&s.customer), 60),
+            notification_text(&s.subject, 120)
+        ),
+        target: Navigate::Conversation { id: s.id },
+    })
 }
 
 /// Fires breach notifications at the breach instant. The watched list is
@@ -546,31 +570,10 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
             changed = false;
         }
         let now = active.server_now();
-        let watched: Vec<Watched> = list.iter().map(|(w, _)| w.clone()).collect();
-        let due = book.tick(now, &watched, renotify);
+        let due = book.tick(now, &list, renotify);
         for id in &due.single {
-            if let Some((_, s)) = list.iter().find(|(w, _)| &w.id == id) {
-                let mine = s.assignee_id.as_deref() == Some(active.me_id.as_str());
-                let waited = s
-                    .waiting_since
-                    .map_or(0, |since| (now - since).num_seconds().max(0) as u64);
-                notifier.show(
-                    &app,
-                    Alert {
-                        cause: Cause::Overdue,
-                        title: if mine {
-                            format!("Customer waiting {} for your reply", wait(waited))
-                        } else {
-                            format!("Waiting {} in the queue", wait(waited))
-                        },
-                        body: format!(
-                            "{} — {}",
-                            notification_text(&customer_label(&s.customer), 60),
-                            notification_text(&s.subject, 120)
-                        ),
-                        target: Navigate::Conversation { id: s.id.clone() },
-                    },
-                );
+            if let Some(alert) = overdue_alert(&active, id, now).await {
+                notifier.show(&app, alert);
             }
         }
         if let Some(n) = due.summary {

@@ -185,15 +185,15 @@ pub struct ListWindow {
     pub found: Option<u32>,
 }
 
-/// An open conversation as [`Cache::open_conversations`] reads it.
+/// An open conversation as [`Cache::open_conversations`] reads it: what
+/// routing and the wait rules look at, nothing to show (no customer, no
+/// subject — [`Cache::summary`] reads those for the one being announced).
+/// With tens of thousands queued, a breach timer holding these holds about
+/// a tenth of what it would with full summaries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenConversation {
     /// Conversation id.
     pub id: String,
-    /// Who wrote in.
-    pub customer: Customer,
-    /// Subject line.
-    pub subject: String,
     /// Category, if any.
     pub category_id: Option<String>,
     /// `queued` or `assigned`.
@@ -247,18 +247,23 @@ impl Cache {
             .busy_timeout(std::time::Duration::from_secs(10));
         // Every write goes through one connection of its own, so applying
         // the server's events never waits behind the page's large reads (in
-        // WAL mode readers do not block the writer).
+        // WAL mode readers do not block the writer). Its page cache is 1 MiB
+        // (SQLite's default is 2): a page of events touches a few hundred
+        // pages at most.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(opts.clone().pragma("cache_size", "-1024"))
             .await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        // Readers read windows of lists and one conversation at a time: a
-        // small page cache each (1 MiB, SQLite's default is 2) is plenty,
-        // and two of them serve the page and the tray side by side.
+        // Readers read windows of lists, one conversation at a time, and a
+        // few columns of every open conversation for the counters: a small
+        // page cache each (256 KiB) is plenty, as a miss is a read from the
+        // OS's file cache, not from disk. The caches live as long as the
+        // app, so they are what an idle app holds. Two readers serve the
+        // page and the tray side by side.
         let pool = SqlitePoolOptions::new()
             .max_connections(2)
-            .connect_with(opts.pragma("cache_size", "-1024"))
+            .connect_with(opts.pragma("cache_size", "-256"))
             .await?;
         Ok(Self { pool, writer })
     }
@@ -676,13 +681,21 @@ impl Cache {
         })
     }
 
-    /// One conversation with its messages: the server's in order, then the
-    /// outbox items in the order they were written.
-    pub async fn conversation(
+    /// One conversation's summary, without its history.
+    pub async fn summary(
         &self,
         id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<ConversationView>> {
+    ) -> Result<Option<ConversationSummary>> {
+        Ok(self.summary_row(id, now).await?.map(|(summary, _)| summary))
+    }
+
+    /// A conversation's summary and whether its history is complete.
+    async fn summary_row(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(ConversationSummary, bool)>> {
         let Some(row) = sqlx::query("SELECT * FROM conversations WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -692,7 +705,19 @@ impl Cache {
         };
         let mut summary = summary_of(&row)?;
         summary.overdue = overdue(&summary, &self.thresholds().await?, now);
-        let complete = row.try_get::<i64, _>("complete")? != 0;
+        Ok(Some((summary, row.try_get::<i64, _>("complete")? != 0)))
+    }
+
+    /// One conversation with its messages: the server's in order, then the
+    /// outbox items in the order they were written.
+    pub async fn conversation(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConversationView>> {
+        let Some((summary, complete)) = self.summary_row(id, now).await? else {
+            return Ok(None);
+        };
         let rows = sqlx::query(
             "SELECT * FROM messages WHERE conversation_id = ? \
              ORDER BY (id IS NULL), CASE WHEN id IS NULL THEN local_id ELSE 0 END, created_at, id",
@@ -724,14 +749,13 @@ impl Cache {
         rows.iter().map(category_of).collect()
     }
 
-    /// Every open (not resolved) conversation with only what the counters
-    /// and the desktop's breach timer need: no preview, no history, no
+    /// Every open (not resolved) conversation with only what the desktop's
+    /// breach timer needs: no customer, subject, preview or history, no
     /// timestamps besides `waiting_since`. Cheap enough to run on every
     /// change with tens of thousands cached.
     pub async fn open_conversations(&self) -> Result<Vec<OpenConversation>> {
         let rows = sqlx::query(
-            "SELECT id, customer_name, customer_email, customer_phone, subject, \
-             category_id, state, assignee_id, waiting_since \
+            "SELECT id, category_id, state, assignee_id, waiting_since \
              FROM conversations WHERE state != 'resolved'",
         )
         .fetch_all(&self.pool)
@@ -740,8 +764,6 @@ impl Cache {
             .map(|r| {
                 Ok(OpenConversation {
                     id: r.try_get("id")?,
-                    customer: customer_of(r)?,
-                    subject: r.try_get("subject")?,
                     category_id: r.try_get("category_id")?,
                     state: parse::<ConversationState>(r.try_get("state")?)?,
                     assignee_id: r.try_get("assignee_id")?,
@@ -755,16 +777,20 @@ impl Cache {
     /// and each category's threshold (the default for unknown categories).
     /// Reads four columns per open conversation, nothing else.
     pub async fn counts(&self, now: DateTime<Utc>) -> Result<Counts> {
-        let me = self.agent_id().await?.unwrap_or_default();
-        let thresholds = self.thresholds().await?;
+        // One read transaction: the agent, the thresholds and the rows come
+        // from the same snapshot, on one connection.
+        let mut tx = self.pool.begin().await?;
+        let me = meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default();
+        let thresholds = thresholds_in(&mut *tx).await?;
         // state, assignee_id, category_id, waiting_since
         type CountRow = (String, Option<String>, Option<String>, Option<i64>);
         let rows: Vec<CountRow> = sqlx::query_as(
             "SELECT state, assignee_id, category_id, waiting_since \
              FROM conversations WHERE state != 'resolved'",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let mut c = Counts::default();
         for (state, assignee, category, since) in rows {
             let since = since.map(from_ms).transpose()?;
