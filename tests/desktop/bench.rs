@@ -21,10 +21,7 @@
 //! 2. Memory: the sum of `Pss:` in `/proc/PID/smaps_rollup` over the app and
 //!    all its descendants (the WebKit web and network processes), after 10 s
 //!    idle. Switchboard holds 10,000 cached conversations (synced once, then
-//!    restarted) and shows them in its queue. Switchboard draws without GPU
-//!    compositing (`memory::paint_without_compositing`); the empty window is
-//!    measured as Tauri draws by default (the target's baseline) and once
-//!    more with `--no-compositing`, drawing the same way (like for like).
+//!    restarted) and shows them in its queue.
 //! 3. The 10,000-row queue: in-page, the time from clicking the queue view
 //!    (coming from an empty view) to the first frame with rows, and the
 //!    interval between animation frames while a script scrolls the list
@@ -143,23 +140,6 @@ async fn run() {
         }
         close(b, &desktop, &empty).await;
     }
-    // The empty window once more, drawing as Switchboard does (without GPU
-    // compositing, `--no-compositing`): the like-for-like memory baseline.
-    let (b, pid, _) = cold_start_with(
-        &desktop,
-        &empty,
-        &["--no-compositing"],
-        "[data-testid=empty-ready]",
-    )
-    .await;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    let empty_pss_plain = pss_kib(pid);
-    eprintln!(
-        "  empty window without compositing by process: {}",
-        pss_line(pid)
-    );
-    save_smaps(pid, "empty-no-compositing");
-    close(b, &desktop, &empty).await;
 
     // Switchboard with the demo team: a first run syncs the cache, then
     // restarts are measured.
@@ -275,7 +255,6 @@ async fn run() {
         big_start: big_start.from_process,
         pss,
         empty_pss,
-        empty_pss_plain,
         switch_ms,
         steady,
         fling,
@@ -460,18 +439,8 @@ struct Start {
 
 /// Launches `bin` over WebDriver and times its first frame showing `selector`.
 async fn cold_start(desktop: &DesktopSession, bin: &Path, selector: &str) -> (Browser, u32, Start) {
-    cold_start_with(desktop, bin, &[], selector).await
-}
-
-/// [`cold_start`] with command-line arguments for `bin`.
-async fn cold_start_with(
-    desktop: &DesktopSession,
-    bin: &Path,
-    args: &[&str],
-    selector: &str,
-) -> (Browser, u32, Start) {
     let launched = now_ms();
-    let b = desktop.launch_app_with(bin, args).await;
+    let b = desktop.launch_app(bin).await;
     let pid = app_pid(desktop, bin).expect("the app's process");
     let started = process_start_ms(pid);
     let script = r#"
@@ -935,8 +904,6 @@ struct Report {
     big_start: f64,
     pss: u64,
     empty_pss: u64,
-    /// The empty window without GPU compositing, as Switchboard draws.
-    empty_pss_plain: u64,
     switch_ms: Vec<f64>,
     steady: Vec<f64>,
     fling: Vec<f64>,
@@ -970,7 +937,6 @@ impl Report {
     fn print_and_save(&self) {
         let start_ratio = self.start / self.empty_start;
         let pss_ratio = self.pss as f64 / self.empty_pss as f64;
-        let plain_ratio = self.pss as f64 / self.empty_pss_plain as f64;
         let mib = |k: u64| k as f64 / 1024.0;
         let steady_p99 = percentile(&self.steady, 99.0);
         let fling_p99 = percentile(&self.fling, 99.0);
@@ -998,14 +964,6 @@ impl Report {
                 format!("{pss_ratio:.2}×"),
                 "≤ 1.25×".to_owned(),
                 verdict(pss_ratio <= 1.25),
-            ),
-            (
-                "  the same, vs the empty window also without GPU compositing".to_owned(),
-                format!("{:.0} MiB", mib(self.pss)),
-                format!("{:.0} MiB", mib(self.empty_pss_plain)),
-                format!("{plain_ratio:.2}×"),
-                "—".to_owned(),
-                "",
             ),
             (
                 format!("cold start → first rendered queue, {} cached", self.big),
@@ -1122,7 +1080,7 @@ impl Report {
                 "runs": self.starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch, "rows_before_first_poll": s.already})).collect::<Vec<_>>(),
                 "empty_runs": self.empty_starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch})).collect::<Vec<_>>() },
             "cold_start_big_ms": self.big_start,
-            "memory_pss_kib": { "switchboard": self.pss, "empty": self.empty_pss, "empty_without_compositing": self.empty_pss_plain, "ratio_without_compositing": plain_ratio, "ratio": pss_ratio, "target_ratio": 1.25, "pass": pss_ratio <= 1.25, "cached_conversations": self.big },
+            "memory_pss_kib": { "switchboard": self.pss, "empty": self.empty_pss, "ratio": pss_ratio, "target_ratio": 1.25, "pass": pss_ratio <= 1.25, "cached_conversations": self.big },
             "queue_view_render_ms": self.switch_ms,
             "scroll_frame_ms": {
                 "steady": { "median": percentile(&self.steady, 50.0), "p99": steady_p99, "frames": self.steady.len() },
