@@ -485,14 +485,10 @@ async fn measure_skew(active: Arc<Active>) {
 /// and kept as id and breach instant alone (what to show is read when one is
 /// announced), so it stays small and cheap with a large queue.
 async fn watched(active: &Active) -> Vec<Watched> {
-    let cache = active.engine.cache();
-    let (Ok(Some(me)), Ok(categories), Ok(open)) = (
-        cache.me().await,
-        cache.categories().await,
-        cache.open_conversations().await,
-    ) else {
+    let Ok(Some(set)) = active.engine.cache().open_set().await else {
         return Vec::new();
     };
+    let me = &set.me;
     let is_mine = |c: &OpenConversation| {
         c.state == ConversationState::Assigned && c.assignee_id.as_deref() == Some(me.id.as_str())
     };
@@ -502,28 +498,25 @@ async fn watched(active: &Active) -> Vec<Watched> {
         status: me.status,
         categories: me.categories.clone(),
         capacity: me.capacity,
-        open: u32::try_from(open.iter().filter(|c| is_mine(c)).count()).unwrap_or(u32::MAX),
-    };
-    let threshold = |category: &Option<String>| {
-        category
-            .as_ref()
-            .and_then(|c| categories.iter().find(|k| &k.id == c))
-            .map_or(switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS, |k| {
-                k.wait_threshold_secs
-            })
+        open: u32::try_from(set.conversations.iter().filter(|c| is_mine(c)).count())
+            .unwrap_or(u32::MAX),
     };
     let eligible = |c: &OpenConversation| match (&c.state, &c.category_id) {
         (ConversationState::Queued, Some(k)) => load.is_eligible(k),
         _ => false,
     };
-    let mut list: Vec<Watched> = open
-        .into_iter()
+    let mut list: Vec<Watched> = set
+        .conversations
+        .iter()
         .filter(|c| eligible(c) || is_mine(c))
         .filter_map(|c| {
             let since = c.waiting_since?;
             Some(Watched {
-                breach_at: switchboard_core::waiting::breach_at(since, threshold(&c.category_id)),
-                id: c.id,
+                breach_at: switchboard_core::waiting::breach_at(
+                    since,
+                    set.threshold(c.category_id.as_ref()),
+                ),
+                id: c.id.clone(),
             })
         })
         .collect();

@@ -185,7 +185,27 @@ pub struct ListWindow {
     pub found: Option<u32>,
 }
 
-/// An open conversation as [`Cache::open_conversations`] reads it: what
+/// The signed-in agent, the wait thresholds and the open conversations, of
+/// one moment: what [`Cache::open_set`] reads for the breach timer.
+#[derive(Debug, Clone)]
+pub struct OpenSet {
+    /// The signed-in agent.
+    pub me: Agent,
+    /// Each category's wait threshold in seconds, by category id.
+    thresholds: std::collections::HashMap<String, u64>,
+    /// Every conversation not resolved.
+    pub conversations: Vec<OpenConversation>,
+}
+
+impl OpenSet {
+    /// The wait threshold of a category, the default for none or one the
+    /// cache does not know.
+    pub fn threshold(&self, category_id: Option<&String>) -> u64 {
+        threshold_of(&self.thresholds, category_id)
+    }
+}
+
+/// An open conversation as [`Cache::open_set`] reads it: what
 /// routing and the wait rules look at, nothing to show (no customer, no
 /// subject — [`Cache::summary`] reads those for the one being announced).
 /// With tens of thousands queued, a breach timer holding these holds about
@@ -586,10 +606,6 @@ impl Cache {
 
     // ---- queries for the UI -------------------------------------------------
 
-    async fn thresholds(&self) -> Result<std::collections::HashMap<String, u64>> {
-        thresholds_in(&self.pool).await
-    }
-
     /// The queue: queued conversations, oldest first; `overdue` as of `now`.
     pub async fn queue(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
         Ok(self.window(View::Queue, 0, u32::MAX, None, now).await?.rows)
@@ -687,25 +703,10 @@ impl Cache {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ConversationSummary>> {
-        Ok(self.summary_row(id, now).await?.map(|(summary, _)| summary))
-    }
-
-    /// A conversation's summary and whether its history is complete.
-    async fn summary_row(
-        &self,
-        id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(ConversationSummary, bool)>> {
-        let Some(row) = sqlx::query("SELECT * FROM conversations WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut summary = summary_of(&row)?;
-        summary.overdue = overdue(&summary, &self.thresholds().await?, now);
-        Ok(Some((summary, row.try_get::<i64, _>("complete")? != 0)))
+        let mut tx = self.pool.begin().await?;
+        let found = summary_row_in(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(found.map(|(summary, _)| summary))
     }
 
     /// One conversation with its messages: the server's in order, then the
@@ -715,7 +716,10 @@ impl Cache {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ConversationView>> {
-        let Some((summary, complete)) = self.summary_row(id, now).await? else {
+        // One read transaction: the summary, the thresholds behind its
+        // `overdue` and the messages are of the same moment.
+        let mut tx = self.pool.begin().await?;
+        let Some((summary, complete)) = summary_row_in(&mut tx, id, now).await? else {
             return Ok(None);
         };
         let rows = sqlx::query(
@@ -723,8 +727,9 @@ impl Cache {
              ORDER BY (id IS NULL), CASE WHEN id IS NULL THEN local_id ELSE 0 END, created_at, id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let messages = rows.iter().map(message_of).collect::<Result<Vec<_>>>()?;
         Ok(Some(ConversationView {
             summary,
@@ -749,18 +754,28 @@ impl Cache {
         rows.iter().map(category_of).collect()
     }
 
-    /// Every open (not resolved) conversation with only what the desktop's
-    /// breach timer needs: no customer, subject, preview or history, no
-    /// timestamps besides `waiting_since`. Cheap enough to run on every
-    /// change with tens of thousands cached.
-    pub async fn open_conversations(&self) -> Result<Vec<OpenConversation>> {
+    /// What the desktop's breach timer reads on every change, from one
+    /// snapshot: the signed-in agent (none before the first sign-in), each
+    /// category's wait threshold, and every open (not resolved) conversation
+    /// with only what routing and the wait rules look at — no customer,
+    /// subject, preview or history, no timestamps besides `waiting_since`.
+    /// Cheap enough to run on every change with tens of thousands cached.
+    pub async fn open_set(&self) -> Result<Option<OpenSet>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(me) = meta_in(&mut *tx, ME).await? else {
+            return Ok(None);
+        };
+        let me: Agent = serde_json::from_str(&me).map_err(corrupt)?;
+        let thresholds = thresholds_in(&mut *tx).await?;
         let rows = sqlx::query(
             "SELECT id, category_id, state, assignee_id, waiting_since \
              FROM conversations WHERE state != 'resolved'",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.iter()
+        tx.commit().await?;
+        let conversations = rows
+            .iter()
             .map(|r| {
                 Ok(OpenConversation {
                     id: r.try_get("id")?,
@@ -770,7 +785,12 @@ impl Cache {
                     waiting_since: time_of(r, "waiting_since")?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(OpenSet {
+            me,
+            thresholds,
+            conversations,
+        }))
     }
 
     /// Queue and personal counters as of `now`, by the core's overdue rule
@@ -810,6 +830,25 @@ impl Cache {
         }
         Ok(c)
     }
+}
+
+/// A conversation's summary (`overdue` as of `now`) and whether its history
+/// is complete, read inside the caller's transaction.
+async fn summary_row_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(ConversationSummary, bool)>> {
+    let Some(row) = sqlx::query("SELECT * FROM conversations WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut summary = summary_of(&row)?;
+    summary.overdue = overdue(&summary, &thresholds_in(&mut **tx).await?, now);
+    Ok(Some((summary, row.try_get::<i64, _>("complete")? != 0)))
 }
 
 /// A value of the `meta` table.

@@ -50,7 +50,7 @@ mod error;
 
 pub use cache::{
     Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
-    OutboxItem, SendState,
+    OpenSet, OutboxItem, SendState,
 };
 pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
 pub use error::{Result, SyncError};

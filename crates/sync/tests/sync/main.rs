@@ -82,7 +82,16 @@ async fn first_sync_fills_the_cache_and_matches_the_server() {
     assert!(later.oldest_wait_secs >= 3600);
     // The lean list behind the breach timer holds exactly the open
     // conversations, with the same fields as the full summaries.
-    let mut open = cache.open_conversations().await.unwrap();
+    let set = cache.open_set().await.unwrap().expect("signed in");
+    assert_eq!(Some(&set.me), cache.me().await.unwrap().as_ref());
+    for c in cache.categories().await.unwrap() {
+        assert_eq!(set.threshold(Some(&c.id)), c.wait_threshold_secs);
+    }
+    assert_eq!(
+        set.threshold(Some(&"no-such-category".to_owned())),
+        switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS
+    );
+    let mut open = set.conversations;
     open.sort_by(|a, b| a.id.cmp(&b.id));
     let mut full: Vec<_> = cache
         .all(now)
