@@ -318,10 +318,7 @@ impl Cache {
 
     /// The signed-in agent as last known (updated by their own `agent.updated`).
     pub async fn me(&self) -> Result<Option<Agent>> {
-        match self.meta(ME).await? {
-            Some(s) => Ok(Some(serde_json::from_str(&s).map_err(corrupt)?)),
-            None => Ok(None),
-        }
+        me_in(&self.pool).await
     }
 
     /// Ties the cache to a server and an agent. A cache filled from another
@@ -762,10 +759,9 @@ impl Cache {
     /// Cheap enough to run on every change with tens of thousands cached.
     pub async fn open_set(&self) -> Result<Option<OpenSet>> {
         let mut tx = self.pool.begin().await?;
-        let Some(me) = meta_in(&mut *tx, ME).await? else {
+        let Some(me) = me_in(&mut *tx).await? else {
             return Ok(None);
         };
-        let me: Agent = serde_json::from_str(&me).map_err(corrupt)?;
         let thresholds = thresholds_in(&mut *tx).await?;
         let rows = sqlx::query(
             "SELECT id, category_id, state, assignee_id, waiting_since \
@@ -857,6 +853,14 @@ async fn meta_in<'e>(ex: impl SqliteExecutor<'e>, key: &str) -> Result<Option<St
         .bind(key)
         .fetch_optional(ex)
         .await?)
+}
+
+/// The signed-in agent as last synced, if any.
+async fn me_in<'e>(ex: impl SqliteExecutor<'e>) -> Result<Option<Agent>> {
+    match meta_in(ex, ME).await? {
+        Some(s) => Ok(Some(serde_json::from_str(&s).map_err(corrupt)?)),
+        None => Ok(None),
+    }
 }
 
 /// Each category's wait threshold in seconds, by category id.
