@@ -265,6 +265,32 @@ describe('queue', () => {
     await settle();
     expect(core.called('list_window').length).toBe(before + 1);
   });
+
+  it('going back to a list shows it in the same frame, and reads it again once the cache changed', async () => {
+    core.lists.queue = [summary('q1'), summary('q2')];
+    core.lists.mine = [summary('m1')];
+    await start();
+    click(allByTestId('conversation-row')[1].querySelector('button')!);
+    await settle();
+    click(byTestId('nav-mine'));
+    await settle();
+    expect(allByTestId('conversation-row').map((r) => r.dataset.conversationId)).toEqual(['m1']);
+    const reads = core.called('list_window').length;
+    // Nothing changed: the queue is back at once (no await), selection kept.
+    click(byTestId('nav-queue'));
+    expect(allByTestId('conversation-row').map((r) => r.dataset.conversationId)).toEqual(['q1', 'q2']);
+    expect(allByTestId('conversation-row')[1].getAttribute('aria-current')).toBe('true');
+    await settle();
+    expect(core.called('list_window').length).toBe(reads);
+    // A change in the cache: the kept lists are read again when shown.
+    core.lists.mine = [summary('m1'), summary('m2')];
+    await core.emit('sync-changes', { conversations: ['m2'], agents: false, categories: false, reset: false });
+    await settle();
+    click(byTestId('nav-mine'));
+    await settle();
+    expect(core.called('list_window').filter((c) => c.args.view === 'mine').length).toBe(2);
+    expect(allByTestId('conversation-row').map((r) => r.dataset.conversationId)).toEqual(['m1', 'm2']);
+  });
 });
 
 describe('conversation view', () => {

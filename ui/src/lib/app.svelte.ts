@@ -34,6 +34,15 @@ export interface OverdueRefusal {
   label: string;
 }
 
+/** A list page's rows and selection, put aside while another page shows. */
+interface ShelvedList {
+  total: number;
+  offset: number;
+  rows: ConversationSummary[];
+  selectedId: string | null;
+  selectedIndex: number;
+}
+
 /** Runs `load` now, or once more after the run in flight: never two at once. */
 function coalesced(load: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | null = null;
@@ -81,6 +90,12 @@ export class AppState {
   private visible: { start: number; end: number } | null = null;
   private listAsked = 0;
   private listShown = 0;
+  /**
+   * What each list page showed when the agent left it, kept only while the
+   * cache has not changed since (any change empties it): going back to a
+   * list shows it in the same frame instead of after a read of the cache.
+   */
+  private shelf = new Map<View, ShelvedList>();
 
   openId: string | null = $state(null);
   open: ConversationView | null = $state.raw(null);
@@ -225,6 +240,7 @@ export class AppState {
     this.session = null;
     this.phase = 'login';
     this.clearList();
+    this.shelf.clear();
     this.openId = null;
     this.open = null;
     this.overdue = null;
@@ -380,6 +396,9 @@ export class AppState {
   /** Reloads only what the core says changed. */
   async onChanges(c: Changes) {
     if (this.phase !== 'shell') return;
+    // A kept list may show what just changed (or who is eligible, or how a
+    // category routes): read it again when its page is next shown.
+    this.shelf.clear();
     const jobs: Promise<unknown>[] = [];
     if (c.reset) {
       jobs.push(this.loadAgents(), this.loadCategories(), this.loadCounts(), this.reloadList(), this.reloadOpen(), this.refreshSession());
@@ -399,11 +418,32 @@ export class AppState {
   async go(page: Page) {
     if (page === 'admin' && !this.isAdmin) return;
     if (page === this.page) return;
+    const left = this.page;
+    if (isListPage(left) && this.listLoaded) {
+      this.shelf.set(left, {
+        total: this.listTotal,
+        offset: this.listOffset,
+        rows: this.listRows,
+        selectedId: this.selectedId,
+        selectedIndex: this.selectedIndex,
+      });
+    }
     this.page = page;
     this.dialog = null;
     this.error = null;
     if (isListPage(page)) {
       this.clearList();
+      const kept = this.shelf.get(page);
+      if (kept) {
+        // Nothing changed since it was shown: show it as it was.
+        this.listTotal = kept.total;
+        this.listOffset = kept.offset;
+        this.listRows = kept.rows;
+        this.selectedId = kept.selectedId;
+        this.selectedIndex = kept.selectedIndex;
+        this.listLoaded = true;
+        return;
+      }
       await this.reloadList();
     }
   }
