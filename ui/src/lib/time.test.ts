@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatWait, isOverdueNow, serverNow, waitSeconds } from './time';
+import { formatDuration, formatInstant, formatTimestamp, formatWait, isOverdueNow, serverNow, waitSeconds } from './time';
 
 describe('wait timers', () => {
   const since = '2026-03-01T12:00:00Z';
@@ -61,5 +61,25 @@ describe('overdue now', () => {
   it('never for resolved or not waiting', () => {
     expect(isOverdueNow({ ...open, state: 'resolved' }, 9999, 1)).toBe(false);
     expect(isOverdueNow({ ...open, waiting_since: null }, null, 1)).toBe(false);
+  });
+});
+
+describe('timestamps', () => {
+  const iso = '2026-03-01T12:34:56Z';
+
+  it('formats like the platform does, and nothing for a missing or bad time', () => {
+    const d = new Date(iso);
+    expect(formatInstant(iso)).toBe(d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }));
+    expect(formatInstant(null)).toBe('');
+    expect(formatInstant('not a time')).toBe('');
+    expect(formatTimestamp('not a time', 0)).toBe('');
+  });
+
+  it('shows the time alone today, the day too otherwise', () => {
+    const t = Date.parse(iso);
+    const time = new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+    expect(formatTimestamp(iso, t + 1000)).toBe(time);
+    const day = new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+    expect(formatTimestamp(iso, t + 3 * 86_400_000)).toBe(`${day} ${time}`);
   });
 });
