@@ -45,6 +45,11 @@ pub const RENOTIFY: StdDuration = StdDuration::from_secs(120);
 const BACKLOG_NEWS: StdDuration = StdDuration::from_secs(600);
 /// How often the clock skew is measured again.
 const SKEW_EVERY: StdDuration = StdDuration::from_secs(300);
+/// Readings of the server's clock per measurement (the quickest one counts),
+/// and the pause between them: spread over a second, so a start-up that keeps
+/// the app busy does not skew them all.
+const SKEW_READINGS: usize = 5;
+const SKEW_READING_GAP: StdDuration = StdDuration::from_millis(250);
 
 /// App state: the session, if any.
 pub struct Desktop<R: Runtime> {
@@ -465,12 +470,25 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
     }
 }
 
+/// Measures the clock skew now and every `SKEW_EVERY`: `SKEW_READINGS`
+/// readings of the server's clock, going by the best so far after each.
 async fn measure_skew(active: Arc<Active>) {
     loop {
-        let sent = Utc::now();
-        if let Ok(health) = active.engine.session().client().health().await {
-            let skew = alerts::measure_skew(sent, Utc::now(), health.now);
-            if let Ok(mut s) = active.skew.lock() {
+        let mut readings = Vec::with_capacity(SKEW_READINGS);
+        for i in 0..SKEW_READINGS {
+            if i > 0 {
+                tokio::time::sleep(SKEW_READING_GAP).await;
+            }
+            let sent = Utc::now();
+            let Ok(health) = active.engine.session().client().health().await else {
+                continue;
+            };
+            readings.push(alerts::SkewReading::new(sent, Utc::now(), health.now));
+            let best = alerts::best_skew(&readings);
+            if let (Some(skew), Ok(mut s)) = (best, active.skew.lock()) {
+                if *s == skew {
+                    continue;
+                }
                 *s = skew;
             }
             active.wake.notify_one();

@@ -118,15 +118,36 @@ pub fn server_time(local: DateTime<Utc>, skew: Duration) -> DateTime<Utc> {
     local + skew
 }
 
-/// The clock skew measured by one request: the server's time minus the
-/// midpoint of when the request left and its answer arrived.
-pub fn measure_skew(
-    sent: DateTime<Utc>,
-    received: DateTime<Utc>,
-    server_now: DateTime<Utc>,
-) -> Duration {
-    let midpoint = sent + (received - sent) / 2;
-    server_now - midpoint
+/// One reading of the server's clock: how long the request took there and
+/// back, and the skew it gives (the server's time minus the midpoint of when
+/// the request left and its answer arrived).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkewReading {
+    /// From the request leaving to its answer arriving (local clock).
+    pub round_trip: Duration,
+    /// Server clock minus local clock, as this reading gives it.
+    pub skew: Duration,
+}
+
+impl SkewReading {
+    /// A reading from when the request left, when its answer arrived (both
+    /// local) and the server's time in the answer.
+    pub fn new(sent: DateTime<Utc>, received: DateTime<Utc>, server_now: DateTime<Utc>) -> Self {
+        let round_trip = received - sent;
+        Self {
+            round_trip,
+            skew: server_now - (sent + round_trip / 2),
+        }
+    }
+}
+
+/// The skew to go by from several readings: the one with the shortest round
+/// trip. A reading can be off by up to half its round trip — all of it spent
+/// on one leg, as when a busy client (the app starting up) reads the answer
+/// late — so the quickest is the closest (NTP's clock filter picks the same
+/// way). `None` without readings.
+pub fn best_skew(readings: &[SkewReading]) -> Option<Duration> {
+    readings.iter().min_by_key(|r| r.round_trip).map(|r| r.skew)
 }
 
 #[cfg(test)]
@@ -210,8 +231,22 @@ mod tests {
     #[test]
     fn skew_is_server_minus_the_request_midpoint() {
         // Left at 0, back at 2: midpoint 1; the server said 31 → 30 s ahead.
-        let skew = measure_skew(t(0), t(2), t(31));
-        assert_eq!(skew, Duration::seconds(30));
-        assert_eq!(server_time(t(100), skew), t(130));
+        let r = SkewReading::new(t(0), t(2), t(31));
+        assert_eq!(r.skew, Duration::seconds(30));
+        assert_eq!(r.round_trip, Duration::seconds(2));
+        assert_eq!(server_time(t(100), r.skew), t(130));
+    }
+
+    #[test]
+    fn the_quickest_reading_gives_the_skew() {
+        // Same clocks (no skew); the first answer was read 4 s late, which
+        // alone would put the server 2 s behind.
+        let late = SkewReading::new(t(0), t(4), t(0));
+        assert_eq!(late.skew, Duration::seconds(-2));
+        let quick = SkewReading::new(t(10), t(10), t(10));
+        let fair = SkewReading::new(t(20), t(22), t(21));
+        assert_eq!(best_skew(&[late, quick, fair]), Some(Duration::zero()));
+        assert_eq!(best_skew(&[late]), Some(Duration::seconds(-2)));
+        assert_eq!(best_skew(&[]), None);
     }
 }
