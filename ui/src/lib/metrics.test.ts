@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { durationUnit, inUnit } from './metrics';
 import { dayBuckets, dayString, parseDay, periodRange } from './metrics';
 
 const NOW = new Date(2026, 2, 10, 15, 30); // 10 March 2026, 15:30 local
@@ -49,5 +50,25 @@ describe('day buckets', () => {
 
   it('is empty for an empty range', () => {
     expect(dayBuckets({ from: NOW, to: NOW })).toEqual([]);
+  });
+});
+
+describe('duration units', () => {
+  it('picks seconds, minutes or hours by the largest value', () => {
+    expect(durationUnit([5, null, 90]).short).toBe('s');
+    expect(durationUnit([]).short).toBe('s');
+    expect(durationUnit([5, 120]).short).toBe('min');
+    expect(durationUnit([7199]).short).toBe('min');
+    expect(durationUnit([30, 7200]).name).toBe('hours');
+    expect(durationUnit([Number.NaN, 10]).short).toBe('s');
+  });
+
+  it('converts to one decimal and keeps gaps', () => {
+    const min = durationUnit([600]);
+    expect(inUnit(5, durationUnit([5]))).toBe(5);
+    expect(inUnit(5, min)).toBe(0.1);
+    expect(inUnit(90, min)).toBe(1.5);
+    expect(inUnit(null, min)).toBeNull();
+    expect(inUnit(undefined, min)).toBeNull();
   });
 });

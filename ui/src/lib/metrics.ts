@@ -79,3 +79,37 @@ export function dayBuckets(range: Range, max = MAX_BUCKETS): Bucket[] {
   }
   return out;
 }
+
+/** The unit a chart of durations is drawn in. */
+export interface DurationUnit {
+  /** `seconds`, `minutes` or `hours`: the axis title. */
+  name: string;
+  /** `s`, `min` or `h`: after a series' name. */
+  short: string;
+  /** Seconds per unit. */
+  secs: number;
+}
+
+const UNITS: DurationUnit[] = [
+  { name: 'seconds', short: 's', secs: 1 },
+  { name: 'minutes', short: 'min', secs: 60 },
+  { name: 'hours', short: 'h', secs: 3600 },
+];
+
+/**
+ * The unit that reads best for durations (in seconds) whose largest is
+ * `values`' maximum: seconds below 2 minutes, minutes below 2 hours, then
+ * hours. Chat answers in seconds would all round to 0 or 0.1 minutes.
+ */
+export function durationUnit(values: (number | null | undefined)[]): DurationUnit {
+  const max = Math.max(0, ...values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)));
+  if (max < 120) return UNITS[0];
+  if (max < 7200) return UNITS[1];
+  return UNITS[2];
+}
+
+/** A duration in `unit`, to one decimal (null stays a gap). */
+export function inUnit(secs: number | null | undefined, unit: DurationUnit): number | null {
+  if (secs === null || secs === undefined || !Number.isFinite(secs)) return null;
+  return Math.round((secs / unit.secs) * 10) / 10;
+}
