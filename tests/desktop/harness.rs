@@ -273,12 +273,17 @@ impl DesktopSession {
 
     /// Starts another Tauri binary over WebDriver (the benchmark's empty window).
     pub async fn launch_app(&self, application: &Path) -> Client {
+        self.launch_app_with(application, &[]).await
+    }
+
+    /// Starts a Tauri binary over WebDriver with command-line arguments.
+    pub async fn launch_app_with(&self, application: &Path, args: &[&str]) -> Client {
         // Both rustls providers are in the dependency tree: pick one.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            serde_json::json!({ "application": application }),
+            serde_json::json!({ "application": application, "args": args }),
         );
         ClientBuilder::rustls()
             .expect("rustls connector")
