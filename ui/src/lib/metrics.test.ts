@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationUnit, inUnit } from './metrics';
-import { dayBuckets, dayString, parseDay, periodRange } from './metrics';
+import { dayBuckets, dayString, durationUnit, inUnit, parseDay, periodRange } from './metrics';
 
 const NOW = new Date(2026, 2, 10, 15, 30); // 10 March 2026, 15:30 local
 
