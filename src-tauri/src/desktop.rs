@@ -201,6 +201,7 @@ impl<R: Runtime> Desktop<R> {
         }
         blocking(keychain::delete).await?;
         self.stop().await;
+        tracing::info!("signed out");
         if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
             tray.signed_out(&self.app);
         }
@@ -236,6 +237,7 @@ impl<R: Runtime> Desktop<R> {
     ) -> CmdResult<Arc<Active>> {
         let server_url = session.client().base().to_owned();
         let me_id = session.agent.id.clone();
+        tracing::info!(server = %server_url, agent = %me_id, "signed in; syncing");
         let engine = Engine::start(cache, session, EngineConfig::default()).await?;
         let active = Arc::new(Active {
             engine,
@@ -446,6 +448,11 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
     let mut rx = active.engine.watch_state();
     loop {
         let state = *rx.borrow_and_update();
+        tracing::info!(
+            ?state,
+            error = active.engine.last_error_code().as_deref().unwrap_or("none"),
+            "connection"
+        );
         if let Some(tray) = app.try_state::<TrayMenu<R>>() {
             tray.set_connection(&app, state);
         }

@@ -9,6 +9,7 @@
 //!   connection state to the page and the tray, the breach timer and event
 //!   notifications;
 //! - [`keychain`]: the token in the OS keychain;
+//! - [`logging`]: stderr and daily log files in the app's log directory;
 //! - [`notify`]: notifications whose click opens the conversation;
 //! - [`tray`]: status radio group, queue line, connection line, Open, Quit.
 //!
@@ -21,6 +22,7 @@ pub mod desktop;
 pub mod format;
 pub mod ipc;
 pub mod keychain;
+pub mod logging;
 mod memory;
 pub mod notify;
 pub mod tray;
@@ -53,12 +55,7 @@ pub const CACHE_FILE: &str = "cache.db";
 pub fn run() {
     memory::limit_arenas();
     memory::trim_periodically(std::time::Duration::from_secs(10));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .try_init();
+    logging::init();
 
     let result = tauri::Builder::default()
         // First, so a second instance hands over before anything else starts.
@@ -98,6 +95,14 @@ pub fn run() {
         ])
         .setup(|app| {
             let handle = app.handle().clone();
+            match app.path().app_log_dir() {
+                Ok(dir) => {
+                    if let Err(e) = logging::to_dir(&dir) {
+                        tracing::warn!(error = %e, dir = %dir.display(), "no log file");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "no log directory"),
+            }
             tray::install(&handle)?;
             let data_dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&data_dir)?;

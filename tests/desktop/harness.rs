@@ -30,6 +30,29 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
+/// The running test's name (the test thread's), for naming its artifacts.
+fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("desktop")
+        .rsplit("::")
+        .next()
+        .unwrap_or("desktop")
+        .to_owned()
+}
+
+/// Prints how long the test has run at one of its steps (shown with a
+/// failed test's output: where the time went).
+pub fn step(what: &str) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(Instant::now);
+    eprintln!(
+        "[{:>7.1} s] {}: {what}",
+        start.elapsed().as_secs_f64(),
+        test_name()
+    );
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -59,6 +82,17 @@ impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// Keeps the app's log beside the screenshots (the temporary home goes).
+impl Drop for DesktopSession {
+    fn drop(&mut self) {
+        let log = self.app_log();
+        let _ = std::fs::write(
+            artifacts_dir().join(format!("{}-app.log", test_name())),
+            log,
+        );
     }
 }
 
@@ -178,6 +212,18 @@ impl DesktopSession {
 
         let port = free_port();
         let native = free_port();
+        // The driver's and the app's output (the app inherits it), kept as an
+        // artifact beside the screenshots for reading a failed run.
+        let log_path = artifacts_dir().join(format!("{}-driver.log", test_name()));
+        let log = std::fs::File::create(&log_path).expect("app log file");
+        let log_err = log.try_clone().expect("app log file");
+        eprintln!(
+            "driver log: {}; the app's log is copied to {} at the end",
+            log_path.display(),
+            artifacts_dir()
+                .join(format!("{}-app.log", test_name()))
+                .display()
+        );
         let mut driver = me.command(&which("tauri-driver"));
         let driver = driver
             .args([
@@ -189,8 +235,8 @@ impl DesktopSession {
                 "/usr/bin/WebKitWebDriver",
             ])
             .env("SWITCHBOARD_LOG", "info,switchboard_app=debug")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
             .spawn()
             .expect("start tauri-driver");
         me.driver = Some(Killed(driver));
@@ -291,6 +337,19 @@ impl DesktopSession {
             .connect(&format!("http://127.0.0.1:{}", self.driver_port))
             .await
             .expect("WebDriver session with the app")
+    }
+
+    /// The app's log files (in its log directory), oldest first, as one text.
+    pub fn app_log(&self) -> String {
+        let dir = self.home.path().join("data/app.switchboard.desktop/logs");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap_or_default())
+            .collect()
     }
 
     /// The app's cache and other files, for checking nothing secret is there.

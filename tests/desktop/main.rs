@@ -25,7 +25,7 @@ mod postgres;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client as Browser, Locator};
-use harness::{by_testid, screenshot, DesktopSession};
+use harness::{by_testid, screenshot, step, DesktopSession};
 use switchboard_api::{
     AgentPatch, AgentStatus, Client, Customer, MessageKind, NewAgent, NewCategory, NewConversation,
     Role, RoutingMode, Session,
@@ -92,7 +92,10 @@ async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Team {
         .login("admin@e2e.test", PASSWORD)
         .await
         .expect("admin login");
-    for (id, threshold) in [("billing", 300), ("urgent", 3)] {
+    // Billing waits an hour before it is overdue: however slow a run, only
+    // the urgent conversation breaches (and its notification is the one
+    // clicked).
+    for (id, threshold) in [("billing", 3600), ("urgent", 3)] {
         admin
             .create_category(&NewCategory {
                 name: format!("{}{}", id[..1].to_uppercase(), &id[1..]),
@@ -224,6 +227,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_agents_day_in_the_real_app() {
     let _one = ONE_AT_A_TIME.lock().await;
+    step("start");
     let mut team = team().await;
     let admin = team.admin.clone();
     let hostile = "<img src=x onerror=alert(1)><b>not bold</b>";
@@ -249,6 +253,7 @@ async fn an_agents_day_in_the_real_app() {
     let b = desktop.launch().await;
 
     // Sign in.
+    step("Sign in");
     type_into(&b, "[data-testid=login-server]", &team.url).await;
     type_into(&b, "[data-testid=login-email]", "ada@e2e.test").await;
     type_into(&b, "[data-testid=login-password]", PASSWORD).await;
@@ -256,6 +261,7 @@ async fn an_agents_day_in_the_real_app() {
     click(&b, "[data-testid=login-submit]").await;
 
     // The queue, oldest first, from the synced cache.
+    step("The queue, oldest first, from the synced cache");
     by_testid(&b, "[data-testid=nav-queue]")
         .await
         .click()
@@ -291,6 +297,7 @@ async fn an_agents_day_in_the_real_app() {
     screenshot(&b, "02-queue").await;
 
     // Hostile customer text shows as text.
+    step("Hostile customer text shows as text");
     click(
         &b,
         &format!("[data-testid=conversation-row][data-conversation-id='{second}']"),
@@ -321,6 +328,7 @@ async fn an_agents_day_in_the_real_app() {
     );
 
     // Claim the oldest, reply, note.
+    step("Claim the oldest, reply, note");
     click(
         &b,
         &format!("[data-testid=conversation-row][data-conversation-id='{first}']"),
@@ -382,6 +390,7 @@ async fn an_agents_day_in_the_real_app() {
     screenshot(&b, "03-conversation").await;
 
     // Transfer to Bob with a note.
+    step("Transfer to Bob with a note");
     click(&b, "[data-testid=transfer]").await;
     click(&b, &format!("[data-testid=transfer-agent-{}]", team.bob_id)).await;
     type_into(
@@ -405,6 +414,7 @@ async fn an_agents_day_in_the_real_app() {
     );
 
     // Status from the window steers routing on the server.
+    step("Status from the window steers routing on the server");
     click(&b, "[data-testid=status-busy]").await;
     eventually!(
         "busy on the server",
@@ -413,6 +423,7 @@ async fn an_agents_day_in_the_real_app() {
     eventually!("busy pressed", pressed(&b, "busy").await);
 
     // … and from the tray menu, over D-Bus, with the window following.
+    step("… and from the tray menu, over D-Bus, with the window following");
     let tray = dbus::TrayMenu::find(&desktop);
     assert_eq!(
         tray.item(&desktop, "Busy").toggled,
@@ -443,6 +454,7 @@ async fn an_agents_day_in_the_real_app() {
 
     // A conversation breaches its 3 s threshold: notified at the breach by
     // the app's own timer; the click opens it.
+    step("A conversation breaches its 3 s threshold");
     admin
         .patch_agent(
             &team.ada_id,
@@ -510,6 +522,7 @@ async fn an_agents_day_in_the_real_app() {
     screenshot(&b, "07-metrics").await;
 
     // The token is in the keychain, not on disk.
+    step("The token is in the keychain, not on disk");
     let saved = desktop.run(
         "secret-tool",
         &[
@@ -530,8 +543,15 @@ async fn an_agents_day_in_the_real_app() {
         harness::files_contain(&desktop.app_data_dir(), &token).is_empty(),
         "the token is written to disk in the clear"
     );
+    // The app keeps a log in its log directory (inside the data directory
+    // searched above: no token there either), and it says what happened.
+    let log = desktop.app_log();
+    assert!(log.contains("logging to this directory"), "app log: {log}");
+    assert!(log.contains("signed in; syncing"), "app log: {log}");
+    assert!(log.contains("state=Online"), "app log: {log}");
 
     // Start again: signed in from the keychain, no login screen.
+    step("Start again");
     b.close().await.expect("close the app");
     let b = desktop.launch().await;
     eventually!(
@@ -541,6 +561,7 @@ async fn an_agents_day_in_the_real_app() {
     assert_eq!(count(&b, "[data-testid=login-submit]").await, 0);
 
     // The server goes away: the app says so and still shows the cache.
+    step("The server goes away");
     for server in team.servers.drain(..) {
         server.stop().await;
     }
@@ -569,6 +590,7 @@ async fn an_agents_day_in_the_real_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_app_against_two_instances_behind_nginx() {
     let _one = ONE_AT_A_TIME.lock().await;
+    step("start");
     let db = postgres::server().fresh_database().await;
     let mut team = team_on(db, 2, tempfile::tempdir().expect("dir")).await;
     let proxy = nginx::Nginx::start([&team.servers[0].url(), &team.servers[1].url()]);
@@ -579,6 +601,7 @@ async fn the_app_against_two_instances_behind_nginx() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Writes through each instance directly, reads by the app through nginx.
+    step("Writes through each instance directly, reads by the app through nginx");
     let via = |i: usize| {
         let url = team.servers[i].url();
         async move {
@@ -611,6 +634,7 @@ async fn the_app_against_two_instances_behind_nginx() {
     );
 
     // Live: one written through each instance shows up.
+    step("Live");
     let second = conversation(
         &b_admin,
         "billing",
@@ -629,6 +653,7 @@ async fn the_app_against_two_instances_behind_nginx() {
     }
 
     // Claim and reply through the one address.
+    step("Claim and reply through the one address");
     click(
         &b,
         &format!("[data-testid=conversation-row][data-conversation-id='{first}']"),
@@ -665,6 +690,7 @@ async fn the_app_against_two_instances_behind_nginx() {
     screenshot(&b, "fleet-01-conversation").await;
 
     // One instance goes away; the app reconnects through nginx to the other.
+    step("One instance goes away; the app reconnects through nginx to the other");
     let gone = team.servers.remove(0);
     gone.stop().await;
     let fourth = conversation(
