@@ -53,6 +53,7 @@ pub const CACHE_FILE: &str = "cache.db";
 
 /// Starts the app and blocks until it exits.
 pub fn run() {
+    memory::paint_without_compositing();
     memory::limit_arenas();
     memory::trim_periodically(std::time::Duration::from_secs(10));
     logging::init();

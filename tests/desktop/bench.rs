@@ -21,10 +21,10 @@
 //! 2. Memory: the sum of `Pss:` in `/proc/PID/smaps_rollup` over the app and
 //!    all its descendants (the WebKit web and network processes), after 10 s
 //!    idle. Switchboard holds 10,000 cached conversations (synced once, then
-//!    restarted) and shows them in its queue. The empty window is measured
-//!    as Tauri draws by default, like Switchboard (the target's baseline),
-//!    and once more with `--no-compositing` (WebKitGTK without GPU
-//!    compositing; what that mode would save, for comparison).
+//!    restarted) and shows them in its queue. Switchboard draws without GPU
+//!    compositing (`memory::paint_without_compositing`); the empty window is
+//!    measured as Tauri draws by default (the target's baseline) and once
+//!    more with `--no-compositing`, drawing the same way (like for like).
 //! 3. The 10,000-row queue: in-page, going back to the queue view from an
 //!    empty one — how many animation frames after the click the rows are
 //!    there (one: the switch fit in a frame) and the ms to the frame after
@@ -146,8 +146,8 @@ async fn run() {
         }
         close(b, &desktop, &empty).await;
     }
-    // The empty window once more without GPU compositing
-    // (`--no-compositing`): the baseline when Switchboard draws that way.
+    // The empty window once more, drawing as Switchboard does (without GPU
+    // compositing, `--no-compositing`): the like-for-like memory baseline.
     let (b, pid, _) = cold_start_with(
         &desktop,
         &empty,
@@ -986,7 +986,7 @@ struct Report {
     big_start: f64,
     pss: u64,
     empty_pss: u64,
-    /// The empty window without GPU compositing.
+    /// The empty window without GPU compositing, as Switchboard draws.
     empty_pss_plain: u64,
     switch_ms: Vec<f64>,
     /// Frames from the click to the first frame with rows (1: the next one).

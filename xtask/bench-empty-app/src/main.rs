@@ -4,8 +4,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
-    // `--no-compositing`: WebKitGTK draws without GPU compositing (the
-    // bench's baseline for what that mode would save).
+    // `--no-compositing`: WebKitGTK draws without GPU compositing, as the
+    // Switchboard app does (the bench's like-for-like memory baseline).
     if std::env::args().any(|a| a == "--no-compositing") {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
