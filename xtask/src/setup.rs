@@ -22,6 +22,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("librsvg2-dev", "Tauri icon rendering"),
     ("libsoup-3.0-dev", "WebKitGTK networking"),
     ("libxdo-dev", "Tauri menus/accelerators on X11"),
+    (
+        "desktop-file-utils",
+        "update-desktop-database: the app registers switchboard:// links",
+    ),
     // Testing the real thing on one machine.
     ("xvfb", "virtual X display for the desktop tests"),
     (
