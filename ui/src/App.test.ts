@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushSync, mount, unmount } from 'svelte';
 import App from './App.svelte';
+import { FLING_SETTLE_MS } from './lib/virtual';
 import { FakeCore, ME, OTHER, allByTestId, byTestId, message, refuse, reset, session, settle, summary, type } from './test/fake';
 
 let app: ReturnType<typeof mount> | null = null;
@@ -11,6 +12,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  vi.useRealTimers();
   if (app) unmount(app);
   app = null;
   reset();
@@ -206,6 +208,42 @@ describe('queue', () => {
     const last = core.called('list_window').at(-1)!;
     expect(last.args.offset as number).toBeGreaterThan(4_700);
     expect(last.args.offset as number).toBeLessThanOrEqual(5_000);
+  });
+
+  it('draws placeholders and reads nothing while flung, then the rows where it stops', async () => {
+    core.lists.queue = Array.from({ length: 10_000 }, (_, i) => summary(`c${i}`));
+    await start();
+    const scroller = byTestId('conversation-list');
+    let top = 0;
+    Object.defineProperty(scroller, 'scrollTop', { get: () => top, set: (v: number) => (top = v), configurable: true });
+    // The page's clock moves one frame per scroll event (this DOM takes
+    // far longer than a frame to render a list).
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const flick = (row: number) => {
+      vi.advanceTimersByTime(16);
+      top = row * 72;
+      scroller.dispatchEvent(new Event('scroll'));
+      flushSync();
+    };
+    const reads = core.called('list_window').length;
+    // A first jump of a few screens is not a fling: rows (from the block
+    // already read).
+    flick(40);
+    flick(80);
+    expect(allByTestId('conversation-row').length).toBeGreaterThan(5);
+    // More scroll events straight after, each a few screens on: a fling.
+    for (const row of [1_000, 1_040, 1_080]) flick(row);
+    expect(allByTestId('conversation-row')).toHaveLength(0);
+    expect(allByTestId('conversation-row-loading').length).toBeGreaterThan(5);
+    expect(core.called('list_window')).toHaveLength(reads);
+    vi.useRealTimers();
+    // It stops: the rows there, read once.
+    await new Promise((r) => setTimeout(r, FLING_SETTLE_MS + 20));
+    await settle();
+    const ids = allByTestId('conversation-row').map((r) => r.dataset.conversationId);
+    expect(ids).toContain('c1080');
+    expect(allByTestId('conversation-row-loading')).toHaveLength(0);
+    expect(core.called('list_window')).toHaveLength(reads + 1);
   });
 
   it('keeps the selected conversation selected when the list around it changes', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrollToReveal, visibleSlice } from './virtual';
+import { FLING_GAP_MS, flingStep, scrollToReveal, visibleSlice } from './virtual';
 
 describe('visibleSlice', () => {
   it('renders the rows in view plus overscan at the top', () => {
@@ -53,5 +53,46 @@ describe('scrollToReveal', () => {
   });
   it('scrolls down just enough for a row below', () => {
     expect(scrollToReveal(20, 50, 0, 500)).toBe(550);
+  });
+});
+
+describe('flingStep', () => {
+  const screen = 800;
+
+  it('is not a fling on the first event or on one jump', () => {
+    const a = flingStep(null, 0, 0, screen);
+    expect(a.fling).toBe(false);
+    const b = flingStep(a.motion, 50_000, 16, screen);
+    expect(b.fling).toBe(false);
+    expect(b.motion.jumped).toBe(true);
+  });
+
+  it('is a fling when two events in a row each move a screen or more', () => {
+    let s = flingStep(null, 0, 0, screen);
+    s = flingStep(s.motion, 1200, 16, screen);
+    s = flingStep(s.motion, 2400, 33, screen);
+    expect(s.fling).toBe(true);
+    s = flingStep(s.motion, 1200, 50, screen); // upwards too
+    expect(s.fling).toBe(true);
+  });
+
+  it('is not a fling at reading speed, or when the jumps are far apart', () => {
+    let s = flingStep(null, 0, 0, screen);
+    for (let k = 1; k < 10; k++) {
+      s = flingStep(s.motion, k * 48, k * 16, screen);
+      expect(s.fling).toBe(false);
+    }
+    s = flingStep(s.motion, 10_000, 200, screen);
+    s = flingStep(s.motion, 20_000, 200 + FLING_GAP_MS + 1, screen);
+    expect(s.fling).toBe(false);
+  });
+
+  it('slows down out of a fling', () => {
+    let s = flingStep(null, 0, 0, screen);
+    s = flingStep(s.motion, 2000, 16, screen);
+    s = flingStep(s.motion, 4000, 33, screen);
+    expect(s.fling).toBe(true);
+    s = flingStep(s.motion, 4300, 50, screen);
+    expect(s.fling).toBe(false);
   });
 });

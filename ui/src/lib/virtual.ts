@@ -50,3 +50,31 @@ export function scrollToReveal(index: number, rowHeight: number, scrollTop: numb
   if (bottom > scrollTop + viewportHeight) return Math.max(0, bottom - viewportHeight);
   return null;
 }
+
+/** Two scroll events this close (ms) that each moved a screen or more: a fling. */
+export const FLING_GAP_MS = 50;
+/** A fling is over when no scroll event came for this long (ms). */
+export const FLING_SETTLE_MS = 90;
+
+/** The last scroll event, as [`flingStep`] remembers it. */
+export interface ScrollMotion {
+  /** Scroll offset, px. */
+  top: number;
+  /** When, ms (any monotonic clock). */
+  at: number;
+  /** Whether it moved a screen or more from the one before. */
+  jumped: boolean;
+}
+
+/**
+ * Whether the list is being flung: this scroll event and the one before it
+ * each moved by a screen or more, at most `FLING_GAP_MS` apart. A screen a
+ * frame cannot be read, so the list then draws placeholder rows instead of
+ * building rows nobody sees; a single jump (End, a click on the scroll
+ * track) is not a fling and shows its rows at once.
+ */
+export function flingStep(prev: ScrollMotion | null, top: number, at: number, viewportHeight: number): { motion: ScrollMotion; fling: boolean } {
+  const jumped = prev !== null && viewportHeight > 0 && Math.abs(top - prev.top) >= viewportHeight;
+  const fling = jumped && prev !== null && prev.jumped && at - prev.at <= FLING_GAP_MS;
+  return { motion: { top, at, jumped }, fling };
+}
