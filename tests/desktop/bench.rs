@@ -17,7 +17,8 @@
 //!    signed in from the keychain with the cache already synced by an
 //!    earlier run), the empty window in a global. A script, polling once per
 //!    animation frame for the selector, reads it (or, lacking it, reports
-//!    the frame after the selector appeared). Median of 5 starts.
+//!    the frame after the selector appeared). Median of 5 starts, with
+//!    the demo team cached and again with 10,000 conversations cached.
 //! 2. Memory: the sum of `Pss:` in `/proc/PID/smaps_rollup` over the app and
 //!    all its descendants (the WebKit web and network processes), after 10 s
 //!    idle. Switchboard holds 10,000 cached conversations (synced once, then
@@ -207,11 +208,21 @@ async fn run() {
         t.elapsed().as_secs_f64()
     );
     close(b, &desktop, &app).await;
-    let (b, pid, big_start) = cold_start(&desktop, &app, ROW).await;
-    eprintln!(
-        "  Switchboard start with {big} cached: {:.0} ms",
-        big_start.from_process
-    );
+    // Its starts, as many as above; the last one stays open for the rest.
+    let mut big_starts = Vec::new();
+    let (b, pid) = loop {
+        let (b, pid, start) = cold_start(&desktop, &app, ROW).await;
+        eprintln!(
+            "  Switchboard start {} with {big} cached: {:.0} ms",
+            big_starts.len() + 1,
+            start.from_process
+        );
+        big_starts.push(start.from_process);
+        if big_starts.len() == STARTS {
+            break (b, pid);
+        }
+        close(b, &desktop, &app).await;
+    };
     wait_queue_count(&b, DEMO_CONVERSATIONS + big).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let pss = pss_kib(pid);
@@ -281,7 +292,7 @@ async fn run() {
         empty_start: median(empty_starts.iter().map(|s| s.from_process).collect()),
         start_launch: median(starts.iter().map(|s| s.from_launch).collect()),
         empty_start_launch: median(empty_starts.iter().map(|s| s.from_launch).collect()),
-        big_start: big_start.from_process,
+        big_start: median(big_starts),
         pss,
         empty_pss,
         empty_pss_plain,
@@ -1121,7 +1132,10 @@ impl Report {
                 "",
             ),
             (
-                format!("cold start → first rendered queue, {} cached", self.big),
+                format!(
+                    "cold start → first rendered queue, {} cached (median of {STARTS})",
+                    self.big
+                ),
                 format!("{:.0} ms", self.big_start),
                 format!("{:.0} ms", self.empty_start),
                 format!("{:.2}×", self.big_start / self.empty_start),
