@@ -57,6 +57,9 @@ pub fn to_dir(dir: &Path) -> Result<(), tracing_appender::rolling::InitError> {
     if FILE.get().is_some() {
         return Ok(());
     }
+    // Made first: the appender's pruning of old files complains on stderr
+    // about a directory that is not there yet.
+    let _ = std::fs::create_dir_all(dir);
     let file = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(FILE_PREFIX)
@@ -78,12 +81,13 @@ mod tests {
 
     #[test]
     fn lines_logged_after_to_dir_land_in_a_file_there() {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("logs");
         init();
         tracing::info!("before the file");
-        to_dir(dir.path()).expect("log dir");
+        to_dir(&dir).expect("log dir");
         tracing::info!(marker = "after-the-file", "a line");
-        let text: String = std::fs::read_dir(dir.path())
+        let text: String = std::fs::read_dir(&dir)
             .expect("read log dir")
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with(FILE_PREFIX))
