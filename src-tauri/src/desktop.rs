@@ -410,7 +410,7 @@ pub fn remember_navigation<R: Runtime>(app: &AppHandle<R>, target: Navigate) {
 async fn refresh_tray<R: Runtime>(app: &AppHandle<R>, active: &Active) {
     if let Ok(counts) = active.engine.cache().counts(active.server_now()).await {
         if let Some(tray) = app.try_state::<TrayMenu<R>>() {
-            tray.set_queue(counts.waiting, counts.oldest_wait_secs);
+            tray.set_queue(app, counts.waiting, counts.oldest_wait_secs);
         }
     }
 }

@@ -153,29 +153,41 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 impl<R: Runtime> TrayMenu<R> {
     /// Shows `status` (`None`: signed out) as the checked entry and the icon.
     pub fn set_status(&self, app: &AppHandle<R>, status: Option<AgentStatus>) {
-        for (s, item) in &self.statuses {
-            let _ = item.set_checked(Some(*s) == status);
-            let _ = item.set_enabled(status.is_some());
-        }
         let connection = self.update(|shown| shown.status = status).connection;
-        self.redraw_icon(app, status, connection);
+        let statuses = self.statuses.clone();
+        on_main_thread(app, move |app| {
+            for (s, item) in &statuses {
+                let _ = item.set_checked(Some(*s) == status);
+                let _ = item.set_enabled(status.is_some());
+            }
+            redraw_icon(app, status, connection);
+        });
     }
 
     /// Shows the connection state.
     pub fn set_connection(&self, app: &AppHandle<R>, connection: ConnectionState) {
-        let _ = self.connection.set_text(connection_label(connection));
         let status = self.update(|shown| shown.connection = connection).status;
-        self.redraw_icon(app, status, connection);
+        let line = self.connection.clone();
+        on_main_thread(app, move |app| {
+            let _ = line.set_text(connection_label(connection));
+            redraw_icon(app, status, connection);
+        });
     }
 
     /// Shows the queue line.
-    pub fn set_queue(&self, waiting: u64, oldest_wait_secs: u64) {
-        let _ = self.queue.set_text(queue_label(waiting, oldest_wait_secs));
+    pub fn set_queue(&self, app: &AppHandle<R>, waiting: u64, oldest_wait_secs: u64) {
+        let line = self.queue.clone();
+        on_main_thread(app, move |_| {
+            let _ = line.set_text(queue_label(waiting, oldest_wait_secs));
+        });
     }
 
     /// Shows the signed-out state.
     pub fn signed_out(&self, app: &AppHandle<R>) {
-        let _ = self.queue.set_text("Not signed in");
+        let line = self.queue.clone();
+        on_main_thread(app, move |_| {
+            let _ = line.set_text("Not signed in");
+        });
         self.set_connection(app, ConnectionState::Offline);
         self.set_status(app, None);
     }
@@ -188,22 +200,38 @@ impl<R: Runtime> TrayMenu<R> {
         f(&mut shown);
         *shown
     }
+}
 
-    fn redraw_icon(
-        &self,
-        app: &AppHandle<R>,
-        status: Option<AgentStatus>,
-        connection: ConnectionState,
-    ) {
-        if let Some(tray) = app.tray_by_id(TRAY_ID) {
-            // Without a connection the agent routes nothing: show offline.
-            let shown = match connection {
-                ConnectionState::Offline => AgentStatus::Offline,
-                _ => status.unwrap_or(AgentStatus::Offline),
-            };
-            let _ = tray.set_icon(Some(icon(shown)));
-            let _ = tray.set_tooltip(Some(tooltip(status, connection)));
-        }
+/// Runs a change of the tray on the main thread without waiting for it.
+///
+/// Tauri's menu and tray setters called from another thread hand the work
+/// to the main thread and block until it is done. Called from the async
+/// runtime's workers (the sync engine's state, the queue counter), that
+/// held a worker — and every task queued behind it — for as long as the
+/// main thread was busy: half a second while the window and WebKit start,
+/// which delayed the first sync and the first rows of one start in five.
+/// Changes queued this way are applied in the order they were made.
+fn on_main_thread<R: Runtime>(app: &AppHandle<R>, f: impl FnOnce(&AppHandle<R>) + Send + 'static) {
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || f(&handle)) {
+        tracing::debug!(error = %e, "tray not updated");
+    }
+}
+
+/// Redraws the icon and tooltip (on the main thread).
+fn redraw_icon<R: Runtime>(
+    app: &AppHandle<R>,
+    status: Option<AgentStatus>,
+    connection: ConnectionState,
+) {
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        // Without a connection the agent routes nothing: show offline.
+        let shown = match connection {
+            ConnectionState::Offline => AgentStatus::Offline,
+            _ => status.unwrap_or(AgentStatus::Offline),
+        };
+        let _ = tray.set_icon(Some(icon(shown)));
+        let _ = tray.set_tooltip(Some(tooltip(status, connection)));
     }
 }
 
