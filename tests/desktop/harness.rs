@@ -44,13 +44,12 @@ fn test_name() -> String {
 /// Prints how long the test has run at one of its steps (shown with a
 /// failed test's output: where the time went).
 pub fn step(what: &str) {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let start = START.get_or_init(Instant::now);
-    eprintln!(
-        "[{:>7.1} s] {}: {what}",
-        start.elapsed().as_secs_f64(),
-        test_name()
-    );
+    // Per test thread: each test's times count from its own first step.
+    thread_local! {
+        static START: Instant = Instant::now();
+    }
+    let elapsed = START.with(|start| start.elapsed().as_secs_f64());
+    eprintln!("[{elapsed:>7.1} s] {}: {what}", test_name());
 }
 
 fn free_port() -> u16 {
@@ -341,7 +340,7 @@ impl DesktopSession {
 
     /// The app's log files (in its log directory), oldest first, as one text.
     pub fn app_log(&self) -> String {
-        let dir = self.home.path().join("data/app.switchboard.desktop/logs");
+        let dir = self.app_data_dir().join("logs");
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
