@@ -8,11 +8,14 @@
 //! `ActionInvoked` signal (`dunstctl action` in the tests); on Windows and
 //! macOS notify-rust's platform handles deliver the activation the same way.
 //!
+//! Showing one is a blocking D-Bus call, so [`Notifier`] does it on a thread
+//! of its own, never on the async runtime's workers.
+//!
 //! Causes ([`Cause`]) each have their own notification, replaced rather than
 //! stacked when the same cause fires again for the same conversation.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::mpsc;
 
 use tauri::{AppHandle, Emitter, Runtime};
 
@@ -59,59 +62,100 @@ pub struct Alert {
     pub target: Navigate,
 }
 
+/// What the notification thread keeps: the server-side id of the
+/// notification shown per (cause, target), so the same cause again replaces
+/// it instead of stacking a second one.
+type Shown = HashMap<(Cause, String), u32>;
+
+/// One notification to put up, run on the notification thread.
+type Job = Box<dyn FnOnce(&mut Shown) + Send>;
+
 /// Shows notifications and routes their clicks.
-#[derive(Default)]
+///
+/// Showing one is a blocking D-Bus round trip (notify-rust's `show()`), so it
+/// never runs on the caller's thread: callers are async tasks on the runtime's
+/// few workers, and a slow notification daemon would hold up the sync engine
+/// behind them. One thread shows them in the order asked, which also keeps
+/// the replace-ids right (a second alert of the same cause sees the id the
+/// first one got).
 pub struct Notifier {
-    /// Server-side ids of the notification shown per (cause, target), so the
-    /// same cause again replaces it instead of stacking a second one.
-    shown: Mutex<HashMap<(Cause, String), u32>>,
+    jobs: Option<mpsc::Sender<Job>>,
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("notifications".into())
+            .spawn(move || {
+                let mut shown = Shown::new();
+                while let Ok(job) = rx.recv() {
+                    job(&mut shown);
+                }
+            });
+        match spawned {
+            Ok(_) => Self { jobs: Some(tx) },
+            Err(e) => {
+                tracing::warn!(error = %e, "could not start the notification thread; notifications are off");
+                Self { jobs: None }
+            }
+        }
+    }
 }
 
 impl Notifier {
-    /// Shows `alert`; a click brings the window up on its target.
+    /// Asks for `alert` to be shown and returns at once; a click brings the
+    /// window up on its target.
     pub fn show<R: Runtime>(&self, app: &AppHandle<R>, alert: Alert) {
-        let key = (alert.cause.clone(), target_key(&alert.target));
-        let mut n = notify_rust::Notification::new();
-        n.appname("Switchboard")
-            .summary(&alert.title)
-            .body(&alert.body)
-            .action("default", "Open");
-        #[cfg(all(unix, not(target_os = "macos")))]
-        {
-            n.icon("mail-unread")
-                .hint(notify_rust::Hint::Category(format!(
-                    "im.received.switchboard-{}",
-                    alert.cause.tag()
-                )));
-            if let Some(id) = self.lock().get(&key) {
-                n.id(*id);
-            }
-        }
         let app = app.clone();
-        let target = alert.target.clone();
-        match n.show() {
-            Ok(handle) => {
-                #[cfg(all(unix, not(target_os = "macos")))]
-                self.lock().insert(key, handle.id());
-                #[cfg(not(all(unix, not(target_os = "macos"))))]
-                let _ = key;
-                std::thread::spawn(move || {
-                    handle.wait_for_action(|action| {
-                        if action == "default" {
-                            open(&app, target);
-                        }
-                    });
-                });
-            }
-            Err(e) => tracing::warn!(error = %e, "could not show a notification"),
-        }
+        self.run(Box::new(move |shown| show_now(shown, app, alert)));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(Cause, String), u32>> {
-        match self.shown.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
+    /// Queues `job` for the notification thread.
+    fn run(&self, job: Job) {
+        let Some(jobs) = &self.jobs else { return };
+        if jobs.send(job).is_err() {
+            tracing::warn!("the notification thread has stopped; a notification was not shown");
         }
+    }
+}
+
+/// Shows `alert` (blocking), remembers its id, and starts the thread that
+/// waits for its click.
+fn show_now<R: Runtime>(shown: &mut Shown, app: AppHandle<R>, alert: Alert) {
+    let key = (alert.cause.clone(), target_key(&alert.target));
+    let mut n = notify_rust::Notification::new();
+    n.appname("Switchboard")
+        .summary(&alert.title)
+        .body(&alert.body)
+        .action("default", "Open");
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        n.icon("mail-unread")
+            .hint(notify_rust::Hint::Category(format!(
+                "im.received.switchboard-{}",
+                alert.cause.tag()
+            )));
+        if let Some(id) = shown.get(&key) {
+            n.id(*id);
+        }
+    }
+    let target = alert.target;
+    match n.show() {
+        Ok(handle) => {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            shown.insert(key, handle.id());
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            let _ = (key, &shown);
+            std::thread::spawn(move || {
+                handle.wait_for_action(|action| {
+                    if action == "default" {
+                        open(&app, target);
+                    }
+                });
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "could not show a notification"),
     }
 }
 
@@ -128,5 +172,37 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, target: Navigate) {
     crate::desktop::remember_navigation(app, target.clone());
     if let Err(e) = app.emit(events::NAVIGATE, target) {
         tracing::warn!(error = %e, "could not send a navigation to the page");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_run_off_the_callers_thread_in_the_order_asked() {
+        let notifier = Notifier::default();
+        let (tx, rx) = mpsc::channel();
+        let caller = std::thread::current().id();
+        for n in 0..3u32 {
+            let tx = tx.clone();
+            notifier.run(Box::new(move |shown: &mut Shown| {
+                // Each job sees what the ones before it remembered.
+                let seen = shown.len();
+                shown.insert((Cause::Overdue, n.to_string()), n);
+                let _ = tx.send((n, seen, std::thread::current().id()));
+            }));
+        }
+        let got: Vec<_> = (0..3)
+            .map(|_| rx.recv_timeout(std::time::Duration::from_secs(10)))
+            .collect::<Result<_, _>>()
+            .expect("every job ran");
+        assert_eq!(
+            got.iter()
+                .map(|(n, seen, _)| (*n, *seen))
+                .collect::<Vec<_>>(),
+            vec![(0, 0), (1, 1), (2, 2)]
+        );
+        assert!(got.iter().all(|(_, _, thread)| *thread != caller));
     }
 }
