@@ -121,17 +121,26 @@ impl<R: Runtime> Desktop<R> {
     }
 
     async fn try_restore(&self) -> CmdResult<()> {
+        let began = std::time::Instant::now();
         let Some(saved) = blocking(keychain::load).await? else {
             return Ok(());
         };
+        let keychain_ms = began.elapsed().as_millis();
         let client = Client::new(&saved.server_url)?;
         let cache = Cache::open(&self.cache_path).await?;
+        let cache_ms = began.elapsed().as_millis();
         // The cache already knows this agent on this server: open from it at
         // once, without waiting for the network. The engine's first request
         // checks the token; a refused one signs out (`forward_connection`).
         if cache.server_url().await?.as_deref() == Some(client.base()) {
             if let Some(me) = cache.me().await? {
                 self.start(cache, client.session(&saved.token, me)).await?;
+                tracing::info!(
+                    keychain_ms,
+                    cache_ms,
+                    total_ms = began.elapsed().as_millis(),
+                    "signed in from the keychain and the cache"
+                );
                 return Ok(());
             }
         }

@@ -25,6 +25,7 @@ pub mod keychain;
 pub mod logging;
 mod memory;
 pub mod notify;
+mod stalls;
 pub mod tray;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +97,7 @@ pub fn run() {
         ])
         .setup(|app| {
             let handle = app.handle().clone();
+            stalls::watch_if_asked(&handle);
             match app.path().app_log_dir() {
                 Ok(dir) => {
                     if let Err(e) = logging::to_dir(&dir) {

@@ -49,6 +49,9 @@
 //! to `target/bench/desktop.json`. Knobs: `SWITCHBOARD_BENCH_EMPTY_APP`
 //! (required: the empty window's binary), `SWITCHBOARD_BENCH_CONVERSATIONS`
 //! (10000), `SWITCHBOARD_BENCH_SAMPLES` (60 notification samples),
+//! `SWITCHBOARD_BENCH_STARTS_ONLY` (stop after the start-up figures; with
+//! `SWITCHBOARD_WATCH_MAIN_THREAD=1` the app logs when its main thread was
+//! busy, see `target/e2e-screenshots/main-app.log`),
 //! `SWITCHBOARD_BENCH_SMAPS_DIR` (where to copy each process's `smaps` when
 //! memory is measured).
 
@@ -133,9 +136,10 @@ async fn run() {
     for i in 0..STARTS {
         let (b, pid, start) = cold_start(&desktop, &empty, "[data-testid=empty-ready]").await;
         eprintln!(
-            "  empty window start {}: {:.0} ms",
+            "  empty window start {}: {:.0} ms ({})",
             i + 1,
-            start.from_process
+            start.from_process,
+            start.steps_line()
         );
         empty_starts.push(start);
         if i == STARTS - 1 {
@@ -179,14 +183,15 @@ async fn run() {
     for i in 0..STARTS {
         let (b, _, start) = cold_start(&desktop, &app, ROW).await;
         eprintln!(
-            "  Switchboard start {}: {:.0} ms{}",
+            "  Switchboard start {}: {:.0} ms{} ({})",
             i + 1,
             start.from_process,
             if start.already {
                 " (rows before the first poll)"
             } else {
                 ""
-            }
+            },
+            start.steps_line()
         );
         starts.push(start);
         close(b, &desktop, &app).await;
@@ -213,16 +218,30 @@ async fn run() {
     let (b, pid) = loop {
         let (b, pid, start) = cold_start(&desktop, &app, ROW).await;
         eprintln!(
-            "  Switchboard start {} with {big} cached: {:.0} ms",
+            "  Switchboard start {} with {big} cached: {:.0} ms ({})",
             big_starts.len() + 1,
-            start.from_process
+            start.from_process,
+            start.steps_line()
         );
-        big_starts.push(start.from_process);
+        big_starts.push(start);
         if big_starts.len() == STARTS {
             break (b, pid);
         }
         close(b, &desktop, &app).await;
     };
+    if std::env::var_os("SWITCHBOARD_BENCH_STARTS_ONLY").is_some() {
+        let ms = |v: &[Start]| median(v.iter().map(|s| s.from_process).collect());
+        println!(
+            "start-up only: Switchboard {:.0} ms ({} cached: {:.0} ms), empty window {:.0} ms, ratio {:.2}×",
+            ms(&starts),
+            big,
+            ms(&big_starts),
+            ms(&empty_starts),
+            ms(&starts) / ms(&empty_starts)
+        );
+        close(b, &desktop, &app).await;
+        return;
+    }
     wait_queue_count(&b, DEMO_CONVERSATIONS + big).await;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let pss = pss_kib(pid);
@@ -292,7 +311,8 @@ async fn run() {
         empty_start: median(empty_starts.iter().map(|s| s.from_process).collect()),
         start_launch: median(starts.iter().map(|s| s.from_launch).collect()),
         empty_start_launch: median(empty_starts.iter().map(|s| s.from_launch).collect()),
-        big_start: median(big_starts),
+        big_start: median(big_starts.iter().map(|s| s.from_process).collect()),
+        big_starts,
         pss,
         empty_pss,
         empty_pss_plain,
@@ -481,6 +501,22 @@ struct Start {
     from_launch: f64,
     /// The content was already there at the first poll (an upper bound).
     already: bool,
+    /// Where the time went, ms from the process start: the page's time
+    /// origin (`origin`), its `DOMContentLoaded` (`dom`), and each of
+    /// Switchboard's `switchboard:*` User Timing marks (`script`,
+    /// `listening`, `session`, `first-window`, `first-rows`), in order.
+    steps: Vec<(String, f64)>,
+}
+
+impl Start {
+    /// The steps as `origin 212 · dom 380 · …`.
+    fn steps_line(&self) -> String {
+        self.steps
+            .iter()
+            .map(|(name, ms)| format!("{name} {ms:.0}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
 }
 
 /// Launches `bin` over WebDriver and times its first frame showing `selector`.
@@ -509,12 +545,27 @@ async fn cold_start_with(
             const m = performance.getEntriesByName('switchboard:first-rows')[0];
             return m ? performance.timeOrigin + m.startTime : null;
         };
+        // The page's way there, in wall-clock ms.
+        const steps = () => {
+            const out = [['origin', performance.timeOrigin]];
+            const nav = performance.getEntriesByType('navigation')[0];
+            if (nav && nav.domContentLoadedEventEnd > 0) {
+                out.push(['dom', performance.timeOrigin + nav.domContentLoadedEventEnd]);
+            }
+            for (const m of performance.getEntriesByType('mark')) {
+                if (m.name.startsWith('switchboard:')) {
+                    out.push([m.name.slice('switchboard:'.length), performance.timeOrigin + m.startTime]);
+                }
+            }
+            return out.sort((a, b) => a[1] - b[1]);
+        };
         const tick = () => {
             if (document.querySelector(sel)) {
                 requestAnimationFrame(() => done({
                     at: performance.timeOrigin + performance.now(),
                     painted: window.__benchPainted ?? firstRows(),
                     already,
+                    steps: steps(),
                 }));
             } else if (performance.now() - t0 > timeout) {
                 done(null);
@@ -540,6 +591,15 @@ async fn cold_start_with(
         .as_f64()
         .unwrap_or_else(|| found["at"].as_f64().unwrap_or(0.0));
     let already = found["already"].as_bool().unwrap_or(false) && found["painted"].is_null();
+    let steps = found["steps"]
+        .as_array()
+        .map(|steps| {
+            steps
+                .iter()
+                .filter_map(|s| Some((s[0].as_str()?.to_owned(), s[1].as_f64()? - started)))
+                .collect()
+        })
+        .unwrap_or_default();
     (
         b,
         pid,
@@ -547,6 +607,7 @@ async fn cold_start_with(
             from_process: at - started,
             from_launch: at - launched,
             already,
+            steps,
         },
     )
 }
@@ -1045,6 +1106,7 @@ struct Report {
     start_launch: f64,
     empty_start_launch: f64,
     big_start: f64,
+    big_starts: Vec<Start>,
     pss: u64,
     empty_pss: u64,
     /// The empty window without GPU compositing, as Switchboard draws.
@@ -1278,9 +1340,10 @@ impl Report {
         let json = json!({
             "cold_start_ms": { "switchboard": self.start, "empty": self.empty_start, "ratio": start_ratio, "target_ratio": 1.5,
                 "pass": start_ratio <= 1.5,
-                "runs": self.starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch, "rows_before_first_poll": s.already})).collect::<Vec<_>>(),
-                "empty_runs": self.empty_starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch})).collect::<Vec<_>>() },
+                "runs": self.starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch, "rows_before_first_poll": s.already, "steps_ms": steps_json(&s.steps)})).collect::<Vec<_>>(),
+                "empty_runs": self.empty_starts.iter().map(|s| json!({"from_process_ms": s.from_process, "from_webdriver_ms": s.from_launch, "steps_ms": steps_json(&s.steps)})).collect::<Vec<_>>() },
             "cold_start_big_ms": self.big_start,
+            "cold_start_big_runs": self.big_starts.iter().map(|s| json!({"from_process_ms": s.from_process, "steps_ms": steps_json(&s.steps)})).collect::<Vec<_>>(),
             "memory_pss_kib": { "switchboard": self.pss, "empty": self.empty_pss, "empty_without_compositing": self.empty_pss_plain, "ratio_without_compositing": plain_ratio, "ratio": pss_ratio, "target_ratio": 1.25, "pass": pss_ratio <= 1.25, "cached_conversations": self.big },
             "queue_view_render_ms": self.switch_ms,
             "queue_view_frames": self.switch_frames,
@@ -1317,4 +1380,14 @@ impl Report {
             Err(e) => eprintln!("could not write {}: {e}", path.display()),
         }
     }
+}
+
+/// Start-up steps as a JSON object, ms from the process start.
+fn steps_json(steps: &[(String, f64)]) -> Value {
+    Value::Object(
+        steps
+            .iter()
+            .map(|(name, ms)| (name.clone(), json!(ms)))
+            .collect(),
+    )
 }

@@ -1,6 +1,9 @@
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
+import { markStart } from './lib/timing';
+
+markStart('script');
 
 // macOS and Windows get their own UI font by name (see app.css).
 if (/Macintosh|Windows/.test(navigator.userAgent)) {

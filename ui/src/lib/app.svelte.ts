@@ -18,6 +18,7 @@ import type { ListWindow } from '../gen/ListWindow';
 import * as ipc from './ipc';
 import { customerLabel } from './format';
 import { covers, LIST_WINDOW, windowOffset } from './window';
+import { markStart } from './timing';
 
 export type Page = 'queue' | 'mine' | 'all' | 'team' | 'metrics' | 'admin';
 export const LIST_PAGES: Page[] = ['queue', 'mine', 'all'];
@@ -152,12 +153,14 @@ export class AppState {
   /** Listens to the core, then settles the start-up sign-in. */
   async start(): Promise<void> {
     await this.listenAll();
+    markStart('listening');
     let session: SessionInfo | null = null;
     try {
       session = await ipc.sessionCurrent();
     } catch {
       session = null;
     }
+    markStart('session');
     if (session) {
       await this.enterShell(session);
     } else {
@@ -294,6 +297,7 @@ export class AppState {
     this.listOffset = w.offset;
     this.listRows = w.rows;
     this.listLoaded = true;
+    if (w.rows.length > 0) markStart('first-window');
     return w;
   }
 
