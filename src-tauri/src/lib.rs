@@ -19,6 +19,7 @@
 
 pub mod commands;
 pub mod desktop;
+mod first_show;
 pub mod format;
 pub mod ipc;
 pub mod keychain;
@@ -30,6 +31,7 @@ pub mod tray;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use tauri::webview::PageLoadEvent;
 use tauri::{Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
@@ -136,11 +138,17 @@ pub fn run() {
                 });
             }
 
+            first_show::show_anyway_after(&handle, first_show::FALLBACK);
             let restoring = handle.clone();
             tauri::async_runtime::spawn(async move {
                 restoring.state::<Desktop<tauri::Wry>>().restore().await;
             });
             Ok(())
+        })
+        .on_page_load(|webview, payload| {
+            if webview.label() == MAIN_WINDOW && payload.event() == PageLoadEvent::Finished {
+                first_show::show(webview.app_handle());
+            }
         })
         .on_window_event(|window, event| match event {
             // Closing the window keeps the app (and its notifications) in the tray.
