@@ -172,12 +172,22 @@ async fn conversation(
         .id
 }
 
+/// How long one WebDriver click may take. A click returns once WebKit has
+/// handled its mouse events; one run saw a click never return (the app idle,
+/// WebKitWebDriver holding the request), so a stuck click fails the test
+/// with its name instead of hanging the suite.
+const CLICK_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn click(b: &Browser, css: &str) {
-    by_testid(b, css)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let el = by_testid(b, css).await;
+    match tokio::time::timeout(CLICK_TIMEOUT, el.click()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => panic!("click {css}: {e}"),
+        Err(_) => panic!(
+            "click {css}: WebKitWebDriver did not answer in {} s",
+            CLICK_TIMEOUT.as_secs()
+        ),
+    }
 }
 
 async fn type_into(b: &Browser, css: &str, text: &str) {
