@@ -1,17 +1,17 @@
 //! The main window is created hidden (`"visible": false` in
 //! `tauri.conf.json`) and shown once its page has loaded.
 //!
-//! Why: the app draws without GPU compositing (`memory.rs`), and in that
-//! mode WebKitGTK's UI process, on the first size of a visible view, waits
-//! for the web process to answer with its first backing store — for up to
-//! 500 ms, on the main thread. Shown at once, the window asks before the web
-//! process is up, and in about four starts of ten the main thread then sat
-//! out the whole 500 ms (seen with `SWITCHBOARD_WATCH_MAIN_THREAD=1`:
-//! "the main thread was busy waited_ms≈500" right after setup, and the
-//! page's navigation starting ~500 ms late), which made start-up bimodal.
-//! Shown after the page's load has finished, the web process is there to
-//! answer: 0 stalls in 10 starts by hand (against 3–5 in 10 before), with
-//! no other change.
+//! Why (observed here, Xvfb, WebKitGTK 2.4x, drawing without compositing as
+//! `memory.rs` sets up): shown at once, in 3–5 starts of 10 the main thread
+//! was busy for ~500 ms right after setup (`SWITCHBOARD_WATCH_MAIN_THREAD=1`
+//! logs "the main thread was busy waited_ms≈500") and the page's navigation
+//! began ~500 ms late, which made start-up bimodal. Not with compositing on
+//! (0 of 10), not without the tray or the link registration (still 3–5 of
+//! 10). The fixed 500 ms matches WebKit's bounded wait, in its
+//! non-composited drawing area, for the web process's first backing-store
+//! update when a visible view is sized before that process is up (our
+//! reading; not traced into WebKit). Created hidden and shown once the page
+//! has loaded: 0 stalls in 10 starts by hand, no other change.
 //!
 //! If the page never finishes loading, the window is shown anyway after
 //! [`FALLBACK`], so a broken start still shows something.
