@@ -28,7 +28,7 @@ use fantoccini::{Client as Browser, Locator};
 use harness::{by_testid, screenshot, step, DesktopSession};
 use switchboard_api::{
     AgentPatch, AgentStatus, Client, Customer, MessageKind, NewAgent, NewCategory, NewConversation,
-    Role, RoutingMode, Session,
+    Role, RoutingMode, Session, TransferRequest,
 };
 use switchboard_server::{seed, Config, Server};
 
@@ -530,6 +530,125 @@ async fn an_agents_day_in_the_real_app() {
     click(&b, "[data-testid=nav-metrics]").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     screenshot(&b, "07-metrics").await;
+
+    // Transferred to Ada by a colleague: one notification, and its click
+    // opens that conversation.
+    step("Transferred to Ada by a colleague: notified; the click opens it");
+    let handed = conversation(
+        &admin,
+        "billing",
+        "Mary Jackson",
+        "Wind tunnel invoice",
+        "Please resend the invoice.",
+    )
+    .await;
+    click(&b, "[data-testid=nav-team]").await;
+    eventually!(
+        "away from any conversation",
+        count(&b, "[data-testid=conversation-view]").await == 0
+    );
+    let _ = desktop.try_run("dunstctl", &["close-all"]);
+    admin
+        .transfer(
+            &handed,
+            &TransferRequest {
+                to_agent_id: Some(team.ada_id.clone()),
+                to_category_id: None,
+                note: Some("She asked for you.".into()),
+            },
+        )
+        .await
+        .expect("transfer to Ada");
+    eventually!(
+        "the transfer notification on screen",
+        dbus::displayed(&desktop) > 0
+    );
+    desktop.run("dunstctl", &["action", "0"]);
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-view][data-conversation-id='{handed}']"),
+    )
+    .await;
+    eventually!("the clicked transfer notification in the history", {
+        dbus::history(&desktop)
+            .iter()
+            .any(|n| n.body.contains("Wind tunnel invoice"))
+    });
+    let about_handed: Vec<_> = dbus::history(&desktop)
+        .into_iter()
+        .filter(|n| n.body.contains("Wind tunnel invoice"))
+        .collect();
+    assert_eq!(about_handed.len(), 1, "one notification: {about_handed:?}");
+    assert_eq!(about_handed[0].summary, "Transferred to you");
+
+    // The customer writes in one of Ada's while the window is not in front
+    // (the X input focus moved away, as when she works in another app).
+    step("The customer writes while the window is not in front");
+    desktop.run(
+        "python3",
+        &[
+            "-c",
+            "import ctypes; x = ctypes.CDLL('libX11.so.6'); x.XOpenDisplay.restype = ctypes.c_void_p; \
+             d = ctypes.c_void_p(x.XOpenDisplay(None)); x.XSetInputFocus(d, 0, 0, 0); x.XSync(d, 0)",
+        ],
+    );
+    eventually!(
+        "the page without the focus",
+        b.execute("return document.hasFocus();", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            == Some(false)
+    );
+    let _ = desktop.try_run("dunstctl", &["close-all"]);
+    admin
+        .customer_message(&handed, "Any news on the <b>invoice</b>?")
+        .await
+        .expect("customer message");
+    eventually!(
+        "the customer's message notified",
+        dbus::displayed(&desktop) > 0
+    );
+    desktop.run("dunstctl", &["close-all"]);
+    eventually!("the customer's notification in the history", {
+        dbus::history(&desktop)
+            .iter()
+            .any(|n| n.summary == "Mary Jackson wrote")
+    });
+    let wrote = dbus::history(&desktop)
+        .into_iter()
+        .find(|n| n.summary == "Mary Jackson wrote")
+        .expect("customer notification");
+    assert!(wrote.body.contains("invoice"), "{wrote:?}");
+    assert!(
+        !wrote.body.contains("<b>"),
+        "customer text reaches the notification as text, not markup: {wrote:?}"
+    );
+
+    // A switchboard:// link, opened while the app runs: a second start hands
+    // it over (single instance) and exits; the running app goes there.
+    step("A switchboard:// link opens the conversation in the running app");
+    click(&b, "[data-testid=nav-team]").await;
+    eventually!(
+        "away from the conversation",
+        count(&b, "[data-testid=conversation-view]").await == 0
+    );
+    let second = desktop
+        .command(&harness::app_binary())
+        .arg(format!("switchboard://conversation/{handed}"))
+        .output()
+        .expect("start the app a second time");
+    eprintln!(
+        "second start: {} {}",
+        second.status,
+        String::from_utf8_lossy(&second.stderr).trim()
+    );
+    by_testid(
+        &b,
+        &format!("[data-testid=conversation-view][data-conversation-id='{handed}']"),
+    )
+    .await;
+    screenshot(&b, "07b-after-link").await;
 
     // The token is in the keychain, not on disk.
     step("The token is in the keychain, not on disk");

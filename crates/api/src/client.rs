@@ -347,6 +347,17 @@ impl Session {
         .await
     }
 
+    /// `POST /api/v1/conversations/{id}/customer_messages`: a further message
+    /// from the customer through the API channel (admins and integrators).
+    pub async fn customer_message(&self, id: &str, body: &str) -> Result<Message, ClientError> {
+        self.with_body(
+            Method::POST,
+            &format!("/api/v1/conversations/{}/customer_messages", enc(id)),
+            &serde_json::json!({ "body": body }),
+        )
+        .await
+    }
+
     /// `POST /api/v1/conversations/{id}/transfer`.
     pub async fn transfer(
         &self,
