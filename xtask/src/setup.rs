@@ -56,6 +56,11 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
         "reverse proxy in front of two server instances (fleet test)",
     ),
     ("chromium", "browser for the live-chat widget tests"),
+    (
+        "python3",
+        "runs the tests' SMTP peer and moves the X focus in the desktop tests",
+    ),
+    ("python3-pip", "installs the tests' Python packages"),
 ];
 
 /// Oldest Node the UI toolchain supports (Vite 8: ^20.19 or >= 22.12).
