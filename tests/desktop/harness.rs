@@ -49,7 +49,51 @@ pub fn step(what: &str) {
         static START: Instant = Instant::now();
     }
     let elapsed = START.with(|start| start.elapsed().as_secs_f64());
-    eprintln!("[{elapsed:>7.1} s] {}: {what}", test_name());
+    let line = format!("[{elapsed:>7.1} s] {}: {what}", test_name());
+    eprintln!("{line}");
+    watchdog::reached(line);
+}
+
+/// Ends a stuck test run instead of letting it hang until CI's limit: if no
+/// test reaches a new step for [`watchdog::STUCK_AFTER`], it writes the last
+/// step reached to stderr (past the test harness's output capture) and
+/// aborts the test binary. Two local runs saw a WebDriver request never
+/// answered (the app idle, `WebKitWebDriver` holding the request).
+mod watchdog {
+    use std::io::Write;
+    use std::sync::{Mutex, Once};
+    use std::time::{Duration, Instant};
+
+    /// No new step for this long: the run is stuck. The longest step takes
+    /// about 20 s.
+    pub const STUCK_AFTER: Duration = Duration::from_secs(180);
+
+    static LAST: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+    static START: Once = Once::new();
+
+    pub fn reached(line: String) {
+        if let Ok(mut last) = LAST.lock() {
+            *last = Some((Instant::now(), line));
+        }
+        START.call_once(|| {
+            std::thread::spawn(|| loop {
+                std::thread::sleep(Duration::from_secs(5));
+                let stuck = LAST.lock().ok().and_then(|last| {
+                    last.as_ref()
+                        .filter(|(at, _)| at.elapsed() > STUCK_AFTER)
+                        .map(|(_, line)| line.clone())
+                });
+                if let Some(line) = stuck {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "desktop tests stuck: no new step for {} s; the last one reached: {line}",
+                        STUCK_AFTER.as_secs()
+                    );
+                    std::process::abort();
+                }
+            });
+        });
+    }
 }
 
 fn free_port() -> u16 {

@@ -584,14 +584,7 @@ async fn an_agents_day_in_the_real_app() {
     // The customer writes in one of Ada's while the window is not in front
     // (the X input focus moved away, as when she works in another app).
     step("The customer writes while the window is not in front");
-    desktop.run(
-        "python3",
-        &[
-            "-c",
-            "import ctypes; x = ctypes.CDLL('libX11.so.6'); x.XOpenDisplay.restype = ctypes.c_void_p; \
-             d = ctypes.c_void_p(x.XOpenDisplay(None)); x.XSetInputFocus(d, 0, 0, 0); x.XSync(d, 0)",
-        ],
-    );
+    desktop.run("python3", &[X11_MOVES, "focus-none"]);
     eventually!(
         "the page without the focus",
         b.execute("return document.hasFocus();", vec![])
@@ -708,7 +701,72 @@ async fn an_agents_day_in_the_real_app() {
         count(&b, "[data-testid=conversation-row]").await >= 2
     );
     screenshot(&b, "08-offline").await;
+    let tray = dbus::TrayMenu::find(&desktop);
+    eventually!(
+        "the tray says the connection is lost",
+        tray.items(&desktop)
+            .iter()
+            .any(|i| i.label.starts_with("No connection to the server"))
+    );
+
+    // Closing the window keeps the app in the tray; Open brings it back.
+    step("Closing the window keeps the app in the tray; Open brings it back");
+    desktop.run("python3", &[X11_MOVES, "close", "Switchboard"]);
+    eventually!(
+        "the window hidden",
+        visibility(&b).await.as_deref() == Some("hidden")
+    );
+    assert!(app_running(&desktop), "closing the window quit the app");
+    tray.click(&desktop, "Open Switchboard");
+    eventually!(
+        "the window shown again",
+        visibility(&b).await.as_deref() == Some("visible")
+    );
+
+    // Signing out removes the token from the keychain.
+    step("Signing out removes the token from the keychain");
+    click(&b, "[data-testid=sign-out]").await;
+    by_testid(&b, "[data-testid=login-submit]").await;
+    let left = desktop.try_run(
+        "secret-tool",
+        &[
+            "lookup",
+            "service",
+            "app.switchboard.desktop",
+            "username",
+            "session",
+        ],
+    );
+    assert!(
+        left.as_deref().is_none_or(|s| s.trim().is_empty()),
+        "the token is still in the keychain"
+    );
+
+    // Quit from the tray ends the app.
+    step("Quit from the tray");
+    tray.click(&desktop, "Quit");
+    eventually!("the app gone", !app_running(&desktop));
     b.close().await.ok();
+}
+
+/// `tests/desktop/x11.py`: X11 moves a person makes (closing a window,
+/// switching to another app), made without a window manager.
+const X11_MOVES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/desktop/x11.py");
+
+/// The page's `document.visibilityState` (`hidden` while the window is).
+async fn visibility(b: &Browser) -> Option<String> {
+    b.execute("return document.visibilityState;", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// Whether the app under test is running.
+fn app_running(desktop: &DesktopSession) -> bool {
+    let app = harness::app_binary();
+    desktop
+        .try_run("pgrep", &["-f", &app.to_string_lossy()])
+        .is_some()
 }
 
 /// The app against two server instances on PostgreSQL behind nginx (the
