@@ -24,11 +24,12 @@ mod postgres;
 
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client as Browser, Locator};
 use harness::{by_testid, screenshot, step, DesktopSession};
 use switchboard_api::{
-    AgentPatch, AgentStatus, Client, Customer, MessageKind, NewAgent, NewCategory, NewConversation,
-    Role, RoutingMode, Session, TransferRequest,
+    AgentPatch, AgentStatus, Client, ConversationState, Customer, MessageKind, NewAgent,
+    NewCategory, NewConversation, Role, RoutingMode, Session, TransferRequest,
 };
 use switchboard_server::{seed, Config, Server};
 
@@ -643,6 +644,59 @@ async fn an_agents_day_in_the_real_app() {
     .await;
     screenshot(&b, "07b-after-link").await;
 
+    // From the conversation: re-categorize, resolve from the keyboard, reopen.
+    step("Re-categorize, resolve with the keyboard (e), reopen");
+    by_testid(&b, "[data-testid=conversation-category]")
+        .await
+        .select_by_value("general")
+        .await
+        .expect("pick the General category");
+    eventually!(
+        "re-categorized on the server",
+        admin
+            .conversation(&handed)
+            .await
+            .expect("conv")
+            .summary
+            .category_id
+            .as_deref()
+            == Some("general")
+    );
+    b.execute(
+        "if (document.activeElement) document.activeElement.blur();",
+        vec![],
+    )
+    .await
+    .expect("blur");
+    b.perform_actions(
+        KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: 'e' })
+            .then(KeyAction::Up { value: 'e' }),
+    )
+    .await
+    .expect("press e");
+    eventually!(
+        "resolved on the server",
+        admin
+            .conversation(&handed)
+            .await
+            .expect("conv")
+            .summary
+            .state
+            == ConversationState::Resolved
+    );
+    click(&b, "[data-testid=reopen]").await;
+    eventually!(
+        "reopened on the server",
+        admin
+            .conversation(&handed)
+            .await
+            .expect("conv")
+            .summary
+            .state
+            != ConversationState::Resolved
+    );
+
     // The token is in the keychain, not on disk.
     step("The token is in the keychain, not on disk");
     let saved = desktop.run(
@@ -767,6 +821,140 @@ fn app_running(desktop: &DesktopSession) -> bool {
     desktop
         .try_run("pgrep", &["-f", &app.to_string_lossy()])
         .is_some()
+}
+
+/// An admin's side of the app: sign in as an admin, add an agent and a
+/// category from the Admin view (checked on the server), and see every
+/// open conversation in All, whoever holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_sets_up_the_team() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    step("start");
+    let team = team().await;
+    let admin = team.admin.clone();
+    let queued = conversation(
+        &admin,
+        "billing",
+        "Dorothy Vaughan",
+        "FORTRAN manual",
+        "Where is it?",
+    )
+    .await;
+    let held = conversation(
+        &admin,
+        "billing",
+        "Mary Jackson",
+        "Badge renewal",
+        "Mine expired.",
+    )
+    .await;
+    admin
+        .transfer(
+            &held,
+            &TransferRequest {
+                to_agent_id: Some(team.bob_id.clone()),
+                to_category_id: None,
+                note: None,
+            },
+        )
+        .await
+        .expect("to Bob");
+    let desktop = DesktopSession::start();
+    let b = desktop.launch().await;
+
+    step("Sign in as the admin");
+    type_into(&b, "[data-testid=login-server]", &team.url).await;
+    type_into(&b, "[data-testid=login-email]", "admin@e2e.test").await;
+    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    click(&b, "[data-testid=login-submit]").await;
+
+    step("All: every open conversation, whoever holds it");
+    click(&b, "[data-testid=nav-all]").await;
+    eventually!(
+        "both conversations in All",
+        count(
+            &b,
+            &format!("[data-testid=conversation-row][data-conversation-id='{queued}']")
+        )
+        .await
+            == 1
+            && count(
+                &b,
+                &format!("[data-testid=conversation-row][data-conversation-id='{held}']")
+            )
+            .await
+                == 1
+    );
+
+    step("Add an agent from the Admin view");
+    click(&b, "[data-testid=nav-admin]").await;
+    type_into(&b, "[data-testid=new-agent-name]", "Grace Hopper").await;
+    type_into(&b, "[data-testid=new-agent-email]", "grace@e2e.test").await;
+    type_into(&b, "[data-testid=new-agent-password]", PASSWORD).await;
+    by_testid(&b, "[data-testid=new-agent-role]")
+        .await
+        .select_by_value("agent")
+        .await
+        .expect("role");
+    by_testid(
+        &b,
+        "[data-testid=new-agent] input[type=checkbox][value=billing]",
+    )
+    .await
+    .click()
+    .await
+    .expect("billing skill");
+    click(&b, "[data-testid=new-agent-submit]").await;
+    eventually!("the agent on the server", {
+        admin.agents().await.expect("agents").iter().any(|a| {
+            a.email == "grace@e2e.test" && a.categories == ["billing"] && a.role == Role::Agent
+        })
+    });
+    assert_eq!(count(&b, "[data-testid=new-agent-error]").await, 0);
+    Client::new(&team.url)
+        .expect("client")
+        .login("grace@e2e.test", PASSWORD)
+        .await
+        .expect("the new agent signs in with the password set");
+
+    step("Add a category from the Admin view");
+    type_into(&b, "[data-testid=new-category-name]", "Returns").await;
+    by_testid(&b, "[data-testid=new-category-routing]")
+        .await
+        .select_by_value("round_robin")
+        .await
+        .expect("routing");
+    type_into(&b, "[data-testid=new-category-threshold]", "600").await;
+    // One keyword per line: Enter between them, as typed.
+    let enter = char::from(fantoccini::key::Key::Enter);
+    type_into(
+        &b,
+        "[data-testid=new-category-keywords]",
+        &format!("return{enter}refund"),
+    )
+    .await;
+    click(&b, "[data-testid=new-category-submit]").await;
+    eventually!("the category on the server", {
+        admin
+            .categories()
+            .await
+            .expect("categories")
+            .iter()
+            .any(|c| c.name == "Returns")
+    });
+    let returns = admin
+        .categories()
+        .await
+        .expect("categories")
+        .into_iter()
+        .find(|c| c.name == "Returns")
+        .expect("Returns");
+    assert_eq!(returns.routing, RoutingMode::RoundRobin, "{returns:?}");
+    assert_eq!(returns.wait_threshold_secs, 600, "{returns:?}");
+    assert_eq!(returns.keywords, ["return", "refund"], "{returns:?}");
+    assert_eq!(count(&b, "[data-testid=new-category-error]").await, 0);
+    screenshot(&b, "09-admin").await;
+    b.close().await.ok();
 }
 
 /// The app against two server instances on PostgreSQL behind nginx (the
