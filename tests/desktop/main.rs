@@ -191,6 +191,13 @@ async fn click(b: &Browser, css: &str) {
     }
 }
 
+/// Fills the login form (server, email, the test password); the caller submits.
+async fn fill_login(b: &Browser, server: &str, email: &str) {
+    type_into(b, "[data-testid=login-server]", server).await;
+    type_into(b, "[data-testid=login-email]", email).await;
+    type_into(b, "[data-testid=login-password]", PASSWORD).await;
+}
+
 async fn type_into(b: &Browser, css: &str, text: &str) {
     let el = by_testid(b, css).await;
     el.clear().await.ok();
@@ -265,9 +272,7 @@ async fn an_agents_day_in_the_real_app() {
 
     // Sign in.
     step("Sign in");
-    type_into(&b, "[data-testid=login-server]", &team.url).await;
-    type_into(&b, "[data-testid=login-email]", "ada@e2e.test").await;
-    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    fill_login(&b, &team.url, "ada@e2e.test").await;
     screenshot(&b, "01-login").await;
     click(&b, "[data-testid=login-submit]").await;
 
@@ -859,9 +864,7 @@ async fn an_admin_sets_up_the_team() {
     let b = desktop.launch().await;
 
     step("Sign in as the admin");
-    type_into(&b, "[data-testid=login-server]", &team.url).await;
-    type_into(&b, "[data-testid=login-email]", "admin@e2e.test").await;
-    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    fill_login(&b, &team.url, "admin@e2e.test").await;
     click(&b, "[data-testid=login-submit]").await;
 
     step("All: every open conversation, whoever holds it");
@@ -988,9 +991,7 @@ async fn the_app_against_two_instances_behind_nginx() {
 
     let desktop = DesktopSession::start();
     let b = desktop.launch().await;
-    type_into(&b, "[data-testid=login-server]", &proxy.url).await;
-    type_into(&b, "[data-testid=login-email]", "ada@e2e.test").await;
-    type_into(&b, "[data-testid=login-password]", PASSWORD).await;
+    fill_login(&b, &proxy.url, "ada@e2e.test").await;
     click(&b, "[data-testid=login-submit]").await;
     eventually!(
         "the queue through nginx",
