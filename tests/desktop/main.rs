@@ -35,6 +35,15 @@ use switchboard_server::{seed, Config, Server};
 
 const PASSWORD: &str = "correct-horse-battery";
 
+/// `secret-tool` arguments that read the app's saved session.
+const KEYCHAIN_LOOKUP: [&str; 5] = [
+    "lookup",
+    "service",
+    "app.switchboard.desktop",
+    "username",
+    "session",
+];
+
 /// Polls until `$cond` holds; fails after 45 s (a guard against hanging,
 /// not a timing assertion).
 macro_rules! eventually {
@@ -671,16 +680,7 @@ async fn an_agents_day_in_the_real_app() {
 
     // The token is in the keychain, not on disk.
     step("The token is in the keychain, not on disk");
-    let saved = desktop.run(
-        "secret-tool",
-        &[
-            "lookup",
-            "service",
-            "app.switchboard.desktop",
-            "username",
-            "session",
-        ],
-    );
+    let saved = desktop.run("secret-tool", &KEYCHAIN_LOOKUP);
     let token = serde_json::from_str::<serde_json::Value>(&saved).expect("saved session JSON")
         ["token"]
         .as_str()
@@ -753,16 +753,7 @@ async fn an_agents_day_in_the_real_app() {
     step("Signing out removes the token from the keychain");
     click(&b, "[data-testid=sign-out]").await;
     by_testid(&b, "[data-testid=login-submit]").await;
-    let left = desktop.try_run(
-        "secret-tool",
-        &[
-            "lookup",
-            "service",
-            "app.switchboard.desktop",
-            "username",
-            "session",
-        ],
-    );
+    let left = desktop.try_run("secret-tool", &KEYCHAIN_LOOKUP);
     assert!(
         left.as_deref().is_none_or(|s| s.trim().is_empty()),
         "the token is still in the keychain"
