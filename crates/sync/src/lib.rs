@@ -12,7 +12,7 @@
 //!   cursor, so a crash never skips or repeats an event. Reads for the UI:
 //!   [`Cache::queue`], [`Cache::mine`], [`Cache::all`], [`Cache::conversation`]
 //!   (server messages, then pending outbox items), [`Cache::agents`],
-//!   [`Cache::categories`], [`Cache::counts`], [`Cache::open_conversations`]
+//!   [`Cache::categories`], [`Cache::counts`], [`Cache::open_set`]
 //!   (the lean read behind counters and breach timers) — everything time-dependent takes
 //!   `now` and uses `switchboard-core`'s overdue rule.
 //! - [`Engine`]: pages `GET /api/v1/sync` from the cursor, then follows

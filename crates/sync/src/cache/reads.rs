@@ -1,0 +1,297 @@
+//! Reads for the UI and the desktop's timers: lists and windows of them, one
+//! conversation, agents, categories, the open set and the counters. Each
+//! read that spans tables runs in one read transaction (one snapshot).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteExecutor;
+use sqlx::Row;
+use switchboard_api::{Agent, Category, ConversationState, ConversationSummary, View};
+use switchboard_core::waiting::{is_overdue, waited_secs};
+use switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS;
+
+use super::rows::{agent_of, category_of, from_ms, message_of, parse, summary_of, time_of};
+use super::types::{ConversationView, Counts, ListWindow, OpenConversation, OpenSet};
+use super::{me_in, meta_in, Cache, AGENT_ID};
+use crate::error::Result;
+
+impl Cache {
+    /// Ids of the cached conversations, and whether each is complete.
+    pub async fn conversation_ids(&self) -> Result<Vec<(String, bool)>> {
+        let rows = sqlx::query("SELECT id, complete FROM conversations ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get::<i64, _>("complete")? != 0)))
+            .collect()
+    }
+
+    /// The queue: queued conversations, oldest first; `overdue` as of `now`.
+    pub async fn queue(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::Queue, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Open conversations assigned to the signed-in agent, latest activity first.
+    pub async fn mine(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::Mine, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Every cached conversation, latest activity first.
+    pub async fn all(&self, now: DateTime<Utc>) -> Result<Vec<ConversationSummary>> {
+        Ok(self.window(View::All, 0, u32::MAX, None, now).await?.rows)
+    }
+
+    /// Up to `limit` rows of a list from position `offset`, with the list's
+    /// length and, when `find` names a conversation in it, its position: what
+    /// a screenful needs, however many are cached. `overdue` as of `now`.
+    pub async fn window(
+        &self,
+        view: View,
+        offset: u32,
+        limit: u32,
+        find: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ListWindow> {
+        // One read transaction: the total, the position and the rows are of
+        // the same moment (WAL gives it a snapshot), on one connection.
+        let mut tx = self.pool.begin().await?;
+        let me = match view {
+            View::Mine => meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default(),
+            View::Queue | View::All => String::new(),
+        };
+        let (filter, order) = match view {
+            View::Queue => (
+                "state = 'queued'",
+                "COALESCE(waiting_since, created_at), id",
+            ),
+            // `?1` = me; unused by the other two filters.
+            View::Mine => (
+                "state = 'assigned' AND assignee_id = ?1",
+                "updated_at DESC, id",
+            ),
+            View::All => ("?1 = ?1", "updated_at DESC, id"),
+        };
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM conversations WHERE {filter}"
+        ))
+        .bind(&me)
+        .fetch_one(&mut *tx)
+        .await?;
+        let found: Option<i64> = match find {
+            Some(id) => {
+                sqlx::query_scalar(&format!(
+                    "SELECT pos FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS pos \
+                     FROM conversations WHERE {filter}) WHERE id = ?2"
+                ))
+                .bind(&me)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => None,
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM conversations WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(&me)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(&mut *tx)
+        .await?;
+        let thresholds = thresholds_in(&mut *tx).await?;
+        tx.commit().await?;
+        let rows = rows
+            .iter()
+            .map(|r| {
+                let mut s = summary_of(r)?;
+                s.overdue = overdue(&s, &thresholds, now);
+                Ok(s)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(ListWindow {
+            total: count(total),
+            offset,
+            rows,
+            found: found.map(count),
+        })
+    }
+
+    /// One conversation's summary, without its history.
+    pub async fn summary(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConversationSummary>> {
+        let mut tx = self.pool.begin().await?;
+        let found = summary_row_in(&mut tx, id, now).await?;
+        tx.commit().await?;
+        Ok(found.map(|(summary, _)| summary))
+    }
+
+    /// One conversation with its messages: the server's in order, then the
+    /// outbox items in the order they were written.
+    pub async fn conversation(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ConversationView>> {
+        // One read transaction: the summary, the thresholds behind its
+        // `overdue` and the messages are of the same moment.
+        let mut tx = self.pool.begin().await?;
+        let Some((summary, complete)) = summary_row_in(&mut tx, id, now).await? else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE conversation_id = ? \
+             ORDER BY (id IS NULL), CASE WHEN id IS NULL THEN local_id ELSE 0 END, created_at, id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let messages = rows.iter().map(message_of).collect::<Result<Vec<_>>>()?;
+        Ok(Some(ConversationView {
+            summary,
+            complete,
+            messages,
+        }))
+    }
+
+    /// Every agent, by name, with status and load (open conversations).
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        let rows = sqlx::query("SELECT * FROM agents ORDER BY name, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(agent_of).collect()
+    }
+
+    /// Every category, by name.
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        let rows = sqlx::query("SELECT * FROM categories ORDER BY name, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(category_of).collect()
+    }
+
+    /// What the desktop's breach timer reads on every change, from one
+    /// snapshot: the signed-in agent (none before the first sign-in), each
+    /// category's wait threshold, and every open (not resolved) conversation
+    /// with only what routing and the wait rules look at — no customer,
+    /// subject, preview or history, no timestamps besides `waiting_since`.
+    /// Cheap enough to run on every change with tens of thousands cached.
+    pub async fn open_set(&self) -> Result<Option<OpenSet>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(me) = me_in(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let thresholds = thresholds_in(&mut *tx).await?;
+        let rows = sqlx::query(
+            "SELECT id, category_id, state, assignee_id, waiting_since \
+             FROM conversations WHERE state != 'resolved'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let conversations = rows
+            .iter()
+            .map(|r| {
+                Ok(OpenConversation {
+                    id: r.try_get("id")?,
+                    category_id: r.try_get("category_id")?,
+                    state: parse::<ConversationState>(r.try_get("state")?)?,
+                    assignee_id: r.try_get("assignee_id")?,
+                    waiting_since: time_of(r, "waiting_since")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(OpenSet {
+            me,
+            thresholds,
+            conversations,
+        }))
+    }
+
+    /// Queue and personal counters as of `now`, by the core's overdue rule
+    /// and each category's threshold (the default for unknown categories).
+    /// Reads four columns per open conversation, nothing else.
+    pub async fn counts(&self, now: DateTime<Utc>) -> Result<Counts> {
+        // One read transaction: the agent, the thresholds and the rows come
+        // from the same snapshot, on one connection.
+        let mut tx = self.pool.begin().await?;
+        let me = meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default();
+        let thresholds = thresholds_in(&mut *tx).await?;
+        // state, assignee_id, category_id, waiting_since
+        type CountRow = (String, Option<String>, Option<String>, Option<i64>);
+        let rows: Vec<CountRow> = sqlx::query_as(
+            "SELECT state, assignee_id, category_id, waiting_since \
+             FROM conversations WHERE state != 'resolved'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut c = Counts::default();
+        for (state, assignee, category, since) in rows {
+            let since = since.map(from_ms).transpose()?;
+            let late = is_overdue(since, threshold_of(&thresholds, category.as_ref()), now);
+            match parse::<ConversationState>(&state)? {
+                ConversationState::Queued => {
+                    c.waiting += 1;
+                    c.overdue += u64::from(late);
+                    c.oldest_wait_secs = c.oldest_wait_secs.max(waited_secs(since, now));
+                }
+                ConversationState::Assigned if assignee.as_deref() == Some(me.as_str()) => {
+                    c.mine += 1;
+                    c.mine_overdue += u64::from(late);
+                }
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// A conversation's summary (`overdue` as of `now`) and whether its history
+/// is complete, read inside the caller's transaction.
+async fn summary_row_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(ConversationSummary, bool)>> {
+    let Some(row) = sqlx::query("SELECT * FROM conversations WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut summary = summary_of(&row)?;
+    summary.overdue = overdue(&summary, &thresholds_in(&mut **tx).await?, now);
+    Ok(Some((summary, row.try_get::<i64, _>("complete")? != 0)))
+}
+
+/// Each category's wait threshold in seconds, by category id.
+async fn thresholds_in<'e>(ex: impl SqliteExecutor<'e>) -> Result<HashMap<String, u64>> {
+    let rows = sqlx::query("SELECT id, wait_threshold_secs FROM categories")
+        .fetch_all(ex)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let secs: i64 = r.try_get("wait_threshold_secs")?;
+            Ok((r.try_get("id")?, u64::try_from(secs).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// A category's wait threshold, the default for none or an unknown one.
+pub(super) fn threshold_of(thresholds: &HashMap<String, u64>, category_id: Option<&String>) -> u64 {
+    category_id
+        .and_then(|c| thresholds.get(c).copied())
+        .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS)
+}
+
+fn overdue(s: &ConversationSummary, thresholds: &HashMap<String, u64>, now: DateTime<Utc>) -> bool {
+    let threshold = threshold_of(thresholds, s.category_id.as_ref());
+    s.state != ConversationState::Resolved && is_overdue(s.waiting_since, threshold, now)
+}

@@ -1,0 +1,199 @@
+//! The values the cache hands out: what changed, outbox items, messages,
+//! conversation views, counters, list windows and the lean open set.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use switchboard_api::{Agent, ConversationState, ConversationSummary, MessageKind};
+
+use super::reads::threshold_of;
+
+/// What a batch of changes touched, for the UI to refresh just that.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Changes {
+    /// Conversations whose summary or messages (outbox included) changed,
+    /// appeared or left the cache.
+    pub conversations: BTreeSet<String>,
+    /// Some agent changed (status, skills, load).
+    pub agents: bool,
+    /// Some category changed.
+    pub categories: bool,
+    /// The whole cache was dropped and is being rebuilt: reload everything.
+    pub reset: bool,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.conversations.is_empty() && !self.agents && !self.categories && !self.reset
+    }
+
+    /// Adds `other` to this batch.
+    pub fn merge(&mut self, other: Changes) {
+        self.conversations.extend(other.conversations);
+        self.agents |= other.agents;
+        self.categories |= other.categories;
+        self.reset |= other.reset;
+    }
+}
+
+/// The outcome of applying one page of events.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// What changed.
+    pub changes: Changes,
+    /// Conversations now visible whose history the cache lacks: fetch them.
+    pub fetch: BTreeSet<String>,
+    /// Conversations changed hands: agents' loads are stale.
+    pub loads_changed: bool,
+    /// The signed-in agent gained categories: conversations that were there
+    /// before may now be visible without any event saying so.
+    pub gained_categories: bool,
+    /// The cursor after the page.
+    pub cursor: i64,
+}
+
+/// Where an outbox item stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SendState {
+    /// On the server.
+    Sent,
+    /// Written locally, waiting to be sent.
+    Pending,
+    /// The server refused it; it will not be retried unless asked.
+    Failed {
+        /// The server's error code.
+        code: String,
+        /// The server's message, for people.
+        message: String,
+    },
+}
+
+/// A message as the cache holds it: a server message or an outbox item.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CachedMessage {
+    /// The server's id (`None` until the server has it).
+    pub id: Option<String>,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// `customer|agent|bot|note|system`.
+    pub kind: MessageKind,
+    /// Display name of who wrote it.
+    pub author: String,
+    /// The agent who wrote it.
+    pub author_id: Option<String>,
+    /// Plain text.
+    pub body: String,
+    /// When it was written (for outbox items: when it was queued locally).
+    pub created_at: DateTime<Utc>,
+    /// The idempotency key, if any.
+    pub client_id: Option<String>,
+    /// Sent, pending or failed.
+    pub send_state: SendState,
+    /// For a reply sent out over email or SMS: how its delivery is going
+    /// (`sending`, `sent`, `delivered`, `failed`).
+    pub delivery: Option<switchboard_api::Delivery>,
+}
+
+/// A conversation with its messages: the server's, then pending outbox items.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConversationView {
+    /// The summary, `overdue` as of the `now` asked about.
+    pub summary: ConversationSummary,
+    /// Whether the cache holds the whole history (else it is being fetched).
+    pub complete: bool,
+    /// Messages in order.
+    pub messages: Vec<CachedMessage>,
+}
+
+/// An item of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OutboxItem {
+    /// The idempotency key sent with it.
+    pub client_id: String,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// Text.
+    pub body: String,
+    /// An internal note rather than a public reply.
+    pub internal: bool,
+    /// Pending or failed.
+    pub send_state: SendState,
+}
+
+/// Counters for the tray and the navigation badges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Counts {
+    /// Conversations waiting in the queue.
+    pub waiting: u64,
+    /// Of which past their category's threshold.
+    pub overdue: u64,
+    /// The longest wait in the queue, in seconds (0 when empty).
+    pub oldest_wait_secs: u64,
+    /// Open conversations assigned to the signed-in agent.
+    pub mine: u64,
+    /// Of which overdue (a customer waiting on an answer too long).
+    pub mine_overdue: u64,
+}
+
+/// Part of a list: the rows `offset .. offset + rows.len()` of `total`, in
+/// the list's order (see [`Cache::window`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListWindow {
+    /// How many conversations the whole list has.
+    pub total: u32,
+    /// Position of the first row in `rows`.
+    pub offset: u32,
+    /// The rows.
+    pub rows: Vec<ConversationSummary>,
+    /// Position in the whole list of the conversation asked for with `find`,
+    /// if it is in the list.
+    pub found: Option<u32>,
+}
+
+/// The signed-in agent, the wait thresholds and the open conversations, of
+/// one moment: what [`Cache::open_set`] reads for the breach timer.
+#[derive(Debug, Clone)]
+pub struct OpenSet {
+    /// The signed-in agent.
+    pub me: Agent,
+    /// Each category's wait threshold in seconds, by category id.
+    pub(super) thresholds: std::collections::HashMap<String, u64>,
+    /// Every conversation not resolved.
+    pub conversations: Vec<OpenConversation>,
+}
+
+impl OpenSet {
+    /// The wait threshold of a category, the default for none or one the
+    /// cache does not know.
+    pub fn threshold(&self, category_id: Option<&String>) -> u64 {
+        threshold_of(&self.thresholds, category_id)
+    }
+}
+
+/// An open conversation as [`Cache::open_set`] reads it: what
+/// routing and the wait rules look at, nothing to show (no customer, no
+/// subject — [`Cache::summary`] reads those for the one being announced).
+/// With tens of thousands queued, a breach timer holding these holds about
+/// a tenth of what it would with full summaries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenConversation {
+    /// Conversation id.
+    pub id: String,
+    /// Category, if any.
+    pub category_id: Option<String>,
+    /// `queued` or `assigned`.
+    pub state: ConversationState,
+    /// Holder, when assigned.
+    pub assignee_id: Option<String>,
+    /// Since when the customer has been waiting, if they are.
+    pub waiting_since: Option<DateTime<Utc>>,
+}
