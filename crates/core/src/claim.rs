@@ -79,6 +79,47 @@ pub enum ClaimRefusal {
     },
 }
 
+/// The queued conversations a claim is weighed against, as the rule states
+/// them, so the store gathers exactly these and decides nothing itself:
+/// every queued conversation that entered the queue no later than the
+/// target, in a category the agent may claim. There is no bound on their
+/// number: [`ClaimDecision::Take::skipped_older`] counts every one of them,
+/// and the oldest overdue one may be anywhere among them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    /// Queued at or before this time (the target's own time in the queue).
+    pub queued_no_later_than: DateTime<Utc>,
+    /// Of these categories; `None`: of every category (admins).
+    pub categories: Option<Vec<String>>,
+}
+
+impl Candidates {
+    /// Whether `item` is one of them (what the store's query selects).
+    pub fn admits(&self, item: &QueuedItem) -> bool {
+        item.waiting_since <= self.queued_no_later_than
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|cats| cats.contains(&item.category_id))
+    }
+}
+
+/// What [`decide_claim`] needs to see of the queue for `target`: `None` when
+/// the target is not queued (the decision does not look at the queue then).
+pub fn candidates(
+    agent: &AgentLoad,
+    target: &ClaimTarget<'_>,
+    now: DateTime<Utc>,
+) -> Option<Candidates> {
+    if target.state != ConversationState::Queued {
+        return None;
+    }
+    Some(Candidates {
+        queued_no_later_than: target.waiting_since.unwrap_or(now),
+        categories: (agent.role != crate::Role::Admin).then(|| agent.categories.clone()),
+    })
+}
+
 fn older(a: (DateTime<Utc>, &str), b: (DateTime<Utc>, &str)) -> bool {
     a < b
 }
@@ -331,6 +372,56 @@ mod tests {
         assert_eq!(
             decide_claim(&me, &tech, &[], t(1)),
             Err(ClaimRefusal::NotYourCategory)
+        );
+    }
+
+    #[test]
+    fn deciding_over_the_candidates_is_deciding_over_the_whole_queue() {
+        let cats = ["billing", "technical", "sales"];
+        let queue: Vec<QueuedItem> = (0..300)
+            .map(|i| {
+                item(
+                    &format!("c{i:03}"),
+                    cats[(i * 7 % 3) as usize],
+                    (i * 37 % 1000) - 500,
+                )
+            })
+            .collect();
+        let mut admin = agent(AgentStatus::Available);
+        admin.role = crate::Role::Admin;
+        for who in [
+            agent(AgentStatus::Available),
+            agent(AgentStatus::Busy),
+            admin,
+        ] {
+            for (n, q) in queue.iter().enumerate().step_by(13) {
+                let tgt = ClaimTarget {
+                    id: &q.id,
+                    category_id: &q.category_id,
+                    state: ConversationState::Queued,
+                    assignee_id: None,
+                    waiting_since: Some(q.waiting_since),
+                };
+                let now = t(400 + n as i64);
+                let c = candidates(&who, &tgt, now).expect("queued target");
+                let gathered: Vec<QueuedItem> =
+                    queue.iter().filter(|i| c.admits(i)).cloned().collect();
+                assert_eq!(
+                    decide_claim(&who, &tgt, &gathered, now),
+                    decide_claim(&who, &tgt, &queue, now),
+                    "{} on {}",
+                    who.id,
+                    q.id
+                );
+            }
+        }
+        let assigned = ClaimTarget {
+            state: ConversationState::Assigned,
+            ..target("x", 0)
+        };
+        assert_eq!(
+            candidates(&agent(AgentStatus::Available), &assigned, t(0)),
+            None
         );
     }
 }

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod alerts;
+pub mod backoff;
 pub mod bot;
 pub mod categorize;
 pub mod claim;
