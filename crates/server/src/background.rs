@@ -16,8 +16,8 @@ use sqlx::Row;
 use switchboard_api::events::{Change, ConversationUpdated, EventPayload};
 
 use crate::error::AppResult;
-use crate::ops::append_event;
 use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
+use crate::store::append_event;
 use crate::store::{op, Store, Tx};
 
 /// How often background jobs look for work.
@@ -99,7 +99,7 @@ pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
             by: None,
             previous_assignee_id: conv.assignee_id.clone(),
         });
-        let vis = crate::ops::conv_visibility(None, &conv);
+        let vis = crate::store::conv_visibility(None, &conv);
         append_event(tx, payload, Some(&conv.id), vis).await?;
         n += 1;
     }

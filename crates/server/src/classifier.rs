@@ -322,7 +322,7 @@ pub async fn train(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let categories = model.categories().to_vec();
     let features = model.features();
-    let version = crate::ops::new_id();
+    let version = crate::store::new_id();
     let v = version.clone();
     let cats_json = serde_json::to_string(&categories).unwrap_or_else(|_| "[]".into());
     let stored_at = store

@@ -19,6 +19,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod auth;
 pub mod background;
 pub mod caller;
@@ -31,6 +32,8 @@ pub mod http;
 pub mod memo;
 pub mod migrate;
 pub mod ops;
+pub mod outbox;
+pub mod routes;
 #[allow(missing_docs)]
 pub mod rows;
 pub mod seed;
@@ -120,13 +123,12 @@ impl Server {
         let store = Store::open(&config.database_url, config.clock.clone()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let state = http::AppState::new(store.clone())
+        let state = app::AppState::new(store.clone())
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());
-        // Channel hook: channel routes (own body limits) beside the API.
-        let app = http::router(state.clone()).merge(channels::router(state.clone(), &config));
+        let app = routes::router(state.clone(), &config);
         let background = if config.background {
-            let instance = ops::new_id();
+            let instance = crate::store::new_id();
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
             let email =
                 channels::email::run_jobs(state.clone(), config.email.clone(), instance.clone());

@@ -166,7 +166,8 @@ pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
 pub const MSG_COLS: &str =
     "id, conversation_id, kind, author, author_id, body, created_at, client_id";
 
-/// Every message of a conversation, oldest first.
+/// Every message of a conversation, oldest first (delivery states of
+/// replies sent out: `outbox::attach_delivery`).
 pub async fn messages(conn: &mut AnyConnection, conversation_id: &str) -> AppResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 ORDER BY seq, created_at, id"
@@ -175,12 +176,10 @@ pub async fn messages(conn: &mut AnyConnection, conversation_id: &str) -> AppRes
         .bind(conversation_id)
         .fetch_all(&mut *conn)
         .await?;
-    let mut out = rows
+    let out = rows
         .iter()
         .map(message_from_row)
         .collect::<AppResult<Vec<_>>>()?;
-    // Channel hook (channels/): delivery status of replies sent out.
-    crate::channels::attach_delivery(conn, conversation_id, &mut out).await?;
     Ok(out)
 }
 

@@ -345,9 +345,18 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
             );
             store
                 .write(op(move |tx| {
-                    Box::pin(
-                        async move { ops::post_message(tx, &w, &id, &reply, false, None).await },
-                    )
+                    Box::pin(async move {
+                        ops::post_message(
+                            tx,
+                            &w,
+                            &id,
+                            &reply,
+                            false,
+                            None,
+                            &crate::channels::Replies,
+                        )
+                        .await
+                    })
                 }))
                 .await?;
             if i % 5 == 0 {
@@ -355,7 +364,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 store
                     .write(op(move |tx| {
                         Box::pin(async move {
-                            ops::post_message(tx, &w, &id, "Customer is on the enterprise plan; check the contract before promising anything.", true, None).await
+                            ops::post_message(tx, &w, &id, "Customer is on the enterprise plan; check the contract before promising anything.", true, None, &crate::channels::Replies).await
                         })
                     }))
                     .await?;

@@ -126,7 +126,8 @@ pub async fn get_one(
         .await?
         .filter(|c| caller.viewer().can_view(c.scope()))
         .ok_or(AppError::NotFound("conversation"))?;
-    let messages = rows::messages(&mut conn, &id).await?;
+    let mut messages = rows::messages(&mut conn, &id).await?;
+    crate::outbox::attach_delivery(&mut conn, &id, &mut messages).await?;
     Ok(Json(Conversation {
         summary: conv.summary(st.store.now()),
         messages,
@@ -221,7 +222,7 @@ fn refuse_if_held_by_another(caller: &Caller, held: Held) -> AppResult<()> {
 
 /// Joins the claim on `id` being decided now (`Err`: its outcome, to wait
 /// for), or becomes the one deciding it (`Ok`).
-fn join_or_lead(st: &AppState, id: &str) -> AppResult<Result<Leader, super::ClaimWatch>> {
+fn join_or_lead(st: &AppState, id: &str) -> AppResult<Result<Leader, crate::app::ClaimWatch>> {
     let mut map = st
         .claims_in_flight
         .lock()
@@ -263,7 +264,8 @@ async fn read_holder(st: &AppState, id: &str) -> AppResult<Option<Held>> {
 /// The first of concurrent claims on a conversation: it tells the others the
 /// outcome, and leaves the in-flight map however the request ends.
 struct Leader {
-    map: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ClaimWatch>>>,
+    map:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, crate::app::ClaimWatch>>>,
     id: String,
     tx: tokio::sync::watch::Sender<Option<Option<String>>>,
 }
@@ -304,6 +306,7 @@ pub async fn post_message(
                     &req.body,
                     req.internal,
                     req.client_id.as_deref(),
+                    &crate::channels::Replies,
                 )
                 .await
             })

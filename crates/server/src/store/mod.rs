@@ -19,6 +19,7 @@
 //! plugs in behind the same [`Store::write`] interface.
 
 mod listen;
+mod log;
 mod writer;
 
 pub mod hub;
@@ -38,6 +39,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 pub use hub::{EventHub, LoggedEvent, Visibility};
+pub use log::{append_event, conv_visibility, new_id};
 
 /// The PostgreSQL notification channel that wakes other instances' followers.
 pub const EVENTS_CHANNEL: &str = "switchboard_events";
@@ -337,7 +339,7 @@ mod tests {
     /// savepoint: a refused one takes back its rows and its events alone.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refused_write_in_a_batch_rolls_back_alone() {
-        let dir = std::env::temp_dir().join(format!("sb-batch-{}", crate::ops::new_id()));
+        let dir = std::env::temp_dir().join(format!("sb-batch-{}", new_id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}", dir.join("t.db").display());
         let store = Store::open(&url, Clock::system()).await.expect("store");
@@ -362,7 +364,7 @@ mod tests {
                                 capacity: 1,
                                 open_conversations: 0,
                             };
-                            crate::ops::append_event(
+                            append_event(
                                 tx,
                                 EventPayload::AgentUpdated(AgentUpdated { agent }),
                                 None,

@@ -415,3 +415,98 @@ async fn first_response_time_of_a_bot_conversation_counts_from_the_hand_off() {
     let full = app.admin.conversation(&bot_id).await.unwrap();
     assert_eq!(full.summary.state, ConversationState::Assigned);
 }
+
+/// Every channel's conversations start in one constructor: the same
+/// customer, subject and words through the API channel and through an
+/// external bot's hand-off give the same category, the same categorization
+/// (source and confidence) and the same customer message rows; the hand-off
+/// adds only its system line.
+#[tokio::test]
+async fn a_bot_handoff_and_the_api_channel_make_the_same_conversation() {
+    let app = spawn().await;
+    let billing = app
+        .admin
+        .create_category(&switchboard_api::NewCategory {
+            name: "Billing".into(),
+            id: Some("billing".into()),
+            routing: None,
+            wait_threshold_secs: None,
+            keywords: vec!["refund".into(), "invoice".into()],
+        })
+        .await
+        .expect("category");
+    let cases = [
+        (
+            "Refund please",
+            "I was charged twice, I want a refund",
+            None,
+        ),
+        ("Hello", "Nothing to match here at all", None),
+        ("Anything", "Put this in billing", Some(billing.id.clone())),
+    ];
+    for (n, (subject, body, category_id)) in cases.into_iter().enumerate() {
+        let customer =
+            json!({"name": format!("Cara Customer {n}"), "email": format!("cara{n}@example.com")});
+        let mut api_req = json!({"customer": customer, "subject": subject, "body": body});
+        let mut bot_req = json!({
+            "customer": customer,
+            "subject": subject,
+            "transcript": [{"kind": "customer", "body": body}],
+        });
+        if let Some(c) = &category_id {
+            api_req["category_id"] = json!(c);
+            bot_req["category_id"] = json!(c);
+        }
+        let api = app
+            .call(
+                Method::POST,
+                "/api/v1/conversations",
+                Some(app.admin.token()),
+                Some(api_req),
+            )
+            .await;
+        assert_eq!(api.status, 201, "{}", api.text);
+        let bot = app
+            .call(
+                Method::POST,
+                "/api/v1/bot/handoff",
+                Some(BOT_TOKEN),
+                Some(bot_req),
+            )
+            .await;
+        assert_eq!(bot.status, 201, "{}", bot.text);
+        // What a read gives back, not only what the create answered.
+        let read = |v: &Value| {
+            let id = v["id"].as_str().unwrap().to_owned();
+            let client = app.admin.clone();
+            async move { serde_json::to_value(client.conversation(&id).await.unwrap()).unwrap() }
+        };
+        let (api, bot) = (read(&api.body).await, read(&bot.body).await);
+        assert_eq!(api["category_id"], bot["category_id"], "case {n}");
+        assert_eq!(api["categorized_by"], bot["categorized_by"], "case {n}");
+        assert!(
+            api["categorized_by"]["source"].is_string(),
+            "case {n}: {api}"
+        );
+        let customer_rows = |v: &Value| -> Vec<Value> {
+            v["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["kind"] == "customer")
+                .map(|m| {
+                    json!([
+                        m["kind"],
+                        m["author"],
+                        m["body"],
+                        m["author_id"],
+                        m["client_id"]
+                    ])
+                })
+                .collect()
+        };
+        assert_eq!(customer_rows(&api), customer_rows(&bot), "case {n}");
+        assert_eq!(kinds(&api), ["customer"], "case {n}");
+        assert_eq!(kinds(&bot), ["customer", "system"], "case {n}");
+    }
+}

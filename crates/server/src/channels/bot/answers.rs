@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use switchboard_core::bot::BotAnswer;
 
+use crate::app::{ApiJson, ApiPath, AppState, Auth};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, ApiPath, AppState, Auth};
-use crate::ops::new_id;
+use crate::store::new_id;
 use crate::store::op;
 
 /// Most phrasings per answer.

@@ -14,8 +14,8 @@ use switchboard_api::{Conversation, Customer};
 use switchboard_core::{Channel, MessageKind};
 
 use super::BotConfig;
+use crate::app::{ApiJson, AppState};
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiJson, AppState};
 use crate::ops::{self, Transcribed, TranscriptLine, MAX_BODY_BYTES};
 use crate::rows;
 use crate::store::op;

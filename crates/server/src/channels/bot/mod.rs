@@ -90,7 +90,7 @@ impl BotConfig {
 }
 
 /// `/api/v1/bot/answers…` (admins) and `/api/v1/bot/handoff` (bot token).
-pub fn router(state: crate::http::AppState, config: BotConfig) -> axum::Router {
+pub fn router(state: crate::app::AppState, config: BotConfig) -> axum::Router {
     use axum::routing::{get, patch, post};
     axum::Router::new()
         .route(
@@ -104,7 +104,7 @@ pub fn router(state: crate::http::AppState, config: BotConfig) -> axum::Router {
         .route("/api/v1/bot/handoff", post(handoff::endpoint))
         .layer(axum::Extension(std::sync::Arc::new(config)))
         .layer(axum::extract::DefaultBodyLimit::max(
-            crate::http::MAX_JSON_BODY,
+            crate::app::MAX_JSON_BODY,
         ))
         .with_state(state)
 }

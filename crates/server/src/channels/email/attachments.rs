@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sqlx::Row;
 
+use crate::app::{ApiPath, AppState, Auth};
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiPath, AppState, Auth};
 use crate::rows;
 
 /// Downloads an attachment (always as a download, never rendered inline).

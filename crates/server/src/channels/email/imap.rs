@@ -16,9 +16,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::EmailConfig;
+use crate::app::AppState;
 use crate::background::acquire_lease;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::store::op;
 
 /// Messages taken per round (the rest follow in the next one).

@@ -17,8 +17,8 @@ use switchboard_core::{Channel, MessageKind};
 
 use super::parse::{self, ParsedEmail};
 use super::EmailConfig;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::ops::{self, new_id, Ingest};
 use crate::store::{op, Tx};
 

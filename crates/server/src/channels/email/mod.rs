@@ -28,7 +28,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::{Extension, Router};
 
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Raw messages larger than this get 413.
 pub const MAX_RAW_MESSAGE: usize = 25 * 1024 * 1024;

@@ -23,19 +23,15 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
-use switchboard_api::events::{EventPayload, MessageUpdated};
+use sqlx::Row;
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 
 use super::parse::one_line;
 use super::EmailConfig;
 use crate::background::acquire_lease;
-use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
-use crate::ops::append_event;
-use crate::rows::{self, ConvRow};
-use crate::store::{op, Store, Tx, Visibility};
+use crate::rows::ConvRow;
+use crate::store::{op, Store, Tx};
 
 /// How often the outbox looks for due replies.
 const TICK: Duration = Duration::from_millis(500);
@@ -112,44 +108,6 @@ pub fn reply_subject(subject: &str, token: &str) -> String {
     } else {
         format!("{base} {tag}")
     }
-}
-
-fn delivery_from_row(r: &AnyRow) -> AppResult<Delivery> {
-    let status: String = r.try_get("status")?;
-    let attempts: i64 = r.try_get("attempts")?;
-    let next: i64 = r.try_get("next_attempt_at")?;
-    let sent_at: Option<i64> = r.try_get("sent_at")?;
-    let status = DeliveryStatus::parse(&status).ok_or_else(|| {
-        AppError::Internal(format!("stored delivery status `{status}` is invalid"))
-    })?;
-    Ok(Delivery {
-        status,
-        attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
-        error: r.try_get("last_error")?,
-        next_attempt_at: (status == DeliveryStatus::Sending).then(|| from_ms(next)),
-        sent_at: sent_at.map(from_ms),
-    })
-}
-
-/// Fills `delivery` on the conversation's messages that went to the outbox.
-pub async fn attach_delivery(
-    conn: &mut AnyConnection,
-    conversation_id: &str,
-    messages: &mut [Message],
-) -> AppResult<()> {
-    let found = sqlx::query(
-        "SELECT message_id, status, attempts, next_attempt_at, last_error, sent_at FROM email_outbox WHERE conversation_id = $1",
-    )
-    .bind(conversation_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in &found {
-        let id: String = r.try_get("message_id")?;
-        if let Some(m) = messages.iter_mut().find(|m| m.id == id) {
-            m.delivery = Some(delivery_from_row(r)?);
-        }
-    }
-    Ok(())
 }
 
 /// How `SWITCHBOARD_SMTP_URL` connects.
@@ -467,11 +425,6 @@ async fn send_one(
     }
 }
 
-fn backoff(base: Duration, attempts: u32) -> Duration {
-    let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
-    base.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
 async fn record(
     tx: &mut Tx,
     d: &Due,
@@ -491,7 +444,9 @@ async fn record(
             None,
         ),
         Outcome::Temporary(e) => {
-            let wait = i64::try_from(backoff(base, attempts).as_millis()).unwrap_or(i64::MAX);
+            let wait =
+                i64::try_from(crate::outbox::backoff(base, attempts, MAX_BACKOFF).as_millis())
+                    .unwrap_or(i64::MAX);
             ("sending", Some(e), now.saturating_add(wait), None)
         }
     };
@@ -515,38 +470,8 @@ async fn record(
     .await?
     .rows_affected();
     if done == 1 {
-        announce(tx, &d.message_id).await?;
+        crate::outbox::announce(tx, &d.message_id).await?;
     }
-    Ok(())
-}
-
-/// Logs `message.updated` with the message as it now stands.
-async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
-    let r = sqlx::query(&format!(
-        "SELECT {} FROM messages WHERE id = $1",
-        rows::MSG_COLS
-    ))
-    .bind(message_id)
-    .fetch_one(&mut tx.conn)
-    .await?;
-    let mut msg = rows::message_from_row(&r)?;
-    let conv = rows::conversation(&mut tx.conn, &msg.conversation_id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    attach_delivery(&mut tx.conn, &conv.id, std::slice::from_mut(&mut msg)).await?;
-    let vis = Visibility::Conversation {
-        category_id: conv.category_id.clone(),
-        assignee_id: conv.assignee_id.clone(),
-        prev_category_id: conv.category_id.clone(),
-        prev_assignee_id: conv.assignee_id.clone(),
-    };
-    append_event(
-        tx,
-        EventPayload::MessageUpdated(MessageUpdated { message: msg }),
-        Some(&conv.id),
-        vis,
-    )
-    .await?;
     Ok(())
 }
 
@@ -589,9 +514,18 @@ mod tests {
     #[test]
     fn backoff_doubles_and_caps() {
         let b = Duration::from_secs(30);
-        assert_eq!(backoff(b, 1), Duration::from_secs(30));
-        assert_eq!(backoff(b, 2), Duration::from_secs(60));
-        assert_eq!(backoff(b, 3), Duration::from_secs(120));
-        assert_eq!(backoff(b, 30), MAX_BACKOFF);
+        assert_eq!(
+            crate::outbox::backoff(b, 1, MAX_BACKOFF),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            crate::outbox::backoff(b, 2, MAX_BACKOFF),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            crate::outbox::backoff(b, 3, MAX_BACKOFF),
+            Duration::from_secs(120)
+        );
+        assert_eq!(crate::outbox::backoff(b, 30, MAX_BACKOFF), MAX_BACKOFF);
     }
 }

@@ -31,8 +31,8 @@ use switchboard_core::{Channel, MessageKind};
 
 use super::webhook::{self, Params};
 use super::SmsConfig;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::ops::{self, Ingest};
 use crate::store::{op, Tx};
 

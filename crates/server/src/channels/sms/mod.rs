@@ -34,7 +34,7 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use switchboard_api::{ErrorBody, ErrorDetail};
 
-use crate::http::AppState;
+use crate::app::AppState;
 
 /// Webhook bodies larger than this get 413 (Twilio's are a few KiB).
 pub const MAX_WEBHOOK_BODY: usize = 256 * 1024;

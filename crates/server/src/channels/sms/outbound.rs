@@ -29,19 +29,15 @@ use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use serde::Deserialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
-use switchboard_api::events::{EventPayload, MessageUpdated};
+use sqlx::Row;
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 use switchboard_core::sms::{split_for_requests, MAX_REQUEST_CHARS};
 
 use super::{SmsConfig, Twilio};
 use crate::background::acquire_lease;
-use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
-use crate::ops::append_event;
-use crate::rows::{self, ConvRow};
-use crate::store::{op, Store, Tx, Visibility};
+use crate::rows::ConvRow;
+use crate::store::{op, Store, Tx};
 
 /// How often the outbox looks for due parts.
 const TICK: Duration = Duration::from_millis(500);
@@ -100,104 +96,7 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
     })
 }
 
-/// One part's state, as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartState {
-    /// `sending`, `sent`, `delivered` or `failed`.
-    pub status: DeliveryStatus,
-    /// Attempts so far.
-    pub attempts: u32,
-    /// Next attempt (ms), while sending.
-    pub next_attempt_at: i64,
-    /// Why it last failed.
-    pub error: Option<String>,
-    /// When Twilio accepted it (ms).
-    pub sent_at: Option<i64>,
-}
-
-fn part_from_row(r: &AnyRow) -> AppResult<PartState> {
-    let status: String = r.try_get("status")?;
-    let attempts: i64 = r.try_get("attempts")?;
-    Ok(PartState {
-        status: DeliveryStatus::parse(&status).ok_or_else(|| {
-            AppError::Internal(format!("stored delivery status `{status}` is invalid"))
-        })?,
-        attempts: u32::try_from(attempts.max(0)).unwrap_or(u32::MAX),
-        next_attempt_at: r.try_get("next_attempt_at")?,
-        error: r.try_get("last_error")?,
-        sent_at: r.try_get("sent_at")?,
-    })
-}
-
-/// The message's delivery from its parts: `failed` if any part failed,
-/// else `sending` while any part waits, else `delivered` once every part
-/// was, else `sent`.
-pub fn aggregate(parts: &[PartState]) -> Delivery {
-    use DeliveryStatus::*;
-    let status = if parts.iter().any(|p| p.status == Failed) {
-        Failed
-    } else if parts.is_empty() || parts.iter().any(|p| p.status == Sending) {
-        Sending
-    } else if parts.iter().all(|p| p.status == Delivered) {
-        Delivered
-    } else {
-        Sent
-    };
-    let error = match status {
-        Failed => parts.iter().find(|p| p.status == Failed),
-        Sending => parts
-            .iter()
-            .find(|p| p.status == Sending && p.error.is_some()),
-        _ => None,
-    }
-    .and_then(|p| p.error.clone());
-    Delivery {
-        status,
-        attempts: parts.iter().map(|p| p.attempts).max().unwrap_or(0),
-        error,
-        next_attempt_at: (status == Sending)
-            .then(|| {
-                parts
-                    .iter()
-                    .filter(|p| p.status == Sending)
-                    .map(|p| p.next_attempt_at)
-                    .min()
-                    .map(from_ms)
-            })
-            .flatten(),
-        sent_at: matches!(status, Sent | Delivered)
-            .then(|| parts.iter().filter_map(|p| p.sent_at).max().map(from_ms))
-            .flatten(),
-    }
-}
-
-/// Fills `delivery` on the conversation's messages that went to the outbox.
-pub async fn attach_delivery(
-    conn: &mut AnyConnection,
-    conversation_id: &str,
-    messages: &mut [Message],
-) -> AppResult<()> {
-    let found = sqlx::query(
-        "SELECT message_id, status, attempts, next_attempt_at, last_error, sent_at FROM sms_outbox \
-         WHERE conversation_id = $1 ORDER BY message_id, part",
-    )
-    .bind(conversation_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut i = 0;
-    while i < found.len() {
-        let id: String = found[i].try_get("message_id")?;
-        let mut parts = Vec::new();
-        while i < found.len() && found[i].try_get::<String, _>("message_id")? == id {
-            parts.push(part_from_row(&found[i])?);
-            i += 1;
-        }
-        if let Some(m) = messages.iter_mut().find(|m| m.id == id) {
-            m.delivery = Some(aggregate(&parts));
-        }
-    }
-    Ok(())
-}
+pub use crate::outbox::{aggregate, PartState};
 
 /// One due part, as picked for sending.
 #[derive(Debug, Clone)]
@@ -421,11 +320,6 @@ async fn send_one(client: &reqwest::Client, t: &Twilio, d: &Due) -> Outcome {
     }
 }
 
-fn backoff(base: Duration, attempts: u32) -> Duration {
-    let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
-    base.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
 async fn record(
     tx: &mut Tx,
     d: &Due,
@@ -455,7 +349,9 @@ async fn record(
             None,
         ),
         Outcome::Temporary(e) => {
-            let wait = i64::try_from(backoff(base, attempts).as_millis()).unwrap_or(i64::MAX);
+            let wait =
+                i64::try_from(crate::outbox::backoff(base, attempts, MAX_BACKOFF).as_millis())
+                    .unwrap_or(i64::MAX);
             ("sending", Some(e), now.saturating_add(wait), None, None)
         }
     };
@@ -503,7 +399,7 @@ async fn record(
     if status == "failed" {
         fail_later_parts(tx, &d.message_id, d.part).await?;
     }
-    announce(tx, &d.message_id).await
+    crate::outbox::announce(tx, &d.message_id).await
 }
 
 /// When a part failed, the parts after it are not sent: the customer would
@@ -522,39 +418,10 @@ pub async fn fail_later_parts(tx: &mut Tx, message_id: &str, part: i64) -> AppRe
     Ok(())
 }
 
-/// Logs `message.updated` with the message as it now stands.
-pub async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
-    let r = sqlx::query(&format!(
-        "SELECT {} FROM messages WHERE id = $1",
-        rows::MSG_COLS
-    ))
-    .bind(message_id)
-    .fetch_one(&mut tx.conn)
-    .await?;
-    let mut msg = rows::message_from_row(&r)?;
-    let conv = rows::conversation(&mut tx.conn, &msg.conversation_id)
-        .await?
-        .ok_or(AppError::NotFound("conversation"))?;
-    attach_delivery(&mut tx.conn, &conv.id, std::slice::from_mut(&mut msg)).await?;
-    let vis = Visibility::Conversation {
-        category_id: conv.category_id.clone(),
-        assignee_id: conv.assignee_id.clone(),
-        prev_category_id: conv.category_id.clone(),
-        prev_assignee_id: conv.assignee_id.clone(),
-    };
-    append_event(
-        tx,
-        EventPayload::MessageUpdated(MessageUpdated { message: msg }),
-        Some(&conv.id),
-        vis,
-    )
-    .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::from_ms;
 
     fn part(status: DeliveryStatus, attempts: u32, next: i64, sent_at: Option<i64>) -> PartState {
         PartState {
@@ -592,9 +459,15 @@ mod tests {
     #[test]
     fn backoff_doubles_and_caps() {
         let b = Duration::from_secs(30);
-        assert_eq!(backoff(b, 1), Duration::from_secs(30));
-        assert_eq!(backoff(b, 2), Duration::from_secs(60));
-        assert_eq!(backoff(b, 30), MAX_BACKOFF);
+        assert_eq!(
+            crate::outbox::backoff(b, 1, MAX_BACKOFF),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            crate::outbox::backoff(b, 2, MAX_BACKOFF),
+            Duration::from_secs(60)
+        );
+        assert_eq!(crate::outbox::backoff(b, 30, MAX_BACKOFF), MAX_BACKOFF);
     }
 
     #[test]

@@ -26,11 +26,12 @@ use axum::Extension;
 use sqlx::Row;
 use switchboard_api::DeliveryStatus;
 
-use super::outbound::{announce, fail_later_parts};
+use super::outbound::fail_later_parts;
 use super::webhook::{self, Params};
 use super::SmsConfig;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
+use crate::outbox::announce;
 use crate::store::{op, Tx};
 
 /// What a Twilio `MessageStatus` means for the delivery.

@@ -42,8 +42,8 @@ use switchboard_core::ratelimit::FailureLimiter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::bot::BotConfig;
+use crate::app::{AppState, MAX_JSON_BODY};
 use crate::error::AppError;
-use crate::http::{AppState, MAX_JSON_BODY};
 
 /// The built widget script (see `widget/` at the repository root).
 pub const WIDGET_JS: &str = include_str!("../../../assets/widget.js");

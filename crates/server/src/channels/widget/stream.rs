@@ -32,9 +32,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::visitor::{agent_first_name, visitor_message, Visitor, VisitorAgent, VisitorMessage};
 use super::WidgetState;
+use crate::app::{ApiQuery, AppState};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiQuery, AppState};
 
 /// One frame of the visitor's stream.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,8 +13,8 @@ use switchboard_core::Channel;
 use tokio::sync::broadcast;
 
 use super::WidgetState;
+use crate::app::{ApiPath, AppState, Auth};
 use crate::error::{AppError, AppResult};
-use crate::http::{ApiPath, AppState, Auth};
 use crate::rows;
 
 /// One signal: this agent is typing in this conversation.

@@ -1,0 +1,228 @@
+//! What every request handler shares: the state ([`AppState`]), the
+//! request extractors ([`ApiJson`], [`ApiPath`], [`ApiQuery`], [`Auth`]) and
+//! the lookup of the account behind a token.
+//!
+//! Every rejection (bad JSON, bad path, bad query) is rendered in the one
+//! JSON error shape of [`AppError`].
+
+mod extract;
+
+pub use extract::{ApiJson, ApiPath, ApiQuery, Auth};
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use sqlx::Row;
+use switchboard_core::categorize::Categorizer;
+use switchboard_core::ratelimit::FailureLimiter;
+use switchboard_core::{AgentStatus, Role};
+
+use crate::caller::Caller;
+use crate::error::{AppError, AppResult};
+use crate::rows;
+use crate::store::Store;
+
+/// JSON request bodies larger than this get 413.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    categorizer: Arc<RwLock<Option<Arc<Categorizer>>>>,
+    /// This instance's copy of the learned classifier.
+    pub classifier: crate::classifier::ModelCache,
+    /// Failed-login limits, per account and per address.
+    pub(crate) limits: Arc<Mutex<Limits>>,
+    trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Claims being decided right now, by conversation (see `conversations::claim`).
+    pub(crate) claims_in_flight: Arc<Mutex<std::collections::HashMap<String, ClaimWatch>>>,
+}
+
+/// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
+/// inside when it was refused for reasons of its own).
+pub(crate) type ClaimWatch = tokio::sync::watch::Receiver<Option<Option<String>>>;
+
+/// Failed-login limiters.
+pub(crate) struct Limits {
+    pub(crate) by_account: FailureLimiter,
+    pub(crate) by_address: FailureLimiter,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            categorizer: Arc::new(RwLock::new(None)),
+            classifier: crate::classifier::ModelCache::new(Default::default()),
+            limits: Arc::new(Mutex::new(Limits {
+                // 10 failures per account and 30 per address per 15 minutes.
+                by_account: FailureLimiter::new(10, 900),
+                by_address: FailureLimiter::new(30, 900),
+            })),
+            trusted_proxies: Arc::new(Vec::new()),
+            claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
+        }
+    }
+
+    /// Uses these classifier settings.
+    pub fn with_classifier(mut self, config: crate::classifier::ClassifierConfig) -> Self {
+        self.classifier = crate::classifier::ModelCache::new(config);
+        self
+    }
+
+    /// Believes `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// The client's address: the peer, or — when the peer is a trusted proxy —
+    /// the rightmost `X-Forwarded-For` hop that is not a trusted proxy.
+    pub fn client_address(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> std::net::IpAddr {
+        if !self.trusted_proxies.contains(&peer) {
+            return peer;
+        }
+        let hops: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|h| h.trim().parse().ok())
+            .collect();
+        hops.into_iter()
+            .rev()
+            .find(|ip| !self.trusted_proxies.contains(ip))
+            .unwrap_or(peer)
+    }
+
+    /// The categorizer for new conversations: the compiled keyword rules
+    /// (rebuilt after categories change) with the learned classifier behind
+    /// them when a model exists.
+    pub async fn categorizer(&self) -> AppResult<Arc<Categorizer>> {
+        let rules = self.rules().await?;
+        Ok(match self.classifier.learned(self.store.reader()).await {
+            Some((learned, min)) => Arc::new(rules.with_learned(learned, min)),
+            None => rules,
+        })
+    }
+
+    async fn rules(&self) -> AppResult<Arc<Categorizer>> {
+        if let Ok(guard) = self.categorizer.read() {
+            if let Some(c) = guard.as_ref() {
+                return Ok(c.clone());
+            }
+        }
+        let mut conn = self.store.reader().acquire().await?;
+        let cats = rows::categories(&mut conn).await?;
+        let built = Categorizer::new(
+            cats.into_iter()
+                .map(|c| (c.category.id, c.category.keywords)),
+        )
+        .map_err(|e| AppError::Internal(format!("stored rule invalid: {e}")))?;
+        let built = Arc::new(built);
+        if let Ok(mut guard) = self.categorizer.write() {
+            *guard = Some(built.clone());
+        }
+        Ok(built)
+    }
+
+    /// Forgets the compiled rules.
+    pub fn invalidate_categorizer(&self) {
+        if let Ok(mut guard) = self.categorizer.write() {
+            *guard = None;
+        }
+    }
+}
+
+/// Looks up the live account behind a token: from this instance's
+/// [`crate::caller::CallerCache`] when it has it, else from the database.
+pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller> {
+    let hash = crate::auth::token_hash(token);
+    let cache = state.store.hub().callers();
+    if let Some(caller) = cache.get(&hash, state.store.now().timestamp_millis()) {
+        return Ok(caller);
+    }
+    let generation = cache.generation();
+    let (caller, expires_at) = load_caller(state, hash).await?;
+    cache.put(generation, caller.clone(), expires_at);
+    Ok(caller)
+}
+
+/// Reads the account behind a token hash from the database, refusing a
+/// revoked or expired session; with the session's expiry.
+pub async fn load_caller(state: &AppState, hash: String) -> AppResult<(Caller, i64)> {
+    let mut conn = state.store.reader().acquire().await?;
+    let row = sqlx::query(
+        "SELECT a.id, a.name, a.role, a.status, t.expires_at, t.revoked_at FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::Unauthorized("invalid token; log in again"))?;
+    let expires_at: i64 = row.try_get("expires_at")?;
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    if revoked_at.is_some() {
+        return Err(AppError::Unauthorized(
+            "this session was logged out; log in again",
+        ));
+    }
+    if expires_at <= state.store.now().timestamp_millis() {
+        return Err(AppError::Unauthorized("this session expired; log in again"));
+    }
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    let status: String = row.try_get("status")?;
+    let categories = rows::agent_categories(&mut conn, &id).await?;
+    let caller = Caller {
+        name: row.try_get("name")?,
+        role: Role::parse(&role).map_err(|e| AppError::Internal(e.to_string()))?,
+        status: AgentStatus::parse(&status).map_err(|e| AppError::Internal(e.to_string()))?,
+        categories,
+        token_hash: hash,
+        id,
+    };
+    Ok((caller, expires_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn state(proxies: Vec<std::net::IpAddr>) -> AppState {
+        let dir = std::env::temp_dir().join(format!("sb-addr-{}", crate::store::new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = Store::open(&url, crate::clock::Clock::system())
+            .await
+            .unwrap();
+        AppState::new(store).with_trusted_proxies(proxies)
+    }
+
+    #[tokio::test]
+    async fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let mut h = axum::http::HeaderMap::new();
+        h.insert("x-forwarded-for", "10.9.9.9, 203.0.113.7".parse().unwrap());
+        let trusting = state(vec![proxy]).await;
+        assert_eq!(
+            trusting.client_address(proxy, &h),
+            "203.0.113.7".parse::<std::net::IpAddr>().unwrap()
+        );
+        let other: std::net::IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(
+            trusting.client_address(other, &h),
+            other,
+            "an untrusted peer cannot spoof"
+        );
+        let plain = state(vec![]).await;
+        assert_eq!(plain.client_address(proxy, &h), proxy);
+        let empty = axum::http::HeaderMap::new();
+        assert_eq!(trusting.client_address(proxy, &empty), proxy);
+    }
+}

@@ -1,0 +1,279 @@
+//! The visitor's endpoints: start, history, post a message, ask for a person.
+
+use super::*;
+
+/// `POST /widget/v1/conversations`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartRequest {
+    /// The visitor's name (optional).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The visitor's email (optional).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The first message.
+    pub message: String,
+    /// Client-generated id of the first message.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// The answer to a start: the token (keep it; it is shown once) and the conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    /// The visitor's secret for every later call.
+    pub visitor_token: String,
+    /// The conversation as the visitor sees it.
+    pub conversation: VisitorConversation,
+}
+
+/// Starts a conversation: with the bot when it has answers, else straight
+/// into the queue (channel `chat`).
+pub async fn start(
+    State(st): State<AppState>,
+    Extension(w): Extension<Arc<WidgetState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<StartRequest>,
+) -> AppResult<(StatusCode, Json<Started>)> {
+    let ip = st.client_address(peer.ip(), &headers);
+    w.limits.starts_by_address.take(&ip.to_string())?;
+    let body = check_body(&req.message)?;
+    check_client_id(&req.client_id)?;
+    let name = clean_opt(req.name, 100, "name")?;
+    let email = clean_opt(req.email, 254, "email")?;
+    if email.as_deref().is_some_and(|e| !e.contains('@')) {
+        return Err(AppError::invalid(
+            "invalid_email",
+            "that is not an email address",
+        ));
+    }
+    let answers = bot_answers(&st, &w).await?;
+    let categorizer = st.categorizer().await?;
+    let token = new_visitor_token();
+    let hash = token_hash(&token);
+    let client_id = req.client_id;
+    let w2 = w.clone();
+    let conversation = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                let id = new_id();
+                let bot = !answers.is_empty();
+                let now = tx.now.timestamp_millis();
+                sqlx::query(
+                    "INSERT INTO widget_sessions (id, token_hash, visitor_name, visitor_email, mode, channel, unanswered, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+                )
+                .bind(&id)
+                .bind(&hash)
+                .bind(&name)
+                .bind(&email)
+                .bind(if bot { "bot" } else { "human" })
+                .bind(if bot { "bot" } else { "chat" })
+                .bind(now)
+                .execute(&mut tx.conn)
+                .await?;
+                let s = session(&mut tx.conn, &id).await?;
+                if bot {
+                    let line = add_line(tx, &id, MessageKind::Customer, "", &body).await?;
+                    remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
+                    bot_turn(tx, &w2, &s, &body, &answers, &categorizer).await?;
+                } else {
+                    let line = new_id();
+                    ops::create_with_transcript(
+                        tx,
+                        Transcribed {
+                            id: Some(id.clone()),
+                            channel: Channel::Chat,
+                            customer: s.customer(),
+                            subject: subject_from(&body),
+                            transcript: vec![TranscriptLine {
+                                id: Some(line.clone()),
+                                kind: MessageKind::Customer,
+                                author: String::new(),
+                                body: body.clone(),
+                                at: tx.now,
+                            }],
+                            category_id: None,
+                            handed_off: None,
+                        },
+                        &categorizer,
+                    )
+                    .await?;
+                    remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
+                }
+                let s = session(&mut tx.conn, &id).await?;
+                view(&mut tx.conn, &s, tx.next_seq).await
+            })
+        }))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Started {
+            visitor_token: token,
+            conversation,
+        }),
+    ))
+}
+
+/// `GET /widget/v1/conversation`: the visitor's conversation.
+pub async fn history(
+    State(st): State<AppState>,
+    v: Visitor,
+) -> AppResult<Json<VisitorConversation>> {
+    // The position is read first: the view holds at least everything up to it.
+    let last_seq = st.store.hub().last_seq();
+    let mut conn = st.store.reader().acquire().await?;
+    Ok(Json(view(&mut conn, &v.session, last_seq).await?))
+}
+
+/// `GET /widget/v1/conversations/{id}`: the same, by id — any other id is 404.
+pub async fn history_by_id(
+    State(st): State<AppState>,
+    v: Visitor,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<VisitorConversation>> {
+    if id != v.session.id {
+        return Err(AppError::NotFound("conversation"));
+    }
+    // The position is read first: the view holds at least everything up to it.
+    let last_seq = st.store.hub().last_seq();
+    let mut conn = st.store.reader().acquire().await?;
+    Ok(Json(view(&mut conn, &v.session, last_seq).await?))
+}
+
+/// `POST /widget/v1/messages`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageRequest {
+    /// The text.
+    pub body: String,
+    /// Client-generated id: the same id again is the same message.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A posted message and the conversation after it (with the bot's reply).
+#[derive(Debug, Clone, Serialize)]
+pub struct Posted {
+    /// The visitor's message.
+    pub message: VisitorMessage,
+    /// The conversation now.
+    pub conversation: VisitorConversation,
+}
+
+/// A visitor's message: to the bot while it answers, else to the humans.
+pub async fn post_message(
+    State(st): State<AppState>,
+    Extension(w): Extension<Arc<WidgetState>>,
+    v: Visitor,
+    ApiJson(req): ApiJson<MessageRequest>,
+) -> AppResult<(StatusCode, Json<Posted>)> {
+    w.limits.messages_by_visitor.take(&v.session.id)?;
+    w.limits.messages_by_address.take(&v.ip.to_string())?;
+    let body = check_body(&req.body)?;
+    check_client_id(&req.client_id)?;
+    let answers = if v.session.mode == Mode::Bot {
+        bot_answers(&st, &w).await?
+    } else {
+        Vec::new()
+    };
+    let categorizer = st.categorizer().await?;
+    let id = v.session.id.clone();
+    let client_id = req.client_id;
+    let (created, message_id, conversation) = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                let s = session(&mut tx.conn, &id).await?;
+                if let Some(c) = &client_id {
+                    let seen: Option<String> = sqlx::query_scalar(
+                        "SELECT message_id FROM widget_client_ids WHERE session_id = $1 AND client_id = $2",
+                    )
+                    .bind(&id)
+                    .bind(c)
+                    .fetch_optional(&mut tx.conn)
+                    .await?;
+                    if let Some(m) = seen {
+                        let conv = view(&mut tx.conn, &s, tx.next_seq).await?;
+                        return Ok((false, m, conv));
+                    }
+                }
+                let message_id = match s.mode {
+                    Mode::Bot => {
+                        let line = add_line(tx, &id, MessageKind::Customer, "", &body).await?;
+                        remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
+                        // No answers any more (all deleted, or the bot switched off): hand over.
+                        if answers.is_empty() {
+                            hand_off(tx, &s, "the bot has no answers configured", &categorizer)
+                                .await?;
+                        } else {
+                            bot_turn(tx, &w, &s, &body, &answers, &categorizer).await?;
+                        }
+                        line
+                    }
+                    Mode::Human => {
+                        let m = ops::customer_message(tx, &id, &body).await?;
+                        remember_client_id(tx, &id, client_id.as_deref(), &m.id).await?;
+                        m.id
+                    }
+                };
+                let s = session(&mut tx.conn, &id).await?;
+                let conv = view(&mut tx.conn, &s, tx.next_seq).await?;
+                Ok((true, message_id, conv))
+            })
+        }))
+        .await?;
+    let message = conversation
+        .messages
+        .iter()
+        .find(|m| m.id == message_id)
+        .cloned()
+        .ok_or(AppError::NotFound("message"))?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(Posted {
+            message,
+            conversation,
+        }),
+    ))
+}
+
+/// `POST /widget/v1/handoff`: the visitor asks for a person (the widget's
+/// button). Nothing changes when humans already have it.
+pub async fn handoff(
+    State(st): State<AppState>,
+    v: Visitor,
+    Extension(w): Extension<Arc<WidgetState>>,
+) -> AppResult<Json<VisitorConversation>> {
+    let categorizer = st.categorizer().await?;
+    let id = v.session.id.clone();
+    let conv = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                let s = session(&mut tx.conn, &id).await?;
+                if s.mode == Mode::Bot {
+                    add_line(tx, &id, MessageKind::Bot, &w.bot.name, HANDING_OFF).await?;
+                    hand_off(
+                        tx,
+                        &s,
+                        &reason_text(HandOffReason::Requested, 0),
+                        &categorizer,
+                    )
+                    .await?;
+                }
+                let s = session(&mut tx.conn, &id).await?;
+                view(&mut tx.conn, &s, tx.next_seq).await
+            })
+        }))
+        .await?;
+    Ok(Json(conv))
+}

@@ -1,0 +1,160 @@
+//! Who the visitor is: the widget session behind a visitor token, and the
+//! extractor that finds it (with the client's address for rate limits).
+
+use super::*;
+
+/// Who is talking in a session right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The built-in bot; no conversation in the queue yet.
+    Bot,
+    /// Humans: the conversation exists (queued, assigned or resolved).
+    Human,
+}
+
+/// A widget session (one visitor, one conversation).
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Also the conversation's id.
+    pub id: String,
+    /// Name the visitor gave.
+    pub name: Option<String>,
+    /// Email the visitor gave.
+    pub email: Option<String>,
+    /// Bot or humans.
+    pub mode: Mode,
+    /// Unanswered visitor messages in a row (bot mode).
+    pub unanswered: u32,
+}
+
+impl Session {
+    pub(super) fn customer(&self) -> Customer {
+        Customer {
+            name: Some(
+                self.name
+                    .clone()
+                    .unwrap_or_else(|| "Website visitor".into()),
+            ),
+            email: self.email.clone(),
+            phone: None,
+        }
+    }
+}
+
+pub(super) const SESSION_COLS: &str = "id, visitor_name, visitor_email, mode, unanswered";
+
+pub(super) fn session_from(r: &sqlx::any::AnyRow) -> AppResult<Session> {
+    let mode: String = r.try_get("mode")?;
+    let unanswered: i64 = r.try_get("unanswered")?;
+    Ok(Session {
+        id: r.try_get("id")?,
+        name: r.try_get("visitor_name")?,
+        email: r.try_get("visitor_email")?,
+        mode: if mode == "bot" {
+            Mode::Bot
+        } else {
+            Mode::Human
+        },
+        unanswered: u32::try_from(unanswered.max(0)).unwrap_or(u32::MAX),
+    })
+}
+
+pub(super) async fn session(conn: &mut AnyConnection, id: &str) -> AppResult<Session> {
+    let r = sqlx::query(&format!(
+        "SELECT {SESSION_COLS} FROM widget_sessions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(AppError::NotFound("conversation"))?;
+    session_from(&r)
+}
+
+/// The visitor behind a request: `Authorization: Bearer <visitor token>`.
+pub struct Visitor {
+    /// Their session.
+    pub session: Session,
+    /// Their address.
+    pub ip: IpAddr,
+}
+
+pub(super) fn client_ip(parts: &Parts, st: &AppState) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    st.client_address(peer, &parts.headers)
+}
+
+pub(super) fn widget(parts: &Parts) -> AppResult<Arc<WidgetState>> {
+    parts
+        .extensions
+        .get::<Arc<WidgetState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("widget state missing".into()))
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> AppResult<Self> {
+        let w = widget(parts)?;
+        let ip = client_ip(parts, st);
+        let key = ip.to_string();
+        let now = st.store.now();
+        {
+            let mut l = w
+                .limits
+                .bad_tokens
+                .lock()
+                .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
+            l.check(&key, now).map_err(AppError::RateLimited)?;
+        }
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(AppError::Unauthorized(
+                "missing visitor token; start a conversation first",
+            ))?;
+        let found = if token.starts_with("wv_") && token.len() <= 200 {
+            let mut conn = st.store.reader().acquire().await?;
+            sqlx::query(&format!(
+                "SELECT {SESSION_COLS} FROM widget_sessions WHERE token_hash = $1"
+            ))
+            .bind(token_hash(token))
+            .fetch_optional(&mut *conn)
+            .await?
+        } else {
+            None
+        };
+        match found {
+            Some(r) => Ok(Visitor {
+                session: session_from(&r)?,
+                ip,
+            }),
+            None => {
+                if let Ok(mut l) = w.limits.bad_tokens.lock() {
+                    l.record_failure(&key, now);
+                }
+                Err(AppError::Unauthorized("invalid visitor token"))
+            }
+        }
+    }
+}
+
+/// A new visitor token: 256 random bits (shown once, stored hashed).
+pub fn new_visitor_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!(
+        "wv_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}

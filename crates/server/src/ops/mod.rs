@@ -1,0 +1,200 @@
+//! Write operations: each runs inside one [`Tx`], applies the rules of
+//! `switchboard-core`, writes rows and appends the events that describe the
+//! change. They are the only code that changes the inbox.
+//!
+//! One module per aggregate: [`intake`] (conversations from any channel),
+//! [`routing`] (rotation, draining), [`lifecycle`] (claim, reply, note,
+//! transfer, resolve, reopen, re-categorize), [`agents`], [`categories`],
+//! [`tokens`]. What they share (loading a conversation the caller may see,
+//! inserting a message, the `conversation.updated` event) is here.
+
+mod agents;
+mod categories;
+mod intake;
+mod lifecycle;
+mod routing;
+mod tokens;
+
+pub use agents::*;
+pub use categories::*;
+pub use intake::*;
+pub use lifecycle::*;
+pub use routing::*;
+pub use tokens::*;
+
+use std::collections::HashMap;
+
+use futures_util::future::BoxFuture;
+
+use sqlx::Row;
+use switchboard_api::events::{
+    AgentUpdated, CategoryUpdated, Change, ConversationCreated, ConversationUpdated, EventPayload,
+    MessageCreated,
+};
+use switchboard_api::{
+    Agent, AgentPatch, Category, CategoryPatch, CategorySource, Conversation, ConversationSummary,
+    Customer, Delivery, Message, NewCategory, TransferRequest,
+};
+use switchboard_core::categorize::{Categorizer, DecidedBy};
+use switchboard_core::claim::{candidates, decide_claim, ClaimDecision, ClaimTarget, QueuedItem};
+use switchboard_core::routing::{next_round_robin, plan_drain, Queued};
+use switchboard_core::{
+    AgentStatus, Channel, ConversationState, MessageKind, Role, RoutingMode,
+    DEFAULT_WAIT_THRESHOLD_SECS,
+};
+
+use crate::caller::Caller;
+use crate::clock::from_ms;
+use crate::error::{AppError, AppResult};
+use crate::rows::{self, ConvRow};
+pub use crate::store::{append_event, conv_visibility, new_id};
+use crate::store::{Tx, Visibility};
+
+const PREVIEW_CHARS: usize = 140;
+
+fn preview_of(body: &str) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.chars().take(PREVIEW_CHARS).collect()
+}
+
+/// How a customer signs their messages: name, else email, else phone.
+fn customer_display_name(c: &Customer) -> String {
+    c.name
+        .clone()
+        .or_else(|| c.email.clone())
+        .or_else(|| c.phone.clone())
+        .unwrap_or_else(|| "Customer".to_owned())
+}
+
+async fn load(tx: &mut Tx, id: &str) -> AppResult<ConvRow> {
+    rows::conversation(&mut tx.conn, id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))
+}
+
+/// Loads a conversation the caller may see (404 otherwise: no existence leak).
+async fn load_visible(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ConvRow> {
+    let c = load(tx, id).await?;
+    if !caller.viewer().can_view(c.scope()) {
+        return Err(AppError::NotFound("conversation"));
+    }
+    Ok(c)
+}
+
+async fn conv_updated(
+    tx: &mut Tx,
+    before: &ConvRow,
+    change: Change,
+    by: Option<&str>,
+) -> AppResult<ConvRow> {
+    let after = load(tx, &before.id).await?;
+    let payload = EventPayload::ConversationUpdated(ConversationUpdated {
+        conversation: after.summary(tx.now),
+        change,
+        by: by.map(str::to_owned),
+        previous_assignee_id: before.assignee_id.clone(),
+    });
+    let vis = conv_visibility(Some(before), &after);
+    append_event(tx, payload, Some(&after.id), vis).await?;
+    Ok(after)
+}
+
+struct NewMsg<'a> {
+    kind: MessageKind,
+    author: &'a str,
+    author_id: Option<&'a str>,
+    body: &'a str,
+    client_id: Option<&'a str>,
+    /// Keep this id (a widget line's own), else a new one.
+    id: Option<&'a str>,
+    /// When it was said, in ms (a transcript line's time), else the write's.
+    at: Option<i64>,
+}
+
+async fn insert_message(
+    tx: &mut Tx,
+    conv: &ConvRow,
+    m: NewMsg<'_>,
+    emit: bool,
+) -> AppResult<Message> {
+    insert_message_seen_from(tx, None, conv, m, emit).await
+}
+
+/// Inserts a message whose event reaches those who saw the conversation as
+/// `before` too (a transfer note reaches both the sender and the receiver).
+async fn insert_message_seen_from(
+    tx: &mut Tx,
+    before: Option<&ConvRow>,
+    conv: &ConvRow,
+    m: NewMsg<'_>,
+    emit: bool,
+) -> AppResult<Message> {
+    let id = m.id.map_or_else(new_id, str::to_owned);
+    let at = m.at.unwrap_or_else(|| tx.now.timestamp_millis());
+    // Messages are ordered by the log position of their own event (or of the
+    // event that follows them).
+    let seq = tx.next_seq;
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(&conv.id)
+    .bind(seq + 1)
+    .bind(m.kind.as_str())
+    .bind(m.author)
+    .bind(m.author_id)
+    .bind(m.body)
+    .bind(at)
+    .bind(m.client_id)
+    .execute(&mut tx.conn)
+    .await?;
+    let message = Message {
+        id,
+        conversation_id: conv.id.clone(),
+        kind: m.kind,
+        author: m.author.to_owned(),
+        author_id: m.author_id.map(str::to_owned),
+        body: m.body.to_owned(),
+        created_at: if m.at.is_some() { from_ms(at) } else { tx.now },
+        client_id: m.client_id.map(str::to_owned),
+        delivery: None,
+    };
+    if emit {
+        append_event(
+            tx,
+            EventPayload::MessageCreated(MessageCreated {
+                message: message.clone(),
+            }),
+            Some(&conv.id),
+            conv_visibility(before, conv),
+        )
+        .await?;
+    }
+    Ok(message)
+}
+
+async fn system_line(tx: &mut Tx, conv: &ConvRow, text: &str) -> AppResult<Message> {
+    insert_message(
+        tx,
+        conv,
+        NewMsg {
+            kind: MessageKind::System,
+            author: "Switchboard",
+            author_id: None,
+            body: text,
+            client_id: None,
+            id: None,
+            at: None,
+        },
+        true,
+    )
+    .await
+}
+
+async fn agent_name(tx: &mut Tx, id: &str) -> AppResult<String> {
+    Ok(rows::agent(&mut tx.conn, id)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_else(|| id.to_owned()))
+}

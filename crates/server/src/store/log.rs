@@ -1,0 +1,50 @@
+//! The event log's write side: ids, appending an event inside a write, and
+//! who may see an event about a conversation.
+
+use switchboard_api::events::EventPayload;
+use switchboard_api::Event;
+
+use super::{LoggedEvent, Tx, Visibility};
+use crate::error::AppResult;
+use crate::rows::ConvRow;
+
+/// New ids: time-ordered UUIDs.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// Appends one event to the log inside the transaction.
+pub async fn append_event(
+    tx: &mut Tx,
+    payload: EventPayload,
+    conversation_id: Option<&str>,
+    visibility: Visibility,
+) -> AppResult<i64> {
+    // Sequence numbers are handed out in memory by the batch that holds the
+    // write lock; the writer stores the batch's events and the counter in a
+    // few statements just before it commits (see `store::writer`).
+    tx.next_seq += 1;
+    let seq = tx.next_seq;
+    tx.events.push(LoggedEvent::new(
+        Event {
+            seq,
+            kind: payload.kind().to_owned(),
+            conversation_id: conversation_id.map(str::to_owned),
+            at: tx.now,
+            data: payload.to_data(),
+        },
+        visibility,
+    ));
+    Ok(seq)
+}
+
+/// Who may see an event about `after` (and, for a change, `before`).
+pub fn conv_visibility(before: Option<&ConvRow>, after: &ConvRow) -> Visibility {
+    let before = before.unwrap_or(after);
+    Visibility::Conversation {
+        category_id: after.category_id.clone(),
+        assignee_id: after.assignee_id.clone(),
+        prev_category_id: before.category_id.clone(),
+        prev_assignee_id: before.assignee_id.clone(),
+    }
+}
