@@ -5,11 +5,14 @@
 //!   UI's npm packages) and build the UI into `ui/dist`. Idempotent.
 //! - `test`: `setup`, then rustfmt, clippy, `cargo test --workspace`, the UI's
 //!   type check and its Vitest suite; ends with the result lines.
+//! - `layers`: the server's modules import only down their layers; no
+//!   module cycle in the desktop shell or the sync crate.
 //! - `demo`: `setup`, build the server and the desktop app, seed a demo
 //!   SQLite database, run both until the app exits or Ctrl-C.
 
 mod bench;
 mod demo;
+mod layers;
 mod proc;
 mod setup;
 mod test;
@@ -40,6 +43,9 @@ enum Command {
     /// classifier's accuracy on the held-out labelled split (`--only classifier`);
     /// the desktop app beside an empty Tauri window (`--only desktop`).
     Bench(bench::BenchArgs),
+    /// Check that imports inside the server go down its layers and that the
+    /// desktop shell's and the sync crate's modules import no cycle.
+    Layers,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&root, &args),
         Command::Demo(args) => demo::run(&root, &args),
         Command::Bench(args) => bench::run(&root, &args),
+        Command::Layers => layers::run(&root),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -88,6 +88,26 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<()> {
             ]),
         },
         Step {
+            title:
+                "layers (imports go down inside the server; no module cycle in the shell or sync)",
+            kind: Kind::Check,
+            cmd: {
+                let mut cmd =
+                    Command::new(std::env::current_exe().unwrap_or_else(|_| "cargo-xtask".into()));
+                cmd.current_dir(root).arg("layers");
+                cmd
+            },
+        },
+        Step {
+            title: "cargo doc (warnings are errors)",
+            kind: Kind::Check,
+            cmd: {
+                let mut cmd = cargo(&["doc", "--no-deps", "--workspace"]);
+                cmd.env("RUSTDOCFLAGS", "-D warnings");
+                cmd
+            },
+        },
+        Step {
             title: "cargo test",
             kind: Kind::CargoTest,
             cmd: cargo(&["test", "--workspace", "--no-fail-fast"]),
