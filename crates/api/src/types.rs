@@ -211,6 +211,27 @@ pub struct Customer {
     pub phone: Option<String>,
 }
 
+impl Customer {
+    /// What a customer is called wherever one is shown (notifications, the
+    /// tray, the page, message authors): the name, else the email, else the
+    /// phone — the first that is not blank, trimmed — else
+    /// [`Customer::FALLBACK_NAME`]. The page's `customerLabel`
+    /// (`ui/src/lib/format.ts`) mirrors it.
+    pub fn display_name(&self) -> String {
+        [&self.name, &self.email, &self.phone]
+            .into_iter()
+            .flatten()
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+            .unwrap_or(Self::FALLBACK_NAME)
+            .to_owned()
+    }
+
+    /// What [`Customer::display_name`] says of a customer with no name,
+    /// email or phone.
+    pub const FALLBACK_NAME: &'static str = "Customer";
+}
+
 /// `POST /api/v1/conversations`: the API channel.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -668,4 +689,36 @@ pub struct Health {
     pub last_seq: i64,
     /// Server time, for clients to correct their clock skew.
     pub now: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Customer;
+
+    fn customer(name: Option<&str>, email: Option<&str>, phone: Option<&str>) -> Customer {
+        Customer {
+            name: name.map(str::to_owned),
+            email: email.map(str::to_owned),
+            phone: phone.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_customer_is_called_by_name_else_email_else_phone_else_customer() {
+        let c = customer(Some("Mary Jackson"), Some("m@x.io"), Some("+15550100"));
+        assert_eq!(c.display_name(), "Mary Jackson");
+        assert_eq!(
+            customer(None, Some("m@x.io"), Some("+15550100")).display_name(),
+            "m@x.io"
+        );
+        assert_eq!(
+            customer(Some("  "), Some(""), Some(" +15550100 ")).display_name(),
+            "+15550100"
+        );
+        assert_eq!(customer(None, None, None).display_name(), "Customer");
+        assert_eq!(
+            customer(Some(" "), None, Some("\t")).display_name(),
+            Customer::FALLBACK_NAME
+        );
+    }
 }

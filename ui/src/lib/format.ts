@@ -3,9 +3,14 @@
 import type { Channel } from '../gen/Channel';
 import type { Customer } from '../gen/Customer';
 
-/** Who wrote in: name, else email, else phone. */
+/**
+ * Who wrote in: name, else email, else phone (the first not blank, trimmed),
+ * else `Customer`. Mirrors `Customer::display_name` in
+ * `crates/api/src/types.rs` (the desktop's notifications use that one); keep
+ * the two the same.
+ */
 export function customerLabel(c: Customer): string {
-  return c.name?.trim() || c.email?.trim() || c.phone?.trim() || 'Unknown customer';
+  return c.name?.trim() || c.email?.trim() || c.phone?.trim() || 'Customer';
 }
 
 export const CHANNEL_LABEL: Record<Channel, string> = {
