@@ -26,6 +26,10 @@
 //!   same server message, never a second one.
 //! - Claims, status, transfer, resolve: thin wrappers that need the server and
 //!   return its error code ([`SyncError::code`]).
+//! - What the desktop tells the agent, decided here so it is tested without a
+//!   window: [`news`] (which events and waits become which notification, and
+//!   their words) and [`tray_model`] (what the tray shows, as a
+//!   [`TrayModel`] value). Both take the time as a parameter.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), switchboard_sync::SyncError> {
@@ -47,6 +51,9 @@
 mod cache;
 mod engine;
 mod error;
+pub mod news;
+pub mod text;
+pub mod tray_model;
 
 pub use cache::{
     Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
@@ -54,3 +61,5 @@ pub use cache::{
 };
 pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
 pub use error::{Result, SyncError};
+pub use news::News;
+pub use tray_model::TrayModel;

@@ -144,7 +144,7 @@ pub struct Counts {
 }
 
 /// Part of a list: the rows `offset .. offset + rows.len()` of `total`, in
-/// the list's order (see [`Cache::window`]).
+/// the list's order (see [`Cache::window`](super::Cache::window)).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListWindow {
@@ -160,13 +160,13 @@ pub struct ListWindow {
 }
 
 /// The signed-in agent, the wait thresholds and the open conversations, of
-/// one moment: what [`Cache::open_set`] reads for the breach timer.
+/// one moment: what [`Cache::open_set`](super::Cache::open_set) reads for the breach timer.
 #[derive(Debug, Clone)]
 pub struct OpenSet {
     /// The signed-in agent.
     pub me: Agent,
     /// Each category's wait threshold in seconds, by category id.
-    pub(super) thresholds: std::collections::HashMap<String, u64>,
+    pub(crate) thresholds: std::collections::HashMap<String, u64>,
     /// Every conversation not resolved.
     pub conversations: Vec<OpenConversation>,
 }
@@ -179,9 +179,9 @@ impl OpenSet {
     }
 }
 
-/// An open conversation as [`Cache::open_set`] reads it: what
+/// An open conversation as [`Cache::open_set`](super::Cache::open_set) reads it: what
 /// routing and the wait rules look at, nothing to show (no customer, no
-/// subject — [`Cache::summary`] reads those for the one being announced).
+/// subject — [`Cache::summary`](super::Cache::summary) reads those for the one being announced).
 /// With tens of thousands queued, a breach timer holding these holds about
 /// a tenth of what it would with full summaries.
 #[derive(Debug, Clone, PartialEq)]
