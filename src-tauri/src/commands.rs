@@ -14,6 +14,7 @@ use tauri::{State, Wry};
 
 use crate::desktop::Desktop;
 use crate::ipc::{CmdResult, CommandError, Connection, Navigate, SessionInfo};
+use crate::window::PendingNavigation;
 
 type Ds<'a> = State<'a, Desktop<Wry>>;
 
@@ -282,6 +283,6 @@ pub async fn reconnect_now(desktop: Ds<'_>) -> CmdResult<()> {
 /// A navigation asked for (notification click, deep link) before the page
 /// was listening.
 #[tauri::command]
-pub fn take_navigation(desktop: Ds<'_>) -> Option<Navigate> {
-    desktop.take_pending()
+pub fn take_navigation(pending: State<'_, PendingNavigation>) -> Option<Navigate> {
+    pending.take()
 }

@@ -7,42 +7,34 @@
 //!   keychain; when the server cannot be reached the app still opens from
 //!   the cache and syncs once it can).
 //! - Forwarders: cache changes and connection state go to the page as
-//!   events and to the tray.
+//!   events and to the tray's model ([`TrayModel`], one `watch` channel that
+//!   `tray.rs` draws from).
 //! - Alerts: a local timer fires at the moment a conversation the agent
 //!   should hear about breaches its threshold (server time, corrected for the
 //!   measured clock skew), re-notifies at an interval until someone takes it
 //!   ([`switchboard_core::alerts`]); events say when a conversation is
 //!   assigned or transferred to the agent, or when a customer writes in one
-//!   of theirs while the window is not in front.
+//!   of theirs while the window is not in front. What each becomes is
+//!   decided in [`switchboard_sync::news`]; this module only hands it to the
+//!   [`Notifier`].
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use switchboard_api::events::{Change, EventPayload};
-use switchboard_api::{Agent, AgentStatus, Client, ClientError, MessageKind};
-use switchboard_core::alerts::{self, AlertBook, Watched};
-use switchboard_core::eligibility::AgentLoad;
-use switchboard_core::ConversationState;
-use switchboard_sync::{
-    Cache, ConnectionState, Engine, EngineConfig, EventBatch, OpenConversation,
-};
+use switchboard_api::{Agent, AgentStatus, Client, ClientError};
+use switchboard_core::alerts::{self, AlertBook};
+use switchboard_sync::news::{self, RENOTIFY};
+use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, TrayModel};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{broadcast, watch, Notify, RwLock};
 
-use crate::format::{notification_text, wait};
-use crate::ipc::{events, CmdResult, CommandError, Connection, Navigate, SessionInfo};
+use crate::ipc::{events, CmdResult, CommandError, Connection, SessionInfo};
 use crate::keychain::{self, SavedSession};
-use crate::notify::{Alert, Cause, Notifier};
-use crate::tray::TrayMenu;
-
-/// How often an overdue conversation is announced again while nobody takes it.
-pub const RENOTIFY: StdDuration = StdDuration::from_secs(120);
-/// Backlog events (written while the app was away) older than this raise no
-/// notification: they are history, not news.
-const BACKLOG_NEWS: StdDuration = StdDuration::from_secs(600);
+use crate::notify::Notifier;
+use crate::window;
 /// How often the clock skew is measured again.
 const SKEW_EVERY: StdDuration = StdDuration::from_secs(300);
 /// Readings of the server's clock per measurement (the quickest one counts),
@@ -58,9 +50,9 @@ pub struct Desktop<R: Runtime> {
     active: RwLock<Option<Arc<Active>>>,
     /// Becomes true once the start-up sign-in from the keychain is settled.
     restored: watch::Sender<bool>,
-    /// Where a notification or link asked to go before the page listened.
-    pending: Mutex<Option<Navigate>>,
     notifier: Arc<Notifier>,
+    /// What the tray shows.
+    tray: Arc<watch::Sender<TrayModel>>,
 }
 
 /// One signed-in session.
@@ -72,6 +64,8 @@ struct Active {
     skew: Mutex<Duration>,
     /// Wakes the alert timer (the cache changed).
     wake: Notify,
+    /// What the tray shows.
+    tray: Arc<watch::Sender<TrayModel>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -88,26 +82,26 @@ impl Active {
     }
 }
 
-/// How a customer is named in a notification.
-fn customer_label(c: &switchboard_api::Customer) -> String {
-    [&c.name, &c.email, &c.phone]
-        .into_iter()
-        .flatten()
-        .find(|s| !s.trim().is_empty())
-        .cloned()
-        .unwrap_or_else(|| "A customer".to_owned())
+/// Changes what the tray shows; it redraws only when something differs.
+fn show_in_tray(tray: &watch::Sender<TrayModel>, change: impl FnOnce(&mut TrayModel)) {
+    tray.send_if_modified(|model| {
+        let before = model.clone();
+        change(model);
+        *model != before
+    });
 }
 
 impl<R: Runtime> Desktop<R> {
-    /// State for `app`, with the cache at `cache_path`.
-    pub fn new(app: AppHandle<R>, cache_path: PathBuf) -> Self {
+    /// State for `app`, with the cache at `cache_path`; what the tray should
+    /// show goes to `tray`.
+    pub fn new(app: AppHandle<R>, cache_path: PathBuf, tray: watch::Sender<TrayModel>) -> Self {
         Self {
             app,
             cache_path,
             active: RwLock::new(None),
             restored: watch::channel(false).0,
-            pending: Mutex::new(None),
             notifier: Arc::new(Notifier::default()),
+            tray: Arc::new(tray),
         }
     }
 
@@ -211,9 +205,7 @@ impl<R: Runtime> Desktop<R> {
         blocking(keychain::delete).await?;
         self.stop().await;
         tracing::info!("signed out");
-        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
-            tray.signed_out(&self.app);
-        }
+        show_in_tray(&self.tray, |m| *m = TrayModel::signed_out());
         let _ = self.app.emit(events::SESSION, None::<SessionInfo>);
         Ok(())
     }
@@ -254,6 +246,7 @@ impl<R: Runtime> Desktop<R> {
             me_id,
             skew: Mutex::new(Duration::zero()),
             wake: Notify::new(),
+            tray: self.tray.clone(),
             tasks: Mutex::new(Vec::new()),
         });
         let tasks = vec![
@@ -276,9 +269,7 @@ impl<R: Runtime> Desktop<R> {
         }
         *self.active.write().await = Some(active.clone());
         let info = self.info(&active).await?;
-        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
-            tray.set_status(&self.app, Some(info.me.status));
-        }
+        show_in_tray(&self.tray, |m| m.status = Some(info.me.status));
         let _ = self.app.emit(events::SESSION, Some(info));
         Ok(active)
     }
@@ -331,9 +322,7 @@ impl<R: Runtime> Desktop<R> {
             // Refused or offline: show what the server last said.
             Err(_) => engine.cache().me().await.ok().flatten().map(|m| m.status),
         };
-        if let Some(tray) = self.app.try_state::<TrayMenu<R>>() {
-            tray.set_status(&self.app, shown);
-        }
+        show_in_tray(&self.tray, |m| m.status = shown);
         let me = result?;
         if let Some(active) = self.active.read().await.clone() {
             active.wake.notify_one();
@@ -346,17 +335,6 @@ impl<R: Runtime> Desktop<R> {
             }
         }
         Ok(me)
-    }
-
-    /// Takes the navigation asked for before the page could hear it.
-    pub fn take_pending(&self) -> Option<Navigate> {
-        self.pending.lock().ok().and_then(|mut p| p.take())
-    }
-
-    fn set_pending(&self, target: Navigate) {
-        if let Ok(mut p) = self.pending.lock() {
-            *p = Some(target);
-        }
     }
 }
 
@@ -409,24 +387,16 @@ pub fn status_from_tray<R: Runtime>(app: &AppHandle<R>, status: AgentStatus) {
     });
 }
 
-/// Keeps a navigation for the page to pick up when it starts listening.
-pub fn remember_navigation<R: Runtime>(app: &AppHandle<R>, target: Navigate) {
-    if let Some(desktop) = app.try_state::<Desktop<R>>() {
-        desktop.set_pending(target);
-    }
-}
-
-async fn refresh_tray<R: Runtime>(app: &AppHandle<R>, active: &Active) {
+/// Shows the queue's counters as of now in the tray.
+async fn refresh_tray(active: &Active) {
     if let Ok(counts) = active.engine.cache().counts(active.server_now()).await {
-        if let Some(tray) = app.try_state::<TrayMenu<R>>() {
-            tray.set_queue(app, counts.waiting, counts.oldest_wait_secs);
-        }
+        show_in_tray(&active.tray, |m| m.set_counts(&counts));
     }
 }
 
 async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
     let mut rx = active.engine.subscribe();
-    refresh_tray(&app, &active).await;
+    refresh_tray(&active).await;
     loop {
         let changes = match rx.recv().await {
             Ok(c) => c,
@@ -438,9 +408,7 @@ async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
         };
         if changes.agents {
             if let Ok(Some(me)) = active.engine.cache().me().await {
-                if let Some(tray) = app.try_state::<TrayMenu<R>>() {
-                    tray.set_status(&app, Some(me.status));
-                }
+                show_in_tray(&active.tray, |m| m.status = Some(me.status));
             }
         }
         let _ = app.emit(events::CHANGES, changes);
@@ -462,9 +430,7 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
             error = active.engine.last_error_code().as_deref().unwrap_or("none"),
             "connection"
         );
-        if let Some(tray) = app.try_state::<TrayMenu<R>>() {
-            tray.set_connection(&app, state);
-        }
+        show_in_tray(&active.tray, |m| m.connection = state);
         if let Ok(c) = connection_of(&active.engine).await {
             let _ = app.emit(events::CONNECTION, c);
         }
@@ -513,75 +479,6 @@ async fn measure_skew(active: Arc<Active>) {
     }
 }
 
-/// What the agent should hear about when it waits too long: queued
-/// conversations they are eligible for, and their own open ones with a
-/// customer waiting. Read from the cache's lean list of open conversations
-/// and kept as id and breach instant alone (what to show is read when one is
-/// announced), so it stays small and cheap with a large queue.
-async fn watched(active: &Active) -> Vec<Watched> {
-    let Ok(Some(set)) = active.engine.cache().open_set().await else {
-        return Vec::new();
-    };
-    let me = &set.me;
-    let is_mine = |c: &OpenConversation| {
-        c.state == ConversationState::Assigned && c.assignee_id.as_deref() == Some(me.id.as_str())
-    };
-    let load = AgentLoad {
-        id: me.id.clone(),
-        role: me.role,
-        status: me.status,
-        categories: me.categories.clone(),
-        capacity: me.capacity,
-        open: u32::try_from(set.conversations.iter().filter(|c| is_mine(c)).count())
-            .unwrap_or(u32::MAX),
-    };
-    let eligible = |c: &OpenConversation| match (&c.state, &c.category_id) {
-        (ConversationState::Queued, Some(k)) => load.is_eligible(k),
-        _ => false,
-    };
-    let mut list: Vec<Watched> = set
-        .conversations
-        .iter()
-        .filter(|c| eligible(c) || is_mine(c))
-        .filter_map(|c| {
-            let since = c.waiting_since?;
-            Some(Watched {
-                breach_at: switchboard_core::waiting::breach_at(
-                    since,
-                    set.threshold(c.category_id.as_ref()),
-                ),
-                id: c.id.clone(),
-            })
-        })
-        .collect();
-    list.shrink_to_fit();
-    list
-}
-
-/// The notification for one conversation past its threshold, from what the
-/// cache holds for it now (none if it has gone meanwhile).
-async fn overdue_alert(active: &Active, id: &str, now: DateTime<Utc>) -> Option<Alert> {
-    let s = active.engine.cache().summary(id, now).await.ok()??;
-    let mine = s.assignee_id.as_deref() == Some(active.me_id.as_str());
-    let waited = s
-        .waiting_since
-        .map_or(0, |since| (now - since).num_seconds().max(0) as u64);
-    Some(Alert {
-        cause: Cause::Overdue,
-        title: if mine {
-            format!("Customer waiting {} for your reply", wait(waited))
-        } else {
-            format!("Waiting {} in the queue", wait(waited))
-        },
-        body: format!(
-            "{} — {}",
-            notification_text(&customer_label(&s.customer), 60),
-            notification_text(&s.subject, 120)
-        ),
-        target: Navigate::Conversation { id: s.id },
-    })
-}
-
 /// Fires breach notifications at the breach instant. The watched list is
 /// read again only when the cache changed (or the skew was measured), not
 /// when a deadline comes, so a breach is announced the moment it happens
@@ -589,32 +486,20 @@ async fn overdue_alert(active: &Active, id: &str, now: DateTime<Utc>) -> Option<
 async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
     let mut book = AlertBook::new();
     let renotify = Duration::from_std(RENOTIFY).unwrap_or_else(|_| Duration::seconds(120));
-    let mut list = watched(&active).await;
+    let cache = active.engine.cache();
+    let mut list = news::watched_in(cache).await;
     let mut changed = false;
     loop {
         if changed {
-            list = watched(&active).await;
+            list = news::watched_in(cache).await;
             changed = false;
         }
         let now = active.server_now();
         let due = book.tick(now, &list, renotify);
-        for id in &due.single {
-            if let Some(alert) = overdue_alert(&active, id, now).await {
-                notifier.show(&app, alert);
-            }
+        for news in news::for_due(cache, &due, &active.me_id, now).await {
+            notifier.show(&app, news);
         }
-        if let Some(n) = due.summary {
-            notifier.show(
-                &app,
-                Alert {
-                    cause: Cause::OverdueSummary,
-                    title: format!("{n} conversations are overdue"),
-                    body: "They have waited past their category's threshold.".into(),
-                    target: Navigate::Queue,
-                },
-            );
-        }
-        refresh_tray(&app, &active).await;
+        refresh_tray(&active).await;
         // Sleep until the next breach or reminder (local clock), or until the
         // cache changes; at most a minute so the tray's oldest wait moves.
         let until_next = due
@@ -629,6 +514,7 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
     }
 }
 
+/// Raises what each batch of events calls for.
 async fn watch_events<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
     let mut rx = active.engine.subscribe_events();
     loop {
@@ -637,98 +523,10 @@ async fn watch_events<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifi
             Err(broadcast::error::RecvError::Lagged(_)) => continue,
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        for alert in alerts_for(&active, &batch).await {
-            notifier.show(&app, alert);
+        let now = active.server_now();
+        let cache = active.engine.cache();
+        for news in news::for_batch(cache, &batch, &active.me_id, now, window::in_front()).await {
+            notifier.show(&app, news);
         }
     }
-}
-
-/// Notifications that a batch of events calls for: one per conversation and
-/// cause, however many events say the same.
-async fn alerts_for(active: &Active, batch: &EventBatch) -> Vec<Alert> {
-    let me = active.me_id.as_str();
-    let now = active.server_now();
-    let news = Duration::from_std(BACKLOG_NEWS).unwrap_or_else(|_| Duration::minutes(10));
-    let focused = crate::main_window_focused();
-    let mut out: Vec<Alert> = Vec::new();
-    let mut push = |alert: Alert| {
-        let dup = out
-            .iter()
-            .any(|a| a.cause == alert.cause && a.target == alert.target);
-        if !dup {
-            out.push(alert);
-        }
-    };
-    for event in &batch.events {
-        if batch.backlog && now - event.at > news {
-            continue;
-        }
-        let Ok(payload) = event.payload() else {
-            continue;
-        };
-        match payload {
-            EventPayload::ConversationUpdated(u) => {
-                let c = &u.conversation;
-                let to_me = c.assignee_id.as_deref() == Some(me) && u.by.as_deref() != Some(me);
-                let cause = match u.change {
-                    Change::Assigned if to_me => Cause::Assigned,
-                    Change::Transferred if to_me => Cause::Transferred,
-                    _ => continue,
-                };
-                let title = match cause {
-                    Cause::Transferred => "Transferred to you",
-                    _ => "Assigned to you",
-                };
-                push(Alert {
-                    cause,
-                    title: title.into(),
-                    body: format!(
-                        "{} — {}",
-                        notification_text(&customer_label(&c.customer), 60),
-                        notification_text(&c.subject, 120)
-                    ),
-                    target: Navigate::Conversation { id: c.id.clone() },
-                });
-            }
-            EventPayload::ConversationCreated(created) => {
-                let c = &created.conversation;
-                if c.assignee_id.as_deref() == Some(me) {
-                    push(Alert {
-                        cause: Cause::Assigned,
-                        title: "Assigned to you".into(),
-                        body: format!(
-                            "{} — {}",
-                            notification_text(&customer_label(&c.customer), 60),
-                            notification_text(&c.subject, 120)
-                        ),
-                        target: Navigate::Conversation { id: c.id.clone() },
-                    });
-                }
-            }
-            EventPayload::MessageCreated(m) if m.message.kind == MessageKind::Customer => {
-                if focused {
-                    continue;
-                }
-                let Some(conv) = event.conversation_id.as_deref() else {
-                    continue;
-                };
-                let ours = matches!(
-                    active.engine.cache().conversation(conv, now).await,
-                    Ok(Some(v)) if v.summary.assignee_id.as_deref() == Some(me)
-                );
-                if ours {
-                    push(Alert {
-                        cause: Cause::CustomerMessage,
-                        title: format!("{} wrote", notification_text(&m.message.author, 60)),
-                        body: notification_text(&m.message.body, 200),
-                        target: Navigate::Conversation {
-                            id: conv.to_owned(),
-                        },
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }

@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Runtime};
 
+use crate::window;
+
 /// How long start-up waits for the page before showing the window anyway.
 pub const FALLBACK: Duration = Duration::from_secs(3);
 
@@ -34,7 +36,7 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) {
     if SHOWN.swap(true, Ordering::SeqCst) {
         return;
     }
-    crate::show_main_window(app);
+    window::show(app);
 }
 
 /// Shows the window after `wait` if the page has not loaded by then.

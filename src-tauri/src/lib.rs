@@ -6,12 +6,20 @@
 //! - [`commands`]: what the page may call (typed, generated to TypeScript;
 //!   the capability file grants exactly these);
 //! - [`desktop`]: the signed-in session, forwarding cache changes and the
-//!   connection state to the page and the tray, the breach timer and event
-//!   notifications;
+//!   connection state to the page and the tray's model, the breach timer and
+//!   event notifications;
 //! - [`keychain`]: the token in the OS keychain;
 //! - [`logging`]: stderr and daily log files in the app's log directory;
 //! - [`notify`]: notifications whose click opens the conversation;
-//! - [`tray`]: status radio group, queue line, connection line, Open, Quit.
+//! - [`tray`]: status radio group, queue line, connection line, Open, Quit,
+//!   drawn from one `watch` channel of `switchboard_sync::TrayModel`;
+//! - [`window`]: shows and focuses the main window, and sends the page to a
+//!   conversation.
+//!
+//! What becomes a notification and what the tray says are decided in
+//! `switchboard_sync` (`news`, `tray_model`); the modules here only show
+//! them. Imports among them go one way: `commands` → `desktop` →
+//! `notify` → `window` → `ipc`; `tray` → `window`; nothing imports back.
 //!
 //! Closing the window keeps the app in the tray. A second start (for example
 //! from a `switchboard://conversation/ID` link) hands its link to the running
@@ -20,7 +28,6 @@
 pub mod commands;
 pub mod desktop;
 mod first_show;
-pub mod format;
 pub mod ipc;
 pub mod keychain;
 pub mod logging;
@@ -28,28 +35,16 @@ mod memory;
 pub mod notify;
 mod stalls;
 pub mod tray;
+pub mod window;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use switchboard_sync::TrayModel;
 use tauri::webview::PageLoadEvent;
 use tauri::{Manager, WindowEvent};
 use tauri_plugin_deep_link::DeepLinkExt;
 
 use crate::desktop::Desktop;
 use crate::ipc::Navigate;
-
-/// Label of the main window, as declared in `tauri.conf.json`.
-pub const MAIN_WINDOW: &str = "main";
-
-/// Whether the main window has the keyboard focus, as its focus events
-/// said last. Kept here so deciding whether to notify about a customer's
-/// message never waits for the main thread (busy drawing a large queue).
-static MAIN_WINDOW_FOCUSED: AtomicBool = AtomicBool::new(false);
-
-/// Whether the main window is in front (has the focus).
-pub fn main_window_focused() -> bool {
-    MAIN_WINDOW_FOCUSED.load(Ordering::Relaxed)
-}
+pub use crate::window::MAIN_WINDOW;
 
 /// File name of the local cache in the app's data directory.
 pub const CACHE_FILE: &str = "cache.db";
@@ -65,10 +60,11 @@ pub fn run() {
         // First, so a second instance hands over before anything else starts.
         .plugin(tauri_plugin_single_instance::init(
             |app, argv, _cwd| match links_in(&argv).into_iter().next() {
-                Some(target) => notify::open(app, target),
-                None => show_main_window(app),
+                Some(target) => window::open(app, target),
+                None => window::show(app),
             },
         ))
+        .manage(window::PendingNavigation::default())
         .plugin(tauri_plugin_deep_link::init())
         .invoke_handler(tauri::generate_handler![
             commands::session_current,
@@ -108,21 +104,26 @@ pub fn run() {
                 }
                 Err(e) => tracing::warn!(error = %e, "no log directory"),
             }
-            tray::install(&handle)?;
+            let (tray_model, shown_in_tray) = tokio::sync::watch::channel(TrayModel::signed_out());
+            tray::install(&handle, shown_in_tray, desktop::status_from_tray)?;
             let data_dir = app.path().app_data_dir()?;
             std::fs::create_dir_all(&data_dir)?;
-            app.manage(Desktop::new(handle.clone(), data_dir.join(CACHE_FILE)));
+            app.manage(Desktop::new(
+                handle.clone(),
+                data_dir.join(CACHE_FILE),
+                tray_model,
+            ));
 
             // Started from a link: go there once signed in.
             let started_with: Vec<String> = std::env::args().collect();
             if let Some(target) = links_in(&started_with).into_iter().next() {
-                desktop::remember_navigation(&handle, target);
+                window::remember(&handle, target);
             }
             let on_link = handle.clone();
             app.deep_link().on_open_url(move |event| {
                 let links: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
                 if let Some(target) = links_in(&links).into_iter().next() {
-                    notify::open(&on_link, target);
+                    window::open(&on_link, target);
                 }
             });
             // Registering the link handler writes a desktop entry and runs
@@ -157,7 +158,7 @@ pub fn run() {
                 let _ = window.hide();
             }
             WindowEvent::Focused(focused) if window.label() == MAIN_WINDOW => {
-                MAIN_WINDOW_FOCUSED.store(*focused, Ordering::Relaxed);
+                window::set_in_front(*focused);
             }
             _ => {}
         })
@@ -171,14 +172,4 @@ pub fn run() {
 /// The `switchboard://` links among command-line arguments.
 pub fn links_in(args: &[String]) -> Vec<Navigate> {
     args.iter().filter_map(|a| Navigate::from_link(a)).collect()
-}
-
-/// Brings the main window to the front, un-minimizing and showing it if needed.
-pub(crate) fn show_main_window<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        // Each step is best effort: a window manager may refuse focus.
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
 }

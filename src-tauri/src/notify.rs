@@ -11,56 +11,19 @@
 //! Showing one is a blocking D-Bus call, so [`Notifier`] does it on a thread
 //! of its own, never on the async runtime's workers.
 //!
-//! Causes ([`Cause`]) each have their own notification, replaced rather than
-//! stacked when the same cause fires again for the same conversation.
+//! What to say and why is decided in `switchboard_sync::news` ([`News`]);
+//! this module only shows it. Causes ([`Cause`]) each have their own
+//! notification, replaced rather than stacked when the same cause fires
+//! again for the same conversation.
 
 use std::collections::HashMap;
 use std::sync::mpsc;
 
-use tauri::{AppHandle, Emitter, Runtime};
+use switchboard_sync::news::{Cause, News};
+use tauri::{AppHandle, Runtime};
 
-use crate::ipc::{events, Navigate};
-
-/// Why the agent is told.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Cause {
-    /// A conversation they could take waits past its threshold.
-    Overdue,
-    /// Many did at once: one summary.
-    OverdueSummary,
-    /// Assigned to them (routing or an admin).
-    Assigned,
-    /// Transferred to them by a colleague.
-    Transferred,
-    /// The customer wrote in one of theirs while the window was not in front.
-    CustomerMessage,
-}
-
-impl Cause {
-    fn tag(&self) -> &'static str {
-        match self {
-            Cause::Overdue => "overdue",
-            Cause::OverdueSummary => "overdue-summary",
-            Cause::Assigned => "assigned",
-            Cause::Transferred => "transferred",
-            Cause::CustomerMessage => "customer-message",
-        }
-    }
-}
-
-/// A notification to show.
-#[derive(Debug, Clone)]
-pub struct Alert {
-    /// Why.
-    pub cause: Cause,
-    /// Title (our own words; plain).
-    pub title: String,
-    /// Body, already escaped with [`crate::format::notification_text`]
-    /// where it holds customer text.
-    pub body: String,
-    /// Where a click goes.
-    pub target: Navigate,
-}
+use crate::ipc::Navigate;
+use crate::window;
 
 /// What the notification thread keeps: the server-side id of the
 /// notification shown per (cause, target), so the same cause again replaces
@@ -104,11 +67,11 @@ impl Default for Notifier {
 }
 
 impl Notifier {
-    /// Asks for `alert` to be shown and returns at once; a click brings the
-    /// window up on its target.
-    pub fn show<R: Runtime>(&self, app: &AppHandle<R>, alert: Alert) {
+    /// Asks for `news` to be shown and returns at once; a click brings the
+    /// window up on its conversation (or the queue).
+    pub fn show<R: Runtime>(&self, app: &AppHandle<R>, news: News) {
         let app = app.clone();
-        self.run(Box::new(move |shown| show_now(shown, app, alert)));
+        self.run(Box::new(move |shown| show_now(shown, app, news)));
     }
 
     /// Queues `job` for the notification thread.
@@ -120,27 +83,30 @@ impl Notifier {
     }
 }
 
-/// Shows `alert` (blocking), remembers its id, and starts the thread that
+/// Shows `news` (blocking), remembers its id, and starts the thread that
 /// waits for its click.
-fn show_now<R: Runtime>(shown: &mut Shown, app: AppHandle<R>, alert: Alert) {
-    let key = (alert.cause.clone(), target_key(&alert.target));
+fn show_now<R: Runtime>(shown: &mut Shown, app: AppHandle<R>, news: News) {
+    let key = (news.cause, news.conversation_id.clone().unwrap_or_default());
     let mut n = notify_rust::Notification::new();
     n.appname("Switchboard")
-        .summary(&alert.title)
-        .body(&alert.body)
+        .summary(&news.title)
+        .body(&news.body)
         .action("default", "Open");
     #[cfg(all(unix, not(target_os = "macos")))]
     {
         n.icon("mail-unread")
             .hint(notify_rust::Hint::Category(format!(
                 "im.received.switchboard-{}",
-                alert.cause.tag()
+                news.cause.tag()
             )));
         if let Some(id) = shown.get(&key) {
             n.id(*id);
         }
     }
-    let target = alert.target;
+    let target = match news.conversation_id {
+        Some(id) => Navigate::Conversation { id },
+        None => Navigate::Queue,
+    };
     match n.show() {
         Ok(handle) => {
             #[cfg(all(unix, not(target_os = "macos")))]
@@ -150,28 +116,12 @@ fn show_now<R: Runtime>(shown: &mut Shown, app: AppHandle<R>, alert: Alert) {
             std::thread::spawn(move || {
                 handle.wait_for_action(|action| {
                     if action == "default" {
-                        open(&app, target);
+                        window::open(&app, target);
                     }
                 });
             });
         }
         Err(e) => tracing::warn!(error = %e, "could not show a notification"),
-    }
-}
-
-fn target_key(target: &Navigate) -> String {
-    match target {
-        Navigate::Conversation { id } => id.clone(),
-        Navigate::Queue => String::new(),
-    }
-}
-
-/// Shows and focuses the main window and sends the page to `target`.
-pub fn open<R: Runtime>(app: &AppHandle<R>, target: Navigate) {
-    crate::show_main_window(app);
-    crate::desktop::remember_navigation(app, target.clone());
-    if let Err(e) = app.emit(events::NAVIGATE, target) {
-        tracing::warn!(error = %e, "could not send a navigation to the page");
     }
 }
 

@@ -2,23 +2,30 @@
 //! (Available / Busy / Offline), how many conversations wait and the oldest
 //! wait, the connection state, Open and Quit.
 //!
-//! Choosing a status here runs the same code as the status buttons of the
-//! window ([`crate::desktop::Desktop::set_status`]), and both redraw from
-//! the server's answer, so they always agree.
+//! What it shows is a [`TrayModel`] (decided in `switchboard_sync::tray_model`)
+//! read from one `tokio::sync::watch` channel: one task here applies each new
+//! model, and nothing else touches the tray. Choosing a status runs the
+//! callback given to [`install`] (the same code as the status buttons of the
+//! window), and the tray redraws from the model that answer produces, so the
+//! two always agree.
 //!
 //! On Linux the icon is exported over D-Bus as a StatusNotifierItem with a
 //! `com.canonical.dbusmenu` menu, so it works (and can be tested) even when
 //! no tray host is running. Tauri's menus have no radio item; the three
 //! status entries are check items of which exactly one is checked.
 
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use switchboard_core::model::AgentStatus;
-use switchboard_sync::ConnectionState;
+use switchboard_sync::tray_model::status_label;
+use switchboard_sync::TrayModel;
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
+use tokio::sync::watch;
+
+use crate::window;
 
 /// Id of the one tray icon the app shows.
 pub const TRAY_ID: &str = "switchboard";
@@ -26,6 +33,9 @@ pub const TRAY_ID: &str = "switchboard";
 const MENU_OPEN: &str = "open";
 const MENU_QUIT: &str = "quit";
 const MENU_STATUS_PREFIX: &str = "status-";
+
+/// What choosing a status in the menu does.
+pub type OnStatus<R> = fn(&AppHandle<R>, AgentStatus);
 
 /// The tray icon for an agent status.
 pub fn icon(status: AgentStatus) -> Image<'static> {
@@ -36,77 +46,41 @@ pub fn icon(status: AgentStatus) -> Image<'static> {
     }
 }
 
-/// The label of a status entry.
-pub fn status_label(status: AgentStatus) -> &'static str {
-    match status {
-        AgentStatus::Available => "Available",
-        AgentStatus::Busy => "Busy",
-        AgentStatus::Offline => "Offline",
-    }
-}
-
-/// The tooltip: status, and the connection when it is not online.
-pub fn tooltip(status: Option<AgentStatus>, connection: ConnectionState) -> String {
-    let who = match status {
-        Some(s) => status_label(s),
-        None => "signed out",
-    };
-    match connection {
-        ConnectionState::Online => format!("Switchboard — {who}"),
-        ConnectionState::Syncing => format!("Switchboard — {who} (syncing)"),
-        ConnectionState::Offline => format!("Switchboard — {who} (no connection)"),
-    }
-}
-
-/// The queue line of the menu.
-pub fn queue_label(waiting: u64, oldest_wait_secs: u64) -> String {
-    match waiting {
-        0 => "Queue empty".to_owned(),
-        n => format!(
-            "{n} waiting · oldest {}",
-            crate::format::wait(oldest_wait_secs)
-        ),
-    }
-}
-
-/// The connection line of the menu.
-pub fn connection_label(connection: ConnectionState) -> &'static str {
-    match connection {
-        ConnectionState::Online => "Connected",
-        ConnectionState::Syncing => "Syncing…",
-        ConnectionState::Offline => "No connection to the server — retrying",
-    }
-}
-
-/// The menu items that change, kept as app state.
-pub struct TrayMenu<R: Runtime> {
+/// The menu items that change.
+struct Items<R: Runtime> {
     statuses: Vec<(AgentStatus, CheckMenuItem<R>)>,
     queue: MenuItem<R>,
     connection: MenuItem<R>,
-    shown: Mutex<Shown>,
 }
 
-#[derive(Clone, Copy)]
-struct Shown {
-    status: Option<AgentStatus>,
-    connection: ConnectionState,
-}
-
-/// Creates the tray icon. Nobody is signed in yet: no status checked.
-pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// Creates the tray icon from the model `model` holds now (at start: nobody
+/// signed in), and the task that redraws it whenever the model changes.
+pub fn install<R: Runtime>(
+    app: &AppHandle<R>,
+    mut model: watch::Receiver<TrayModel>,
+    on_status: OnStatus<R>,
+) -> tauri::Result<()> {
+    let first = model.borrow_and_update().clone();
     let statuses = AgentStatus::ALL
         .iter()
         .map(|s| {
             let id = format!("{MENU_STATUS_PREFIX}{}", s.as_str());
-            CheckMenuItem::with_id(app, id, status_label(*s), false, false, None::<&str>)
-                .map(|item| (*s, item))
+            CheckMenuItem::with_id(
+                app,
+                id,
+                status_label(*s),
+                first.statuses_enabled(),
+                first.checked(*s),
+                None::<&str>,
+            )
+            .map(|item| (*s, item))
         })
         .collect::<tauri::Result<Vec<_>>>()?;
-    let queue = MenuItem::with_id(app, "queue", "Not signed in", false, None::<&str>)?;
+    let queue = MenuItem::with_id(app, "queue", first.queue_line(), false, None::<&str>)?;
     let connection = MenuItem::with_id(
         app,
         "connection",
-        connection_label(ConnectionState::Offline),
+        first.connection_line(),
         false,
         None::<&str>,
     )?;
@@ -132,73 +106,50 @@ pub fn install<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let menu = Menu::with_items(app, &items)?;
 
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(AgentStatus::Offline))
-        .tooltip(tooltip(None, ConnectionState::Offline))
+        .icon(icon(first.icon()))
+        .tooltip(first.tooltip())
         .menu(&menu)
         .show_menu_on_left_click(true)
-        .on_menu_event(on_menu_event)
+        .on_menu_event(move |app, event| on_menu_event(app, event, on_status))
         .build(app)?;
-    app.manage(TrayMenu {
+
+    let items = Arc::new(Items {
         statuses,
         queue,
         connection,
-        shown: Mutex::new(Shown {
-            status: None,
-            connection: ConnectionState::Offline,
-        }),
+    });
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let mut shown = first;
+        while model.changed().await.is_ok() {
+            let next = model.borrow_and_update().clone();
+            let before = std::mem::replace(&mut shown, next.clone());
+            let items = Arc::clone(&items);
+            on_main_thread(&app, move |app| apply(app, &items, &before, &next));
+        }
     });
     Ok(())
 }
 
-impl<R: Runtime> TrayMenu<R> {
-    /// Shows `status` (`None`: signed out) as the checked entry and the icon.
-    pub fn set_status(&self, app: &AppHandle<R>, status: Option<AgentStatus>) {
-        let connection = self.update(|shown| shown.status = status).connection;
-        let statuses = self.statuses.clone();
-        on_main_thread(app, move |app| {
-            for (s, item) in &statuses {
-                let _ = item.set_checked(Some(*s) == status);
-                let _ = item.set_enabled(status.is_some());
-            }
-            redraw_icon(app, status, connection);
-        });
+/// Redraws what differs between `before` and `next` (on the main thread).
+fn apply<R: Runtime>(app: &AppHandle<R>, items: &Items<R>, before: &TrayModel, next: &TrayModel) {
+    if next.status != before.status {
+        for (s, item) in &items.statuses {
+            let _ = item.set_checked(next.checked(*s));
+            let _ = item.set_enabled(next.statuses_enabled());
+        }
     }
-
-    /// Shows the connection state.
-    pub fn set_connection(&self, app: &AppHandle<R>, connection: ConnectionState) {
-        let status = self.update(|shown| shown.connection = connection).status;
-        let line = self.connection.clone();
-        on_main_thread(app, move |app| {
-            let _ = line.set_text(connection_label(connection));
-            redraw_icon(app, status, connection);
-        });
+    if next.queue_line() != before.queue_line() {
+        let _ = items.queue.set_text(next.queue_line());
     }
-
-    /// Shows the queue line.
-    pub fn set_queue(&self, app: &AppHandle<R>, waiting: u64, oldest_wait_secs: u64) {
-        let line = self.queue.clone();
-        on_main_thread(app, move |_| {
-            let _ = line.set_text(queue_label(waiting, oldest_wait_secs));
-        });
+    if next.connection != before.connection {
+        let _ = items.connection.set_text(next.connection_line());
     }
-
-    /// Shows the signed-out state.
-    pub fn signed_out(&self, app: &AppHandle<R>) {
-        let line = self.queue.clone();
-        on_main_thread(app, move |_| {
-            let _ = line.set_text("Not signed in");
-        });
-        self.set_connection(app, ConnectionState::Offline);
-        self.set_status(app, None);
-    }
-
-    fn update(&self, f: impl FnOnce(&mut Shown)) -> Shown {
-        let mut shown = match self.shown.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut shown);
-        *shown
+    if next.status != before.status || next.connection != before.connection {
+        if let Some(tray) = app.tray_by_id(TRAY_ID) {
+            let _ = tray.set_icon(Some(icon(next.icon())));
+            let _ = tray.set_tooltip(Some(next.tooltip()));
+        }
     }
 }
 
@@ -218,36 +169,19 @@ fn on_main_thread<R: Runtime>(app: &AppHandle<R>, f: impl FnOnce(&AppHandle<R>) 
     }
 }
 
-/// Redraws the icon and tooltip (on the main thread).
-fn redraw_icon<R: Runtime>(
-    app: &AppHandle<R>,
-    status: Option<AgentStatus>,
-    connection: ConnectionState,
-) {
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        // Without a connection the agent routes nothing: show offline.
-        let shown = match connection {
-            ConnectionState::Offline => AgentStatus::Offline,
-            _ => status.unwrap_or(AgentStatus::Offline),
-        };
-        let _ = tray.set_icon(Some(icon(shown)));
-        let _ = tray.set_tooltip(Some(tooltip(status, connection)));
-    }
-}
-
 /// The status a menu item id stands for.
 fn status_of(id: &str) -> Option<AgentStatus> {
     AgentStatus::parse(id.strip_prefix(MENU_STATUS_PREFIX)?).ok()
 }
 
-fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent, on_status: OnStatus<R>) {
     let id = event.id().as_ref();
     if let Some(status) = status_of(id) {
-        crate::desktop::status_from_tray(app, status);
+        on_status(app, status);
         return;
     }
     match id {
-        MENU_OPEN => crate::show_main_window(app),
+        MENU_OPEN => window::show(app),
         MENU_QUIT => app.exit(0),
         _ => {}
     }
@@ -267,14 +201,6 @@ mod tests {
                 assert_ne!(a.rgba(), b.rgba(), "two statuses share a tray icon");
             }
         }
-        assert_eq!(
-            tooltip(Some(AgentStatus::Busy), ConnectionState::Online),
-            "Switchboard — Busy"
-        );
-        assert_eq!(
-            tooltip(Some(AgentStatus::Busy), ConnectionState::Offline),
-            "Switchboard — Busy (no connection)"
-        );
     }
 
     #[test]
@@ -287,11 +213,5 @@ mod tests {
         }
         assert_eq!(status_of("status-away"), None);
         assert_eq!(status_of("open"), None);
-    }
-
-    #[test]
-    fn queue_line_reads_naturally() {
-        assert_eq!(queue_label(0, 0), "Queue empty");
-        assert_eq!(queue_label(3, 75), "3 waiting · oldest 1m 15s");
     }
 }
