@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use switchboard_api::{Agent, ConversationState, ConversationSummary, MessageKind};
 
 use super::reads::threshold_of;
+#[cfg(doc)]
+use super::Cache;
 
 /// What a batch of changes touched, for the UI to refresh just that.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -144,7 +146,7 @@ pub struct Counts {
 }
 
 /// Part of a list: the rows `offset .. offset + rows.len()` of `total`, in
-/// the list's order (see [`Cache::window`](super::Cache::window)).
+/// the list's order (see [`Cache::window`]).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListWindow {
@@ -160,7 +162,7 @@ pub struct ListWindow {
 }
 
 /// The signed-in agent, the wait thresholds and the open conversations, of
-/// one moment: what [`Cache::open_set`](super::Cache::open_set) reads for the breach timer.
+/// one moment: what [`Cache::open_set`] reads for the breach timer.
 #[derive(Debug, Clone)]
 pub struct OpenSet {
     /// The signed-in agent.
@@ -179,9 +181,9 @@ impl OpenSet {
     }
 }
 
-/// An open conversation as [`Cache::open_set`](super::Cache::open_set) reads it: what
+/// An open conversation as [`Cache::open_set`] reads it: what
 /// routing and the wait rules look at, nothing to show (no customer, no
-/// subject — [`Cache::summary`](super::Cache::summary) reads those for the one being announced).
+/// subject — [`Cache::summary`] reads those for the one being announced).
 /// With tens of thousands queued, a breach timer holding these holds about
 /// a tenth of what it would with full summaries.
 #[derive(Debug, Clone, PartialEq)]
