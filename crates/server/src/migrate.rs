@@ -1,322 +1,243 @@
 //! `migrate-sqlite-to-postgres`: moves a team's whole history from a SQLite
 //! file into an empty PostgreSQL database, then proves the copy by reading
 //! both sides back: row counts and a SHA-256 checksum per table.
+//!
+//! Nothing here lists tables or columns: the schema is read from the source
+//! (`sqlite_master`, `pragma_table_info`, `pragma_foreign_key_list`) and
+//! compared with the target's (`information_schema.columns`) after both ran
+//! the migrations, so a new table or column is copied (or, when the two
+//! schemas disagree, the command stops before copying anything).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 use sqlx::any::{AnyConnectOptions, AnyRow};
 use sqlx::{AnyConnection, Connection, Row};
 
+/// sqlx's record of applied migrations: each side's own, never copied.
+const SQLX_MIGRATIONS: &str = "_sqlx_migrations";
+
 /// A column's type, for copying and checksumming.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
     Int,
+    Blob,
 }
 
-use Kind::{Int, Text};
+use Kind::{Blob, Int, Text};
 
-/// A table: name, columns with their types, and an ORDER BY giving a total order.
-type Table = (&'static str, &'static [(&'static str, Kind)], &'static str);
+impl Kind {
+    /// From a SQLite declared type, by SQLite's affinity rules (`BIGINT` is
+    /// an integer, `TEXT` or `VARCHAR(n)` text). Anything else (`REAL`,
+    /// `NUMERIC`, no type) is refused rather than copied approximately.
+    fn of_sqlite(declared: &str) -> Option<Kind> {
+        let d = declared.to_ascii_uppercase();
+        if d.contains("INT") {
+            Some(Int)
+        } else if d.contains("CHAR") || d.contains("CLOB") || d.contains("TEXT") {
+            Some(Text)
+        } else if d.contains("BLOB") {
+            Some(Blob)
+        } else {
+            None
+        }
+    }
 
-/// Every table, in foreign-key order.
-const TABLES: &[Table] = &[
-    (
-        "categories",
-        &[
-            ("id", Text),
-            ("name", Text),
-            ("routing", Text),
-            ("wait_threshold_secs", Int),
-            ("keywords", Text),
-            ("position", Int),
-            ("rr_cursor", Text),
-            ("created_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "agents",
-        &[
-            ("id", Text),
-            ("name", Text),
-            ("email", Text),
-            ("password_hash", Text),
-            ("role", Text),
-            ("status", Text),
-            ("capacity", Int),
-            ("created_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "agent_categories",
-        &[("agent_id", Text), ("category_id", Text)],
-        "agent_id, category_id",
-    ),
-    (
-        "tokens",
-        &[
-            ("hash", Text),
-            ("agent_id", Text),
-            ("created_at", Int),
-            ("expires_at", Int),
-            ("revoked_at", Int),
-        ],
-        "hash",
-    ),
-    (
-        "conversations",
-        &[
-            ("id", Text),
-            ("channel", Text),
-            ("customer_name", Text),
-            ("customer_email", Text),
-            ("customer_phone", Text),
-            ("subject", Text),
-            ("category_id", Text),
-            ("state", Text),
-            ("assignee_id", Text),
-            ("created_at", Int),
-            ("updated_at", Int),
-            ("queued_at", Int),
-            ("unanswered_since", Int),
-            ("first_customer_at", Int),
-            ("first_response_at", Int),
-            ("first_response_agent_id", Text),
-            ("preview", Text),
-            ("handed_off_at", Int),
-            ("category_source", Text),
-            ("category_confidence", Int),
-        ],
-        "id",
-    ),
-    (
-        "messages",
-        &[
-            ("id", Text),
-            ("conversation_id", Text),
-            ("seq", Int),
-            ("kind", Text),
-            ("author", Text),
-            ("author_id", Text),
-            ("body", Text),
-            ("created_at", Int),
-            ("client_id", Text),
-        ],
-        "id",
-    ),
-    (
-        "assignments",
-        &[
-            ("conversation_id", Text),
-            ("agent_id", Text),
-            ("at", Int),
-            ("via", Text),
-        ],
-        "at, conversation_id, agent_id, via",
-    ),
-    (
-        "resolutions",
-        &[("conversation_id", Text), ("agent_id", Text), ("at", Int)],
-        "at, conversation_id, agent_id",
-    ),
-    (
-        "claims",
-        &[
-            ("conversation_id", Text),
-            ("agent_id", Text),
-            ("at", Int),
-            ("waited_secs", Int),
-            ("skipped_older", Int),
-        ],
-        "at, conversation_id, agent_id",
-    ),
-    // Email channel (migrations 0003_email.sql).
-    (
-        "email_messages",
-        &[
-            ("rfc_id", Text),
-            ("conversation_id", Text),
-            ("message_id", Text),
-            ("direction", Text),
-            ("created_at", Int),
-        ],
-        "rfc_id",
-    ),
-    (
-        "email_threads",
-        &[
-            ("conversation_id", Text),
-            ("token", Text),
-            ("created_at", Int),
-        ],
-        "conversation_id",
-    ),
-    (
-        "attachments",
-        &[
-            ("id", Text),
-            ("conversation_id", Text),
-            ("message_id", Text),
-            ("filename", Text),
-            ("content_type", Text),
-            ("size", Int),
-            ("data", Text),
-            ("created_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "email_outbox",
-        &[
-            ("message_id", Text),
-            ("conversation_id", Text),
-            ("rfc_id", Text),
-            ("to_name", Text),
-            ("to_addr", Text),
-            ("subject", Text),
-            ("in_reply_to", Text),
-            ("refs", Text),
-            ("body", Text),
-            ("status", Text),
-            ("attempts", Int),
-            ("next_attempt_at", Int),
-            ("last_error", Text),
-            ("sent_at", Int),
-            ("updated_at", Int),
-        ],
-        "message_id",
-    ),
-    // SMS channel (migrations 0004_sms.sql).
-    (
-        "sms_inbound",
-        &[
-            ("message_sid", Text),
-            ("conversation_id", Text),
-            ("message_id", Text),
-            ("from_number", Text),
-            ("to_number", Text),
-            ("created_at", Int),
-        ],
-        "message_sid",
-    ),
-    (
-        "sms_outbox",
-        &[
-            ("message_id", Text),
-            ("part", Int),
-            ("parts", Int),
-            ("conversation_id", Text),
-            ("to_number", Text),
-            ("body", Text),
-            ("status", Text),
-            ("attempts", Int),
-            ("next_attempt_at", Int),
-            ("last_error", Text),
-            ("provider_sid", Text),
-            ("provider_status", Text),
-            ("sent_at", Int),
-            ("updated_at", Int),
-        ],
-        "message_id, part",
-    ),
-    // Learned categorization (migrations 0006_classifier.sql).
-    (
-        "classifier_models",
-        &[
-            ("id", Text),
-            ("version", Text),
-            ("model", Text),
-            ("trained_at", Int),
-            ("examples", Int),
-            ("labelled", Int),
-            ("categories", Text),
-            ("features", Int),
-        ],
-        "id",
-    ),
-    (
-        "widget_sessions",
-        &[
-            ("id", Text),
-            ("token_hash", Text),
-            ("visitor_name", Text),
-            ("visitor_email", Text),
-            ("mode", Text),
-            ("channel", Text),
-            ("unanswered", Int),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "widget_transcript",
-        &[
-            ("id", Text),
-            ("session_id", Text),
-            ("pos", Int),
-            ("kind", Text),
-            ("author", Text),
-            ("body", Text),
-            ("created_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "widget_client_ids",
-        &[
-            ("session_id", Text),
-            ("client_id", Text),
-            ("message_id", Text),
-        ],
-        "session_id, client_id",
-    ),
-    (
-        "bot_answers",
-        &[
-            ("id", Text),
-            ("questions", Text),
-            ("answer", Text),
-            ("created_at", Int),
-            ("updated_at", Int),
-        ],
-        "id",
-    ),
-    (
-        "bot_handoffs",
-        &[
-            ("external_id", Text),
-            ("conversation_id", Text),
-            ("created_at", Int),
-        ],
-        "external_id",
-    ),
-    (
-        "events",
-        &[
-            ("seq", Int),
-            ("kind", Text),
-            ("conversation_id", Text),
-            ("at", Int),
-            ("data", Text),
-            ("category_id", Text),
-            ("assignee_id", Text),
-            ("prev_category_id", Text),
-            ("prev_assignee_id", Text),
-        ],
-        "seq",
-    ),
-    ("counters", &[("name", Text), ("value", Int)], "name"),
-];
+    /// From PostgreSQL's `information_schema.columns.data_type`.
+    fn of_postgres(data_type: &str) -> Option<Kind> {
+        match data_type {
+            "smallint" | "integer" | "bigint" => Some(Int),
+            "text" | "character varying" | "character" => Some(Text),
+            "bytea" => Some(Blob),
+            _ => None,
+        }
+    }
+}
+
+/// A column: name and type.
+#[derive(Debug, Clone)]
+struct Column {
+    name: String,
+    kind: Kind,
+}
+
+/// A table of the source, as its schema says.
+#[derive(Debug, Clone)]
+struct Table {
+    name: String,
+    columns: Vec<Column>,
+    /// A total order of the rows: the primary key, or every column when
+    /// the table has none.
+    order: Vec<String>,
+    /// Tables its foreign keys reference.
+    references: BTreeSet<String>,
+}
+
+/// An identifier, quoted for both SQLite and PostgreSQL.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The source's tables (not SQLite's own, not sqlx's), parents before
+/// children.
+async fn sqlite_tables(src: &mut AnyConnection) -> anyhow::Result<Vec<Table>> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY rowid",
+    )
+    .bind(SQLX_MIGRATIONS)
+    .fetch_all(&mut *src)
+    .await?;
+    let mut tables = Vec::new();
+    for name in names {
+        let info = sqlx::query("SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid")
+            .bind(&name)
+            .fetch_all(&mut *src)
+            .await?;
+        let mut columns = Vec::new();
+        let mut key = Vec::new();
+        for r in &info {
+            let column: String = r.try_get("name")?;
+            let declared: String = r.try_get("type")?;
+            let pk: i64 = r.try_get("pk")?;
+            let kind = Kind::of_sqlite(&declared).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{name}.{column} has type {declared:?}; the migration copies integer, text and blob columns only"
+                )
+            })?;
+            if pk > 0 {
+                key.push((pk, column.clone()));
+            }
+            columns.push(Column { name: column, kind });
+        }
+        key.sort();
+        let order = if key.is_empty() {
+            columns.iter().map(|c| c.name.clone()).collect()
+        } else {
+            key.into_iter().map(|(_, c)| c).collect()
+        };
+        let references: BTreeSet<String> =
+            sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_list(?)")
+                .bind(&name)
+                .fetch_all(&mut *src)
+                .await?
+                .into_iter()
+                .collect();
+        tables.push(Table {
+            name,
+            columns,
+            order,
+            references,
+        });
+    }
+    foreign_key_order(tables)
+}
+
+/// Sorts tables so that every table comes after the ones it references
+/// (otherwise keeping the source's creation order). Fails on a reference to
+/// an unknown table or a cycle.
+fn foreign_key_order(mut left: Vec<Table>) -> anyhow::Result<Vec<Table>> {
+    let known: BTreeSet<String> = left.iter().map(|t| t.name.clone()).collect();
+    for t in &left {
+        if let Some(r) = t.references.iter().find(|r| !known.contains(*r)) {
+            anyhow::bail!(
+                "{} references {r}, which is not a table of the source",
+                t.name
+            );
+        }
+    }
+    let mut done = BTreeSet::new();
+    let mut sorted = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let ready = left
+            .iter()
+            .position(|t| {
+                t.references
+                    .iter()
+                    .all(|r| *r == t.name || done.contains(r))
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = left.iter().map(|t| t.name.as_str()).collect();
+                anyhow::anyhow!(
+                    "the foreign keys of {} form a cycle; no copy order exists",
+                    names.join(", ")
+                )
+            })?;
+        let t = left.remove(ready);
+        done.insert(t.name.clone());
+        sorted.push(t);
+    }
+    Ok(sorted)
+}
+
+/// The target's tables (not sqlx's) and their columns' types.
+async fn postgres_columns(
+    dst: &mut AnyConnection,
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let rows = sqlx::query(
+        "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type \
+         FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> $1",
+    )
+    .bind(SQLX_MIGRATIONS)
+    .fetch_all(&mut *dst)
+    .await?;
+    let mut tables: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for r in &rows {
+        tables
+            .entry(r.try_get("table_name")?)
+            .or_default()
+            .insert(r.try_get("column_name")?, r.try_get("data_type")?);
+    }
+    Ok(tables)
+}
+
+/// What differs between the source's schema and the target's: tables or
+/// columns on one side only, or columns whose types do not match.
+fn schema_differences(
+    source: &[Table],
+    target: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in source {
+        let Some(cols) = target.get(&t.name) else {
+            out.push(format!("table {} is missing in the target", t.name));
+            continue;
+        };
+        for c in &t.columns {
+            match cols.get(&c.name) {
+                None => out.push(format!(
+                    "column {}.{} is missing in the target",
+                    t.name, c.name
+                )),
+                Some(ty) if Kind::of_postgres(ty) != Some(c.kind) => out.push(format!(
+                    "column {}.{} is {:?} in the source but {ty} in the target",
+                    t.name, c.name, c.kind
+                )),
+                Some(_) => {}
+            }
+        }
+        for name in cols.keys() {
+            if !t.columns.iter().any(|c| &c.name == name) {
+                out.push(format!("column {}.{name} is missing in the source", t.name));
+            }
+        }
+    }
+    for name in target.keys() {
+        if !source.iter().any(|t| &t.name == name) {
+            out.push(format!("table {name} is missing in the source"));
+        }
+    }
+    out
+}
 
 /// One table's figures after the copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableReport {
     /// Table name.
-    pub table: &'static str,
+    pub table: String,
     /// Rows in the source.
     pub source_rows: u64,
     /// Rows in the target.
@@ -338,29 +259,34 @@ impl TableReport {
 enum Val {
     Text(Option<String>),
     Int(Option<i64>),
+    Blob(Option<Vec<u8>>),
 }
 
-fn read_row(r: &AnyRow, cols: &[(&str, Kind)]) -> anyhow::Result<Vec<Val>> {
+fn read_row(r: &AnyRow, cols: &[Column]) -> anyhow::Result<Vec<Val>> {
     cols.iter()
-        .map(|(c, k)| {
-            Ok(match k {
-                Text => Val::Text(r.try_get::<Option<String>, _>(*c)?),
-                Int => Val::Int(r.try_get::<Option<i64>, _>(*c)?),
+        .enumerate()
+        .map(|(i, c)| {
+            Ok(match c.kind {
+                Text => Val::Text(r.try_get::<Option<String>, _>(i)?),
+                Int => Val::Int(r.try_get::<Option<i64>, _>(i)?),
+                Blob => Val::Blob(r.try_get::<Option<Vec<u8>>, _>(i)?),
             })
         })
         .collect()
 }
 
-async fn read_table(
-    conn: &mut AnyConnection,
-    table: &str,
-    cols: &[(&str, Kind)],
-    order: &str,
-) -> anyhow::Result<Vec<Vec<Val>>> {
-    let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
-    let sql = format!("SELECT {} FROM {table} ORDER BY {order}", names.join(", "));
+/// Every row of `table`, its columns in the source's order.
+async fn read_table(conn: &mut AnyConnection, table: &Table) -> anyhow::Result<Vec<Vec<Val>>> {
+    let names: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+    let order: Vec<String> = table.order.iter().map(|c| quote(c)).collect();
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY {}",
+        names.join(", "),
+        quote(&table.name),
+        order.join(", ")
+    );
     let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
-    rows.iter().map(|r| read_row(r, cols)).collect()
+    rows.iter().map(|r| read_row(r, &table.columns)).collect()
 }
 
 /// Order-independent: each row is hashed, the row hashes are sorted, then
@@ -381,7 +307,12 @@ fn checksum(rows: &[Vec<Val>]) -> String {
                         h.update(b"I");
                         h.update(i.to_le_bytes());
                     }
-                    Val::Text(None) | Val::Int(None) => h.update(b"N"),
+                    Val::Blob(Some(b)) => {
+                        h.update(b"B");
+                        h.update((b.len() as u64).to_le_bytes());
+                        h.update(b);
+                    }
+                    Val::Text(None) | Val::Int(None) | Val::Blob(None) => h.update(b"N"),
                 }
             }
             h.finalize().into()
@@ -416,6 +347,13 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
     drop(crate::store::Store::open(to, crate::Clock::system()).await?);
     let mut src = connect(from).await?;
     let mut dst = connect(to).await?;
+    let tables = sqlite_tables(&mut src).await?;
+    let differences = schema_differences(&tables, &postgres_columns(&mut dst).await?);
+    anyhow::ensure!(
+        differences.is_empty(),
+        "the source and target schemas differ after their migrations ran, nothing was copied:\n  {}",
+        differences.join("\n  ")
+    );
     let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents")
         .fetch_one(&mut dst)
         .await?;
@@ -427,24 +365,29 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
         "the target database is not empty ({agents} agents, {conversations} conversations); migrate into a new database"
     );
     let mut tx = dst.begin().await?;
-    // The target's migration seeded its own defaults; the source's win.
-    for table in ["counters", "categories"] {
-        sqlx::query(&format!("DELETE FROM {table}"))
+    // What the target holds is what its migrations seeded (counters, the
+    // default category, leases); the source's rows win. Children first.
+    for table in tables.iter().rev() {
+        sqlx::query(&format!("DELETE FROM {}", quote(&table.name)))
             .execute(&mut *tx)
             .await?;
     }
-    for (table, cols, order) in TABLES {
-        let rows = read_table(&mut src, table, cols, order).await?;
-        let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
+    for table in &tables {
+        let rows = read_table(&mut src, table).await?;
+        let names: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
         for chunk in rows.chunks(200) {
-            let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+            let mut sql = format!(
+                "INSERT INTO {} ({}) VALUES ",
+                quote(&table.name),
+                names.join(", ")
+            );
             let mut n = 0;
             for (i, _) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push_str(", ");
                 }
                 sql.push('(');
-                for j in 0..cols.len() {
+                for j in 0..names.len() {
                     if j > 0 {
                         sql.push_str(", ");
                     }
@@ -459,6 +402,7 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
                     q = match v {
                         Val::Text(t) => q.bind(t.clone()),
                         Val::Int(i) => q.bind(*i),
+                        Val::Blob(b) => q.bind(b.clone()),
                     };
                 }
             }
@@ -467,11 +411,11 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
     }
     tx.commit().await?;
     let mut report = Vec::new();
-    for (table, cols, order) in TABLES {
-        let a = read_table(&mut src, table, cols, order).await?;
-        let b = read_table(&mut dst, table, cols, order).await?;
+    for table in &tables {
+        let a = read_table(&mut src, table).await?;
+        let b = read_table(&mut dst, table).await?;
         report.push(TableReport {
-            table,
+            table: table.name.clone(),
             source_rows: a.len() as u64,
             target_rows: b.len() as u64,
             source_sum: checksum(&a),

@@ -484,6 +484,28 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
     );
     assert!(stdout.contains("migrated and verified"), "{stdout}");
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
+    // Every table of the source is in the report, so none was left behind.
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&sqlite)
+            .await
+            .expect("open sqlite");
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_sqlx_migrations'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .expect("tables");
+        assert!(tables.len() > 20, "{tables:?}");
+        for t in &tables {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.split_whitespace().next() == Some(t.as_str()) && l.ends_with(" ok")),
+                "{t} is not reported as copied:\n{stdout}"
+            );
+        }
+    }
 
     let original_last_seq: i64 = {
         use sqlx::Connection;
@@ -561,6 +583,194 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
     );
     assert!(all.events.iter().any(|e| e.seq > original_last_seq
         && e.conversation_id.as_deref() == Some(created.summary.id.as_str())));
+}
+
+/// A column the target does not have (a migration run on one side only)
+/// stops the migration before anything is copied, instead of being dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_only_the_source_has_stops_the_migration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let ok = Command::new(BIN)
+        .args(["seed-demo", "--database-url", &sqlite])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .status()
+        .expect("seed-demo");
+    assert!(ok.success());
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&sqlite)
+            .await
+            .expect("open sqlite");
+        sqlx::query("ALTER TABLE conversations ADD COLUMN mood TEXT")
+            .execute(&mut c)
+            .await
+            .expect("add a column");
+    }
+    let pg = postgres::server().fresh_database().await;
+    let out = Command::new(BIN)
+        .args(["migrate-sqlite-to-postgres", "--from", &sqlite, "--to", &pg])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("migrate");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}");
+    assert!(!stdout.contains("migrated and verified"), "{stdout}");
+    assert!(
+        stderr.contains("conversations.mood is missing in the target"),
+        "{stderr}"
+    );
+    use sqlx::Connection;
+    let mut c = sqlx::postgres::PgConnection::connect(&pg)
+        .await
+        .expect("open postgres");
+    let agents: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents")
+        .fetch_one(&mut c)
+        .await
+        .expect("count");
+    assert_eq!(agents, 0, "nothing was copied");
+}
+
+/// The schema, backend-neutral: table → column → type class ("integer",
+/// "text", "blob", or the backend's own name for anything else), and table →
+/// primary key columns in key order.
+type Schema = (
+    BTreeMap<String, BTreeMap<String, String>>,
+    BTreeMap<String, Vec<String>>,
+);
+
+fn type_class(declared: &str) -> String {
+    let d = declared.to_ascii_lowercase();
+    match d.as_str() {
+        "smallint" | "integer" | "bigint" | "int" => "integer".into(),
+        "text" | "character varying" | "character" => "text".into(),
+        "blob" | "bytea" => "blob".into(),
+        _ => format!("other({d})"),
+    }
+}
+
+async fn sqlite_schema(c: &mut sqlx::sqlite::SqliteConnection) -> Schema {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .expect("sqlite tables");
+    let (mut columns, mut keys) = (BTreeMap::new(), BTreeMap::new());
+    for t in tables {
+        let info: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT name, type, pk FROM pragma_table_info(?)")
+                .bind(&t)
+                .fetch_all(&mut *c)
+                .await
+                .expect("table info");
+        let mut key: Vec<(i64, String)> = info
+            .iter()
+            .filter(|(_, _, pk)| *pk > 0)
+            .map(|(n, _, pk)| (*pk, n.clone()))
+            .collect();
+        key.sort();
+        keys.insert(t.clone(), key.into_iter().map(|(_, n)| n).collect());
+        columns.insert(
+            t,
+            info.into_iter()
+                .map(|(n, ty, _)| (n, type_class(&ty)))
+                .collect(),
+        );
+    }
+    (columns, keys)
+}
+
+async fn postgres_schema(c: &mut sqlx::postgres::PgConnection) -> Schema {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, c.column_name::text, c.data_type::text \
+         FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .expect("postgres columns");
+    let mut columns: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (t, n, ty) in rows {
+        columns.entry(t).or_default().insert(n, type_class(&ty));
+    }
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT k.table_name::text, k.column_name::text \
+         FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage k \
+           ON k.constraint_schema = tc.constraint_schema AND k.constraint_name = tc.constraint_name \
+         WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema() \
+           AND tc.table_name <> '_sqlx_migrations' \
+         ORDER BY k.table_name, k.ordinal_position",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .expect("postgres keys");
+    let mut keys: BTreeMap<String, Vec<String>> =
+        columns.keys().map(|t| (t.clone(), Vec::new())).collect();
+    for (t, n) in rows {
+        keys.entry(t).or_default().push(n);
+    }
+    (columns, keys)
+}
+
+/// The migrations give both backends the same schema: the same tables, the
+/// same columns with compatible types and the same primary keys. The
+/// SQLite → PostgreSQL migration reads the schema and refuses to copy when
+/// the two disagree; this catches a difference before anyone migrates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_have_the_same_schema_after_migrations() {
+    use sqlx::{ConnectOptions, Connection};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut lite = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("schema.db"))
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("open sqlite");
+    sqlx::migrate!("./migrations")
+        .run(&mut lite)
+        .await
+        .expect("migrate sqlite");
+    let url = postgres::server().fresh_database().await;
+    let mut pg = sqlx::postgres::PgConnection::connect(&url)
+        .await
+        .expect("open postgres");
+    sqlx::migrate!("./migrations")
+        .run(&mut pg)
+        .await
+        .expect("migrate postgres");
+
+    let (lite_columns, lite_keys) = sqlite_schema(&mut lite).await;
+    let (pg_columns, pg_keys) = postgres_schema(&mut pg).await;
+    assert!(
+        lite_columns.contains_key("conversations") && lite_columns.len() > 20,
+        "{lite_columns:?}"
+    );
+    assert_eq!(
+        lite_columns.keys().collect::<Vec<_>>(),
+        pg_columns.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, columns) in &lite_columns {
+        assert_eq!(
+            Some(columns),
+            pg_columns.get(table),
+            "{table}: the same columns and types (SQLite, then PostgreSQL)"
+        );
+        for (column, class) in columns {
+            assert!(
+                !class.starts_with("other"),
+                "{table}.{column} is {class}: the SQLite → PostgreSQL migration copies integer, text and blob columns"
+            );
+        }
+    }
+    assert_eq!(lite_keys, pg_keys, "the same primary keys");
 }
 
 /// Counts `overdue` announcements of `conversation` in the whole log.
