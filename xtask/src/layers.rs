@@ -6,7 +6,9 @@
 //! its own layer or lower ones (`crate::…`, `super::…` and `use crate::{…}`
 //! forms alike). For the desktop shell (`src-tauri/src`) and the sync crate
 //! the rule is weaker: no two modules may import each other through any
-//! chain (the module graph has no cycle).
+//! chain (the module graph has no cycle). And no server module adds a route
+//! with a plain `.route(`: every route goes through utoipa-axum's `routes!`,
+//! so none exists without its OpenAPI operation.
 //!
 //! `docs/architecture.md` says what each layer is for.
 
@@ -79,6 +81,16 @@ pub fn server_problems(src: &Path) -> Result<Vec<String>> {
             ));
             continue;
         };
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains(".route(") || code.contains(".route_service(") {
+                out.push(format!(
+                    "{}:{}: a route added without its OpenAPI operation: add it with utoipa-axum's `routes!` (see routes.rs)",
+                    rel(src, &file),
+                    n + 1
+                ));
+            }
+        }
         for (line, target) in imports(&text, &module) {
             // A name defined in lib.rs itself (`crate::Config`) is the top.
             let (to_rank, to_name) = match layer_of(&target) {
@@ -403,12 +415,26 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("src/store")).unwrap();
         fs::write(dir.join("src/lib.rs"), "pub mod store;\npub mod http;\n").unwrap();
-        fs::write(dir.join("src/http.rs"), "use crate::store::Store;\n").unwrap();
+        fs::write(
+            dir.join("src/http.rs"),
+            "use crate::store::Store;\n// .route(\"/x\", get(y)) in a comment is fine\n",
+        )
+        .unwrap();
         fs::write(dir.join("src/store/mod.rs"), "use crate::http::AppState;\n").unwrap();
         let problems = server_problems(&dir.join("src")).unwrap();
         fs::remove_dir_all(&dir).unwrap();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("`store` (store) imports `http::AppState` (http)"));
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::write(
+            dir.join("src/lib.rs"),
+            "fn r() { Router::new().route(\"/x\", get(y)); }\n",
+        )
+        .unwrap();
+        let problems = server_problems(&dir.join("src")).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("without its OpenAPI operation"));
     }
 
     #[test]

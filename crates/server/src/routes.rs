@@ -1,16 +1,30 @@
 //! The whole server's HTTP surface in one place: the agents' API (`http`)
-//! and every channel's routes (`channels`), with the OpenAPI document
-//! generated from the same handlers and wire types.
+//! and every channel's routes (`channels`), assembled from one list with the
+//! OpenAPI document generated from the same handlers and wire types.
+//!
+//! Every route is added with utoipa-axum's `routes!`, which registers a
+//! handler at the path and method its `#[utoipa::path]` names and adds that
+//! operation to the document: a route cannot exist without its document
+//! (`cargo xtask layers` refuses a plain `.route(` in the server's sources).
+//! [`errors::document`] then lists on each operation the error answers the
+//! shared machinery can give (bad JSON, a missing token, a store that cannot
+//! be written…), beside the ones each handler names itself.
 //!
 //! Every rejection (bad JSON, bad path, bad query, body too large, unknown
 //! route) is rendered in the one JSON error shape of [`AppError`].
 
+mod errors;
+
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::routing::{get, patch, post, put};
-use axum::{Json, Router};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Extension, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::{AppState, MAX_JSON_BODY};
 use crate::channels;
@@ -19,76 +33,80 @@ use crate::http::{agents, auth, categories, classifier, conversations, events, m
 
 /// Every route of the server: the API, the channels' routes (each with its
 /// own body limit: email's, SMS's, the widget's — `/widget.js`,
-/// `/widget/v1/…`, the agents' typing signal — and the bot's).
+/// `/widget/v1/…`, the agents' typing signal — and the bot's), and
+/// `/api/v1/openapi.json` describing all of them.
 pub fn router(state: AppState, config: &crate::Config) -> Router {
-    api_router(state.clone())
-        .merge(channels::email::router(state.clone(), config.email.clone()))
-        .merge(channels::sms::router(state.clone(), config.sms.clone()))
-        .merge(channels::widget::router(
-            state.clone(),
-            config.widget.clone(),
-            config.bot.clone(),
-        ))
-        .merge(channels::bot::router(state, config.bot.clone()))
-}
-
-/// The router of the agents' API (`/api/v1/…`).
-pub fn api_router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/health", get(auth::health))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me))
-        .route("/me/status", put(auth::set_status))
-        .route("/agents", get(agents::list).post(agents::create))
-        .route("/agents/{id}", patch(agents::update))
-        .route(
-            "/categories",
-            get(categories::list).post(categories::create),
-        )
-        .route("/categories/{id}", patch(categories::update))
-        .route(
-            "/conversations",
-            get(conversations::list).post(conversations::create),
-        )
-        .route(
-            "/conversations/{id}",
-            get(conversations::get_one).patch(conversations::recategorize),
-        )
-        .route("/conversations/{id}/claim", post(conversations::claim))
-        .route(
-            "/conversations/{id}/messages",
-            post(conversations::post_message),
-        )
-        .route(
-            "/conversations/{id}/customer_messages",
-            post(conversations::customer_message),
-        )
-        .route(
-            "/conversations/{id}/transfer",
-            post(conversations::transfer),
-        )
-        .route("/conversations/{id}/resolve", post(conversations::resolve))
-        .route("/conversations/{id}/reopen", post(conversations::reopen))
-        .route("/classifier", get(classifier::status))
-        .route("/classifier/train", post(classifier::train))
-        .route("/sync", get(events::sync))
-        .route("/events", get(events::stream))
-        .route("/metrics", get(metrics::metrics))
-        // Channel hook: inbound email attachments.
-        .route(
-            "/attachments/{id}",
-            get(channels::email::attachments::download),
-        )
-        .route("/openapi.json", get(spec));
-    Router::new()
-        .nest("/api/v1", api)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+    let (router, doc) = parts(state, config);
+    let body = Arc::new(serde_json::to_string(&doc).unwrap_or_else(|_| "{}".to_owned()));
+    router
+        .layer(Extension(OpenApiJson(body)))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// The router and its document, from one list.
+fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::health))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::set_status))
+        .routes(routes!(agents::list, agents::create))
+        .routes(routes!(agents::update))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update))
+        .routes(routes!(conversations::list, conversations::create))
+        .routes(routes!(conversations::get_one, conversations::recategorize))
+        .routes(routes!(conversations::claim))
+        .routes(routes!(conversations::post_message))
+        .routes(routes!(conversations::customer_message))
+        .routes(routes!(conversations::transfer))
+        .routes(routes!(conversations::resolve))
+        .routes(routes!(conversations::reopen))
+        .routes(routes!(classifier::status))
+        .routes(routes!(classifier::train))
+        .routes(routes!(events::sync))
+        .routes(routes!(events::stream))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(channels::email::attachments::download))
+        .routes(routes!(spec))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .with_state(state.clone())
+        .split_for_parts();
+    // The API's own answers for unknown paths and methods, in the error
+    // shape; the channels' routes keep theirs (set before their layers, so
+    // the widget's CORS layer still answers preflights).
+    let mut router = api
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    for channel in [
+        channels::email::router(state.clone(), config.email.clone()),
+        channels::sms::router(state.clone(), config.sms.clone()),
+        channels::widget::router(state.clone(), config.widget.clone(), config.bot.clone()),
+        channels::bot::router(state.clone(), config.bot.clone()),
+    ] {
+        let (r, d) = channel.split_for_parts();
+        router = router.merge(r);
+        doc.merge(d);
+    }
+    errors::document(&mut doc);
+    (router, doc)
+}
+
+/// The document, serialized once.
+#[derive(Clone)]
+struct OpenApiJson(Arc<String>);
+
+/// This document: every route of the server, its parameters, bodies and
+/// every status it can answer.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this server", content_type = "application/json")))]
+async fn spec(Extension(OpenApiJson(body)): Extension<OpenApiJson>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.as_ref().clone(),
+    )
 }
 
 /// A handler panic becomes a 500 in the usual error shape (never a dropped connection).
@@ -125,30 +143,20 @@ impl Modify for Bearer {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // The widget's visitors: the token `POST /widget/v1/conversations` gave.
+        components.add_security_scheme(
+            "visitor",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
-/// The API description.
+/// The document's frame: its title, the bearer scheme and the schemas no
+/// operation names; the paths come from the router.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Switchboard API", description = "Multi-agent support inbox: queue, routing, claims, transfer, notes, metrics and live sync."),
     modifiers(&Bearer),
-    paths(
-        auth::health, auth::login, auth::logout, auth::me, auth::set_status,
-        agents::list, agents::create, agents::update,
-        categories::list, categories::create, categories::update,
-        conversations::create, conversations::list, conversations::get_one, conversations::claim,
-        conversations::post_message, conversations::customer_message, conversations::transfer,
-        conversations::resolve, conversations::reopen, conversations::recategorize,
-        events::sync, events::stream, metrics::metrics,
-        channels::email::inbound::endpoint, channels::email::attachments::download,
-        channels::sms::inbound::endpoint, channels::sms::status::endpoint,
-        channels::widget::typing::agent_typing,
-        channels::bot::answers::list, channels::bot::answers::create,
-        channels::bot::answers::update, channels::bot::answers::delete,
-        channels::bot::handoff::endpoint,
-        classifier::status, classifier::train,
-    ),
     components(schemas(
         switchboard_api::ErrorBody, switchboard_api::ErrorDetail, switchboard_api::Event,
         switchboard_api::View, switchboard_core::Channel, switchboard_core::ConversationState,
@@ -158,8 +166,3 @@ impl Modify for Bearer {
     ))
 )]
 pub struct ApiDoc;
-
-/// `GET /api/v1/openapi.json`.
-pub async fn spec() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}

@@ -90,18 +90,15 @@ impl BotConfig {
 }
 
 /// `/api/v1/bot/answers…` (admins) and `/api/v1/bot/handoff` (bot token).
-pub fn router(state: crate::app::AppState, config: BotConfig) -> axum::Router {
-    use axum::routing::{get, patch, post};
-    axum::Router::new()
-        .route(
-            "/api/v1/bot/answers",
-            get(answers::list).post(answers::create),
-        )
-        .route(
-            "/api/v1/bot/answers/{id}",
-            patch(answers::update).delete(answers::delete),
-        )
-        .route("/api/v1/bot/handoff", post(handoff::endpoint))
+pub fn router(
+    state: crate::app::AppState,
+    config: BotConfig,
+) -> utoipa_axum::router::OpenApiRouter {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(answers::list, answers::create))
+        .routes(routes!(answers::update, answers::delete))
+        .routes(routes!(handoff::endpoint))
         .layer(axum::Extension(std::sync::Arc::new(config)))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::app::MAX_JSON_BODY,

@@ -25,8 +25,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
-use axum::{Extension, Router};
+use axum::Extension;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 
@@ -140,9 +141,9 @@ impl std::fmt::Debug for EmailConfig {
 }
 
 /// `/channels/email/inbound`.
-pub fn router(state: AppState, config: EmailConfig) -> Router {
-    Router::new()
-        .route("/channels/email/inbound", post(inbound::endpoint))
+pub fn router(state: AppState, config: EmailConfig) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(inbound::endpoint))
         .layer(Extension(Arc::new(config)))
         .layer(DefaultBodyLimit::max(MAX_RAW_MESSAGE))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -30,9 +30,10 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use switchboard_api::{ErrorBody, ErrorDetail};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 
@@ -236,10 +237,10 @@ impl std::fmt::Debug for Twilio {
 }
 
 /// `/channels/sms/twilio` and `/channels/sms/twilio/status`.
-pub fn router(state: AppState, config: SmsConfig) -> Router {
-    Router::new()
-        .route("/channels/sms/twilio", post(inbound::endpoint))
-        .route("/channels/sms/twilio/status", post(status::endpoint))
+pub fn router(state: AppState, config: SmsConfig) -> OpenApiRouter {
+    OpenApiRouter::new()
+        .routes(routes!(inbound::endpoint))
+        .routes(routes!(status::endpoint))
         .layer(Extension(Arc::new(config)))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BODY))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -36,10 +36,11 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Extension;
 use switchboard_core::ratelimit::FailureLimiter;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::bot::BotConfig;
 use crate::app::{AppState, MAX_JSON_BODY};
@@ -208,6 +209,9 @@ async fn check_origin(
     next.run(req).await
 }
 
+/// The widget's script, for `<script src=".../widget.js">` on the team's site.
+#[utoipa::path(get, path = "/widget.js", tag = "widget",
+    responses((status = 200, content_type = "text/javascript", body = String, description = "The widget's script")))]
 async fn widget_js() -> Response {
     (
         [
@@ -222,23 +226,20 @@ async fn widget_js() -> Response {
 
 /// `GET /widget.js`, the visitor endpoints under `/widget/v1/…` (with CORS)
 /// and the agents' typing signal.
-pub fn router(state: AppState, config: WidgetConfig, bot: BotConfig) -> Router {
+pub fn router(state: AppState, config: WidgetConfig, bot: BotConfig) -> OpenApiRouter {
     let shared = Arc::new(WidgetState::new(config, bot));
-    let visitor_api = Router::new()
-        .route("/widget/v1/conversations", post(visitor::start))
-        .route("/widget/v1/conversation", get(visitor::history))
-        .route("/widget/v1/conversations/{id}", get(visitor::history_by_id))
-        .route("/widget/v1/messages", post(visitor::post_message))
-        .route("/widget/v1/handoff", post(visitor::handoff))
-        .route("/widget/v1/events", get(stream::events))
+    let visitor_api = OpenApiRouter::new()
+        .routes(routes!(visitor::start))
+        .routes(routes!(visitor::history))
+        .routes(routes!(visitor::history_by_id))
+        .routes(routes!(visitor::post_message))
+        .routes(routes!(visitor::handoff))
+        .routes(routes!(stream::events))
         .layer(axum::middleware::from_fn(check_origin))
         .layer(cors(&shared.config));
-    Router::new()
-        .route("/widget.js", get(widget_js))
-        .route(
-            "/api/v1/conversations/{id}/typing",
-            post(typing::agent_typing),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(widget_js))
+        .routes(routes!(typing::agent_typing))
         .merge(visitor_api)
         .layer(Extension(shared))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

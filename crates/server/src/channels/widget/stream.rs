@@ -37,7 +37,7 @@ use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 
 /// One frame of the visitor's stream.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Frame {
     /// A customer, agent or bot message.
@@ -60,7 +60,7 @@ pub enum Frame {
 }
 
 /// Query of `GET /widget/v1/events`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StreamQuery {
     /// Resume after this `seq` (the `Last-Event-ID` header wins).
     #[serde(default)]
@@ -141,7 +141,11 @@ fn sse(frame: &Frame, seq: Option<i64>) -> SseEvent {
     }
 }
 
-/// Follows the visitor's conversation live.
+/// Follows the visitor's conversation live: server-sent events whose `id:`
+/// is the log position (resume with `Last-Event-ID` or `?since=`) and whose
+/// data is a [`Frame`].
+#[utoipa::path(get, path = "/widget/v1/events", tag = "widget", security(("visitor" = [])), params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", body = Frame, description = "The stream; each event's data is one frame")))]
 pub async fn events(
     State(st): State<AppState>,
     Extension(w): Extension<Arc<WidgetState>>,

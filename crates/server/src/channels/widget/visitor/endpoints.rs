@@ -3,7 +3,7 @@
 use super::*;
 
 /// `POST /widget/v1/conversations`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The visitor's name (optional).
@@ -20,7 +20,7 @@ pub struct StartRequest {
 }
 
 /// The answer to a start: the token (keep it; it is shown once) and the conversation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Started {
     /// The visitor's secret for every later call.
     pub visitor_token: String,
@@ -30,6 +30,10 @@ pub struct Started {
 
 /// Starts a conversation: with the bot when it has answers, else straight
 /// into the queue (channel `chat`).
+#[utoipa::path(post, path = "/widget/v1/conversations", tag = "widget", request_body = StartRequest,
+    responses((status = 201, body = Started, description = "Started; keep `visitor_token` for every later call"),
+        (status = 403, body = switchboard_api::ErrorBody, description = "The page's origin is not allowed"),
+        (status = 429, body = switchboard_api::ErrorBody, description = "Too many starts from this address")))]
 pub async fn start(
     State(st): State<AppState>,
     Extension(w): Extension<Arc<WidgetState>>,
@@ -119,6 +123,8 @@ pub async fn start(
 }
 
 /// `GET /widget/v1/conversation`: the visitor's conversation.
+#[utoipa::path(get, path = "/widget/v1/conversation", tag = "widget", security(("visitor" = [])),
+    responses((status = 200, body = VisitorConversation)))]
 pub async fn history(
     State(st): State<AppState>,
     v: Visitor,
@@ -130,6 +136,9 @@ pub async fn history(
 }
 
 /// `GET /widget/v1/conversations/{id}`: the same, by id — any other id is 404.
+#[utoipa::path(get, path = "/widget/v1/conversations/{id}", tag = "widget", security(("visitor" = [])),
+    params(("id" = String, Path, description = "The visitor's own conversation")),
+    responses((status = 200, body = VisitorConversation)))]
 pub async fn history_by_id(
     State(st): State<AppState>,
     v: Visitor,
@@ -145,7 +154,7 @@ pub async fn history_by_id(
 }
 
 /// `POST /widget/v1/messages`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageRequest {
     /// The text.
@@ -156,7 +165,7 @@ pub struct MessageRequest {
 }
 
 /// A posted message and the conversation after it (with the bot's reply).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Posted {
     /// The visitor's message.
     pub message: VisitorMessage,
@@ -165,6 +174,9 @@ pub struct Posted {
 }
 
 /// A visitor's message: to the bot while it answers, else to the humans.
+#[utoipa::path(post, path = "/widget/v1/messages", tag = "widget", security(("visitor" = [])), request_body = MessageRequest,
+    responses((status = 201, body = Posted),
+        (status = 429, body = switchboard_api::ErrorBody, description = "Too many messages from this visitor or address")))]
 pub async fn post_message(
     State(st): State<AppState>,
     Extension(w): Extension<Arc<WidgetState>>,
@@ -248,6 +260,8 @@ pub async fn post_message(
 
 /// `POST /widget/v1/handoff`: the visitor asks for a person (the widget's
 /// button). Nothing changes when humans already have it.
+#[utoipa::path(post, path = "/widget/v1/handoff", tag = "widget", security(("visitor" = [])),
+    responses((status = 200, body = VisitorConversation)))]
 pub async fn handoff(
     State(st): State<AppState>,
     v: Visitor,

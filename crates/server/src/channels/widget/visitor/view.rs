@@ -4,7 +4,7 @@
 use super::*;
 
 /// A visitor message as the visitor sees it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitorMessage {
     /// Id (the same before and after a hand-off).
     pub id: String,
@@ -19,14 +19,14 @@ pub struct VisitorMessage {
 }
 
 /// The agent on the conversation, as visitors see them.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitorAgent {
     /// First name only.
     pub name: String,
 }
 
 /// The visitor's conversation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitorConversation {
     /// Id.
     pub id: String,
