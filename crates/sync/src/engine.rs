@@ -83,11 +83,8 @@ impl Default for EngineConfig {
 /// `initial`, capped at `max`, then "equal jitter" (half fixed, half random)
 /// so a fleet of desktops does not reconnect in lockstep after an outage.
 pub fn backoff_delay(config: &EngineConfig, attempt: u32, rng: &mut impl Rng) -> Duration {
-    let factor = 2u32.saturating_pow(attempt.min(20));
-    let full = config
-        .backoff_initial
-        .saturating_mul(factor)
-        .min(config.backoff_max);
+    let full =
+        switchboard_core::backoff::exponential(config.backoff_initial, attempt, config.backoff_max);
     let half = full / 2;
     let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
     half + Duration::from_millis(rng.gen_range(0..=jitter_ms))

@@ -192,7 +192,7 @@ pub async fn create_with_transcript(
         let stored = load(tx, &id).await?;
         debug_assert_eq!(format!("{conv:?}"), format!("{stored:?}"));
     }
-    let customer_name = customer_display_name(&input.customer);
+    let customer_name = input.customer.display_name();
     let mut messages = Vec::with_capacity(input.transcript.len() + 1);
     for (n, line) in input.transcript.iter().enumerate() {
         let author = match line.kind {
@@ -264,7 +264,7 @@ pub async fn customer_message(
     body: &str,
 ) -> AppResult<Message> {
     let conv = load(tx, conversation_id).await?;
-    let author = customer_display_name(&conv.customer);
+    let author = conv.customer.display_name();
     let now = tx.now.timestamp_millis();
     sqlx::query(
         "UPDATE conversations SET unanswered_since = COALESCE(unanswered_since, $1), updated_at = $1, preview = $2 WHERE id = $3",

@@ -57,15 +57,6 @@ fn preview_of(body: &str) -> String {
     flat.chars().take(PREVIEW_CHARS).collect()
 }
 
-/// How a customer signs their messages: name, else email, else phone.
-fn customer_display_name(c: &Customer) -> String {
-    c.name
-        .clone()
-        .or_else(|| c.email.clone())
-        .or_else(|| c.phone.clone())
-        .unwrap_or_else(|| "Customer".to_owned())
-}
-
 async fn load(tx: &mut Tx, id: &str) -> AppResult<ConvRow> {
     rows::conversation(&mut tx.conn, id)
         .await?
