@@ -15,7 +15,7 @@
 // Optional attributes on the script tag: `data-title` (panel title),
 // `data-color` (accent colour, e.g. `#0b6bcb`), `data-open` (open at once).
 
-import { fetchEventSource } from "@microsoft/fetch-event-source";
+import { EventSource } from "eventsource";
 
 import { ApiError, type Frame, type Status, type VisitorConversation, type VisitorMessage, VisitorApi } from "./api";
 import { STYLES } from "./styles";
@@ -84,7 +84,7 @@ class Widget {
   private seen = new Map<string, HTMLElement>();
   private agentName: string | null = null;
   private cursor = 0;
-  private stream: AbortController | null = null;
+  private stream: { close(): void } | null = null;
   private typingTimer: number | undefined;
   private busy = false;
 
@@ -304,39 +304,65 @@ class Widget {
     }
   }
 
-  /** Follows the live stream from the cursor; reconnects resume with Last-Event-ID. */
+  /**
+   * Follows the live stream from the cursor. After an error or the end of
+   * the stream (a server restart) it reconnects in 3 s, resuming with
+   * Last-Event-ID. A refused token (401, 404) or a 204 stops it.
+   */
   private follow(): void {
     if (this.stream || !this.api.token) return;
-    const ctrl = new AbortController();
-    this.stream = ctrl;
+    const url = `${this.api.origin}/widget/v1/events?since=${this.cursor}`;
     const token = this.api.token;
-    void fetchEventSource(`${this.api.origin}/widget/v1/events?since=${this.cursor}`, {
-      headers: { Authorization: `Bearer ${token}` },
-      signal: ctrl.signal,
-      openWhenHidden: true,
-      credentials: "omit",
-      onopen: async (resp) => {
-        if (resp.status === 401 || resp.status === 404) {
-          ctrl.abort();
-          throw new Error("visitor token refused");
-        }
-        if (!resp.ok) throw new Error(`stream answered ${resp.status}`);
+    let lastEventId = "";
+    let source: EventSource | null = null;
+    let timer: number | undefined;
+    const stream = {
+      close: () => {
+        window.clearTimeout(timer);
+        source?.close();
+        if (this.stream === stream) this.stream = null;
       },
-      onmessage: (msg) => {
+    };
+    this.stream = stream;
+    const open = () => {
+      const es = new EventSource(url, {
+        // fetch, so the token travels in a header, never in the URL.
+        fetch: (input, init) =>
+          fetch(input, {
+            ...init,
+            headers: {
+              ...init.headers,
+              // A new source after a failed one resumes where the last stopped.
+              ...(lastEventId && !init.headers["Last-Event-ID"] ? { "Last-Event-ID": lastEventId } : {}),
+              Authorization: `Bearer ${token}`,
+            },
+            credentials: "omit",
+          }),
+      });
+      source = es;
+      es.onmessage = (msg) => {
+        lastEventId = msg.lastEventId;
         if (!msg.data) return;
         try {
           this.onFrame(JSON.parse(msg.data) as Frame);
         } catch {
           // A frame this version does not know: skip it.
         }
-      },
-      onerror: (err) => {
-        if (ctrl.signal.aborted) throw err;
-        return 3000; // retry in 3 s (fetch-event-source sends Last-Event-ID)
-      },
-    }).catch(() => {
-      this.stream = null;
-    });
+      };
+      es.onerror = (err) => {
+        // Connecting: the source retries by itself in 3 s (the server sets no
+        // other delay), sending Last-Event-ID.
+        if (es.readyState !== es.CLOSED) return;
+        if (err.code === 401 || err.code === 404 || err.code === 204) {
+          stream.close();
+          return;
+        }
+        // Any other answer (5xx, 429, not an event stream) closes the source
+        // for good: start a new one in 3 s.
+        timer = window.setTimeout(open, 3000);
+      };
+    };
+    open();
   }
 
   private scrollDown(): void {
