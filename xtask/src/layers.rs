@@ -23,7 +23,7 @@ use anyhow::{bail, Context, Result};
 pub const SERVER_LAYERS: &[(&str, &[&str])] = &[
     (
         "support",
-        &["error", "clock", "memo", "config_file", "auth", "caller"],
+        &["error", "clock", "memo", "settings", "auth", "caller"],
     ),
     ("store", &["store", "rows"]),
     ("domain", &["ops", "background", "classifier"]),

@@ -40,6 +40,7 @@ use switchboard_core::categorize::Learned;
 use crate::background::acquire_lease;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+use crate::settings::{value, Setting, Settings};
 use crate::store::{op, Store};
 
 /// How often an instance looks for a newer stored model.
@@ -84,11 +85,11 @@ impl Default for ClassifierConfig {
 }
 
 impl ClassifierConfig {
-    /// Reads the `SWITCHBOARD_CLASSIFIER_*` variables (empty ones count as unset).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads the `SWITCHBOARD_CLASSIFIER_*` settings (empty ones count as unset).
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let var = |v: &Option<Setting>| value(v).map(str::to_owned);
         let mut c = Self::default();
-        if let Some(v) = var("SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE") {
+        if let Some(v) = var(&s.classifier_min_confidence) {
             let p: f64 = v.trim().parse().map_err(|_| {
                 anyhow::anyhow!(
                     "SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE must be a number from 0 to 1"
@@ -99,8 +100,8 @@ impl ClassifierConfig {
             }
             c.min_confidence = p;
         }
-        let count = |name: &str| -> anyhow::Result<Option<u64>> {
-            var(name)
+        let count = |name: &str, v: &Option<Setting>| -> anyhow::Result<Option<u64>> {
+            var(v)
                 .map(|v| {
                     v.trim()
                         .parse::<u64>()
@@ -108,13 +109,22 @@ impl ClassifierConfig {
                 })
                 .transpose()
         };
-        if let Some(n) = count("SWITCHBOARD_CLASSIFIER_MIN_EXAMPLES")? {
+        if let Some(n) = count(
+            "SWITCHBOARD_CLASSIFIER_MIN_EXAMPLES",
+            &s.classifier_min_examples,
+        )? {
             c.min_examples = n.max(2) as usize;
         }
-        if let Some(n) = count("SWITCHBOARD_CLASSIFIER_RETRAIN_SECS")? {
+        if let Some(n) = count(
+            "SWITCHBOARD_CLASSIFIER_RETRAIN_SECS",
+            &s.classifier_retrain_secs,
+        )? {
             c.retrain_every = Duration::from_secs(n.max(10));
         }
-        if let Some(n) = count("SWITCHBOARD_CLASSIFIER_RETRAIN_AFTER")? {
+        if let Some(n) = count(
+            "SWITCHBOARD_CLASSIFIER_RETRAIN_AFTER",
+            &s.classifier_retrain_after,
+        )? {
             c.retrain_after = n.max(1) as usize;
         }
         Ok(c)

@@ -26,7 +26,6 @@ pub mod caller;
 pub mod channels;
 pub mod classifier;
 pub mod clock;
-pub mod config_file;
 pub mod error;
 pub mod http;
 pub mod memo;
@@ -37,6 +36,7 @@ pub mod routes;
 #[allow(missing_docs)]
 pub mod rows;
 pub mod seed;
+pub mod settings;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand};
+use switchboard_server::settings::{value, Settings};
 use switchboard_server::{seed, store::Store, Clock, Config, Server};
 use tracing_subscriber::EnvFilter;
 
@@ -26,23 +27,16 @@ struct Cli {
 enum Command {
     /// Serve the API.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "SWITCHBOARD_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// sqlite://PATH (created if missing) or postgres://…
-        #[arg(
-            long,
-            env = "SWITCHBOARD_DATABASE_URL",
-            default_value = "sqlite://switchboard.db"
-        )]
-        database_url: String,
+        /// Address to listen on (else the `listen` setting, else 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// sqlite://PATH (created if missing) or postgres://… (else the
+        /// `database_url` setting, else sqlite://switchboard.db).
+        #[arg(long)]
+        database_url: Option<String>,
         /// A reverse proxy whose `X-Forwarded-For` is believed (repeatable;
-        /// the environment takes a comma-separated list).
-        #[arg(
-            long = "trusted-proxy",
-            env = "SWITCHBOARD_TRUSTED_PROXIES",
-            value_delimiter = ','
-        )]
+        /// the `trusted_proxies` setting takes a comma-separated list).
+        #[arg(long = "trusted-proxy", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Create an admin account.
@@ -56,13 +50,10 @@ enum Command {
         /// Display name.
         #[arg(long, default_value = "Admin")]
         name: String,
-        /// Database URL.
-        #[arg(
-            long,
-            env = "SWITCHBOARD_DATABASE_URL",
-            default_value = "sqlite://switchboard.db"
-        )]
-        database_url: String,
+        /// Database URL (else the `database_url` setting, else
+        /// sqlite://switchboard.db).
+        #[arg(long)]
+        database_url: Option<String>,
     },
     /// Copy a whole SQLite database into a new PostgreSQL database, verified by counts and checksums.
     MigrateSqliteToPostgres {
@@ -75,40 +66,30 @@ enum Command {
     },
     /// Seed a demo team (admin@demo.switchboard / switchboard-demo) into a database.
     SeedDemo {
-        /// Database URL.
-        #[arg(
-            long,
-            env = "SWITCHBOARD_DATABASE_URL",
-            default_value = "sqlite://switchboard.db"
-        )]
-        database_url: String,
+        /// Database URL (else the `database_url` setting, else
+        /// sqlite://switchboard.db).
+        #[arg(long)]
+        database_url: Option<String>,
     },
 }
 
 fn main() -> anyhow::Result<()> {
-    // The configuration file fills in what the environment does not set,
-    // before anything reads either (and before any other thread exists);
-    // then the command line is read again with those settings in place.
-    if let Some(path) = Cli::parse().config {
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!("cannot read the configuration file {}: {e}", path.display())
-        })?;
-        let settings = switchboard_server::config_file::parse(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for (name, value) in
-            switchboard_server::config_file::not_in_env(settings, |n| std::env::var(n).ok())
-        {
-            std::env::set_var(name, value);
-        }
-    }
     let cli = Cli::parse();
+    // One typed set of settings: the environment over the file (figment).
+    let settings = Settings::from_process(cli.config.as_deref())?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run(cli))
+        .block_on(run(cli, settings))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// The database URL: the flag, else the setting, else the default file.
+fn database_url(flag: Option<String>, settings: &Settings) -> String {
+    flag.or_else(|| value(&settings.database_url).map(str::to_owned))
+        .unwrap_or_else(|| "sqlite://switchboard.db".to_owned())
+}
+
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -117,19 +98,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             listen,
-            database_url,
-            trusted_proxies,
+            database_url: url,
+            mut trusted_proxies,
         } => {
+            let listen = match listen {
+                Some(l) => l,
+                None => value(&settings.listen)
+                    .unwrap_or("127.0.0.1:8080")
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("SWITCHBOARD_LISTEN: {e}"))?,
+            };
+            if trusted_proxies.is_empty() {
+                for p in value(&settings.trusted_proxies).unwrap_or("").split(',') {
+                    let p = p.trim();
+                    if !p.is_empty() {
+                        trusted_proxies.push(p.parse().map_err(|e| {
+                            anyhow::anyhow!("SWITCHBOARD_TRUSTED_PROXIES: `{p}`: {e}")
+                        })?);
+                    }
+                }
+            }
+            let database_url = database_url(url, &settings);
             let server = Server::start(Config {
-                // Channel hook: SWITCHBOARD_EMAIL_INBOUND_SECRET, SWITCHBOARD_SMTP_*, SWITCHBOARD_IMAP_*.
-                email: switchboard_server::channels::email::EmailConfig::from_env()?,
-                // SWITCHBOARD_TWILIO_*, SWITCHBOARD_PUBLIC_URL.
-                sms: switchboard_server::channels::sms::SmsConfig::from_env()?,
-                // SWITCHBOARD_WIDGET_* and SWITCHBOARD_BOT_*.
-                widget: switchboard_server::channels::widget::WidgetConfig::from_env()?,
-                bot: switchboard_server::channels::bot::BotConfig::from_env()?,
-                // SWITCHBOARD_CLASSIFIER_MIN_CONFIDENCE, …_MIN_EXAMPLES, …_RETRAIN_SECS, …_RETRAIN_AFTER.
-                classifier: switchboard_server::classifier::ClassifierConfig::from_env()?,
+                // email_inbound_secret, smtp_*, imap_*.
+                email: switchboard_server::channels::email::EmailConfig::from_settings(&settings)?,
+                // twilio_*, public_url.
+                sms: switchboard_server::channels::sms::SmsConfig::from_settings(&settings)?,
+                // widget_* and bot_*.
+                widget: switchboard_server::channels::widget::WidgetConfig::from_settings(
+                    &settings,
+                )?,
+                bot: switchboard_server::channels::bot::BotConfig::from_settings(&settings)?,
+                // classifier_*.
+                classifier: switchboard_server::classifier::ClassifierConfig::from_settings(
+                    &settings,
+                )?,
                 trusted_proxies,
                 ..Config::new(listen, database_url)
             })
@@ -147,8 +150,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             email,
             password,
             name,
-            database_url,
+            database_url: url,
         } => {
+            let database_url = database_url(url, &settings);
             let store = Store::open(&database_url, Clock::system()).await?;
             let a = seed::create_admin(&store, &email, &password, &name)
                 .await
@@ -178,7 +182,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("migrated and verified");
         }
-        Command::SeedDemo { database_url } => {
+        Command::SeedDemo { database_url: url } => {
+            let database_url = database_url(url, &settings);
             let store = Store::open(&database_url, Clock::manual(chrono::Utc::now())).await?;
             match seed::seed_demo(&store).await {
                 Ok(()) => println!(

@@ -13,7 +13,7 @@
 //! Every rejection (bad JSON, bad path, bad query, body too large, unknown
 //! route) is rendered in the one JSON error shape of [`AppError`].
 
-mod errors;
+pub mod errors;
 
 use std::sync::Arc;
 

@@ -8,12 +8,12 @@
 //! [`tokens`]. What they share (loading a conversation the caller may see,
 //! inserting a message, the `conversation.updated` event) is here.
 
-mod agents;
-mod categories;
-mod intake;
-mod lifecycle;
-mod routing;
-mod tokens;
+pub mod agents;
+pub mod categories;
+pub mod intake;
+pub mod lifecycle;
+pub mod routing;
+pub mod tokens;
 
 pub use agents::*;
 pub use categories::*;

@@ -12,6 +12,7 @@
 pub mod answers;
 pub mod handoff;
 
+use crate::settings::{value, Setting, Settings};
 use switchboard_core::bot::BotSettings;
 
 /// Chatbot settings.
@@ -53,22 +54,22 @@ impl std::fmt::Debug for BotConfig {
 }
 
 impl BotConfig {
-    /// Reads the `SWITCHBOARD_BOT_*` variables (empty ones count as unset).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads the `SWITCHBOARD_BOT_*` settings (empty ones count as unset).
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let var = |v: &Option<Setting>| value(v).map(str::to_owned);
         let mut c = Self::default();
-        if let Some(v) = var("SWITCHBOARD_BOT_ENABLED") {
+        if let Some(v) = var(&s.bot_enabled) {
             c.enabled = match v.trim().to_ascii_lowercase().as_str() {
                 "1" | "true" | "on" | "yes" => true,
                 "0" | "false" | "off" | "no" => false,
                 _ => anyhow::bail!("SWITCHBOARD_BOT_ENABLED must be on or off"),
             };
         }
-        if let Some(v) = var("SWITCHBOARD_BOT_NAME") {
+        if let Some(v) = var(&s.bot_name) {
             c.name = v.trim().chars().take(60).collect();
         }
-        c.token = var("SWITCHBOARD_BOT_TOKEN");
-        if let Some(v) = var("SWITCHBOARD_BOT_MIN_SCORE") {
+        c.token = var(&s.bot_token);
+        if let Some(v) = var(&s.bot_min_score) {
             let s: f64 = v
                 .trim()
                 .parse()
@@ -79,7 +80,7 @@ impl BotConfig {
                 })?;
             c.settings.min_score = s;
         }
-        if let Some(v) = var("SWITCHBOARD_BOT_MAX_UNANSWERED") {
+        if let Some(v) = var(&s.bot_max_unanswered) {
             let n: u32 = v.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
                 anyhow::anyhow!("SWITCHBOARD_BOT_MAX_UNANSWERED must be a whole number ≥ 1")
             })?;

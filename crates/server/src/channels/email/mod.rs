@@ -30,6 +30,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::settings::{value, Setting, Settings};
 
 /// Raw messages larger than this get 413.
 pub const MAX_RAW_MESSAGE: usize = 25 * 1024 * 1024;
@@ -71,15 +72,15 @@ impl EmailConfig {
         }
     }
 
-    /// Reads the `SWITCHBOARD_*` email variables (empty ones count as unset).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads the `SWITCHBOARD_*` email settings (empty ones count as unset).
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let var = |v: &Option<Setting>| value(v).map(str::to_owned);
         let mut c = Self::new();
-        c.inbound_secret = var("SWITCHBOARD_EMAIL_INBOUND_SECRET");
-        c.smtp_url = var("SWITCHBOARD_SMTP_URL");
-        c.smtp_from = var("SWITCHBOARD_SMTP_FROM");
-        c.imap_url = var("SWITCHBOARD_IMAP_URL");
-        if let Some(s) = var("SWITCHBOARD_IMAP_POLL_SECS") {
+        c.inbound_secret = var(&s.email_inbound_secret);
+        c.smtp_url = var(&s.smtp_url);
+        c.smtp_from = var(&s.smtp_from);
+        c.imap_url = var(&s.imap_url);
+        if let Some(s) = var(&s.imap_poll_secs) {
             let secs: u64 = s.trim().parse().map_err(|_| {
                 anyhow::anyhow!("SWITCHBOARD_IMAP_POLL_SECS must be a number of seconds")
             })?;

@@ -36,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::settings::{value, Setting, Settings};
 
 /// Webhook bodies larger than this get 413 (Twilio's are a few KiB).
 pub const MAX_WEBHOOK_BODY: usize = 256 * 1024;
@@ -101,15 +102,15 @@ impl SmsConfig {
         }
     }
 
-    /// Reads the `SWITCHBOARD_*` SMS variables (empty ones count as unset).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads the `SWITCHBOARD_*` SMS settings (empty ones count as unset).
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let var = |v: &Option<Setting>| value(v).map(str::to_owned);
         let mut c = Self::new();
-        c.account_sid = var("SWITCHBOARD_TWILIO_ACCOUNT_SID").map(|v| v.trim().to_owned());
-        c.auth_token = var("SWITCHBOARD_TWILIO_AUTH_TOKEN").map(|v| v.trim().to_owned());
-        c.from = var("SWITCHBOARD_TWILIO_FROM").map(|v| v.trim().to_owned());
-        c.public_url = var("SWITCHBOARD_PUBLIC_URL").map(|v| v.trim().to_owned());
-        if let Some(base) = var("SWITCHBOARD_TWILIO_API_BASE") {
+        c.account_sid = var(&s.twilio_account_sid).map(|v| v.trim().to_owned());
+        c.auth_token = var(&s.twilio_auth_token).map(|v| v.trim().to_owned());
+        c.from = var(&s.twilio_from).map(|v| v.trim().to_owned());
+        c.public_url = var(&s.public_url).map(|v| v.trim().to_owned());
+        if let Some(base) = var(&s.twilio_api_base) {
             c.api_base = base.trim().to_owned();
         }
         c.validate()?;

@@ -45,6 +45,7 @@ use utoipa_axum::routes;
 use super::bot::BotConfig;
 use crate::app::{AppState, MAX_JSON_BODY};
 use crate::error::AppError;
+use crate::settings::{value, Setting, Settings};
 
 /// The built widget script (see `widget/` at the repository root).
 pub const WIDGET_JS: &str = include_str!("../../../assets/widget.js");
@@ -74,15 +75,15 @@ impl Default for WidgetConfig {
 }
 
 impl WidgetConfig {
-    /// Reads the `SWITCHBOARD_WIDGET_*` variables (empty ones count as unset).
-    pub fn from_env() -> anyhow::Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads the `SWITCHBOARD_WIDGET_*` settings (empty ones count as unset).
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let var = |v: &Option<Setting>| value(v).map(str::to_owned);
         let mut c = Self::default();
-        if let Some(v) = var("SWITCHBOARD_WIDGET_ORIGINS") {
+        if let Some(v) = var(&s.widget_origins) {
             c.allowed_origins = parse_origins(&v)?;
         }
-        let num = |name: &str, default: u32| -> anyhow::Result<u32> {
-            match var(name) {
+        let num = |name: &str, v: &Option<Setting>, default: u32| -> anyhow::Result<u32> {
+            match var(v) {
                 None => Ok(default),
                 Some(v) => v
                     .trim()
@@ -92,9 +93,14 @@ impl WidgetConfig {
                     .ok_or_else(|| anyhow::anyhow!("{name} must be a whole number ≥ 1")),
             }
         };
-        c.starts_per_hour = num("SWITCHBOARD_WIDGET_STARTS_PER_HOUR", c.starts_per_hour)?;
+        c.starts_per_hour = num(
+            "SWITCHBOARD_WIDGET_STARTS_PER_HOUR",
+            &s.widget_starts_per_hour,
+            c.starts_per_hour,
+        )?;
         c.messages_per_minute = num(
             "SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE",
+            &s.widget_messages_per_minute,
             c.messages_per_minute,
         )?;
         Ok(c)
