@@ -1,0 +1,109 @@
+//! Messages, notes and system lines, and the delivery of replies.
+
+use super::*;
+
+/// One message, note or system line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Message {
+    /// Id.
+    pub id: String,
+    /// Its conversation.
+    pub conversation_id: String,
+    /// `customer|agent|bot|note|system`.
+    pub kind: MessageKind,
+    /// Display name of who wrote it.
+    pub author: String,
+    /// The agent who wrote it (agent replies and notes).
+    #[serde(default)]
+    pub author_id: Option<String>,
+    /// Plain text. Render as text, never as HTML.
+    pub body: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// The client's idempotency key, if one was given.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// For an agent reply on a channel that sends it out (email): how its
+    /// delivery stands. Absent for everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// How an agent reply's delivery over its channel stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Delivery {
+    /// `sending` (queued or being retried), `sent`, `delivered` (SMS: the
+    /// carrier confirmed it reached the phone), or `failed` (gave up, or the
+    /// carrier reported it undelivered).
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Why the last attempt failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the next attempt is due (while `sending`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it was handed to the mail server (once `sent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Delivery states of an outgoing reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting to be sent, or to be retried after a temporary failure.
+    Sending,
+    /// Accepted by the outgoing mail server (SMS: by the provider).
+    Sent,
+    /// SMS only: the carrier reported it delivered to the handset.
+    Delivered,
+    /// Given up: see `error`.
+    Failed,
+}
+
+impl DeliveryStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sending => "sending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sending" => Some(DeliveryStatus::Sending),
+            "sent" => Some(DeliveryStatus::Sent),
+            "delivered" => Some(DeliveryStatus::Delivered),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/v1/conversations/{id}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewMessage {
+    /// Text.
+    pub body: String,
+    /// `true`: an internal note.
+    #[serde(default)]
+    pub internal: bool,
+    /// Idempotency key chosen by the client (e.g. a UUID made offline).
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
