@@ -7,12 +7,12 @@
 //! the app binary is the one `cargo build` made, with the UI embedded.
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use switchboard_testkit::free_port;
 use tempfile::TempDir;
 
 /// The app binary cargo built for this test run.
@@ -94,13 +94,6 @@ mod watchdog {
             });
         });
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 pub fn which(tool: &str) -> PathBuf {

@@ -4,15 +4,9 @@
 //! SQLite → PostgreSQL migration of a demo database.
 //!
 //! Each instance is the real binary started as a subprocess; PostgreSQL is a
-//! throwaway server started by the harness (tests/support/postgres.rs).
-
-#[path = "support/nginx.rs"]
-mod nginx;
-#[path = "support/postgres.rs"]
-mod postgres;
+//! throwaway server started by `switchboard_testkit::postgres`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +15,7 @@ use switchboard_api::{
     AgentStatus, Client, NewAgent, NewCategory, NewConversation, NewMessage, RoutingMode, Session,
     View,
 };
+use switchboard_testkit::{free_port, nginx, postgres};
 
 const BIN: &str = env!("CARGO_BIN_EXE_switchboard-server");
 const ADMIN: &str = "admin@fleet.test";
@@ -33,10 +28,7 @@ struct Instance {
 
 impl Instance {
     async fn start(database_url: &str) -> Instance {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
+        let port = free_port();
         let child = Command::new(BIN)
             .args([
                 "serve",

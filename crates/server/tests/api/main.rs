@@ -1,7 +1,8 @@
 //! The Switchboard server's API, tested end to end over real HTTP against a
-//! real database: one test binary, one server per test (see `helpers`).
-//! SQLite by default; `SWITCHBOARD_TEST_DATABASE=postgres` runs the same
-//! suite on PostgreSQL (a throwaway server the harness starts).
+//! real database: one test binary, one server per test (see `helpers`,
+//! over `switchboard_testkit`). SQLite by default;
+//! `SWITCHBOARD_TEST_DATABASE=postgres` runs the same suite on PostgreSQL (a
+//! throwaway server the testkit starts).
 //!
 //! `TEST_LOG=1 cargo test -p switchboard-server --test api` prints the
 //! server's tracing output.
@@ -14,8 +15,6 @@ mod flow;
 mod helpers;
 mod messages;
 mod openapi;
-#[path = "../support/postgres.rs"]
-mod postgres;
 mod routing;
 mod sync;
 mod visibility;

@@ -9,6 +9,4 @@
 
 mod harness;
 mod inbound;
-#[path = "../support/postgres.rs"]
-mod postgres;
 mod roundtrip;

@@ -1,31 +1,27 @@
-//! A real server with the SMS channel configured, and what a test needs to
-//! play Twilio's part: requests signed as Twilio signs them (computed here
-//! with `hmac`/`sha1` directly, not with the server's code, and checked
-//! against Twilio's documented example first).
+//! A real server with the SMS channel configured (`switchboard_testkit`),
+//! and what a test needs to play Twilio's part: requests signed as Twilio
+//! signs them (computed here with `hmac`/`sha1` directly, not with the
+//! server's code, and checked against Twilio's documented example first).
 
 #![allow(dead_code)]
 
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use switchboard_api::{Client, Conversation, NewAgent, Role, Session};
+use switchboard_api::{Conversation, Session};
 use switchboard_server::channels::sms::SmsConfig;
-use switchboard_server::{seed, Clock, Config, Server};
-use tempfile::TempDir;
+use switchboard_server::Clock;
+pub use switchboard_testkit::eventually;
+use switchboard_testkit::TestServer;
 
-pub const PASSWORD: &str = "correct-horse-battery";
-pub const ADMIN_EMAIL: &str = "admin@test.switchboard";
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "test-auth-token-0123456789";
 pub const OUR_NUMBER: &str = "+15005550006";
 /// Where Twilio reaches the server: not the address the test connects to,
 /// so a signature over the `Host` header would not match.
 pub const PUBLIC_URL: &str = "https://support.example.test";
-
-pub fn backend() -> String {
-    std::env::var("SWITCHBOARD_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
-}
 
 /// Twilio's signature: Base64(HMAC-SHA1(token, url + sorted name+value pairs)).
 pub fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
@@ -55,45 +51,25 @@ pub fn sms_config(api_base: &str) -> SmsConfig {
     }
 }
 
-/// A running server.
-pub struct App {
-    pub url: String,
-    pub admin: Session,
-    pub client: Client,
-    pub http: reqwest::Client,
-    server: Option<Server>,
-    _dir: TempDir,
+/// A running server with SMS configured (`url`, `admin`, `client`, `http`
+/// of the testkit's server).
+pub struct App(TestServer);
+
+impl Deref for App {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 /// Starts a server (system clock, background jobs on) with `sms`.
 pub async fn spawn(sms: SmsConfig) -> App {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend().as_str() {
-        "postgres" => crate::postgres::server().fresh_database().await,
-        _ => format!("sqlite://{}", dir.path().join("switchboard.db").display()),
-    };
-    let server = Server::start(Config {
-        clock: Clock::system(),
-        background: true,
-        sms,
-        ..Config::new("127.0.0.1:0".parse().unwrap(), database_url)
+    App(switchboard_testkit::spawn_with(|c| {
+        c.clock = Clock::system();
+        c.background = true;
+        c.sms = sms;
     })
-    .await
-    .expect("server start");
-    seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
-        .await
-        .expect("create admin");
-    let url = server.url();
-    let client = Client::new(&url).expect("client");
-    let admin = client.login(ADMIN_EMAIL, PASSWORD).await.expect("login");
-    App {
-        url,
-        admin,
-        client,
-        http: reqwest::Client::new(),
-        server: Some(server),
-        _dir: dir,
-    }
+    .await)
 }
 
 /// A customer's text as Twilio posts it.
@@ -196,26 +172,7 @@ impl App {
     /// An agent in `general`, available, logged in.
     pub async fn agent(&self, name: &str) -> Session {
         let email = format!("{}@test.switchboard", name.to_lowercase());
-        self.admin
-            .create_agent(&NewAgent {
-                name: name.into(),
-                email: email.clone(),
-                password: PASSWORD.into(),
-                role: Some(Role::Agent),
-                categories: vec!["general".into()],
-                capacity: Some(10),
-            })
-            .await
-            .expect("create agent");
-        let s = self
-            .client
-            .login(&email, PASSWORD)
-            .await
-            .expect("agent login");
-        s.set_status(switchboard_api::AgentStatus::Available)
-            .await
-            .expect("status");
-        s
+        self.available_in_general(name, &email).await
     }
 
     pub async fn conversation(&self, id: &str) -> Conversation {
@@ -250,25 +207,7 @@ impl App {
         }
     }
 
-    pub async fn stop(mut self) {
-        if let Some(s) = self.server.take() {
-            s.stop().await;
-        }
-    }
-}
-
-/// Polls `f` every 100 ms until it returns `Some`, for up to `secs`.
-pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    pub async fn stop(self) {
+        self.0.stop().await;
     }
 }

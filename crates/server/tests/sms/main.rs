@@ -8,6 +8,4 @@
 mod harness;
 mod inbound;
 mod outbound;
-#[path = "../support/postgres.rs"]
-mod postgres;
 mod twilio;

@@ -1,40 +1,30 @@
-//! A real server with the widget and bot configured, a visitor client over
-//! raw HTTP, and a small SSE reader for the visitor stream.
+//! A real server with the widget and bot configured (`switchboard_testkit`),
+//! a visitor client over raw HTTP, and a small SSE reader for the visitor
+//! stream.
 
 #![allow(dead_code)]
 
+use std::ops::Deref;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use switchboard_api::{AgentStatus, Client, NewAgent, Role, Session};
+use switchboard_api::Session;
 use switchboard_server::channels::bot::BotConfig;
 use switchboard_server::channels::widget::WidgetConfig;
-use switchboard_server::{seed, Clock, Config, Server};
-use tempfile::TempDir;
+use switchboard_testkit::TestServer;
 
-pub const PASSWORD: &str = "correct-horse-battery";
-pub const ADMIN_EMAIL: &str = "admin@test.switchboard";
 pub const BOT_TOKEN: &str = "bot-token-for-tests-0123456789";
 
-pub fn backend() -> String {
-    std::env::var("SWITCHBOARD_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
-}
+/// A running server (`url`, `clock`, `admin`, `client`, `http`, `advance`
+/// of the testkit's server).
+pub struct App(TestServer);
 
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
-}
-
-/// A running server.
-pub struct App {
-    pub url: String,
-    pub clock: Clock,
-    pub admin: Session,
-    pub client: Client,
-    pub http: reqwest::Client,
-    server: Option<Server>,
-    _dir: TempDir,
+impl Deref for App {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
+    }
 }
 
 /// Settings of a test server.
@@ -64,38 +54,13 @@ pub async fn spawn() -> App {
     spawn_with(Setup::default()).await
 }
 
-/// A server on a manual clock stopped at [`t0`].
+/// A server on the testkit's manual clock stopped at `t0`, background jobs off.
 pub async fn spawn_with(setup: Setup) -> App {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match backend().as_str() {
-        "postgres" => crate::postgres::server().fresh_database().await,
-        _ => format!("sqlite://{}", dir.path().join("switchboard.db").display()),
-    };
-    let clock = Clock::manual(t0());
-    let server = Server::start(Config {
-        clock: clock.clone(),
-        background: false,
-        widget: setup.widget,
-        bot: setup.bot,
-        ..Config::new("127.0.0.1:0".parse().unwrap(), database_url)
+    App(switchboard_testkit::spawn_with(|c| {
+        c.widget = setup.widget;
+        c.bot = setup.bot;
     })
-    .await
-    .expect("server start");
-    seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
-        .await
-        .expect("create admin");
-    let url = server.url();
-    let client = Client::new(&url).expect("client");
-    let admin = client.login(ADMIN_EMAIL, PASSWORD).await.expect("login");
-    App {
-        url,
-        clock,
-        admin,
-        client,
-        http: reqwest::Client::new(),
-        server: Some(server),
-        _dir: dir,
-    }
+    .await)
 }
 
 /// A response's status and JSON body.
@@ -120,30 +85,13 @@ pub async fn read(r: reqwest::Response) -> Resp {
 }
 
 impl App {
-    pub fn advance(&self, secs: i64) {
-        self.clock.advance(chrono::Duration::seconds(secs));
-    }
-
     /// An available agent in `general`, logged in.
     pub async fn agent(&self, name: &str) -> Session {
         let email = format!(
             "{}@test.switchboard",
             name.split_whitespace().next().unwrap().to_lowercase()
         );
-        self.admin
-            .create_agent(&NewAgent {
-                name: name.into(),
-                email: email.clone(),
-                password: PASSWORD.into(),
-                role: Some(Role::Agent),
-                categories: vec!["general".into()],
-                capacity: Some(10),
-            })
-            .await
-            .expect("create agent");
-        let s = self.client.login(&email, PASSWORD).await.expect("login");
-        s.set_status(AgentStatus::Available).await.expect("status");
-        s
+        self.available_in_general(name, &email).await
     }
 
     /// A request with an optional bearer token.

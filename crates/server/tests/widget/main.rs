@@ -7,6 +7,4 @@
 
 mod bot;
 mod harness;
-#[path = "../support/postgres.rs"]
-mod postgres;
 mod visitor;

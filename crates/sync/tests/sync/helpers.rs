@@ -1,22 +1,21 @@
 //! A real Switchboard server per test (fresh SQLite file in a temp dir), an
-//! admin logged in, and engines over cache files in the same temp dir.
+//! admin logged in, and engines over cache files in the same temp dir. The
+//! accounts come from `switchboard_testkit`; what is this suite's own is a
+//! server that stops and starts again on the same address and file.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::Utc;
 use switchboard_api::{
-    AgentStatus, Client, Conversation, Customer, NewAgent, NewCategory, NewConversation,
-    RoutingMode, Session, View,
+    AgentStatus, Client, Conversation, Customer, NewConversation, RoutingMode, Session, View,
 };
-use switchboard_server::{seed, Config, Server};
+use switchboard_server::{Config, Server};
 use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, SendState};
+use switchboard_testkit::accounts::{create_agent, create_category, new_agent, seed_admin};
+use switchboard_testkit::{ADMIN_EMAIL, ADMIN_NAME};
 use tempfile::TempDir;
-
-pub const PASSWORD: &str = "correct-horse-battery";
-pub const ADMIN_EMAIL: &str = "admin@test.switchboard";
 
 /// Polls `$cond` (which may `.await`) until true; fails the test after 30 s
 /// (a guard against hanging, not a timing assertion).
@@ -34,20 +33,6 @@ macro_rules! wait_until {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }};
-}
-
-fn init_tracing() {
-    static ONCE: OnceLock<()> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,switchboard_sync=debug".into());
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_test_writer()
-                .try_init();
-        }
-    });
 }
 
 /// A server on a fixed address that can be stopped and started again on
@@ -88,16 +73,13 @@ pub async fn start_at(addr: SocketAddr, db: &Path) -> Server {
 
 impl TestServer {
     pub async fn spawn() -> Self {
-        init_tracing();
+        switchboard_testkit::init_tracing("info,switchboard_sync=debug");
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("server.db");
         let server = start_at("127.0.0.1:0".parse().unwrap(), &db).await;
-        seed::create_admin(server.store(), ADMIN_EMAIL, PASSWORD, "Ada Admin")
-            .await
-            .expect("create admin");
+        let admin = seed_admin(&server, ADMIN_EMAIL, ADMIN_NAME).await;
         let addr = server.addr();
         let client = Client::new(&server.url()).expect("client");
-        let admin = client.login(ADMIN_EMAIL, PASSWORD).await.expect("login");
         Self {
             addr,
             db,
@@ -130,35 +112,16 @@ impl TestServer {
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// A manual category, 300 s threshold, no rules.
     pub async fn category(&self, id: &str) {
-        self.admin
-            .create_category(&NewCategory {
-                name: id.to_uppercase(),
-                id: Some(id.to_owned()),
-                routing: Some(RoutingMode::Manual),
-                wait_threshold_secs: Some(300),
-                keywords: vec![],
-            })
-            .await
-            .expect("create category");
+        create_category(&self.admin, id, RoutingMode::Manual, 300, &[]).await;
     }
 
+    /// An available agent (capacity 10) skilled in `categories`, logged in.
     pub async fn agent(&self, name: &str, categories: &[&str]) -> Session {
         let email = format!("{}.{}@test.switchboard", name.to_lowercase(), self.unique());
-        self.admin
-            .create_agent(&NewAgent {
-                name: name.to_owned(),
-                email: email.clone(),
-                password: PASSWORD.to_owned(),
-                role: None,
-                categories: categories.iter().map(|c| c.to_string()).collect(),
-                capacity: Some(10),
-            })
-            .await
-            .expect("create agent");
-        let mut s = self.client.login(&email, PASSWORD).await.expect("login");
-        s.agent = s.set_status(AgentStatus::Available).await.expect("status");
-        s
+        let agent = new_agent(name, &email, categories, 10);
+        create_agent(&self.admin, &self.client, &agent, AgentStatus::Available).await
     }
 
     pub async fn conversation_in(&self, category: &str) -> Conversation {
