@@ -26,7 +26,7 @@
 //!
 //! With `SWITCHBOARD_BENCH_BACKEND=postgres` (or `all`), the same three
 //! figures on PostgreSQL (the throwaway server of
-//! `tests/support/postgres.rs`, fresh database per measurement), each with
+//! `switchboard_testkit::postgres`, fresh database per measurement), each with
 //! ONE and with TWO `serve` instances on that database: ingest spread evenly
 //! over the instances; claims with 500 agents (created through the API,
 //! agent i logged in on instance i mod n), `race` and `paced` (think time
@@ -74,8 +74,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::time::timeout;
 
-#[path = "../tests/support/postgres.rs"]
-mod postgres;
+use switchboard_testkit::postgres;
 
 const ADMIN_EMAIL: &str = "admin@bench.switchboard";
 const PASSWORD: &str = "bench-password-1";
