@@ -44,7 +44,13 @@
 //! - `SWITCHBOARD_BENCH_SCALE` (default 1): multiplies the operation counts
 //!   (not the 200 agents nor the 500 followers), e.g. `0.1` for a quick check.
 //! - `SWITCHBOARD_BENCH_ONLY`: comma-separated phases to run
-//!   (`ingest,store,claims,events`; default all). `store` is a diagnostic:
+//!   (`ingest,store,limit,claims,events`; default all). `limit` is the
+//!   baseline ingest is reported against: the same rows (conversation,
+//!   first message, its two events, the event counter) inserted straight
+//!   into a fresh database file by this one process through rusqlite, over
+//!   the same SQLite build (`libsqlite3-sys` is linked once), prepared
+//!   statements, 1,000 conversations per transaction, WAL and
+//!   `synchronous = NORMAL` as the store runs it. `store` is a diagnostic:
 //!   the same inserts as `ingest`, straight on `Store::write` in this
 //!   process, without HTTP — the writer's own ceiling.
 //! - `SWITCHBOARD_BENCH_BACKEND`: `sqlite` (default), `postgres` (one and
@@ -117,15 +123,15 @@ impl Params {
         };
         let n = |base: f64, min: usize| ((base * scale).round() as usize).max(min);
         let phases = std::env::var("SWITCHBOARD_BENCH_ONLY")
-            .unwrap_or_else(|_| "ingest,store,claims,events".into())
+            .unwrap_or_else(|_| "ingest,store,limit,claims,events".into())
             .split(',')
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>();
         for p in &phases {
-            if !["ingest", "store", "claims", "events"].contains(&p.as_str()) {
+            if !["ingest", "store", "limit", "claims", "events"].contains(&p.as_str()) {
                 bail!(
-                    "SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, store, claims, events)"
+                    "SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, store, limit, claims, events)"
                 );
             }
         }
@@ -861,7 +867,7 @@ const STATEMENTS_PER_INSERT: usize = 14;
 /// The writer's ceiling: the same conversation inserts, called in this
 /// process straight on `Store::write` (no HTTP, no token lookup, no JSON), 64
 /// in flight. The gap to the HTTP figure is what the request path costs.
-async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<()> {
+async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<Option<f64>> {
     use switchboard_server::ops::{self, Ingest};
     use switchboard_server::store::{op, Store};
     println!(
@@ -977,7 +983,135 @@ async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<()> {
         "store alone (diagnostic, no HTTP): {med:.0} conversations/s (median of {}); one sqlx statement round trip {per_stmt_us:.1} µs × {STATEMENTS_PER_INSERT} per insert",
         rates.len()
     ));
-    Ok(())
+    Ok(Some(med))
+}
+
+// ---------------------------------------------------------------- 1c. the SQLite limit
+
+/// Conversations per transaction in the limit run.
+const LIMIT_BATCH: usize = 1_000;
+
+/// The limit: the rows one conversation insert leaves (conversation, first
+/// message, `conversation.created` and `message.created` events, the event
+/// counter), inserted by this process alone through rusqlite over the same
+/// SQLite build, into a fresh file migrated by `Store::open`. Median of the
+/// runs, in conversations/s.
+async fn phase_limit(p: &Params, summary: &mut Vec<String>) -> Result<f64> {
+    println!(
+        "\n== 1c. the SQLite limit: the same rows straight through rusqlite (same SQLite build), {} conversations, {LIMIT_BATCH} per transaction",
+        p.ingest_n
+    );
+    let mut rates = Vec::new();
+    for run in 1..=p.ingest_runs {
+        let dir = tempfile::Builder::new()
+            .prefix("switchboard-bench-")
+            .tempdir()?;
+        let path = dir.path().join("limit.db");
+        let url = format!("sqlite://{}", path.display());
+        // The schema the server writes, by its own migrations.
+        let store =
+            switchboard_server::store::Store::open(&url, switchboard_server::Clock::system())
+                .await?;
+        drop(store);
+        let n = p.ingest_n;
+        let rate = tokio::task::spawn_blocking(move || limit_run(&path, n)).await??;
+        println!("run {run}: {rate:.0} conversations/s");
+        rates.push(rate);
+    }
+    let med = median(&mut rates);
+    summary.push(format!(
+        "SQLite limit (one process, rusqlite, same SQLite build, {LIMIT_BATCH} per transaction): {med:.0} conversations/s (median of {})",
+        rates.len()
+    ));
+    Ok(med)
+}
+
+fn limit_run(path: &std::path::Path, n: usize) -> Result<f64> {
+    let mut db = rusqlite::Connection::open(path)?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "NORMAL")?;
+    db.execute(
+        "INSERT INTO categories (id, name, routing, wait_threshold_secs, keywords, position, created_at) \
+         VALUES (?1, 'Bench', 'manual', 86400, '[]', 0, 0) ON CONFLICT DO NOTHING",
+        [CATEGORY],
+    )?;
+    let mut seq: i64 = db
+        .query_row(
+            "SELECT value FROM counters WHERE name = 'event_seq'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or(0);
+    let t0 = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let tx = db.transaction()?;
+        {
+            let mut conv = tx.prepare_cached(
+                "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
+                 assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
+                 first_response_agent_id, preview, category_source, category_confidence) \
+                 VALUES (?1, 'api', ?2, ?3, NULL, ?4, ?5, 'queued', NULL, ?6, ?6, ?6, ?6, ?6, NULL, NULL, ?7, 'explicit', NULL)",
+            )?;
+            let mut msg = tx.prepare_cached(
+                "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
+                 VALUES (?1, ?2, ?3, 'customer', ?4, NULL, ?5, ?6, NULL)",
+            )?;
+            let mut event = tx.prepare_cached(
+                "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?6, NULL)",
+            )?;
+            for _ in 0..LIMIT_BATCH.min(n - i) {
+                let c = conversation("limit", i);
+                let id = uuid::Uuid::now_v7().simple().to_string();
+                let msg_id = uuid::Uuid::now_v7().simple().to_string();
+                let now = chrono::Utc::now().timestamp_millis();
+                let name = c.customer.name.unwrap_or_default();
+                let preview: String = c.body.chars().take(140).collect();
+                conv.execute(rusqlite::params![
+                    id,
+                    name,
+                    c.customer.email,
+                    c.subject,
+                    CATEGORY,
+                    now,
+                    preview
+                ])?;
+                msg.execute(rusqlite::params![msg_id, id, seq + 1, name, c.body, now])?;
+                // Event payloads of the size the server writes: the summary
+                // and the message as JSON.
+                let created = serde_json::json!({"conversation": {"id": id, "channel": "api", "customer": {"name": name},
+                    "subject": c.subject, "category_id": CATEGORY, "state": "queued", "created_at": now, "preview": preview}});
+                let message = serde_json::json!({"message": {"id": msg_id, "conversation_id": id, "kind": "customer",
+                    "author": name, "body": c.body, "created_at": now}});
+                seq += 1;
+                event.execute(rusqlite::params![
+                    seq,
+                    "conversation.created",
+                    id,
+                    now,
+                    created.to_string(),
+                    CATEGORY
+                ])?;
+                seq += 1;
+                event.execute(rusqlite::params![
+                    seq,
+                    "message.created",
+                    id,
+                    now,
+                    message.to_string(),
+                    CATEGORY
+                ])?;
+                i += 1;
+            }
+        }
+        tx.execute(
+            "UPDATE counters SET value = ?1 WHERE name = 'event_seq'",
+            [seq],
+        )?;
+        tx.commit()?;
+    }
+    Ok(n as f64 / t0.elapsed().as_secs_f64())
 }
 
 // ---------------------------------------------------------------- 2. claims
@@ -1636,8 +1770,25 @@ async fn run(p: Params) -> Result<()> {
             phase_ingest(&p, *b, &mut summary, f).await?;
         }
     }
-    if p.runs("store") && p.backends.contains(&Backend::Sqlite) {
-        phase_store(&p, &mut summary).await?;
+    let store_rate = if p.runs("store") && p.backends.contains(&Backend::Sqlite) {
+        phase_store(&p, &mut summary).await?
+    } else {
+        None
+    };
+    if p.runs("limit") && p.backends.contains(&Backend::Sqlite) {
+        let limit = phase_limit(&p, &mut summary).await?;
+        let ingest = figs
+            .iter()
+            .find(|(b, _)| *b == Backend::Sqlite)
+            .and_then(|(_, f)| f.ingest);
+        for (what, rate) in [("HTTP ingest", ingest), ("store alone", store_rate)] {
+            if let Some(r) = rate {
+                summary.push(format!(
+                    "        {what} ÷ SQLite limit: {r:.0} ÷ {limit:.0} = {:.3}",
+                    r / limit
+                ));
+            }
+        }
     }
     if p.runs("claims") {
         for (b, f) in figs.iter_mut() {
