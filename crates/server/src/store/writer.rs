@@ -119,8 +119,17 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
                 if k > 1 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&(b + k).to_string());
+                // SQLite: plain `?`. sqlx binds each parameter after asking
+                // SQLite its name, and SQLite finds a named one (`$n`) by
+                // walking the statement's list of names: with 1,800 of them
+                // that was 9% of the writer's time (perf), for nothing.
+                match tx.backend {
+                    super::Backend::Sqlite => sql.push('?'),
+                    super::Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&(b + k).to_string());
+                    }
+                }
             }
             sql.push(')');
         }
