@@ -120,6 +120,12 @@ pub async fn stream(
             let n = page.len();
             for e in page {
                 cursor = e.event.seq;
+                // The stream's body is first polled after its headers went
+                // out: a change to this agent's skills may already be in the
+                // table, and what follows it must be judged by it.
+                if e.event.kind == switchboard_api::events::kinds::AGENT_UPDATED {
+                    refresh_self(&mut caller, &e.event);
+                }
                 if e.visibility.allows(&caller.viewer()) {
                     if let Some(s) = sse_of(&e) { yield Ok(s); }
                 }
