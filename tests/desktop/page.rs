@@ -14,16 +14,33 @@ use crate::team::PASSWORD;
 /// with its name instead of hanging the suite.
 const CLICK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Clicks the element `css` finds. The page re-renders when the cache
+/// changes (a conversation's state arriving from the server replaces its
+/// buttons), so the node found may be gone by the time the click reaches
+/// it: then the element is found again and clicked, up to five times.
 pub async fn click(b: &Browser, css: &str) {
-    let el = by_testid(b, css).await;
-    match tokio::time::timeout(CLICK_TIMEOUT, el.click()).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => panic!("click {css}: {e}"),
-        Err(_) => panic!(
-            "click {css}: WebKitWebDriver did not answer in {} s",
-            CLICK_TIMEOUT.as_secs()
-        ),
+    for attempt in 1..=5 {
+        let el = by_testid(b, css).await;
+        match tokio::time::timeout(CLICK_TIMEOUT, el.click()).await {
+            Ok(Ok(_)) => return,
+            Ok(Err(e)) if attempt < 5 && replaced(&e) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(Err(e)) => panic!("click {css}: {e}"),
+            Err(_) => panic!(
+                "click {css}: WebKitWebDriver did not answer in {} s",
+                CLICK_TIMEOUT.as_secs()
+            ),
+        }
     }
+}
+
+/// The element was replaced between finding and clicking it: WebDriver's
+/// "stale element reference", or WebKit's "Node … was not found".
+fn replaced(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    text.contains("stale element")
+        || (text.contains("Node with identifier") && text.contains("was not found"))
 }
 
 pub async fn type_into(b: &Browser, css: &str, text: &str) {
