@@ -32,6 +32,9 @@ pub async fn attach_delivery(
     attach_sms(conn, conversation_id, messages).await
 }
 
+/// Longest wait between two attempts of a send, on every channel.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+
 /// The wait after `attempts` failed attempts (at least one): `base`,
 /// doubling with each attempt, at most `max` (the project's one schedule,
 /// `switchboard_core::backoff`).
@@ -209,6 +212,7 @@ async fn attach_sms(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::from_ms;
 
     #[test]
     fn backoff_doubles_up_to_its_bound() {
@@ -219,5 +223,50 @@ mod tests {
         assert_eq!(backoff(base, 4, max), Duration::from_secs(40));
         assert_eq!(backoff(base, 5, max), max);
         assert_eq!(backoff(base, u32::MAX, max), max);
+    }
+
+    /// The schedule both channels' senders use: from 30 s, at most an hour.
+    #[test]
+    fn the_channels_schedule_doubles_from_30_s_and_caps_at_an_hour() {
+        let b = Duration::from_secs(30);
+        let max = MAX_BACKOFF;
+        assert_eq!(max, Duration::from_secs(3600));
+        assert_eq!(backoff(b, 1, max), Duration::from_secs(30));
+        assert_eq!(backoff(b, 2, max), Duration::from_secs(60));
+        assert_eq!(backoff(b, 3, max), Duration::from_secs(120));
+        assert_eq!(backoff(b, 30, max), max);
+    }
+
+    fn part(status: DeliveryStatus, attempts: u32, next: i64, sent_at: Option<i64>) -> PartState {
+        PartState {
+            status,
+            attempts,
+            next_attempt_at: next,
+            error: (status == DeliveryStatus::Failed).then(|| "no".to_owned()),
+            sent_at,
+        }
+    }
+
+    #[test]
+    fn delivery_is_the_weakest_part() {
+        use DeliveryStatus::*;
+        let d = aggregate(&[part(Sent, 1, 0, Some(1_000)), part(Sending, 2, 5_000, None)]);
+        assert_eq!(d.status, Sending);
+        assert_eq!(d.attempts, 2);
+        assert_eq!(d.next_attempt_at, Some(from_ms(5_000)));
+        assert_eq!(d.sent_at, None);
+        let d = aggregate(&[
+            part(Delivered, 1, 0, Some(1_000)),
+            part(Sent, 1, 0, Some(2_000)),
+        ]);
+        assert_eq!((d.status, d.sent_at), (Sent, Some(from_ms(2_000))));
+        let d = aggregate(&[
+            part(Delivered, 1, 0, Some(1_000)),
+            part(Delivered, 3, 0, Some(2_000)),
+        ]);
+        assert_eq!((d.status, d.attempts), (Delivered, 3));
+        let d = aggregate(&[part(Delivered, 1, 0, Some(1)), part(Failed, 1, 0, None)]);
+        assert_eq!((d.status, d.error.as_deref()), (Failed, Some("no")));
+        assert_eq!(aggregate(&[]).status, Sending);
     }
 }

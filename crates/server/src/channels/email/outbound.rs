@@ -39,8 +39,6 @@ const TICK: Duration = Duration::from_millis(500);
 const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(60);
 /// Rows sent per batch.
 const BATCH: i64 = 20;
-/// Longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 /// Queues a public reply for sending. Called inside the reply's transaction.
 pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<Delivery> {
@@ -444,9 +442,10 @@ async fn record(
             None,
         ),
         Outcome::Temporary(e) => {
-            let wait =
-                i64::try_from(crate::outbox::backoff(base, attempts, MAX_BACKOFF).as_millis())
-                    .unwrap_or(i64::MAX);
+            let wait = i64::try_from(
+                crate::outbox::backoff(base, attempts, crate::outbox::MAX_BACKOFF).as_millis(),
+            )
+            .unwrap_or(i64::MAX);
             ("sending", Some(e), now.saturating_add(wait), None)
         }
     };
@@ -509,23 +508,5 @@ mod tests {
         assert_eq!((s.port, s.tls), (2525, TlsMode::Opportunistic));
         assert!(SmtpSettings::parse("http://x").is_err());
         assert!(SmtpSettings::parse("smtp://x?tls=maybe").is_err());
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let b = Duration::from_secs(30);
-        assert_eq!(
-            crate::outbox::backoff(b, 1, MAX_BACKOFF),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            crate::outbox::backoff(b, 2, MAX_BACKOFF),
-            Duration::from_secs(60)
-        );
-        assert_eq!(
-            crate::outbox::backoff(b, 3, MAX_BACKOFF),
-            Duration::from_secs(120)
-        );
-        assert_eq!(crate::outbox::backoff(b, 30, MAX_BACKOFF), MAX_BACKOFF);
     }
 }

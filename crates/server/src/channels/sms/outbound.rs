@@ -50,8 +50,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A part being sent is not due again for this long (so no other instance
 /// sends it meanwhile); if its sender dies, it is retried after that.
 const IN_FLIGHT: ChronoDuration = ChronoDuration::minutes(5);
-/// Longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// Most requests one reply may take (16 000 characters).
 pub const MAX_PARTS: usize = 10;
 
@@ -95,8 +93,6 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
         sent_at: None,
     })
 }
-
-pub use crate::outbox::{aggregate, PartState};
 
 /// One due part, as picked for sending.
 #[derive(Debug, Clone)]
@@ -349,9 +345,10 @@ async fn record(
             None,
         ),
         Outcome::Temporary(e) => {
-            let wait =
-                i64::try_from(crate::outbox::backoff(base, attempts, MAX_BACKOFF).as_millis())
-                    .unwrap_or(i64::MAX);
+            let wait = i64::try_from(
+                crate::outbox::backoff(base, attempts, crate::outbox::MAX_BACKOFF).as_millis(),
+            )
+            .unwrap_or(i64::MAX);
             ("sending", Some(e), now.saturating_add(wait), None, None)
         }
     };
@@ -421,54 +418,6 @@ pub async fn fail_later_parts(tx: &mut Tx, message_id: &str, part: i64) -> AppRe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::from_ms;
-
-    fn part(status: DeliveryStatus, attempts: u32, next: i64, sent_at: Option<i64>) -> PartState {
-        PartState {
-            status,
-            attempts,
-            next_attempt_at: next,
-            error: (status == DeliveryStatus::Failed).then(|| "no".to_owned()),
-            sent_at,
-        }
-    }
-
-    #[test]
-    fn delivery_is_the_weakest_part() {
-        use DeliveryStatus::*;
-        let d = aggregate(&[part(Sent, 1, 0, Some(1_000)), part(Sending, 2, 5_000, None)]);
-        assert_eq!(d.status, Sending);
-        assert_eq!(d.attempts, 2);
-        assert_eq!(d.next_attempt_at, Some(from_ms(5_000)));
-        assert_eq!(d.sent_at, None);
-        let d = aggregate(&[
-            part(Delivered, 1, 0, Some(1_000)),
-            part(Sent, 1, 0, Some(2_000)),
-        ]);
-        assert_eq!((d.status, d.sent_at), (Sent, Some(from_ms(2_000))));
-        let d = aggregate(&[
-            part(Delivered, 1, 0, Some(1_000)),
-            part(Delivered, 3, 0, Some(2_000)),
-        ]);
-        assert_eq!((d.status, d.attempts), (Delivered, 3));
-        let d = aggregate(&[part(Delivered, 1, 0, Some(1)), part(Failed, 1, 0, None)]);
-        assert_eq!((d.status, d.error.as_deref()), (Failed, Some("no")));
-        assert_eq!(aggregate(&[]).status, Sending);
-    }
-
-    #[test]
-    fn backoff_doubles_and_caps() {
-        let b = Duration::from_secs(30);
-        assert_eq!(
-            crate::outbox::backoff(b, 1, MAX_BACKOFF),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            crate::outbox::backoff(b, 2, MAX_BACKOFF),
-            Duration::from_secs(60)
-        );
-        assert_eq!(crate::outbox::backoff(b, 30, MAX_BACKOFF), MAX_BACKOFF);
-    }
 
     #[test]
     fn the_callback_names_the_part() {
