@@ -451,9 +451,8 @@ async fn what_an_instance_remembers_follows_changes_made_through_another() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A SQLite file in `dir` seeded with the demo team by the real binary; its URL.
+fn seed_demo(dir: &tempfile::TempDir) -> String {
     let sqlite = format!("sqlite://{}", dir.path().join("demo.db").display());
     let ok = Command::new(BIN)
         .args(["seed-demo", "--database-url", &sqlite])
@@ -462,6 +461,13 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
         .status()
         .expect("seed-demo");
     assert!(ok.success());
+    sqlite
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = seed_demo(&dir);
     let pg = postgres::server().fresh_database().await;
     let out = Command::new(BIN)
         .args(["migrate-sqlite-to-postgres", "--from", &sqlite, "--to", &pg])
@@ -582,14 +588,7 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_column_only_the_source_has_stops_the_migration() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sqlite = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let ok = Command::new(BIN)
-        .args(["seed-demo", "--database-url", &sqlite])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .status()
-        .expect("seed-demo");
-    assert!(ok.success());
+    let sqlite = seed_demo(&dir);
     {
         use sqlx::Connection;
         let mut c = sqlx::sqlite::SqliteConnection::connect(&sqlite)
