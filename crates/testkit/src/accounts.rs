@@ -1,7 +1,10 @@
 //! Typed account helpers: seed an admin, log in, create agents (categories,
 //! status) and categories, all through `switchboard_api`'s client.
 
-use switchboard_api::{AgentStatus, Category, Client, NewAgent, NewCategory, RoutingMode, Session};
+use switchboard_api::{
+    AgentStatus, Category, Client, Conversation, Customer, NewAgent, NewCategory, NewConversation,
+    RoutingMode, Session,
+};
 use switchboard_server::{seed, Server};
 
 /// The password of every account the suites create.
@@ -82,4 +85,29 @@ pub async fn create_category(
         .expect("create category");
     assert_eq!(c.id, id);
     c
+}
+
+/// Creates a conversation through the API channel as `admin`, from customer
+/// number `n` ("Customer n", customern@example.com), in `category` (or
+/// auto-categorized when `None`).
+pub async fn create_conversation(
+    admin: &Session,
+    n: usize,
+    subject: &str,
+    body: &str,
+    category: Option<&str>,
+) -> Conversation {
+    admin
+        .create_conversation(&NewConversation {
+            customer: Customer {
+                name: Some(format!("Customer {n}")),
+                email: Some(format!("customer{n}@example.com")),
+                phone: None,
+            },
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            category_id: category.map(str::to_owned),
+        })
+        .await
+        .expect("create conversation")
 }

@@ -4,10 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use switchboard_api::{
-    AgentStatus, Category, Client, Conversation, Customer, Event, NewConversation, RoutingMode,
-    Session,
-};
+use switchboard_api::{AgentStatus, Category, Client, Conversation, Event, RoutingMode, Session};
 use switchboard_server::{Clock, Config, Server};
 use tempfile::TempDir;
 
@@ -233,20 +230,8 @@ impl TestServer {
         body: &str,
         category: Option<&str>,
     ) -> Conversation {
-        let n = self.unique();
-        self.admin
-            .create_conversation(&NewConversation {
-                customer: Customer {
-                    name: Some(format!("Customer {n}")),
-                    email: Some(format!("customer{n}@example.com")),
-                    phone: None,
-                },
-                subject: subject.to_owned(),
-                body: body.to_owned(),
-                category_id: category.map(str::to_owned),
-            })
+        crate::accounts::create_conversation(&self.admin, self.unique(), subject, body, category)
             .await
-            .expect("create conversation")
     }
 
     /// A conversation in `category`, with a throwaway subject.

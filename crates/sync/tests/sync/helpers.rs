@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use switchboard_api::{
-    AgentStatus, Client, Conversation, Customer, NewConversation, RoutingMode, Session, View,
-};
+use switchboard_api::{AgentStatus, Client, Conversation, RoutingMode, Session, View};
 use switchboard_server::{Config, Server};
 use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, SendState};
-use switchboard_testkit::accounts::{create_agent, create_category, new_agent, seed_admin};
+use switchboard_testkit::accounts::{
+    create_agent, create_category, create_conversation, new_agent, seed_admin,
+};
 use switchboard_testkit::{ADMIN_EMAIL, ADMIN_NAME};
 use tempfile::TempDir;
 
@@ -126,19 +126,14 @@ impl TestServer {
 
     pub async fn conversation_in(&self, category: &str) -> Conversation {
         let n = self.unique();
-        self.admin
-            .create_conversation(&NewConversation {
-                customer: Customer {
-                    name: Some(format!("Customer {n}")),
-                    email: Some(format!("customer{n}@example.com")),
-                    phone: None,
-                },
-                subject: format!("Question {n}"),
-                body: format!("Hello, I need help ({n})."),
-                category_id: Some(category.to_owned()),
-            })
-            .await
-            .expect("create conversation")
+        create_conversation(
+            &self.admin,
+            n,
+            &format!("Question {n}"),
+            &format!("Hello, I need help ({n})."),
+            Some(category),
+        )
+        .await
     }
 
     /// The newest `seq` of the log (the admin sees every event).
