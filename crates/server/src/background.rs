@@ -12,12 +12,12 @@
 use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
-use sqlx::Row;
 use switchboard_api::events::{Change, ConversationUpdated, EventPayload};
 
 use crate::error::AppResult;
 use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
 use crate::store::append_event;
+use crate::store::db::{self};
 use crate::store::{op, Store, Tx};
 
 /// How often background jobs look for work.
@@ -33,16 +33,15 @@ pub async fn acquire_lease(
     ttl: ChronoDuration,
 ) -> AppResult<bool> {
     let now = tx.now.timestamp_millis();
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR holder IS NULL OR expires_at < $4)",
     )
     .bind(holder)
     .bind(now + ttl.num_milliseconds())
     .bind(name)
     .bind(now)
-    .execute(&mut tx.conn)
-    .await?
-    .rows_affected();
+    .execute(&mut *tx)
+    .await?;
     Ok(done == 1)
 }
 
@@ -68,7 +67,7 @@ pub async fn breaches_due(
     reader: &sqlx::AnyPool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
-    let found = sqlx::query(&breach_query("c.id", 1))
+    let found = db::query(&breach_query("c.id", 1))
         .bind(now.timestamp_millis())
         .fetch_optional(reader)
         .await?;
@@ -80,18 +79,18 @@ pub async fn breaches_due(
 pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
     let now = tx.now.timestamp_millis();
     let select = format!("{CONV_COLS}, {WAITING_SINCE} AS since");
-    let found = sqlx::query(&breach_query(&select, 500))
+    let found = db::query(&breach_query(&select, 500))
         .bind(now)
-        .fetch_all(&mut tx.conn)
+        .fetch_all(&mut *tx)
         .await?;
     let mut n = 0;
     for r in &found {
         let conv = ConvRow::from_row(r)?;
         let since: i64 = r.try_get("since")?;
-        sqlx::query("UPDATE conversations SET overdue_for = $1 WHERE id = $2")
+        db::query("UPDATE conversations SET overdue_for = $1 WHERE id = $2")
             .bind(since)
             .bind(&conv.id)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
         let payload = EventPayload::ConversationUpdated(ConversationUpdated {
             conversation: conv.summary(tx.now),

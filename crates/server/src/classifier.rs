@@ -32,7 +32,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::Duration as ChronoDuration;
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use switchboard_api::{ClassifierModel, ClassifierStatus};
 use switchboard_classify::{Classifier, Example, TrainError, TrainParams};
 use switchboard_core::categorize::Learned;
@@ -41,6 +41,7 @@ use crate::background::acquire_lease;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::settings::{value, Setting, Settings};
+use crate::store::db::{self, Row};
 use crate::store::{op, Store};
 
 /// How often an instance looks for a newer stored model.
@@ -196,8 +197,8 @@ impl ModelCache {
             return Ok(());
         }
         let version: Option<String> =
-            sqlx::query_scalar("SELECT version FROM classifier_models WHERE id = 'current'")
-                .fetch_optional(reader)
+            db::query("SELECT version FROM classifier_models WHERE id = 'current'")
+                .fetch_optional_scalar(reader)
                 .await?;
         let known = self.seen.read().ok().and_then(|s| s.version.clone());
         if version.is_none() || version == known {
@@ -206,7 +207,7 @@ impl ModelCache {
             }
             return Ok(());
         }
-        let row = sqlx::query(
+        let row = db::query(
             "SELECT version, model, trained_at, examples, categories, features FROM classifier_models WHERE id = 'current'",
         )
         .fetch_one(reader)
@@ -257,7 +258,7 @@ impl ModelCache {
     }
 }
 
-fn model_info(row: &sqlx::any::AnyRow) -> AppResult<ClassifierModel> {
+fn model_info(row: &Row) -> AppResult<ClassifierModel> {
     let categories: String = row.try_get("categories")?;
     Ok(ClassifierModel {
         trained_at: from_ms(row.try_get("trained_at")?),
@@ -275,10 +276,10 @@ const LABELLED: &str = "c.state = 'resolved' AND c.category_id IS NOT NULL \
 
 /// How many labelled conversations there are.
 pub async fn labelled_count(reader: &AnyPool) -> AppResult<usize> {
-    let n: i64 = sqlx::query_scalar(&format!(
+    let n: i64 = db::query(&format!(
         "SELECT COUNT(*) FROM conversations c WHERE {LABELLED}"
     ))
-    .fetch_one(reader)
+    .fetch_scalar(reader)
     .await?;
     Ok(n.max(0) as usize)
 }
@@ -291,7 +292,7 @@ pub async fn labelled_examples(reader: &AnyPool, limit: usize) -> AppResult<Vec<
           ORDER BY m.seq LIMIT 1) AS body \
          FROM conversations c WHERE {LABELLED} ORDER BY c.updated_at DESC, c.id LIMIT $1"
     );
-    let rows = sqlx::query(&sql)
+    let rows = db::query(&sql)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(reader)
         .await?;
@@ -344,7 +345,7 @@ pub async fn train(
                     }
                 }
                 let now = tx.now.timestamp_millis();
-                sqlx::query(
+                db::query(
                     "INSERT INTO classifier_models (id, version, model, trained_at, examples, labelled, categories, features) \
                      VALUES ('current', $1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (id) DO UPDATE SET version = $1, model = $2, trained_at = $3, examples = $4, \
@@ -357,7 +358,7 @@ pub async fn train(
                 .bind(labelled as i64)
                 .bind(&cats_json)
                 .bind(features as i64)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
                 Ok(Some(now))
             })
@@ -403,10 +404,9 @@ pub fn training_due(
 async fn last_training(
     reader: &AnyPool,
 ) -> AppResult<Option<(chrono::DateTime<chrono::Utc>, usize)>> {
-    let row =
-        sqlx::query("SELECT trained_at, labelled FROM classifier_models WHERE id = 'current'")
-            .fetch_optional(reader)
-            .await?;
+    let row = db::query("SELECT trained_at, labelled FROM classifier_models WHERE id = 'current'")
+        .fetch_optional(reader)
+        .await?;
     row.map(|r| {
         Ok((
             from_ms(r.try_get("trained_at")?),

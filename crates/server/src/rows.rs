@@ -4,8 +4,6 @@
 //! through sqlx's `Any` driver: `$n` parameters, BIGINT milliseconds, TEXT ids.
 
 use chrono::{DateTime, Utc};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use switchboard_api::{
     Agent, Categorization, Category, CategorySource, ConversationSummary, Customer, Message,
 };
@@ -16,6 +14,7 @@ use switchboard_core::{AgentStatus, Channel, ConversationState, MessageKind, Rol
 
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+use crate::store::db::{self, Db, Row};
 
 /// Columns of [`ConvRow`], for `FROM conversations c LEFT JOIN categories k ON k.id = c.category_id`.
 pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email, c.customer_phone, \
@@ -57,7 +56,7 @@ pub struct ConvRow {
 
 impl ConvRow {
     /// Maps a row selected with [`CONV_COLS`].
-    pub fn from_row(r: &AnyRow) -> AppResult<Self> {
+    pub fn from_row(r: &Row) -> AppResult<Self> {
         let channel: String = r.try_get("channel")?;
         let state: String = r.try_get("state")?;
         let threshold: i64 = r.try_get("threshold")?;
@@ -136,17 +135,14 @@ impl ConvRow {
 }
 
 /// Loads one conversation.
-pub async fn conversation(conn: &mut AnyConnection, id: &str) -> AppResult<Option<ConvRow>> {
+pub async fn conversation(conn: &mut impl Db, id: &str) -> AppResult<Option<ConvRow>> {
     let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE c.id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = db::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(ConvRow::from_row).transpose()
 }
 
 /// Maps a message row.
-pub fn message_from_row(r: &AnyRow) -> AppResult<Message> {
+pub fn message_from_row(r: &Row) -> AppResult<Message> {
     let kind: String = r.try_get("kind")?;
     let at: i64 = r.try_get("created_at")?;
     Ok(Message {
@@ -168,11 +164,11 @@ pub const MSG_COLS: &str =
 
 /// Every message of a conversation, oldest first (delivery states of
 /// replies sent out: `outbox::attach_delivery`).
-pub async fn messages(conn: &mut AnyConnection, conversation_id: &str) -> AppResult<Vec<Message>> {
+pub async fn messages(conn: &mut impl Db, conversation_id: &str) -> AppResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 ORDER BY seq, created_at, id"
     );
-    let rows = sqlx::query(&sql)
+    let rows = db::query(&sql)
         .bind(conversation_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -197,7 +193,7 @@ pub struct AgentRow {
 
 const AGENT_COLS: &str = "id, name, email, password_hash, role, status, capacity";
 
-fn agent_from_row(r: &AnyRow) -> AppResult<AgentRow> {
+fn agent_from_row(r: &Row) -> AppResult<AgentRow> {
     let role: String = r.try_get("role")?;
     let status: String = r.try_get("status")?;
     let capacity: i64 = r.try_get("capacity")?;
@@ -213,19 +209,16 @@ fn agent_from_row(r: &AnyRow) -> AppResult<AgentRow> {
 }
 
 /// One agent by id.
-pub async fn agent(conn: &mut AnyConnection, id: &str) -> AppResult<Option<AgentRow>> {
+pub async fn agent(conn: &mut impl Db, id: &str) -> AppResult<Option<AgentRow>> {
     let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = db::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(agent_from_row).transpose()
 }
 
 /// One agent by email (case-insensitive).
-pub async fn agent_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<Option<AgentRow>> {
+pub async fn agent_by_email(conn: &mut impl Db, email: &str) -> AppResult<Option<AgentRow>> {
     let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE email = $1");
-    let row = sqlx::query(&sql)
+    let row = db::query(&sql)
         .bind(email.trim().to_lowercase())
         .fetch_optional(&mut *conn)
         .await?;
@@ -233,8 +226,8 @@ pub async fn agent_by_email(conn: &mut AnyConnection, email: &str) -> AppResult<
 }
 
 /// An agent's category ids.
-pub async fn agent_categories(conn: &mut AnyConnection, agent_id: &str) -> AppResult<Vec<String>> {
-    let rows = sqlx::query(
+pub async fn agent_categories(conn: &mut impl Db, agent_id: &str) -> AppResult<Vec<String>> {
+    let rows = db::query(
         "SELECT category_id FROM agent_categories WHERE agent_id = $1 ORDER BY category_id",
     )
     .bind(agent_id)
@@ -249,18 +242,18 @@ pub async fn agent_categories(conn: &mut AnyConnection, agent_id: &str) -> AppRe
 }
 
 /// How many open conversations an agent holds.
-pub async fn open_count(conn: &mut AnyConnection, agent_id: &str) -> AppResult<u32> {
-    let n: i64 = sqlx::query_scalar(
+pub async fn open_count(conn: &mut impl Db, agent_id: &str) -> AppResult<u32> {
+    let n: i64 = db::query(
         "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND state = 'assigned'",
     )
     .bind(agent_id)
-    .fetch_one(&mut *conn)
+    .fetch_scalar(&mut *conn)
     .await?;
     Ok(n.max(0) as u32)
 }
 
 /// The API view of one agent.
-pub async fn agent_view(conn: &mut AnyConnection, id: &str) -> AppResult<Option<Agent>> {
+pub async fn agent_view(conn: &mut impl Db, id: &str) -> AppResult<Option<Agent>> {
     let Some(a) = agent(conn, id).await? else {
         return Ok(None);
     };
@@ -279,14 +272,14 @@ pub async fn agent_view(conn: &mut AnyConnection, id: &str) -> AppResult<Option<
 }
 
 /// Every agent with skills and load, by name.
-pub async fn all_agents(conn: &mut AnyConnection) -> AppResult<Vec<Agent>> {
+pub async fn all_agents(conn: &mut impl Db) -> AppResult<Vec<Agent>> {
     let sql = format!("SELECT {AGENT_COLS} FROM agents ORDER BY name, id");
-    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    let rows = db::query(&sql).fetch_all(&mut *conn).await?;
     let skills =
-        sqlx::query("SELECT agent_id, category_id FROM agent_categories ORDER BY category_id")
+        db::query("SELECT agent_id, category_id FROM agent_categories ORDER BY category_id")
             .fetch_all(&mut *conn)
             .await?;
-    let loads = sqlx::query(
+    let loads = db::query(
         "SELECT assignee_id, COUNT(*) AS n FROM conversations WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
     )
     .fetch_all(&mut *conn)
@@ -321,7 +314,7 @@ pub async fn all_agents(conn: &mut AnyConnection) -> AppResult<Vec<Agent>> {
 }
 
 /// Routing's view of the agents who are `available` now.
-pub async fn available_loads(conn: &mut AnyConnection) -> AppResult<Vec<AgentLoad>> {
+pub async fn available_loads(conn: &mut impl Db) -> AppResult<Vec<AgentLoad>> {
     Ok(all_agents(conn)
         .await?
         .into_iter()
@@ -344,7 +337,7 @@ pub struct CategoryRow {
     pub rr_cursor: Option<String>,
 }
 
-fn category_from_row(r: &AnyRow) -> AppResult<CategoryRow> {
+fn category_from_row(r: &Row) -> AppResult<CategoryRow> {
     let routing: String = r.try_get("routing")?;
     let threshold: i64 = r.try_get("wait_threshold_secs")?;
     let keywords: String = r.try_get("keywords")?;
@@ -363,18 +356,15 @@ fn category_from_row(r: &AnyRow) -> AppResult<CategoryRow> {
 const CATEGORY_COLS: &str = "id, name, routing, wait_threshold_secs, keywords, rr_cursor";
 
 /// Every category in priority order.
-pub async fn categories(conn: &mut AnyConnection) -> AppResult<Vec<CategoryRow>> {
+pub async fn categories(conn: &mut impl Db) -> AppResult<Vec<CategoryRow>> {
     let sql = format!("SELECT {CATEGORY_COLS} FROM categories ORDER BY position, id");
-    let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    let rows = db::query(&sql).fetch_all(&mut *conn).await?;
     rows.iter().map(category_from_row).collect()
 }
 
 /// One category.
-pub async fn category(conn: &mut AnyConnection, id: &str) -> AppResult<Option<CategoryRow>> {
+pub async fn category(conn: &mut impl Db, id: &str) -> AppResult<Option<CategoryRow>> {
     let sql = format!("SELECT {CATEGORY_COLS} FROM categories WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = db::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(category_from_row).transpose()
 }

@@ -11,7 +11,6 @@ pub use extract::{ApiJson, ApiPath, ApiQuery, Auth};
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use sqlx::Row;
 use switchboard_core::categorize::Categorizer;
 use switchboard_core::ratelimit::FailureLimiter;
 use switchboard_core::{AgentStatus, Role};
@@ -19,6 +18,7 @@ use switchboard_core::{AgentStatus, Role};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::rows;
+use crate::store::db;
 use crate::store::Store;
 
 /// JSON request bodies larger than this get 413.
@@ -158,7 +158,7 @@ pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller
 /// revoked or expired session; with the session's expiry.
 pub async fn load_caller(state: &AppState, hash: String) -> AppResult<(Caller, i64)> {
     let mut conn = state.store.reader().acquire().await?;
-    let row = sqlx::query(
+    let row = db::query(
         "SELECT a.id, a.name, a.role, a.status, t.expires_at, t.revoked_at FROM tokens t JOIN agents a ON a.id = t.agent_id WHERE t.hash = $1",
     )
     .bind(&hash)

@@ -18,6 +18,7 @@ use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, Ingest, MAX_BODY_BYTES};
 use crate::rows::{self, ConvRow, CONV_COLS, CONV_FROM};
+use crate::store::db::{self};
 use crate::store::hub::Held;
 use crate::store::op;
 
@@ -99,7 +100,7 @@ pub async fn list(
     };
     let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE {filter} AND {visible} ORDER BY {order} LIMIT $2");
     let mut conn = st.store.reader().acquire().await?;
-    let found = sqlx::query(&sql)
+    let found = db::query(&sql)
         .bind(&caller.id)
         .bind(limit)
         .fetch_all(&mut *conn)

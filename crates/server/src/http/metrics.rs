@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use chrono::Duration;
-use sqlx::Row;
 use switchboard_api::{AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics};
 use switchboard_core::metrics::{average, first_response_secs, resolution_rate, summarize};
 use switchboard_core::waiting::waited_secs;
@@ -14,6 +13,7 @@ use super::{ApiQuery, AppState, Auth};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::rows::CONV_FROM;
+use crate::store::db::{self, Row};
 
 /// Queue now; first response time, per-agent conversations, resolution rate
 /// and claim fairness over `[from, to)` (default: the last 24 hours).
@@ -52,7 +52,7 @@ pub async fn metrics(
          MIN(c.queued_at) AS oldest \
          FROM {CONV_FROM} WHERE c.state = 'queued' AND {visible}"
     );
-    let q = sqlx::query(&sql)
+    let q = db::query(&sql)
         .bind(&caller.id)
         .bind(now.timestamp_millis())
         .fetch_one(&mut *conn)
@@ -65,7 +65,7 @@ pub async fn metrics(
     };
 
     // First responses in the period, credited to the agent who gave them.
-    let frs = sqlx::query(
+    let frs = db::query(
         "SELECT first_response_agent_id, first_customer_at, handed_off_at, first_response_at FROM conversations \
          WHERE first_response_at >= $1 AND first_response_at < $2",
     )
@@ -95,7 +95,7 @@ pub async fn metrics(
         p90_secs: s.p90,
     };
 
-    let count_by_agent = |rows: Vec<sqlx::any::AnyRow>| -> AppResult<BTreeMap<String, i64>> {
+    let count_by_agent = |rows: Vec<Row>| -> AppResult<BTreeMap<String, i64>> {
         let mut m = BTreeMap::new();
         for r in &rows {
             m.insert(
@@ -106,7 +106,7 @@ pub async fn metrics(
         Ok(m)
     };
     let assigned = count_by_agent(
-        sqlx::query(
+        db::query(
             "SELECT agent_id, COUNT(DISTINCT conversation_id) AS n FROM assignments WHERE at >= $1 AND at < $2 GROUP BY agent_id",
         )
         .bind(f)
@@ -115,7 +115,7 @@ pub async fn metrics(
         .await?,
     )?;
     let resolved = count_by_agent(
-        sqlx::query(
+        db::query(
             "SELECT agent_id, COUNT(DISTINCT conversation_id) AS n FROM resolutions \
              WHERE at >= $1 AND at < $2 AND agent_id IS NOT NULL GROUP BY agent_id",
         )
@@ -124,7 +124,7 @@ pub async fn metrics(
         .fetch_all(&mut *conn)
         .await?,
     )?;
-    let claim_rows = sqlx::query(
+    let claim_rows = db::query(
         "SELECT agent_id, COUNT(*) AS n, CAST(SUM(waited_secs) AS BIGINT) AS waited, CAST(SUM(skipped_older) AS BIGINT) AS skipped \
          FROM claims WHERE at >= $1 AND at < $2 GROUP BY agent_id",
     )
@@ -139,8 +139,8 @@ pub async fn metrics(
             (r.try_get("n")?, r.try_get("waited")?, r.try_get("skipped")?),
         );
     }
-    let agent_ids: Vec<String> = sqlx::query_scalar("SELECT id FROM agents ORDER BY name, id")
-        .fetch_all(&mut *conn)
+    let agent_ids: Vec<String> = db::query("SELECT id FROM agents ORDER BY name, id")
+        .fetch_all_scalar(&mut *conn)
         .await?;
     let mut agents = Vec::new();
     for id in agent_ids {

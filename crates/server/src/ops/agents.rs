@@ -1,9 +1,10 @@
 //! Agents: accounts, skills and status.
 
 use super::*;
+use crate::store::db::{self};
 
 pub(super) async fn agent_event(tx: &mut Tx, id: &str) -> AppResult<Agent> {
-    let agent = rows::agent_view(&mut tx.conn, id)
+    let agent = rows::agent_view(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("agent"))?;
     append_event(
@@ -20,12 +21,11 @@ pub(super) async fn agent_event(tx: &mut Tx, id: &str) -> AppResult<Agent> {
 
 /// Sets an agent's presence; becoming available drains the queue to them.
 pub async fn set_status(tx: &mut Tx, agent_id: &str, status: AgentStatus) -> AppResult<Agent> {
-    let done = sqlx::query("UPDATE agents SET status = $1 WHERE id = $2")
+    let done = db::query("UPDATE agents SET status = $1 WHERE id = $2")
         .bind(status.as_str())
         .bind(agent_id)
-        .execute(&mut tx.conn)
-        .await?
-        .rows_affected();
+        .execute(&mut *tx)
+        .await?;
     if done == 0 {
         return Err(AppError::NotFound("agent"));
     }
@@ -33,14 +33,14 @@ pub async fn set_status(tx: &mut Tx, agent_id: &str, status: AgentStatus) -> App
     if status == AgentStatus::Available {
         drain(tx).await?;
     }
-    rows::agent_view(&mut tx.conn, agent_id)
+    rows::agent_view(&mut *tx, agent_id)
         .await?
         .ok_or(AppError::NotFound("agent"))
 }
 
 pub(super) async fn check_categories(tx: &mut Tx, ids: &[String]) -> AppResult<()> {
     for id in ids {
-        if rows::category(&mut tx.conn, id).await?.is_none() {
+        if rows::category(&mut *tx, id).await?.is_none() {
             return Err(AppError::invalid(
                 "unknown_category",
                 format!("no category `{id}`"),
@@ -56,17 +56,17 @@ pub(super) async fn set_skills(
     categories: &[String],
 ) -> AppResult<()> {
     check_categories(tx, categories).await?;
-    sqlx::query("DELETE FROM agent_categories WHERE agent_id = $1")
+    db::query("DELETE FROM agent_categories WHERE agent_id = $1")
         .bind(agent_id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     let mut seen = std::collections::BTreeSet::new();
     for c in categories {
         if seen.insert(c) {
-            sqlx::query("INSERT INTO agent_categories (agent_id, category_id) VALUES ($1, $2)")
+            db::query("INSERT INTO agent_categories (agent_id, category_id) VALUES ($1, $2)")
                 .bind(agent_id)
                 .bind(c)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
         }
     }
@@ -94,17 +94,14 @@ pub struct AgentInsert {
 
 /// Creates an account.
 pub async fn create_agent(tx: &mut Tx, a: AgentInsert) -> AppResult<Agent> {
-    if rows::agent_by_email(&mut tx.conn, &a.email)
-        .await?
-        .is_some()
-    {
+    if rows::agent_by_email(&mut *tx, &a.email).await?.is_some() {
         return Err(AppError::conflict(
             "email_taken",
             format!("an account with {} exists", a.email),
         ));
     }
     let id = new_id();
-    sqlx::query(
+    db::query(
         "INSERT INTO agents (id, name, email, password_hash, role, status, capacity, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
@@ -115,7 +112,7 @@ pub async fn create_agent(tx: &mut Tx, a: AgentInsert) -> AppResult<Agent> {
     .bind(a.status.as_str())
     .bind(i64::from(a.capacity))
     .bind(tx.now.timestamp_millis())
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     set_skills(tx, &id, &a.categories).await?;
     let agent = agent_event(tx, &id).await?;
@@ -132,7 +129,7 @@ pub async fn patch_agent(
     patch: &AgentPatch,
     password_hash: Option<String>,
 ) -> AppResult<Agent> {
-    let current = rows::agent(&mut tx.conn, id)
+    let current = rows::agent(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("agent"))?;
     let name = patch.name.clone().unwrap_or(current.name);
@@ -140,28 +137,28 @@ pub async fn patch_agent(
     let status = patch.status.unwrap_or(current.status);
     let capacity = patch.capacity.unwrap_or(current.capacity);
     let hash = password_hash.clone().unwrap_or(current.password_hash);
-    sqlx::query("UPDATE agents SET name = $1, role = $2, status = $3, capacity = $4, password_hash = $5 WHERE id = $6")
+    db::query("UPDATE agents SET name = $1, role = $2, status = $3, capacity = $4, password_hash = $5 WHERE id = $6")
         .bind(&name)
         .bind(role.as_str())
         .bind(status.as_str())
         .bind(i64::from(capacity))
         .bind(&hash)
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     if let Some(cats) = &patch.categories {
         set_skills(tx, id, cats).await?;
     }
     if password_hash.is_some() {
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
+        db::query("UPDATE tokens SET revoked_at = $1 WHERE agent_id = $2 AND revoked_at IS NULL")
             .bind(tx.now.timestamp_millis())
             .bind(id)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
     }
     agent_event(tx, id).await?;
     drain(tx).await?;
-    rows::agent_view(&mut tx.conn, id)
+    rows::agent_view(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("agent"))
 }

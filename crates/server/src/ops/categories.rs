@@ -1,6 +1,7 @@
 //! Categories: routing mode, wait threshold and keyword rules.
 
 use super::*;
+use crate::store::db::{self};
 
 pub(super) fn slug(name: &str) -> String {
     let mut s = String::new();
@@ -26,7 +27,7 @@ pub(super) fn check_rules(id: &str, keywords: &[String]) -> AppResult<()> {
 }
 
 pub(super) async fn category_event(tx: &mut Tx, id: &str) -> AppResult<Category> {
-    let cat = rows::category(&mut tx.conn, id)
+    let cat = rows::category(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("category"))?
         .category;
@@ -72,16 +73,16 @@ pub async fn create_category(tx: &mut Tx, c: &NewCategory) -> AppResult<Category
     let threshold = c.wait_threshold_secs.unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
     check_threshold(threshold)?;
     check_rules(&id, &c.keywords)?;
-    if rows::category(&mut tx.conn, &id).await?.is_some() {
+    if rows::category(&mut *tx, &id).await?.is_some() {
         return Err(AppError::conflict(
             "category_exists",
             format!("a category `{id}` exists"),
         ));
     }
-    let position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM categories")
-        .fetch_one(&mut tx.conn)
+    let position: i64 = db::query("SELECT COALESCE(MAX(position), 0) + 1 FROM categories")
+        .fetch_scalar(&mut *tx)
         .await?;
-    sqlx::query(
+    db::query(
         "INSERT INTO categories (id, name, routing, wait_threshold_secs, keywords, position, rr_cursor, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
     )
@@ -92,7 +93,7 @@ pub async fn create_category(tx: &mut Tx, c: &NewCategory) -> AppResult<Category
     .bind(serde_json::to_string(&c.keywords)?)
     .bind(position)
     .bind(tx.now.timestamp_millis())
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     category_event(tx, &id).await
 }
@@ -109,7 +110,7 @@ pub(super) fn check_threshold(t: u64) -> AppResult<()> {
 
 /// Changes a category.
 pub async fn patch_category(tx: &mut Tx, id: &str, p: &CategoryPatch) -> AppResult<Category> {
-    let cur = rows::category(&mut tx.conn, id)
+    let cur = rows::category(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("category"))?
         .category;
@@ -125,13 +126,13 @@ pub async fn patch_category(tx: &mut Tx, id: &str, p: &CategoryPatch) -> AppResu
     let keywords = p.keywords.clone().unwrap_or(cur.keywords);
     check_rules(id, &keywords)?;
     let routing = p.routing.unwrap_or(cur.routing);
-    sqlx::query("UPDATE categories SET name = $1, routing = $2, wait_threshold_secs = $3, keywords = $4 WHERE id = $5")
+    db::query("UPDATE categories SET name = $1, routing = $2, wait_threshold_secs = $3, keywords = $4 WHERE id = $5")
         .bind(name.trim())
         .bind(routing.as_str())
         .bind(threshold as i64)
         .bind(serde_json::to_string(&keywords)?)
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     let cat = category_event(tx, id).await?;
     drain(tx).await?;

@@ -3,6 +3,7 @@
 //! hand-off brings a transcript); [`create_conversation`] is its simple case.
 
 use super::*;
+use crate::store::db::{self};
 
 /// A customer's first message, from any channel.
 #[derive(Debug, Clone)]
@@ -131,7 +132,7 @@ pub async fn create_with_transcript(
         }
     };
     // Read once: checks an explicit choice, gives the threshold and routing.
-    let category = rows::category(&mut tx.conn, &category_id).await?;
+    let category = rows::category(&mut *tx, &category_id).await?;
     if category.is_none() && source == CategorySource::Explicit {
         return Err(AppError::invalid(
             "unknown_category",
@@ -140,7 +141,7 @@ pub async fn create_with_transcript(
     }
     let id = input.id.clone().unwrap_or_else(new_id);
     let handed_off_at = input.handed_off.as_ref().map(|_| now);
-    sqlx::query(
+    db::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
          assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
          first_response_agent_id, preview, category_source, category_confidence, handed_off_at) \
@@ -159,7 +160,7 @@ pub async fn create_with_transcript(
     .bind(source.as_str())
     .bind(confidence)
     .bind(handed_off_at)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     // Exactly the row just inserted, as `rows::conversation` would read it
     // (the API suite compares what a create returns with a read).
@@ -248,7 +249,7 @@ pub async fn create_with_transcript(
         });
     }
     let conv = load(tx, &id).await?;
-    let messages = rows::messages(&mut tx.conn, &id).await?;
+    let messages = rows::messages(&mut *tx, &id).await?;
     Ok(Conversation {
         summary: conv.summary(tx.now),
         messages,
@@ -266,13 +267,13 @@ pub async fn customer_message(
     let conv = load(tx, conversation_id).await?;
     let author = conv.customer.display_name();
     let now = tx.now.timestamp_millis();
-    sqlx::query(
+    db::query(
         "UPDATE conversations SET unanswered_since = COALESCE(unanswered_since, $1), updated_at = $1, preview = $2 WHERE id = $3",
     )
     .bind(now)
     .bind(preview_of(body))
     .bind(conversation_id)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     let conv_now = load(tx, conversation_id).await?;
     let msg = insert_message(
@@ -306,12 +307,12 @@ pub(super) async fn reopen_by_rule(
     by: Option<&str>,
 ) -> AppResult<ConvRow> {
     let last = match conv.assignee_id.as_deref() {
-        Some(id) => rows::agent(&mut tx.conn, id).await?,
+        Some(id) => rows::agent(&mut *tx, id).await?,
         None => None,
     };
     let mut back_to_last = false;
     if let Some(agent) = &last {
-        let open = rows::open_count(&mut tx.conn, &agent.id).await?;
+        let open = rows::open_count(&mut *tx, &agent.id).await?;
         if agent.status == AgentStatus::Available && open < agent.capacity {
             back_to_last =
                 set_assignee(tx, conv, ConversationState::Resolved, &agent.id, "reopen").await?;

@@ -3,6 +3,7 @@
 //! re-categorize.
 
 use super::*;
+use crate::store::db::{self};
 
 /// An agent claims a queued conversation.
 pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<ConversationSummary> {
@@ -44,11 +45,11 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
                 rows::CONV_COLS,
                 rows::CONV_FROM
             );
-            let mut query = sqlx::query(&sql).bind(c.queued_no_later_than.timestamp_millis());
+            let mut query = db::query(&sql).bind(c.queued_no_later_than.timestamp_millis());
             for cat in cats.unwrap_or_default() {
                 query = query.bind(cat);
             }
-            for r in &query.fetch_all(&mut tx.conn).await? {
+            for r in &query.fetch_all(&mut *tx).await? {
                 let c = ConvRow::from_row(r)?;
                 if let (Some(cat), Some(since)) = (c.category_id.clone(), c.waiting_since()) {
                     queue.push(QueuedItem {
@@ -76,7 +77,7 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
                     assignee_id: Some(holder),
                 });
             }
-            sqlx::query(
+            db::query(
                 "INSERT INTO claims (conversation_id, agent_id, at, waited_secs, skipped_older) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&conv.id)
@@ -84,7 +85,7 @@ pub async fn claim(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conversa
             .bind(tx.now.timestamp_millis())
             .bind(i64::try_from(waited_secs).unwrap_or(i64::MAX))
             .bind(i64::from(skipped_older))
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
             let now_row = load(tx, id).await?;
             system_line(tx, &now_row, &format!("Claimed by {}", caller.name)).await?;
@@ -129,13 +130,13 @@ pub async fn post_message(
                 "client_id must be 1 to 128 characters",
             ));
         }
-        let existing = sqlx::query(&format!(
+        let existing = db::query(&format!(
             "SELECT {} FROM messages WHERE author_id = $1 AND client_id = $2",
             rows::MSG_COLS
         ))
         .bind(&caller.id)
         .bind(cid)
-        .fetch_optional(&mut tx.conn)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(r) = existing {
             let m = rows::message_from_row(&r)?;
@@ -191,7 +192,7 @@ pub async fn post_message(
         // A public reply goes out over the conversation's channel, queued
         // in this same transaction.
         msg.delivery = outbound.reply_posted(tx, &conv, &msg).await?;
-        sqlx::query(
+        db::query(
             "UPDATE conversations SET unanswered_since = NULL, updated_at = $1, preview = $2, \
              first_response_agent_id = CASE WHEN first_response_at IS NULL THEN $3 ELSE first_response_agent_id END, \
              first_response_at = COALESCE(first_response_at, $1) WHERE id = $4",
@@ -200,7 +201,7 @@ pub async fn post_message(
         .bind(preview_of(body))
         .bind(&caller.id)
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
         conv_updated(tx, &conv, Change::Touched, Some(&caller.id)).await?;
     }
@@ -237,7 +238,7 @@ pub async fn transfer(
     };
     match (req.to_agent_id.as_deref(), req.to_category_id.as_deref()) {
         (Some(agent_id), None) => {
-            let target = rows::agent(&mut tx.conn, agent_id).await?.ok_or_else(|| {
+            let target = rows::agent(&mut *tx, agent_id).await?.ok_or_else(|| {
                 AppError::invalid("unknown_agent", format!("no agent `{agent_id}`"))
             })?;
             if target.status == AgentStatus::Offline {
@@ -273,7 +274,7 @@ pub async fn transfer(
             .await?;
         }
         (None, Some(category_id)) => {
-            let cat = rows::category(&mut tx.conn, category_id)
+            let cat = rows::category(&mut *tx, category_id)
                 .await?
                 .ok_or_else(|| {
                     AppError::invalid("unknown_category", format!("no category `{category_id}`"))
@@ -342,17 +343,17 @@ pub async fn resolve(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Conver
         .assignee_id
         .clone()
         .unwrap_or_else(|| caller.id.clone());
-    sqlx::query("UPDATE conversations SET state = 'resolved', assignee_id = $1, updated_at = $2 WHERE id = $3")
+    db::query("UPDATE conversations SET state = 'resolved', assignee_id = $1, updated_at = $2 WHERE id = $3")
         .bind(&credited)
         .bind(now)
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO resolutions (conversation_id, agent_id, at) VALUES ($1, $2, $3)")
+    db::query("INSERT INTO resolutions (conversation_id, agent_id, at) VALUES ($1, $2, $3)")
         .bind(id)
         .bind(&credited)
         .bind(now)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     let now_row = load(tx, id).await?;
     system_line(tx, &now_row, &format!("Resolved by {}", caller.name)).await?;
@@ -389,11 +390,11 @@ pub async fn reopen(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<Convers
 
 /// Records that an agent chose (or confirmed) the conversation's category.
 pub(super) async fn set_agent_categorized(tx: &mut Tx, id: &str) -> AppResult<()> {
-    sqlx::query(
+    db::query(
         "UPDATE conversations SET category_source = 'agent', category_confidence = NULL WHERE id = $1",
     )
     .bind(id)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -406,7 +407,7 @@ pub async fn recategorize(
     category_id: &str,
 ) -> AppResult<ConversationSummary> {
     let conv = load_visible(tx, caller, id).await?;
-    let cat = rows::category(&mut tx.conn, category_id)
+    let cat = rows::category(&mut *tx, category_id)
         .await?
         .ok_or_else(|| {
             AppError::invalid("unknown_category", format!("no category `{category_id}`"))
@@ -417,11 +418,11 @@ pub async fn recategorize(
         return Ok(load(tx, id).await?.summary(tx.now));
     }
     set_agent_categorized(tx, id).await?;
-    sqlx::query("UPDATE conversations SET category_id = $1, updated_at = $2 WHERE id = $3")
+    db::query("UPDATE conversations SET category_id = $1, updated_at = $2 WHERE id = $3")
         .bind(category_id)
         .bind(tx.now.timestamp_millis())
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     let now_row = load(tx, id).await?;
     system_line(

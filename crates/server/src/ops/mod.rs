@@ -26,7 +26,6 @@ use std::collections::HashMap;
 
 use futures_util::future::BoxFuture;
 
-use sqlx::Row;
 use switchboard_api::events::{
     AgentUpdated, CategoryUpdated, Change, ConversationCreated, ConversationUpdated, EventPayload,
     MessageCreated,
@@ -47,6 +46,7 @@ use crate::caller::Caller;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::rows::{self, ConvRow};
+use crate::store::db::{self};
 pub use crate::store::{append_event, conv_visibility, new_id};
 use crate::store::{Tx, Visibility};
 
@@ -58,7 +58,7 @@ fn preview_of(body: &str) -> String {
 }
 
 async fn load(tx: &mut Tx, id: &str) -> AppResult<ConvRow> {
-    rows::conversation(&mut tx.conn, id)
+    rows::conversation(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("conversation"))
 }
@@ -125,7 +125,7 @@ async fn insert_message_seen_from(
     // Messages are ordered by the log position of their own event (or of the
     // event that follows them).
     let seq = tx.next_seq;
-    sqlx::query(
+    db::query(
         "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -138,7 +138,7 @@ async fn insert_message_seen_from(
     .bind(m.body)
     .bind(at)
     .bind(m.client_id)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     let message = Message {
         id,
@@ -184,7 +184,7 @@ async fn system_line(tx: &mut Tx, conv: &ConvRow, text: &str) -> AppResult<Messa
 }
 
 async fn agent_name(tx: &mut Tx, id: &str) -> AppResult<String> {
-    Ok(rows::agent(&mut tx.conn, id)
+    Ok(rows::agent(&mut *tx, id)
         .await?
         .map(|a| a.name)
         .unwrap_or_else(|| id.to_owned()))

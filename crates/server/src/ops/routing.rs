@@ -3,6 +3,7 @@
 //! eligible (`switchboard_core::routing` decides; this applies it).
 
 use super::*;
+use crate::store::db::{self};
 
 /// Sets `state = assigned` for `agent_id`, only if it is still `expected`.
 /// Returns false when someone else changed it first (the conditional update is
@@ -15,7 +16,7 @@ pub(super) async fn set_assignee(
     via: &str,
 ) -> AppResult<bool> {
     let now = tx.now.timestamp_millis();
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE conversations SET state = 'assigned', assignee_id = $1, updated_at = $2 \
          WHERE id = $3 AND state = $4 AND COALESCE(assignee_id, '') = $5",
     )
@@ -24,20 +25,19 @@ pub(super) async fn set_assignee(
     .bind(&conv.id)
     .bind(expected.as_str())
     .bind(conv.assignee_id.clone().unwrap_or_default())
-    .execute(&mut tx.conn)
-    .await?
-    .rows_affected();
+    .execute(&mut *tx)
+    .await?;
     if done != 1 {
         return Ok(false);
     }
-    sqlx::query(
+    db::query(
         "INSERT INTO assignments (conversation_id, agent_id, at, via) VALUES ($1, $2, $3, $4)",
     )
     .bind(&conv.id)
     .bind(agent_id)
     .bind(now)
     .bind(via)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(true)
 }
@@ -49,13 +49,13 @@ pub(super) async fn set_queued(
     category_id: Option<&str>,
 ) -> AppResult<()> {
     let now = tx.now.timestamp_millis();
-    sqlx::query(
+    db::query(
         "UPDATE conversations SET state = 'queued', assignee_id = NULL, category_id = $1, queued_at = $2, updated_at = $2 WHERE id = $3",
     )
     .bind(category_id)
     .bind(now)
     .bind(&conv.id)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -66,7 +66,7 @@ pub(super) async fn route_one(tx: &mut Tx, conv: &ConvRow) -> AppResult<Option<S
     let Some(category_id) = conv.category_id.as_deref() else {
         return Ok(None);
     };
-    let cat = rows::category(&mut tx.conn, category_id).await?;
+    let cat = rows::category(&mut *tx, category_id).await?;
     route_one_in(tx, conv, cat).await
 }
 
@@ -82,7 +82,7 @@ pub(super) async fn route_one_in(
     if cat.category.routing != RoutingMode::RoundRobin {
         return Ok(None);
     }
-    let loads = rows::available_loads(&mut tx.conn).await?;
+    let loads = rows::available_loads(&mut *tx).await?;
     let Some(agent) =
         next_round_robin(&loads, category_id, cat.rr_cursor.as_deref()).map(|a| a.id.clone())
     else {
@@ -91,10 +91,10 @@ pub(super) async fn route_one_in(
     if !set_assignee(tx, conv, ConversationState::Queued, &agent, "round_robin").await? {
         return Ok(None);
     }
-    sqlx::query("UPDATE categories SET rr_cursor = $1 WHERE id = $2")
+    db::query("UPDATE categories SET rr_cursor = $1 WHERE id = $2")
         .bind(&agent)
         .bind(category_id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     let name = agent_name(tx, &agent).await?;
     let now_row = load(tx, &conv.id).await?;
@@ -107,11 +107,11 @@ pub(super) async fn route_one_in(
 /// agents in rotation, until nobody eligible is left. Called after anything
 /// that can make an agent eligible or queue a round-robin conversation.
 pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
-    let rows_ = sqlx::query(
+    let rows_ = db::query(
         "SELECT c.id, c.category_id, c.queued_at FROM conversations c JOIN categories k ON k.id = c.category_id \
          WHERE c.state = 'queued' AND k.routing = 'round_robin' ORDER BY c.queued_at, c.id LIMIT 2000",
     )
-    .fetch_all(&mut tx.conn)
+    .fetch_all(&mut *tx)
     .await?;
     if rows_.is_empty() {
         return Ok(0);
@@ -124,11 +124,11 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
             waiting_since: from_ms(r.try_get("queued_at")?),
         });
     }
-    let mut loads = rows::available_loads(&mut tx.conn).await?;
+    let mut loads = rows::available_loads(&mut *tx).await?;
     if loads.is_empty() {
         return Ok(0);
     }
-    let mut cursors: HashMap<String, String> = rows::categories(&mut tx.conn)
+    let mut cursors: HashMap<String, String> = rows::categories(&mut *tx)
         .await?
         .into_iter()
         .filter_map(|c| c.rr_cursor.map(|cur| (c.category.id, cur)))
@@ -155,10 +155,10 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
         conv_updated(tx, &conv, Change::Assigned, None).await?;
     }
     for (category_id, cursor) in cursors {
-        sqlx::query("UPDATE categories SET rr_cursor = $1 WHERE id = $2")
+        db::query("UPDATE categories SET rr_cursor = $1 WHERE id = $2")
             .bind(cursor)
             .bind(category_id)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(assigned)

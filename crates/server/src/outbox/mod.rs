@@ -12,19 +12,18 @@
 
 use std::time::Duration;
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use switchboard_api::events::{EventPayload, MessageUpdated};
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::rows;
+use crate::store::db::{self, Db, Row};
 use crate::store::{append_event, Tx, Visibility};
 
 /// Fills `delivery` on the messages of one conversation that were sent out.
 pub async fn attach_delivery(
-    conn: &mut AnyConnection,
+    conn: &mut impl Db,
     conversation_id: &str,
     messages: &mut [Message],
 ) -> AppResult<()> {
@@ -44,18 +43,18 @@ pub fn backoff(base: Duration, attempts: u32, max: Duration) -> Duration {
 
 /// Logs `message.updated` with the message as it now stands.
 pub async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
-    let r = sqlx::query(&format!(
+    let r = db::query(&format!(
         "SELECT {} FROM messages WHERE id = $1",
         rows::MSG_COLS
     ))
     .bind(message_id)
-    .fetch_one(&mut tx.conn)
+    .fetch_one(&mut *tx)
     .await?;
     let mut msg = rows::message_from_row(&r)?;
-    let conv = rows::conversation(&mut tx.conn, &msg.conversation_id)
+    let conv = rows::conversation(&mut *tx, &msg.conversation_id)
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
-    attach_delivery(&mut tx.conn, &conv.id, std::slice::from_mut(&mut msg)).await?;
+    attach_delivery(&mut *tx, &conv.id, std::slice::from_mut(&mut msg)).await?;
     let vis = Visibility::Conversation {
         category_id: conv.category_id.clone(),
         assignee_id: conv.assignee_id.clone(),
@@ -72,7 +71,7 @@ pub async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn delivery_from_row(r: &AnyRow) -> AppResult<Delivery> {
+fn delivery_from_row(r: &Row) -> AppResult<Delivery> {
     let status: String = r.try_get("status")?;
     let attempts: i64 = r.try_get("attempts")?;
     let next: i64 = r.try_get("next_attempt_at")?;
@@ -91,11 +90,11 @@ fn delivery_from_row(r: &AnyRow) -> AppResult<Delivery> {
 
 /// Fills `delivery` from `email_outbox` (one row a message).
 async fn attach_email(
-    conn: &mut AnyConnection,
+    conn: &mut impl Db,
     conversation_id: &str,
     messages: &mut [Message],
 ) -> AppResult<()> {
-    let found = sqlx::query(
+    let found = db::query(
         "SELECT message_id, status, attempts, next_attempt_at, last_error, sent_at FROM email_outbox WHERE conversation_id = $1",
     )
     .bind(conversation_id)
@@ -125,7 +124,7 @@ pub struct PartState {
     pub sent_at: Option<i64>,
 }
 
-fn part_from_row(r: &AnyRow) -> AppResult<PartState> {
+fn part_from_row(r: &Row) -> AppResult<PartState> {
     let status: String = r.try_get("status")?;
     let attempts: i64 = r.try_get("attempts")?;
     Ok(PartState {
@@ -183,11 +182,11 @@ pub fn aggregate(parts: &[PartState]) -> Delivery {
 
 /// Fills `delivery` from `sms_outbox` (one row a part).
 async fn attach_sms(
-    conn: &mut AnyConnection,
+    conn: &mut impl Db,
     conversation_id: &str,
     messages: &mut [Message],
 ) -> AppResult<()> {
-    let found = sqlx::query(
+    let found = db::query(
         "SELECT message_id, status, attempts, next_attempt_at, last_error, sent_at FROM sms_outbox \
          WHERE conversation_id = $1 ORDER BY message_id, part",
     )

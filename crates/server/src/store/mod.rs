@@ -22,6 +22,8 @@ mod listen;
 mod log;
 mod writer;
 
+pub mod db;
+
 pub mod hub;
 
 use std::str::FromStr;
@@ -68,10 +70,18 @@ impl Backend {
     }
 }
 
-/// One write transaction, as seen by an operation.
+/// The writer's connection.
+pub(crate) enum Conn {
+    /// SQLite: owned by the writer's thread, statements run in place.
+    Sqlite(rusqlite::Connection),
+    /// PostgreSQL, through sqlx.
+    Postgres(AnyConnection),
+}
+
+/// One write transaction, as seen by an operation: a [`db::Db`] to run
+/// statements on (inside a transaction, and a savepoint of its own).
 pub struct Tx {
-    /// The connection, inside a transaction (and a savepoint of its own).
-    pub conn: AnyConnection,
+    conn: Conn,
     /// The time of this write: every row and event written uses it.
     pub now: DateTime<Utc>,
     /// The database behind `conn`.
@@ -146,7 +156,7 @@ impl Store {
             .max_connections(16)
             .connect_with(any_opts.clone())
             .await?;
-        let write_conn = AnyConnection::connect_with(&any_opts).await?;
+        let write_conn = Conn::Postgres(AnyConnection::connect_with(&any_opts).await?);
         let last_seq: i64 =
             sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
                 .fetch_one(&reader)
@@ -197,27 +207,42 @@ impl Store {
             })
             .connect_with(any_opts.clone())
             .await?;
-        let mut write_conn = AnyConnection::connect_with(&any_opts).await?;
-        for pragma in [
-            "PRAGMA busy_timeout = 10000",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA foreign_keys = ON",
-        ] {
-            sqlx::query(pragma).execute(&mut write_conn).await?;
-        }
+        let path = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+            .get_filename()
+            .to_owned();
+        let write_conn = rusqlite::Connection::open(&path)?;
+        write_conn.execute_batch(
+            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )?;
+        // Every statement the operations write with stays prepared.
+        write_conn.set_prepared_statement_cache_capacity(512);
         let last_seq: i64 =
             sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
                 .fetch_one(&reader)
                 .await?;
         let hub = EventHub::new(last_seq);
         let (jobs, rx) = mpsc::channel::<Job>(4096);
-        tokio::spawn(writer::run(
-            write_conn,
-            rx,
-            hub.clone(),
-            clock.clone(),
-            Backend::Sqlite,
-        ));
+        // The writer's own thread: each statement of a batch runs right there,
+        // with no hand-off to another thread.
+        let writer_hub = hub.clone();
+        let writer_clock = clock.clone();
+        std::thread::Builder::new()
+            .name("switchboard-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(writer::run(
+                        Conn::Sqlite(write_conn),
+                        rx,
+                        writer_hub,
+                        writer_clock,
+                        Backend::Sqlite,
+                    )),
+                    Err(e) => tracing::error!(error = %e, "cannot start the writer's runtime"),
+                }
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 reader,
@@ -349,10 +374,10 @@ mod tests {
                 store
                     .write(op(move |tx| {
                         Box::pin(async move {
-                            sqlx::query("INSERT INTO counters (name, value) VALUES ($1, $2)")
+                            db::query("INSERT INTO counters (name, value) VALUES ($1, $2)")
                                 .bind(format!("t{i}"))
                                 .bind(i as i64)
-                                .execute(&mut tx.conn)
+                                .execute(&mut *tx)
                                 .await?;
                             let agent = switchboard_api::Agent {
                                 id: format!("a{i}"),

@@ -6,7 +6,8 @@ use futures_util::FutureExt;
 use sqlx::{AnyConnection, Row};
 use tokio::sync::mpsc;
 
-use super::{Backend, Deliver, EventHub, Job, Tx};
+use super::db::{self, sqlite_error};
+use super::{Backend, Conn, Deliver, EventHub, Job, Tx};
 use crate::clock::Clock;
 use crate::error::AppError;
 
@@ -15,7 +16,7 @@ use crate::error::AppError;
 const MAX_BATCH: usize = 512;
 
 pub(super) async fn run(
-    conn: AnyConnection,
+    conn: Conn,
     mut rx: mpsc::Receiver<Job>,
     hub: EventHub,
     clock: Clock,
@@ -42,15 +43,13 @@ pub(super) async fn run(
     tracing::debug!("writer stopped: every store handle is gone");
 }
 
-async fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(|_| ())
-}
-
-/// Runs several statements in one round trip (no parameters).
-async fn exec_all(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error> {
-    // A plain string (no arguments) goes as a simple query, which may hold
-    // several statements.
-    sqlx::Executor::execute(conn, sql).await.map(|_| ())
+/// Runs statements without arguments (several in one round trip on
+/// PostgreSQL, where a plain string goes as a simple query).
+async fn exec_all(conn: &mut Conn, sql: &str) -> Result<(), sqlx::Error> {
+    match conn {
+        Conn::Sqlite(c) => c.execute_batch(sql).map_err(sqlite_error),
+        Conn::Postgres(c) => sqlx::Executor::execute(c, sql).await.map(|_| ()),
+    }
 }
 
 /// Opens the batch's transaction and takes the write lock.
@@ -63,18 +62,24 @@ async fn exec_all(conn: &mut AnyConnection, sql: &str) -> Result<(), sqlx::Error
 ///
 /// Returns the newest event sequence number, read under that lock: the batch
 /// hands out the following numbers in memory.
-async fn begin(conn: &mut AnyConnection, backend: Backend) -> Result<i64, sqlx::Error> {
-    // One round trip: both statements as one simple query.
-    let sql = match backend {
-        Backend::Sqlite => "BEGIN IMMEDIATE; SELECT value FROM counters WHERE name = 'event_seq'",
-        Backend::Postgres => {
-            "BEGIN; SELECT value FROM counters WHERE name = 'event_seq' FOR UPDATE"
+async fn begin(conn: &mut Conn) -> Result<i64, sqlx::Error> {
+    const SEQ: &str = "SELECT value FROM counters WHERE name = 'event_seq'";
+    match conn {
+        Conn::Sqlite(c) => {
+            c.execute_batch("BEGIN IMMEDIATE").map_err(sqlite_error)?;
+            c.query_row(SEQ, [], |r| r.get::<_, i64>(0))
+                .map_err(sqlite_error)
         }
-    };
-    let rows = sqlx::Executor::fetch_all(conn, sql).await?;
-    rows.first()
-        .ok_or(sqlx::Error::RowNotFound)?
-        .try_get::<i64, _>(0)
+        Conn::Postgres(c) => {
+            // One round trip: both statements as one simple query.
+            let sql = format!("BEGIN; {SEQ} FOR UPDATE");
+            let rows =
+                sqlx::Executor::fetch_all(&mut *c as &mut AnyConnection, sql.as_str()).await?;
+            rows.first()
+                .ok_or(sqlx::Error::RowNotFound)?
+                .try_get::<i64, _>(0)
+        }
+    }
 }
 
 /// Ends the batch in one round trip: moves the event counter (when the
@@ -105,35 +110,12 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
     if tx.events.is_empty() {
         return Ok(());
     }
-    for chunk in tx.events.chunks(EVENTS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let b = i * 9;
-            sql.push('(');
-            for k in 1..=9 {
-                if k > 1 {
-                    sql.push_str(", ");
-                }
-                // SQLite: plain `?`. sqlx binds each parameter after asking
-                // SQLite its name, and SQLite finds a named one (`$n`) by
-                // walking the statement's list of names: with 1,800 of them
-                // that was 9% of the writer's time (perf), for nothing.
-                match tx.backend {
-                    super::Backend::Sqlite => sql.push('?'),
-                    super::Backend::Postgres => {
-                        sql.push('$');
-                        sql.push_str(&(b + k).to_string());
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(&sql);
+    // Taken out while the statements run on the same transaction.
+    let events = std::mem::take(&mut tx.events);
+    let mut stored = Ok(());
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let sql = events_insert(tx.backend, chunk.len());
+        let mut q = db::query(&sql);
         for ev in chunk {
             let (cat, asg, pcat, pasg) = match &ev.visibility {
                 super::Visibility::Everyone => (None, None, None, None),
@@ -143,16 +125,16 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
                     prev_category_id,
                     prev_assignee_id,
                 } => (
-                    category_id.clone(),
-                    assignee_id.clone(),
-                    prev_category_id.clone(),
-                    prev_assignee_id.clone(),
+                    category_id.as_deref(),
+                    assignee_id.as_deref(),
+                    prev_category_id.as_deref(),
+                    prev_assignee_id.as_deref(),
                 ),
             };
             q = q
                 .bind(ev.event.seq)
-                .bind(ev.event.kind.clone())
-                .bind(ev.event.conversation_id.clone())
+                .bind(ev.event.kind.as_str())
+                .bind(ev.event.conversation_id.as_deref())
                 .bind(ev.event.at.timestamp_millis())
                 .bind(ev.event.data.to_string())
                 .bind(cat)
@@ -160,17 +142,53 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
                 .bind(pcat)
                 .bind(pasg);
         }
-        q.execute(&mut tx.conn).await?;
+        if let Err(e) = q.execute(&mut *tx).await {
+            stored = Err(e);
+            break;
+        }
     }
-    Ok(())
+    tx.events = events;
+    stored
+}
+
+/// `INSERT INTO events … VALUES (…), (…), …` for `rows` events.
+fn events_insert(backend: Backend, rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let b = i * 9;
+        sql.push('(');
+        for k in 1..=9 {
+            if k > 1 {
+                sql.push_str(", ");
+            }
+            // SQLite: plain `?`. A named parameter (`$n`) is found by
+            // asking SQLite its name, and SQLite walks the statement's list
+            // of names for that: with 1,800 of them that was 9% of the
+            // writer's time (perf), for nothing.
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(b + k).to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Clock) {
     tx.events.clear();
-    match begin(&mut tx.conn, tx.backend).await {
+    match begin(&mut tx.conn).await {
         Ok(last) => tx.next_seq = last,
         Err(e) => {
-            let _ = exec(&mut tx.conn, "ROLLBACK").await;
+            let _ = exec_all(&mut tx.conn, "ROLLBACK").await;
             tracing::error!(error = %e, "cannot begin a write transaction; dropping {} writes", batch.len());
             batch.clear();
             return;
@@ -190,7 +208,7 @@ async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Cl
         let begin_job = if open_savepoint {
             exec_all(&mut tx.conn, "RELEASE SAVEPOINT job; SAVEPOINT job").await
         } else {
-            exec(&mut tx.conn, "SAVEPOINT job").await
+            exec_all(&mut tx.conn, "SAVEPOINT job").await
         };
         if let Err(e) = begin_job {
             broken = Some(e);
@@ -249,7 +267,7 @@ async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Cl
         }
         Err(e) => {
             tracing::error!(error = %e, "write batch failed and was rolled back");
-            let _ = exec(&mut tx.conn, "ROLLBACK").await;
+            let _ = exec_all(&mut tx.conn, "ROLLBACK").await;
             tx.events.clear();
             for d in delivers {
                 d(Some(AppError::Unavailable(

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
 use switchboard_core::bot::BotAnswer;
 
 use crate::app::{ApiJson, ApiPath, AppState, Auth};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+use crate::store::db::{self, Db, Row};
 use crate::store::new_id;
 use crate::store::op;
 
@@ -96,7 +96,7 @@ fn clean_answer(a: &str) -> AppResult<String> {
     Ok(a.to_owned())
 }
 
-fn view_of(r: &sqlx::any::AnyRow) -> AppResult<BotAnswerView> {
+fn view_of(r: &Row) -> AppResult<BotAnswerView> {
     let questions: String = r.try_get("questions")?;
     Ok(BotAnswerView {
         id: r.try_get("id")?,
@@ -108,8 +108,8 @@ fn view_of(r: &sqlx::any::AnyRow) -> AppResult<BotAnswerView> {
 }
 
 /// Every configured answer, oldest first.
-pub async fn all(conn: &mut AnyConnection) -> AppResult<Vec<BotAnswerView>> {
-    let rows = sqlx::query(
+pub async fn all(conn: &mut impl Db) -> AppResult<Vec<BotAnswerView>> {
+    let rows = db::query(
         "SELECT id, questions, answer, created_at, updated_at FROM bot_answers ORDER BY created_at, id",
     )
     .fetch_all(&mut *conn)
@@ -118,7 +118,7 @@ pub async fn all(conn: &mut AnyConnection) -> AppResult<Vec<BotAnswerView>> {
 }
 
 /// The answers in the form the matching rules take.
-pub async fn for_matching(conn: &mut AnyConnection) -> AppResult<Vec<BotAnswer>> {
+pub async fn for_matching(conn: &mut impl Db) -> AppResult<Vec<BotAnswer>> {
     Ok(all(conn)
         .await?
         .into_iter()
@@ -130,8 +130,8 @@ pub async fn for_matching(conn: &mut AnyConnection) -> AppResult<Vec<BotAnswer>>
         .collect())
 }
 
-async fn one(conn: &mut AnyConnection, id: &str) -> AppResult<BotAnswerView> {
-    let r = sqlx::query(
+async fn one(conn: &mut impl Db, id: &str) -> AppResult<BotAnswerView> {
+    let r = db::query(
         "SELECT id, questions, answer, created_at, updated_at FROM bot_answers WHERE id = $1",
     )
     .bind(id)
@@ -171,16 +171,16 @@ pub async fn create(
             Box::pin(async move {
                 let id = new_id();
                 let now = tx.now.timestamp_millis();
-                sqlx::query(
+                db::query(
                     "INSERT INTO bot_answers (id, questions, answer, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
                 )
                 .bind(&id)
                 .bind(&questions)
                 .bind(&answer)
                 .bind(now)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
-                one(&mut tx.conn, &id).await
+                one(&mut *tx, &id).await
             })
         }))
         .await?;
@@ -211,21 +211,21 @@ pub async fn update(
         .store
         .write(op(move |tx| {
             Box::pin(async move {
-                let cur = one(&mut tx.conn, &id).await?;
+                let cur = one(&mut *tx, &id).await?;
                 let questions = match questions {
                     Some(q) => q,
                     None => serde_json::to_string(&cur.questions)?,
                 };
-                sqlx::query(
+                db::query(
                     "UPDATE bot_answers SET questions = $1, answer = $2, updated_at = $3 WHERE id = $4",
                 )
                 .bind(&questions)
                 .bind(answer.unwrap_or(cur.answer))
                 .bind(tx.now.timestamp_millis())
                 .bind(&id)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
-                one(&mut tx.conn, &id).await
+                one(&mut *tx, &id).await
             })
         }))
         .await?;
@@ -245,11 +245,10 @@ pub async fn delete(
     st.store
         .write(op(move |tx| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM bot_answers WHERE id = $1")
+                let n = db::query("DELETE FROM bot_answers WHERE id = $1")
                     .bind(&id)
-                    .execute(&mut tx.conn)
-                    .await?
-                    .rows_affected();
+                    .execute(&mut *tx)
+                    .await?;
                 if n == 0 {
                     return Err(AppError::NotFound("bot answer"));
                 }

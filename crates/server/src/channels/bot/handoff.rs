@@ -18,6 +18,7 @@ use crate::app::{ApiJson, AppState};
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, Transcribed, TranscriptLine, MAX_BODY_BYTES};
 use crate::rows;
+use crate::store::db::{self};
 use crate::store::op;
 
 /// Most lines in one transcript.
@@ -183,17 +184,17 @@ pub async fn endpoint(
         .write(op(move |tx| {
             Box::pin(async move {
                 if let Some(x) = &external_id {
-                    let seen: Option<String> = sqlx::query_scalar(
+                    let seen: Option<String> = db::query(
                         "SELECT conversation_id FROM bot_handoffs WHERE external_id = $1",
                     )
                     .bind(x)
-                    .fetch_optional(&mut tx.conn)
+                    .fetch_optional_scalar(&mut *tx)
                     .await?;
                     if let Some(id) = seen {
-                        let row = rows::conversation(&mut tx.conn, &id)
+                        let row = rows::conversation(&mut *tx, &id)
                             .await?
                             .ok_or(AppError::NotFound("conversation"))?;
-                        let messages = rows::messages(&mut tx.conn, &id).await?;
+                        let messages = rows::messages(&mut *tx, &id).await?;
                         return Ok((
                             false,
                             Conversation {
@@ -205,13 +206,13 @@ pub async fn endpoint(
                 }
                 let conv = ops::create_with_transcript(tx, input, &categorizer).await?;
                 if let Some(x) = &external_id {
-                    sqlx::query(
+                    db::query(
                         "INSERT INTO bot_handoffs (external_id, conversation_id, created_at) VALUES ($1, $2, $3)",
                     )
                     .bind(x)
                     .bind(&conv.summary.id)
                     .bind(tx.now.timestamp_millis())
-                    .execute(&mut tx.conn)
+                    .execute(&mut *tx)
                     .await?;
                 }
                 Ok((true, conv))

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use sqlx::Row;
 
 use crate::app::{ApiPath, AppState, Auth};
 use crate::error::{AppError, AppResult};
 use crate::rows;
+use crate::store::db::{self};
 
 /// Downloads an attachment (always as a download, never rendered inline).
 #[utoipa::path(
@@ -30,7 +30,7 @@ pub async fn download(
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
     let mut conn = st.store.reader().acquire().await?;
-    let row = sqlx::query(
+    let row = db::query(
         "SELECT conversation_id, filename, content_type, data FROM attachments WHERE id = $1",
     )
     .bind(&id)

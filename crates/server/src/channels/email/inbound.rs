@@ -10,7 +10,6 @@ use axum::{Extension, Json};
 use base64::Engine;
 use rand::Rng;
 use serde::Serialize;
-use sqlx::Row;
 use switchboard_api::Customer;
 use switchboard_core::categorize::Categorizer;
 use switchboard_core::{Channel, MessageKind};
@@ -20,6 +19,7 @@ use super::EmailConfig;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, new_id, Ingest};
+use crate::store::db::{self};
 use crate::store::{op, Tx};
 
 /// What became of an inbound message.
@@ -116,11 +116,11 @@ pub async fn store_parsed(
     categorizer: &Categorizer,
 ) -> AppResult<Received> {
     // The same Message-ID again (or one of our own replies coming back): nothing new.
-    if let Some(r) = sqlx::query(
+    if let Some(r) = db::query(
         "SELECT conversation_id, message_id, direction FROM email_messages WHERE rfc_id = $1",
     )
     .bind(&mail.message_id)
-    .fetch_optional(&mut tx.conn)
+    .fetch_optional(&mut *tx)
     .await?
     {
         return Ok(Received {
@@ -168,18 +168,18 @@ pub async fn store_parsed(
             (conv.summary.id, first, true)
         }
     };
-    sqlx::query(
+    db::query(
         "INSERT INTO email_messages (rfc_id, conversation_id, message_id, direction, created_at) VALUES ($1, $2, $3, 'in', $4)",
     )
     .bind(&mail.message_id)
     .bind(&conversation_id)
     .bind(&message_id)
     .bind(tx.now.timestamp_millis())
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     for (a, id) in mail.attachments.iter().zip(&attachment_ids) {
-        sqlx::query(
+        db::query(
             "INSERT INTO attachments (id, conversation_id, message_id, filename, content_type, size, data, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
@@ -191,7 +191,7 @@ pub async fn store_parsed(
         .bind(i64::try_from(a.data.len()).unwrap_or(i64::MAX))
         .bind(b64.encode(&a.data))
         .bind(tx.now.timestamp_millis())
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(Received {
@@ -208,9 +208,9 @@ pub async fn store_parsed(
 async fn find_thread(tx: &mut Tx, mail: &ParsedEmail) -> AppResult<Option<String>> {
     for id in &mail.thread_ids {
         let found: Option<String> =
-            sqlx::query_scalar("SELECT conversation_id FROM email_messages WHERE rfc_id = $1")
+            db::query("SELECT conversation_id FROM email_messages WHERE rfc_id = $1")
                 .bind(id)
-                .fetch_optional(&mut tx.conn)
+                .fetch_optional_scalar(&mut *tx)
                 .await?;
         if found.is_some() {
             return Ok(found);
@@ -218,9 +218,9 @@ async fn find_thread(tx: &mut Tx, mail: &ParsedEmail) -> AppResult<Option<String
     }
     if let Some(token) = parse::reply_token(&mail.subject, &mail.recipients) {
         let found: Option<String> =
-            sqlx::query_scalar("SELECT conversation_id FROM email_threads WHERE token = $1")
+            db::query("SELECT conversation_id FROM email_threads WHERE token = $1")
                 .bind(&token)
-                .fetch_optional(&mut tx.conn)
+                .fetch_optional_scalar(&mut *tx)
                 .await?;
         return Ok(found);
     }
@@ -229,12 +229,10 @@ async fn find_thread(tx: &mut Tx, mail: &ParsedEmail) -> AppResult<Option<String
 
 /// The conversation's reply token, made on first use.
 pub async fn thread_token(tx: &mut Tx, conversation_id: &str) -> AppResult<String> {
-    if let Some(t) = sqlx::query_scalar::<_, String>(
-        "SELECT token FROM email_threads WHERE conversation_id = $1",
-    )
-    .bind(conversation_id)
-    .fetch_optional(&mut tx.conn)
-    .await?
+    if let Some(t) = db::query("SELECT token FROM email_threads WHERE conversation_id = $1")
+        .bind(conversation_id)
+        .fetch_optional_scalar::<String>(&mut *tx)
+        .await?
     {
         return Ok(t);
     }
@@ -247,18 +245,18 @@ pub async fn thread_token(tx: &mut Tx, conversation_id: &str) -> AppResult<Strin
                 .collect()
         };
         let taken: Option<String> =
-            sqlx::query_scalar("SELECT conversation_id FROM email_threads WHERE token = $1")
+            db::query("SELECT conversation_id FROM email_threads WHERE token = $1")
                 .bind(&token)
-                .fetch_optional(&mut tx.conn)
+                .fetch_optional_scalar(&mut *tx)
                 .await?;
         if taken.is_none() {
-            sqlx::query(
+            db::query(
                 "INSERT INTO email_threads (conversation_id, token, created_at) VALUES ($1, $2, $3)",
             )
             .bind(conversation_id)
             .bind(&token)
             .bind(tx.now.timestamp_millis())
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
             return Ok(token);
         }

@@ -23,7 +23,6 @@ use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use sqlx::Row;
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 
 use super::parse::one_line;
@@ -31,6 +30,7 @@ use super::EmailConfig;
 use crate::background::acquire_lease;
 use crate::error::{AppError, AppResult};
 use crate::rows::ConvRow;
+use crate::store::db::{self};
 use crate::store::{op, Store, Tx};
 
 /// How often the outbox looks for due replies.
@@ -43,11 +43,11 @@ const BATCH: i64 = 20;
 /// Queues a public reply for sending. Called inside the reply's transaction.
 pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<Delivery> {
     let token = super::inbound::thread_token(tx, &conv.id).await?;
-    let ids = sqlx::query(
+    let ids = db::query(
         "SELECT rfc_id, direction FROM email_messages WHERE conversation_id = $1 ORDER BY created_at, rfc_id",
     )
     .bind(&conv.id)
-    .fetch_all(&mut tx.conn)
+    .fetch_all(&mut *tx)
     .await?;
     let mut thread = Vec::with_capacity(ids.len());
     let mut in_reply_to = None;
@@ -66,7 +66,7 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
         thread.extend(tail);
     }
     let now = tx.now.timestamp_millis();
-    sqlx::query(
+    db::query(
         "INSERT INTO email_outbox (message_id, conversation_id, rfc_id, to_name, to_addr, subject, in_reply_to, refs, body, \
          status, attempts, next_attempt_at, last_error, sent_at, updated_at) \
          VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, 'sending', 0, $9, NULL, NULL, $9)",
@@ -80,7 +80,7 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
     .bind(thread.join(" "))
     .bind(&msg.body)
     .bind(now)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(Delivery {
         status: DeliveryStatus::Sending,
@@ -319,13 +319,13 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
 /// for threading).
 async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
     let now = tx.now.timestamp_millis();
-    let found = sqlx::query(
+    let found = db::query(
         "SELECT o.message_id, o.conversation_id, o.rfc_id, o.to_name, o.to_addr, o.subject, o.in_reply_to, o.refs, o.body, o.attempts \
          FROM email_outbox o WHERE o.status = 'sending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.message_id LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
-    .fetch_all(&mut tx.conn)
+    .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(found.len());
     for r in &found {
@@ -335,19 +335,19 @@ async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
             Some(id) => id,
             None => {
                 let id = format!("sb.{message_id}@{domain}");
-                sqlx::query("UPDATE email_outbox SET rfc_id = $1 WHERE message_id = $2")
+                db::query("UPDATE email_outbox SET rfc_id = $1 WHERE message_id = $2")
                     .bind(&id)
                     .bind(&message_id)
-                    .execute(&mut tx.conn)
+                    .execute(&mut *tx)
                     .await?;
-                sqlx::query(
+                db::query(
                     "INSERT INTO email_messages (rfc_id, conversation_id, message_id, direction, created_at) VALUES ($1, $2, $3, 'out', $4)",
                 )
                 .bind(&id)
                 .bind(&conversation_id)
                 .bind(&message_id)
                 .bind(now)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
                 id
             }
@@ -454,7 +454,7 @@ async fn record(
     } else {
         tracing::info!(message_id = %d.message_id, "email reply sent");
     }
-    let done = sqlx::query(
+    let done = db::query(
         "UPDATE email_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, sent_at = $5, updated_at = $6 \
          WHERE message_id = $7 AND status = 'sending'",
     )
@@ -465,9 +465,8 @@ async fn record(
     .bind(sent_at)
     .bind(now)
     .bind(&d.message_id)
-    .execute(&mut tx.conn)
-    .await?
-    .rows_affected();
+    .execute(&mut *tx)
+    .await?;
     if done == 1 {
         crate::outbox::announce(tx, &d.message_id).await?;
     }

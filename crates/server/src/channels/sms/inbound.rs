@@ -24,7 +24,6 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Serialize;
-use sqlx::Row;
 use switchboard_api::Customer;
 use switchboard_core::categorize::Categorizer;
 use switchboard_core::{Channel, MessageKind};
@@ -34,6 +33,7 @@ use super::SmsConfig;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, Ingest};
+use crate::store::db;
 use crate::store::{op, Tx};
 
 /// The answer Twilio gets: no reply of its own.
@@ -224,9 +224,9 @@ pub async fn receive(st: &AppState, text: InboundText) -> AppResult<Received> {
 
 async fn store(tx: &mut Tx, text: InboundText, categorizer: &Categorizer) -> AppResult<Received> {
     if let Some(r) =
-        sqlx::query("SELECT conversation_id, message_id FROM sms_inbound WHERE message_sid = $1")
+        db::query("SELECT conversation_id, message_id FROM sms_inbound WHERE message_sid = $1")
             .bind(&text.message_sid)
-            .fetch_optional(&mut tx.conn)
+            .fetch_optional(&mut *tx)
             .await?
     {
         return Ok(Received {
@@ -236,12 +236,12 @@ async fn store(tx: &mut Tx, text: InboundText, categorizer: &Categorizer) -> App
             duplicate: true,
         });
     }
-    let latest: Option<String> = sqlx::query_scalar(
+    let latest: Option<String> = db::query(
         "SELECT id FROM conversations WHERE customer_phone = $1 AND channel = 'sms' \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(&text.from)
-    .fetch_optional(&mut tx.conn)
+    .fetch_optional_scalar(&mut *tx)
     .await?;
     let (conversation_id, message_id, created) = match latest {
         Some(id) => {
@@ -274,7 +274,7 @@ async fn store(tx: &mut Tx, text: InboundText, categorizer: &Categorizer) -> App
             (conv.summary.id, first, true)
         }
     };
-    sqlx::query(
+    db::query(
         "INSERT INTO sms_inbound (message_sid, conversation_id, message_id, from_number, to_number, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -284,7 +284,7 @@ async fn store(tx: &mut Tx, text: InboundText, categorizer: &Categorizer) -> App
     .bind(&text.from)
     .bind(&text.to)
     .bind(tx.now.timestamp_millis())
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(Received {
         conversation_id,

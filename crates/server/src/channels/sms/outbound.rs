@@ -29,7 +29,6 @@ use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use serde::Deserialize;
-use sqlx::Row;
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 use switchboard_core::sms::{split_for_requests, MAX_REQUEST_CHARS};
 
@@ -37,6 +36,7 @@ use super::{SmsConfig, Twilio};
 use crate::background::acquire_lease;
 use crate::error::{AppError, AppResult};
 use crate::rows::ConvRow;
+use crate::store::db::{self};
 use crate::store::{op, Store, Tx};
 
 /// How often the outbox looks for due parts.
@@ -70,7 +70,7 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
     let now = tx.now.timestamp_millis();
     let count = i64::try_from(parts.len()).unwrap_or(i64::MAX);
     for (i, body) in parts.iter().enumerate() {
-        sqlx::query(
+        db::query(
             "INSERT INTO sms_outbox (message_id, part, parts, conversation_id, to_number, body, status, attempts, \
              next_attempt_at, last_error, provider_sid, provider_status, sent_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'sending', 0, $7, NULL, NULL, NULL, NULL, $7)",
@@ -82,7 +82,7 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
         .bind(conv.customer.phone.as_deref())
         .bind(body)
         .bind(now)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(Delivery {
@@ -182,7 +182,7 @@ pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
 /// in flight.
 async fn pick_due(tx: &mut Tx) -> AppResult<Vec<Due>> {
     let now = tx.now.timestamp_millis();
-    let found = sqlx::query(
+    let found = db::query(
         "SELECT o.message_id, o.part, o.to_number, o.body, o.attempts FROM sms_outbox o \
          WHERE o.status = 'sending' AND o.next_attempt_at <= $1 \
          AND NOT EXISTS (SELECT 1 FROM sms_outbox e WHERE e.message_id = o.message_id AND e.part < o.part AND e.status = 'sending') \
@@ -190,7 +190,7 @@ async fn pick_due(tx: &mut Tx) -> AppResult<Vec<Due>> {
     )
     .bind(now)
     .bind(BATCH)
-    .fetch_all(&mut tx.conn)
+    .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(found.len());
     for r in &found {
@@ -201,14 +201,12 @@ async fn pick_due(tx: &mut Tx) -> AppResult<Vec<Due>> {
             body: r.try_get("body")?,
             attempts: u32::try_from(r.try_get::<i64, _>("attempts")?.max(0)).unwrap_or(u32::MAX),
         };
-        sqlx::query(
-            "UPDATE sms_outbox SET next_attempt_at = $1 WHERE message_id = $2 AND part = $3",
-        )
-        .bind(now + IN_FLIGHT.num_milliseconds())
-        .bind(&d.message_id)
-        .bind(d.part)
-        .execute(&mut tx.conn)
-        .await?;
+        db::query("UPDATE sms_outbox SET next_attempt_at = $1 WHERE message_id = $2 AND part = $3")
+            .bind(now + IN_FLIGHT.num_milliseconds())
+            .bind(&d.message_id)
+            .bind(d.part)
+            .execute(&mut *tx)
+            .await?;
         out.push(d);
     }
     Ok(out)
@@ -326,10 +324,10 @@ async fn record(
     let now = tx.now.timestamp_millis();
     let attempts = d.attempts.saturating_add(1);
     let current: Option<String> =
-        sqlx::query_scalar("SELECT status FROM sms_outbox WHERE message_id = $1 AND part = $2")
+        db::query("SELECT status FROM sms_outbox WHERE message_id = $1 AND part = $2")
             .bind(&d.message_id)
             .bind(d.part)
-            .fetch_optional(&mut tx.conn)
+            .fetch_optional_scalar(&mut *tx)
             .await?;
     let Some(current) = current else {
         return Ok(());
@@ -356,7 +354,7 @@ async fn record(
         // A status callback settled it while the request was under way:
         // keep what Twilio said, note the SID.
         if let Some(sid) = sid {
-            sqlx::query(
+            db::query(
                 "UPDATE sms_outbox SET provider_sid = COALESCE(provider_sid, $1), attempts = $2, \
                  sent_at = COALESCE(sent_at, $3), updated_at = $3 WHERE message_id = $4 AND part = $5",
             )
@@ -365,7 +363,7 @@ async fn record(
             .bind(now)
             .bind(&d.message_id)
             .bind(d.part)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
         }
         return Ok(());
@@ -376,7 +374,7 @@ async fn record(
         }
         None => tracing::info!(message_id = %d.message_id, part = d.part, "SMS reply sent"),
     }
-    sqlx::query(
+    db::query(
         "UPDATE sms_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, \
          sent_at = $5, provider_sid = COALESCE(provider_sid, $6), provider_status = COALESCE(provider_status, $7), \
          updated_at = $8 WHERE message_id = $9 AND part = $10 AND status = 'sending'",
@@ -391,7 +389,7 @@ async fn record(
     .bind(now)
     .bind(&d.message_id)
     .bind(d.part)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     if status == "failed" {
         fail_later_parts(tx, &d.message_id, d.part).await?;
@@ -402,7 +400,7 @@ async fn record(
 /// When a part failed, the parts after it are not sent: the customer would
 /// read the end of a reply without its beginning.
 pub async fn fail_later_parts(tx: &mut Tx, message_id: &str, part: i64) -> AppResult<()> {
-    sqlx::query(
+    db::query(
         "UPDATE sms_outbox SET status = 'failed', last_error = $1, updated_at = $2 \
          WHERE message_id = $3 AND part > $4 AND status = 'sending'",
     )
@@ -410,7 +408,7 @@ pub async fn fail_later_parts(tx: &mut Tx, message_id: &str, part: i64) -> AppRe
     .bind(tx.now.timestamp_millis())
     .bind(message_id)
     .bind(part)
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -23,7 +23,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use sqlx::Row;
 use switchboard_api::DeliveryStatus;
 
 use super::outbound::fail_later_parts;
@@ -32,6 +31,7 @@ use super::SmsConfig;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::outbox::announce;
+use crate::store::db::{self};
 use crate::store::{op, Tx};
 
 /// What a Twilio `MessageStatus` means for the delivery.
@@ -176,19 +176,19 @@ pub async fn endpoint(
 pub async fn apply(tx: &mut Tx, report: Report) -> AppResult<()> {
     let mut found = None;
     if let Some((m, p)) = &report.part {
-        found = sqlx::query(
+        found = db::query(
             "SELECT message_id, part, status FROM sms_outbox WHERE message_id = $1 AND part = $2",
         )
         .bind(m)
         .bind(p)
-        .fetch_optional(&mut tx.conn)
+        .fetch_optional(&mut *tx)
         .await?;
     }
     if found.is_none() {
         found =
-            sqlx::query("SELECT message_id, part, status FROM sms_outbox WHERE provider_sid = $1")
+            db::query("SELECT message_id, part, status FROM sms_outbox WHERE provider_sid = $1")
                 .bind(&report.sid)
-                .fetch_optional(&mut tx.conn)
+                .fetch_optional(&mut *tx)
                 .await?;
     }
     let row = found.ok_or(AppError::NotFound("message"))?;
@@ -203,7 +203,7 @@ pub async fn apply(tx: &mut Tx, report: Report) -> AppResult<()> {
     tracing::info!(%message_id, part, twilio_status = %report.status, "SMS status reported");
     match target {
         None => {
-            sqlx::query(
+            db::query(
                 "UPDATE sms_outbox SET provider_status = $1, provider_sid = COALESCE(provider_sid, $2), updated_at = $3 \
                  WHERE message_id = $4 AND part = $5",
             )
@@ -212,7 +212,7 @@ pub async fn apply(tx: &mut Tx, report: Report) -> AppResult<()> {
             .bind(now)
             .bind(&message_id)
             .bind(part)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
             Ok(())
         }
@@ -224,7 +224,7 @@ pub async fn apply(tx: &mut Tx, report: Report) -> AppResult<()> {
                     .unwrap_or_else(|| "no reason given".into());
                 format!("Twilio reported it {}: {why}", report.status)
             });
-            sqlx::query(
+            db::query(
                 "UPDATE sms_outbox SET status = $1, provider_status = $2, provider_sid = COALESCE(provider_sid, $3), \
                  last_error = $4, sent_at = COALESCE(sent_at, $5), updated_at = $5 WHERE message_id = $6 AND part = $7",
             )
@@ -235,7 +235,7 @@ pub async fn apply(tx: &mut Tx, report: Report) -> AppResult<()> {
             .bind(now)
             .bind(&message_id)
             .bind(part)
-            .execute(&mut tx.conn)
+            .execute(&mut *tx)
             .await?;
             if to == DeliveryStatus::Failed {
                 fail_later_parts(tx, &message_id, part).await?;

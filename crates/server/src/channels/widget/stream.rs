@@ -24,7 +24,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Extension;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 use switchboard_api::events::{Change, EventPayload};
 use switchboard_api::{ConversationSummary, Event};
 use switchboard_core::ConversationState;
@@ -35,6 +35,7 @@ use super::WidgetState;
 use crate::app::{ApiQuery, AppState};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+use crate::store::db::{self};
 
 /// One frame of the visitor's stream.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -72,7 +73,7 @@ async fn conversation_events(
     conversation_id: &str,
     since: i64,
 ) -> AppResult<Vec<Event>> {
-    let rows = sqlx::query(
+    let rows = db::query(
         "SELECT seq, kind, conversation_id, at, data FROM events WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000",
     )
     .bind(conversation_id)

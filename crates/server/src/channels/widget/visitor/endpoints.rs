@@ -1,6 +1,7 @@
 //! The visitor's endpoints: start, history, post a message, ask for a person.
 
 use super::*;
+use crate::store::db::{self};
 
 /// `POST /widget/v1/conversations`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -66,7 +67,7 @@ pub async fn start(
                 let id = new_id();
                 let bot = !answers.is_empty();
                 let now = tx.now.timestamp_millis();
-                sqlx::query(
+                db::query(
                     "INSERT INTO widget_sessions (id, token_hash, visitor_name, visitor_email, mode, channel, unanswered, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
                 )
@@ -77,9 +78,9 @@ pub async fn start(
                 .bind(if bot { "bot" } else { "human" })
                 .bind(if bot { "bot" } else { "chat" })
                 .bind(now)
-                .execute(&mut tx.conn)
+                .execute(&mut *tx)
                 .await?;
-                let s = session(&mut tx.conn, &id).await?;
+                let s = session(&mut *tx, &id).await?;
                 if bot {
                     let line = add_line(tx, &id, MessageKind::Customer, "", &body).await?;
                     remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
@@ -108,8 +109,8 @@ pub async fn start(
                     .await?;
                     remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
                 }
-                let s = session(&mut tx.conn, &id).await?;
-                view(&mut tx.conn, &s, tx.next_seq).await
+                let s = session(&mut *tx, &id).await?;
+                { let seq = tx.next_seq; view(&mut *tx, &s, seq) }.await
             })
         }))
         .await?;
@@ -199,17 +200,17 @@ pub async fn post_message(
         .store
         .write(op(move |tx| {
             Box::pin(async move {
-                let s = session(&mut tx.conn, &id).await?;
+                let s = session(&mut *tx, &id).await?;
                 if let Some(c) = &client_id {
-                    let seen: Option<String> = sqlx::query_scalar(
+                    let seen: Option<String> = db::query(
                         "SELECT message_id FROM widget_client_ids WHERE session_id = $1 AND client_id = $2",
                     )
                     .bind(&id)
                     .bind(c)
-                    .fetch_optional(&mut tx.conn)
+                    .fetch_optional_scalar(&mut *tx)
                     .await?;
                     if let Some(m) = seen {
-                        let conv = view(&mut tx.conn, &s, tx.next_seq).await?;
+                        let conv = { let seq = tx.next_seq; view(&mut *tx, &s, seq) }.await?;
                         return Ok((false, m, conv));
                     }
                 }
@@ -232,8 +233,8 @@ pub async fn post_message(
                         m.id
                     }
                 };
-                let s = session(&mut tx.conn, &id).await?;
-                let conv = view(&mut tx.conn, &s, tx.next_seq).await?;
+                let s = session(&mut *tx, &id).await?;
+                let conv = { let seq = tx.next_seq; view(&mut *tx, &s, seq) }.await?;
                 Ok((true, message_id, conv))
             })
         }))
@@ -273,7 +274,7 @@ pub async fn handoff(
         .store
         .write(op(move |tx| {
             Box::pin(async move {
-                let s = session(&mut tx.conn, &id).await?;
+                let s = session(&mut *tx, &id).await?;
                 if s.mode == Mode::Bot {
                     add_line(tx, &id, MessageKind::Bot, &w.bot.name, HANDING_OFF).await?;
                     hand_off(
@@ -284,8 +285,12 @@ pub async fn handoff(
                     )
                     .await?;
                 }
-                let s = session(&mut tx.conn, &id).await?;
-                view(&mut tx.conn, &s, tx.next_seq).await
+                let s = session(&mut *tx, &id).await?;
+                {
+                    let seq = tx.next_seq;
+                    view(&mut *tx, &s, seq)
+                }
+                .await
             })
         }))
         .await?;

@@ -24,7 +24,6 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
 use switchboard_api::{Customer, Message};
 use switchboard_core::bot::{decide, BotAnswer, BotTurn, HandOffReason};
 use switchboard_core::categorize::Categorizer;

@@ -2,6 +2,7 @@
 //! extractor that finds it (with the client's address for rate limits).
 
 use super::*;
+use crate::store::db::{self, Db, Row};
 
 /// Who is talking in a session right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ impl Session {
 
 pub(super) const SESSION_COLS: &str = "id, visitor_name, visitor_email, mode, unanswered";
 
-pub(super) fn session_from(r: &sqlx::any::AnyRow) -> AppResult<Session> {
+pub(super) fn session_from(r: &Row) -> AppResult<Session> {
     let mode: String = r.try_get("mode")?;
     let unanswered: i64 = r.try_get("unanswered")?;
     Ok(Session {
@@ -59,8 +60,8 @@ pub(super) fn session_from(r: &sqlx::any::AnyRow) -> AppResult<Session> {
     })
 }
 
-pub(super) async fn session(conn: &mut AnyConnection, id: &str) -> AppResult<Session> {
-    let r = sqlx::query(&format!(
+pub(super) async fn session(conn: &mut impl Db, id: &str) -> AppResult<Session> {
+    let r = db::query(&format!(
         "SELECT {SESSION_COLS} FROM widget_sessions WHERE id = $1"
     ))
     .bind(id)
@@ -125,7 +126,7 @@ impl FromRequestParts<AppState> for Visitor {
             ))?;
         let found = if token.starts_with("wv_") && token.len() <= 200 {
             let mut conn = st.store.reader().acquire().await?;
-            sqlx::query(&format!(
+            db::query(&format!(
                 "SELECT {SESSION_COLS} FROM widget_sessions WHERE token_hash = $1"
             ))
             .bind(token_hash(token))

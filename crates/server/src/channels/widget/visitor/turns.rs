@@ -2,6 +2,7 @@
 //! line, the built-in bot's answer, and the hand-off to the team.
 
 use super::*;
+use crate::store::db::{self};
 
 pub(super) fn check_body(body: &str) -> AppResult<String> {
     let body = body.trim();
@@ -35,13 +36,13 @@ pub(super) async fn add_line(
     body: &str,
 ) -> AppResult<String> {
     let id = new_id();
-    let pos: i64 = sqlx::query_scalar(
+    let pos: i64 = db::query(
         "SELECT CAST(COALESCE(MAX(pos), 0) + 1 AS BIGINT) FROM widget_transcript WHERE session_id = $1",
     )
     .bind(session_id)
-    .fetch_one(&mut tx.conn)
+    .fetch_scalar(&mut *tx)
     .await?;
-    sqlx::query(
+    db::query(
         "INSERT INTO widget_transcript (id, session_id, pos, kind, author, body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
@@ -51,12 +52,12 @@ pub(super) async fn add_line(
     .bind(author)
     .bind(body)
     .bind(tx.now.timestamp_millis())
-    .execute(&mut tx.conn)
+    .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE widget_sessions SET updated_at = $1 WHERE id = $2")
+    db::query("UPDATE widget_sessions SET updated_at = $1 WHERE id = $2")
         .bind(tx.now.timestamp_millis())
         .bind(session_id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     Ok(id)
 }
@@ -69,11 +70,11 @@ pub(super) async fn hand_off(
     reason: &str,
     categorizer: &Categorizer,
 ) -> AppResult<()> {
-    let rows_ = sqlx::query(
+    let rows_ = db::query(
         "SELECT id, kind, author, body, created_at FROM widget_transcript WHERE session_id = $1 ORDER BY pos",
     )
     .bind(&s.id)
-    .fetch_all(&mut tx.conn)
+    .fetch_all(&mut *tx)
     .await?;
     let mut transcript = Vec::with_capacity(rows_.len());
     for r in &rows_ {
@@ -106,14 +107,14 @@ pub(super) async fn hand_off(
         categorizer,
     )
     .await?;
-    sqlx::query("DELETE FROM widget_transcript WHERE session_id = $1")
+    db::query("DELETE FROM widget_transcript WHERE session_id = $1")
         .bind(&s.id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE widget_sessions SET mode = 'human', updated_at = $1 WHERE id = $2")
+    db::query("UPDATE widget_sessions SET mode = 'human', updated_at = $1 WHERE id = $2")
         .bind(tx.now.timestamp_millis())
         .bind(&s.id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -165,10 +166,10 @@ pub(super) async fn bot_turn(
 }
 
 pub(super) async fn set_unanswered(tx: &mut Tx, id: &str, n: u32) -> AppResult<()> {
-    sqlx::query("UPDATE widget_sessions SET unanswered = $1 WHERE id = $2")
+    db::query("UPDATE widget_sessions SET unanswered = $1 WHERE id = $2")
         .bind(i64::from(n))
         .bind(id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -180,13 +181,13 @@ pub(super) async fn remember_client_id(
     message_id: &str,
 ) -> AppResult<()> {
     if let Some(c) = client_id {
-        sqlx::query(
+        db::query(
             "INSERT INTO widget_client_ids (session_id, client_id, message_id) VALUES ($1, $2, $3)",
         )
         .bind(session_id)
         .bind(c)
         .bind(message_id)
-        .execute(&mut tx.conn)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! messages only, agents by first name.
 
 use super::*;
+use crate::store::db::{self, Db};
 
 /// A visitor message as the visitor sees it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -59,18 +60,18 @@ pub fn visitor_message(m: &Message) -> Option<VisitorMessage> {
 }
 
 /// The first name of an agent by id.
-pub async fn agent_first_name(conn: &mut AnyConnection, id: &str) -> AppResult<Option<String>> {
+pub async fn agent_first_name(conn: &mut impl Db, id: &str) -> AppResult<Option<String>> {
     Ok(rows::agent(conn, id).await?.map(|a| first_name(&a.name)))
 }
 
 /// The visitor's view of their session.
 pub async fn view(
-    conn: &mut AnyConnection,
+    conn: &mut impl Db,
     s: &Session,
     last_seq: i64,
 ) -> AppResult<VisitorConversation> {
     if s.mode == Mode::Bot {
-        let lines = sqlx::query(
+        let lines = db::query(
             "SELECT id, kind, author, body, created_at FROM widget_transcript WHERE session_id = $1 ORDER BY pos",
         )
         .bind(&s.id)
