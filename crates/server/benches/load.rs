@@ -858,13 +858,6 @@ async fn phase_ingest(
 
 // ---------------------------------------------------------------- 1b. the store alone
 
-/// Statements the writer runs for one `create_conversation` into a manual
-/// category in a release build (read off `ops/intake.rs` and
-/// `store/writer.rs`): SAVEPOINT, the category read, INSERT conversation,
-/// INSERT message, RELEASE. The batch's events, its counter and its BEGIN /
-/// COMMIT are a few statements per batch, shared by every write in it.
-const STATEMENTS_PER_INSERT: usize = 5;
-
 /// The writer's ceiling: the same conversation inserts, called in this
 /// process straight on `Store::write` (no HTTP, no token lookup, no JSON), 64
 /// in flight. The gap to the HTTP figure is what the request path costs.
@@ -896,35 +889,6 @@ async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<Option<f64
     let categorizer = Arc::new(switchboard_core::categorize::Categorizer::new(
         std::iter::empty::<(String, Vec<String>)>(),
     )?);
-    // One statement's round trip through sqlx (each is handed to the
-    // connection's worker thread and back): the writer runs its statements
-    // one after another, so this bounds it.
-    let per_stmt_us = {
-        use sqlx::{ConnectOptions, Connection};
-        let opts: sqlx::any::AnyConnectOptions = url.parse()?;
-        let mut c = opts.connect().await?;
-        // Median of several chunks: one chunk is easily disturbed.
-        let mut chunks = Vec::new();
-        for _ in 0..9 {
-            let n = 500;
-            let t = Instant::now();
-            for _ in 0..n {
-                let _: i64 =
-                    sqlx::query_scalar("SELECT value FROM counters WHERE name = 'event_seq'")
-                        .fetch_one(&mut c)
-                        .await?;
-            }
-            chunks.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-        }
-        let us = median(&mut chunks);
-        c.close().await?;
-        us
-    };
-    println!(
-        "one read statement through sqlx (Any → SQLite worker thread and back), serially: {per_stmt_us:.1} µs (median); \
-         a conversation insert is {STATEMENTS_PER_INSERT} statements in a row in the writer, so at best ≈ {:.0}/s",
-        1e6 / (per_stmt_us * STATEMENTS_PER_INSERT as f64)
-    );
     let mut rates = Vec::new();
     for run in 1..=p.ingest_runs {
         let next = Arc::new(AtomicUsize::new(0));
@@ -981,7 +945,7 @@ async fn phase_store(p: &Params, summary: &mut Vec<String>) -> Result<Option<f64
     }
     let med = median(&mut rates);
     summary.push(format!(
-        "store alone (diagnostic, no HTTP): {med:.0} conversations/s (median of {}); one sqlx statement round trip {per_stmt_us:.1} µs × {STATEMENTS_PER_INSERT} per insert",
+        "store alone (diagnostic, no HTTP): {med:.0} conversations/s (median of {})",
         rates.len()
     ));
     Ok(Some(med))
