@@ -23,7 +23,9 @@ use anyhow::{bail, Context, Result};
 pub const SERVER_LAYERS: &[(&str, &[&str])] = &[
     (
         "support",
-        &["error", "clock", "memo", "settings", "auth", "caller"],
+        &[
+            "error", "clock", "memo", "settings", "auth", "caller", "probes",
+        ],
     ),
     ("store", &["store", "rows"]),
     ("domain", &["ops", "background", "classifier"]),

@@ -34,7 +34,7 @@ pub async fn acquire_lease(
 ) -> AppResult<bool> {
     let now = tx.now.timestamp_millis();
     let done = db::query(
-        "UPDATE leases SET holder = $1, expires_at = $2 WHERE name = $3 AND (holder = $1 OR holder IS NULL OR expires_at < $4)",
+        "UPDATE leases SET holder = $1, expires_at = $2, renewed_at = $4 WHERE name = $3 AND (holder = $1 OR holder IS NULL OR expires_at < $4)",
     )
     .bind(holder)
     .bind(now + ttl.num_milliseconds())
@@ -135,7 +135,7 @@ pub async fn run(store: Store, instance: String) {
         match result {
             Ok(Some(n)) if n > 0 => tracing::debug!(n, "announced overdue conversations"),
             Ok(_) => {}
-            Err(crate::error::AppError::Unavailable(_)) => return,
+            Err(crate::error::AppError::ShuttingDown) => return,
             Err(e) => tracing::warn!(error = %e, "threshold watch failed; retrying"),
         }
     }

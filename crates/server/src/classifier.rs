@@ -432,7 +432,7 @@ pub async fn run(store: Store, cache: ModelCache, instance: String) {
         match held {
             Ok(true) => {}
             Ok(false) => continue,
-            Err(AppError::Unavailable(_)) => return,
+            Err(AppError::ShuttingDown) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "classifier lease failed; retrying");
                 continue;
@@ -448,11 +448,11 @@ pub async fn run(store: Store, cache: ModelCache, instance: String) {
             Ok(true) => match train(&store, &cache, Some(instance.clone())).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::debug!(reason = %e, "classifier not trained"),
-                Err(AppError::Unavailable(_)) => return,
+                Err(AppError::ShuttingDown) => return,
                 Err(e) => tracing::warn!(error = %e, "classifier training failed; retrying"),
             },
             Ok(false) => {}
-            Err(AppError::Unavailable(_)) => return,
+            Err(AppError::ShuttingDown) => return,
             Err(e) => tracing::warn!(error = %e, "classifier check failed; retrying"),
         }
     }

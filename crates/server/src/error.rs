@@ -60,9 +60,14 @@ pub enum AppError {
     /// 429: too many failed attempts.
     #[error("too many failed attempts; retry in {0} s")]
     RateLimited(u64),
-    /// 503: the store is shutting down or unreachable.
+    /// 503: the database cannot take or give the data just now (lost
+    /// connection, locked, restarting): nothing was saved, try again.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503: this server is stopping; another instance (or this one, restarted)
+    /// will answer. Background loops end on this error, and only on it.
+    #[error("the server is shutting down; try again in a moment")]
+    ShuttingDown,
     /// 500: a bug or a database failure.
     #[error("internal error: {0}")]
     Internal(String),
@@ -114,7 +119,7 @@ impl AppError {
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,8 +136,25 @@ impl AppError {
             AppError::TooLarge(_) => "payload_too_large",
             AppError::RateLimited(_) => "rate_limited",
             AppError::Unavailable(_) => "unavailable",
+            AppError::ShuttingDown => "shutting_down",
             AppError::Internal(_) => "internal",
         }
+    }
+
+    /// Seconds after which the same request may succeed (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited(s) => Some(*s),
+            AppError::Unavailable(_) => Some(2),
+            AppError::ShuttingDown => Some(5),
+            _ => None,
+        }
+    }
+
+    /// Whether the failure is passing (the database away, locked or busy):
+    /// the same operation may succeed when tried again.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AppError::Unavailable(_))
     }
 
     fn detail(&self) -> ErrorDetail {
@@ -156,10 +178,7 @@ impl AppError {
             message,
             conversation_id,
             assignee_id,
-            retry_after_secs: match self {
-                AppError::RateLimited(s) => Some(*s),
-                _ => None,
-            },
+            retry_after_secs: self.retry_after(),
         }
     }
 }
@@ -170,10 +189,7 @@ impl IntoResponse for AppError {
             tracing::error!(%detail, "internal error");
         }
         let status = self.status();
-        let retry = match &self {
-            AppError::RateLimited(s) => Some(*s),
-            _ => None,
-        };
+        let retry = self.retry_after();
         let mut resp = (
             status,
             Json(ErrorBody {
@@ -196,7 +212,54 @@ impl IntoResponse for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if e.is_transient() {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable(
+                "the database is not reachable just now; nothing was saved, try again".into(),
+            );
+        }
+        if matches!(e, sqlx::Error::PoolClosed) {
+            return AppError::ShuttingDown;
+        }
         AppError::Internal(format!("database: {e}"))
+    }
+}
+
+/// Database errors that pass: the connection, the server going away, a lock
+/// or a serialization conflict. Everything else is a bug or bad data.
+trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for sqlx::Error {
+    fn is_transient(&self) -> bool {
+        match self {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(d) => {
+                let code = d.code().unwrap_or_default();
+                // PostgreSQL's SQLSTATE has five characters: class 08
+                // (connection), 40001/40P01 (serialization, deadlock),
+                // 57P01-57P03 (shutdown, crash, cannot connect now), 53300 (too
+                // many connections). SQLite's (extended) result codes are
+                // numbers below 10,000: 5 BUSY, 6 LOCKED, 10 IOERR, 14 CANTOPEN
+                // in the low byte.
+                if code.len() < 5 {
+                    return code
+                        .parse::<i32>()
+                        .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 14));
+                }
+                code.starts_with("08")
+                    || matches!(
+                        &*code,
+                        "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300"
+                    )
+            }
+            _ => false,
+        }
     }
 }
 

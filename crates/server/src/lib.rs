@@ -32,6 +32,7 @@ pub mod memo;
 pub mod migrate;
 pub mod ops;
 pub mod outbox;
+pub mod probes;
 pub mod routes;
 #[allow(missing_docs)]
 pub mod rows;

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 use crate::app::{AppState, MAX_JSON_BODY};
 use crate::channels;
 use crate::error::AppError;
-use crate::http::{agents, auth, categories, classifier, conversations, events, metrics};
+use crate::http::{agents, auth, categories, classifier, conversations, events, health, metrics};
 
 /// Every route of the server: the API, the channels' routes (each with its
 /// own body limit: email's, SMS's, the widget's — `/widget.js`,
@@ -47,7 +47,9 @@ pub fn router(state: AppState, config: &crate::Config) -> Router {
 /// The router and its document, from one list.
 fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::OpenApi) {
     let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::health))
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::details))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 /// A running test PostgreSQL.
 pub struct Postgres {
     port: u16,
-    _dir: PathBuf,
-    _child: Mutex<Child>,
+    bin: PathBuf,
+    dir: PathBuf,
+    child: Mutex<Option<Child>>,
 }
 
 static SERVER: OnceLock<Result<Postgres, String>> = OnceLock::new();
@@ -103,12 +104,23 @@ fn start() -> Result<Postgres, String> {
         ));
     }
     let port = crate::free_port();
+    let child = spawn(&bin, &dir, port)?;
+    Ok(Postgres {
+        port,
+        bin,
+        dir,
+        child: Mutex::new(Some(child)),
+    })
+}
+
+/// Starts `postgres` on the data directory under `dir` and waits for its port.
+fn spawn(bin: &Path, dir: &Path, port: u16) -> Result<Child, String> {
     let mut pg = Command::new(bin.join("postgres"));
     pg.arg("-D")
-        .arg(&data)
+        .arg(dir.join("data"))
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
         .arg("-k")
-        .arg(&dir)
+        .arg(dir)
         .args([
             "-c",
             "fsync=off",
@@ -119,7 +131,7 @@ fn start() -> Result<Postgres, String> {
         ])
         .args(["-c", "max_connections=400"])
         .stdout(Stdio::null())
-        .stderr(File::create_log(&dir));
+        .stderr(File::create_log(dir));
     as_db_user(&mut pg)?;
     // SAFETY: prctl is async-signal-safe; it only asks the kernel to signal
     // the server when this test process dies.
@@ -140,11 +152,7 @@ fn start() -> Result<Postgres, String> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Ok(Postgres {
-        port,
-        _dir: dir,
-        _child: Mutex::new(child),
-    })
+    Ok(child)
 }
 
 struct File;
@@ -178,7 +186,59 @@ pub fn server() -> &'static Postgres {
     }
 }
 
+/// A PostgreSQL of the caller's own, to stop and start again (the shared
+/// [`server`] is used by every test of the process). Stopped when dropped.
+///
+/// It is spawned from a thread that lives as long as the process, as
+/// [`server`] is: the parent-death signal follows the spawning thread.
+pub fn own() -> Postgres {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(start());
+        loop {
+            std::thread::park();
+        }
+    });
+    match rx.recv() {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => panic!("cannot start a test PostgreSQL: {e}"),
+        Err(_) => panic!("the PostgreSQL starter thread died"),
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl Postgres {
+    /// Stops the server (a fast shutdown: sessions are cut) and waits for it.
+    pub fn stop(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut c) = child.take() {
+            // SAFETY: kill only sends a signal to our own child.
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGINT);
+            }
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the stopped server again, on the same port and data.
+    ///
+    /// The parent-death signal then follows the calling thread: call it from
+    /// the test's own thread, which outlives the server.
+    pub fn start_again(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if child.is_none() {
+            match spawn(&self.bin, &self.dir, self.port) {
+                Ok(c) => *child = Some(c),
+                Err(e) => panic!("cannot start the test PostgreSQL again: {e}"),
+            }
+        }
+    }
+
     /// A URL to the maintenance database.
     pub fn admin_url(&self) -> String {
         format!("postgres://switchboard@127.0.0.1:{}/postgres", self.port)

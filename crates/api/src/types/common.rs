@@ -45,3 +45,95 @@ pub struct Health {
     /// Server time, for clients to correct their clock skew.
     pub now: DateTime<Utc>,
 }
+
+/// `GET /api/v1/health/details` (admins): what an operator watches.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HealthDetails {
+    /// Whether the database takes a read and a write now (as `/health`).
+    pub ready: bool,
+    /// Why not, when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ready_because: Option<String>,
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    /// The writer.
+    pub writer: WriterDetails,
+    /// Each background job's lease.
+    pub jobs: Vec<JobDetails>,
+    /// Each channel's outbox.
+    pub outboxes: Vec<OutboxDetails>,
+    /// The IMAP poller of this instance, when email is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imap: Option<ImapDetails>,
+    /// Event streams open on this instance (agents' and widget visitors').
+    pub sse_clients: u64,
+    /// The newest event's sequence number.
+    pub last_seq: i64,
+    /// Server time.
+    pub now: DateTime<Utc>,
+}
+
+/// The writer, as `/health/details` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WriterDetails {
+    /// Writes queued and not yet taken.
+    pub queue_depth: u64,
+    /// Whether its last batch (or attempt to begin one) failed.
+    pub failing: bool,
+    /// The last error the database gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<TimedError>,
+}
+
+/// An error and when it happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TimedError {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What.
+    pub message: String,
+}
+
+/// A background job's lease (one instance runs each job at a time).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct JobDetails {
+    /// `threshold_watch`, `email_outbox`, `email_imap`, `sms_outbox`, `classifier`.
+    pub name: String,
+    /// The instance holding it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// When the holder last ran the job (renewed the lease).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<DateTime<Utc>>,
+    /// When the lease runs out unless renewed.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Replies waiting to go out over one channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OutboxDetails {
+    /// `email` or `sms`.
+    pub channel: String,
+    /// Replies (SMS: parts) not yet handed to the provider.
+    pub backlog: u64,
+    /// When the oldest of them was queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_since: Option<DateTime<Utc>>,
+}
+
+/// The IMAP poller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ImapDetails {
+    /// The last poll that worked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<TimedError>,
+}

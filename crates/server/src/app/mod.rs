@@ -37,6 +37,8 @@ pub struct AppState {
     trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Claims being decided right now, by conversation (see `conversations::claim`).
     pub(crate) claims_in_flight: Arc<Mutex<std::collections::HashMap<String, ClaimWatch>>>,
+    /// What this instance's streams and jobs report for health details.
+    pub probes: Arc<crate::probes::Probes>,
 }
 
 /// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
@@ -63,6 +65,7 @@ impl AppState {
             })),
             trusted_proxies: Arc::new(Vec::new()),
             claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            probes: Arc::default(),
         }
     }
 

@@ -4,24 +4,13 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
 use axum::Json;
-use switchboard_api::{Agent, Health, LoginRequest, LoginResponse, StatusUpdate};
+use switchboard_api::{Agent, LoginRequest, LoginResponse, StatusUpdate};
 
 use super::{ApiJson, AppState, Auth};
 use crate::auth::{new_token, token_hash, verify_nobody, verify_password, TOKEN_TTL_DAYS};
 use crate::error::{AppError, AppResult};
 use crate::store::op;
 use crate::{ops, rows};
-
-/// Liveness and the server's clock.
-#[utoipa::path(get, path = "/api/v1/health", tag = "auth", responses((status = 200, body = Health)))]
-pub async fn health(State(st): State<AppState>) -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        last_seq: st.store.hub().last_seq(),
-        now: st.store.now(),
-    })
-}
 
 /// Logs in with email and password; failures are rate-limited per account and address.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,

@@ -104,7 +104,10 @@ pub async fn stream(
         .unwrap_or_default();
     let mut rx = st.store.hub().subscribe();
     let hub = st.store.hub().clone();
+    let open = st.probes.stream_opened();
     let stream = async_stream::stream! {
+        // Counted in /health/details while the stream lives.
+        let _open = open;
         // A stopping server ends its streams (axum's graceful shutdown would
         // otherwise wait forever for them, and stop() leaves them running).
         let mut closed = std::pin::pin!(hub.closed());

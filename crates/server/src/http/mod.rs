@@ -7,6 +7,7 @@ pub(crate) mod categories;
 pub(crate) mod classifier;
 pub(crate) mod conversations;
 pub(crate) mod events;
+pub(crate) mod health;
 pub(crate) mod metrics;
 
 pub use crate::app::{

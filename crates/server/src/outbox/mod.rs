@@ -19,7 +19,41 @@ use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::rows;
 use crate::store::db::{self, Db, Row};
-use crate::store::{append_event, Tx, Visibility};
+use crate::store::{append_event, Store, Tx, Visibility, WriteFn};
+
+/// Stores what a send did, trying again while the database is away: an
+/// outcome that was not stored would have the reply sent a second time once
+/// its row's lease ran out. Ends with `Err(ShuttingDown)` only when the
+/// server stops; any other refusal is logged and given up.
+pub async fn record_send(
+    store: &Store,
+    channel: &str,
+    mut write: impl FnMut() -> WriteFn<()>,
+) -> AppResult<()> {
+    let mut attempt = 0;
+    loop {
+        match store.write(write()).await {
+            Ok(()) => return Ok(()),
+            Err(AppError::ShuttingDown) => return Err(AppError::ShuttingDown),
+            Err(e) if e.is_transient() => {
+                if attempt == 0 {
+                    tracing::warn!(error = %e, channel, "recording a send waits for the database");
+                }
+                tokio::time::sleep(switchboard_core::backoff::exponential(
+                    Duration::from_millis(200),
+                    attempt,
+                    Duration::from_secs(5),
+                ))
+                .await;
+                attempt += 1;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, channel, "recording a send failed");
+                return Ok(());
+            }
+        }
+    }
+}
 
 /// Fills `delivery` on the messages of one conversation that were sent out.
 pub async fn attach_delivery(

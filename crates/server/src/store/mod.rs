@@ -42,6 +42,8 @@ use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 pub use hub::{EventHub, LoggedEvent, Visibility};
 pub use log::{append_event, conv_visibility, new_id};
+pub use writer::WriterHealth;
+use writer::{Queued, Reconnect};
 
 /// The PostgreSQL notification channel that wakes other instances' followers.
 pub const EVENTS_CHANNEL: &str = "switchboard_events";
@@ -97,6 +99,9 @@ impl std::fmt::Debug for Tx {
     }
 }
 
+/// Most writes queued for the writer; a caller beyond waits to queue.
+const QUEUE: usize = 4096;
+
 /// A write operation: a closure over the transaction.
 pub type WriteFn<R> = Box<dyn for<'c> FnOnce(&'c mut Tx) -> BoxFuture<'c, AppResult<R>> + Send>;
 
@@ -110,8 +115,10 @@ pub struct Store {
 }
 
 struct Inner {
+    ready: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
     reader: AnyPool,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Queued>,
+    writer: Arc<WriterHealth>,
     hub: EventHub,
     clock: Clock,
     backend: Backend,
@@ -162,19 +169,24 @@ impl Store {
                 .fetch_one(&reader)
                 .await?;
         let hub = EventHub::new(last_seq);
-        let (jobs, rx) = mpsc::channel::<Job>(4096);
+        let (jobs, rx) = mpsc::channel::<Queued>(QUEUE);
+        let writer = Arc::new(WriterHealth::default());
         tokio::spawn(writer::run(
             write_conn,
             rx,
             hub.clone(),
             clock.clone(),
             Backend::Postgres,
+            Reconnect::Postgres(any_opts.clone()),
+            writer.clone(),
         ));
         tokio::spawn(listen::run(url.to_owned(), reader.clone(), hub.clone()));
         Ok(Self {
             inner: Arc::new(Inner {
+                ready: tokio::sync::Mutex::new(None),
                 reader,
                 jobs,
+                writer,
                 hub,
                 clock,
                 backend: Backend::Postgres,
@@ -211,8 +223,11 @@ impl Store {
             .get_filename()
             .to_owned();
         let write_conn = rusqlite::Connection::open(&path)?;
+        // A short busy timeout: while another process holds the lock, the
+        // writer goes round its own retry loop (which answers callers that
+        // waited too long) instead of sleeping in SQLite.
         write_conn.execute_batch(
-            "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = 1000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         // Every statement the operations write with stays prepared.
         write_conn.set_prepared_statement_cache_capacity(512);
@@ -221,7 +236,9 @@ impl Store {
                 .fetch_one(&reader)
                 .await?;
         let hub = EventHub::new(last_seq);
-        let (jobs, rx) = mpsc::channel::<Job>(4096);
+        let (jobs, rx) = mpsc::channel::<Queued>(QUEUE);
+        let writer = Arc::new(WriterHealth::default());
+        let writer_health = writer.clone();
         // The writer's own thread: each statement of a batch runs right there,
         // with no hand-off to another thread.
         let writer_hub = hub.clone();
@@ -239,14 +256,18 @@ impl Store {
                         writer_hub,
                         writer_clock,
                         Backend::Sqlite,
+                        Reconnect::InPlace,
+                        writer_health,
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer's runtime"),
                 }
             })?;
         Ok(Self {
             inner: Arc::new(Inner {
+                ready: tokio::sync::Mutex::new(None),
                 reader,
                 jobs,
+                writer,
                 hub,
                 clock,
                 backend: Backend::Sqlite,
@@ -274,6 +295,53 @@ impl Store {
         self.inner.clock.now()
     }
 
+    /// Whether the database takes a read and a write now: a real round trip
+    /// of each (the write through the writer's queue, so a stuck writer shows),
+    /// each within 2 s. The answer is kept for a second; concurrent askers
+    /// share one check.
+    pub async fn ready(&self) -> Result<(), String> {
+        let mut kept = self.inner.ready.lock().await;
+        if let Some((at, answer)) = &*kept {
+            if at.elapsed() < std::time::Duration::from_secs(1) {
+                return answer.clone();
+            }
+        }
+        let answer = self.probe().await;
+        *kept = Some((std::time::Instant::now(), answer.clone()));
+        answer
+    }
+
+    async fn probe(&self) -> Result<(), String> {
+        const BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+        let read = db::query("SELECT 1").execute(self.reader());
+        match tokio::time::timeout(BOUND, read).await {
+            Err(_) => return Err("a read took longer than 2 s".into()),
+            Ok(Err(e)) => return Err(format!("a read failed: {e}")),
+            Ok(Ok(_)) => {}
+        }
+        let write = self.write(op(|tx| {
+            Box::pin(async move {
+                db::query("SELECT 1").execute(tx).await?;
+                Ok(())
+            })
+        }));
+        match tokio::time::timeout(BOUND, write).await {
+            Err(_) => Err("a write took longer than 2 s".into()),
+            Ok(Err(e)) => Err(format!("a write failed: {e}")),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// What the writer last met.
+    pub fn writer_health(&self) -> &WriterHealth {
+        &self.inner.writer
+    }
+
+    /// Writes queued and not yet taken by the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.jobs.max_capacity() - self.inner.jobs.capacity()
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.inner.backend
@@ -298,13 +366,21 @@ impl Store {
                 (ok, deliver)
             })
         });
+        let queued = Queued {
+            job,
+            since: std::time::Instant::now(),
+        };
         self.inner
             .jobs
-            .send(job)
+            .send(queued)
             .await
-            .map_err(|_| AppError::Unavailable("the store is shutting down".into()))?;
-        rx.await
-            .map_err(|_| AppError::Unavailable("the write was interrupted".into()))?
+            .map_err(|_| AppError::ShuttingDown)?;
+        // A job dropped unrun: the database stayed away past the writer's patience.
+        rx.await.map_err(|_| {
+            AppError::Unavailable(
+                "the database did not take the write in time; nothing was saved, try again".into(),
+            )
+        })?
     }
 }
 

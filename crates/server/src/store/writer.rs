@@ -1,9 +1,14 @@
 //! The single writer: batches queued write jobs into one transaction.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use sqlx::{AnyConnection, Row};
+use switchboard_core::backoff;
 use tokio::sync::mpsc;
 
 use super::db::{self, sqlite_error};
@@ -15,12 +20,26 @@ use crate::error::AppError;
 /// enough that one batch never holds the write lock for long.
 const MAX_BATCH: usize = 512;
 
+/// How long a write may wait for the database to come back before its
+/// caller is told to try again (503; nothing was saved).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// How the writer reaches its database again after losing it.
+pub(super) enum Reconnect {
+    /// SQLite: the file is still there; a lock or an I/O error passes.
+    InPlace,
+    /// PostgreSQL: a new connection with these options.
+    Postgres(sqlx::any::AnyConnectOptions),
+}
+
 pub(super) async fn run(
     conn: Conn,
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Queued>,
     hub: EventHub,
     clock: Clock,
     backend: Backend,
+    reconnect: Reconnect,
+    health: Arc<WriterHealth>,
 ) {
     let mut tx = Tx {
         conn,
@@ -29,18 +48,123 @@ pub(super) async fn run(
         next_seq: 0,
         events: Vec::new(),
     };
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        let mut attempt = 0u32;
+        loop {
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            match begin(&mut tx.conn).await {
+                Ok(last) => {
+                    tx.next_seq = last;
+                    break;
+                }
+                Err(e) => {
+                    // Nothing of the batch has run: it waits for the database
+                    // (up to PATIENCE each), and is not lost.
+                    let _ = exec_all(&mut tx.conn, "ROLLBACK").await;
+                    health.failed(&clock, &e);
+                    let before = batch.len();
+                    batch.retain(|q| q.since.elapsed() < PATIENCE);
+                    if batch.len() < before {
+                        tracing::warn!(
+                            error = %e,
+                            "the database has refused writes for {} s; {} callers told to try again",
+                            PATIENCE.as_secs(),
+                            before - batch.len()
+                        );
+                    }
+                    if attempt == 0 {
+                        tracing::error!(error = %e, "cannot begin a write transaction; retrying");
+                    }
+                    tokio::time::sleep(backoff::exponential(
+                        Duration::from_millis(50),
+                        attempt,
+                        Duration::from_secs(1),
+                    ))
+                    .await;
+                    attempt += 1;
+                    restore(&mut tx.conn, &reconnect, &health, &clock).await;
+                    if batch.is_empty() {
+                        break;
+                    }
+                }
             }
         }
-        run_batch(&mut tx, &mut batch, &hub, &clock).await;
+        if batch.is_empty() {
+            continue;
+        }
+        if attempt > 0 {
+            tracing::info!("the database takes writes again");
+        }
+        let jobs = batch.drain(..).map(|q| q.job);
+        if let Err(e) = run_batch(&mut tx, jobs, &hub, &clock).await {
+            health.failed(&clock, &e);
+            restore(&mut tx.conn, &reconnect, &health, &clock).await;
+        } else {
+            health.ok();
+        }
     }
     tracing::debug!("writer stopped: every store handle is gone");
+}
+
+/// After a failure: on PostgreSQL, a connection that no longer answers is
+/// replaced (one attempt; the next failure tries again).
+async fn restore(conn: &mut Conn, reconnect: &Reconnect, health: &WriterHealth, clock: &Clock) {
+    let (Conn::Postgres(c), Reconnect::Postgres(opts)) = (&mut *conn, reconnect) else {
+        return;
+    };
+    if sqlx::Connection::ping(c).await.is_ok() {
+        return;
+    }
+    match <AnyConnection as sqlx::Connection>::connect_with(opts).await {
+        Ok(fresh) => {
+            tracing::info!("the writer's database connection was replaced");
+            *conn = Conn::Postgres(fresh);
+        }
+        Err(e) => health.failed(clock, &e),
+    }
+}
+
+/// A queued write and when it was queued.
+pub(super) struct Queued {
+    pub(super) job: Job,
+    pub(super) since: Instant,
+}
+
+/// What the writer last met, for health checks.
+#[derive(Debug, Default)]
+pub struct WriterHealth {
+    failing: AtomicBool,
+    last_error: Mutex<Option<(DateTime<Utc>, String)>>,
+}
+
+impl WriterHealth {
+    fn failed(&self, clock: &Clock, e: &sqlx::Error) {
+        self.failing.store(true, Ordering::Relaxed);
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some((clock.now(), e.to_string()));
+        }
+    }
+
+    fn ok(&self) {
+        self.failing.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the last batch (or attempt to begin one) failed.
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
+    }
+
+    /// The last error the database gave the writer, and when.
+    pub fn last_error(&self) -> Option<(DateTime<Utc>, String)> {
+        self.last_error.lock().ok().and_then(|l| l.clone())
+    }
 }
 
 /// Runs statements without arguments (several in one round trip on
@@ -183,24 +307,23 @@ fn events_insert(backend: Backend, rows: usize) -> String {
     sql
 }
 
-async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Clock) {
+/// Runs `jobs` in the transaction `begin` opened, each in its own savepoint,
+/// and commits. On an error of the database, everything is rolled back and
+/// each caller is told to try again.
+async fn run_batch(
+    tx: &mut Tx,
+    jobs: impl ExactSizeIterator<Item = Job>,
+    hub: &EventHub,
+    clock: &Clock,
+) -> Result<(), sqlx::Error> {
     tx.events.clear();
-    match begin(&mut tx.conn).await {
-        Ok(last) => tx.next_seq = last,
-        Err(e) => {
-            let _ = exec_all(&mut tx.conn, "ROLLBACK").await;
-            tracing::error!(error = %e, "cannot begin a write transaction; dropping {} writes", batch.len());
-            batch.clear();
-            return;
-        }
-    }
-    let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
+    let mut delivers: Vec<Deliver> = Vec::with_capacity(jobs.len());
     let mut broken: Option<sqlx::Error> = None;
     // Each job runs in its own savepoint. A job's savepoint is released in
     // the same round trip that opens the next one's; the last one is left to
     // the COMMIT, which ends it with the transaction.
     let mut open_savepoint = false;
-    for job in batch.drain(..) {
+    for job in jobs {
         if broken.is_some() {
             // The transaction is unusable; the job is dropped and its caller told.
             continue;
@@ -264,6 +387,7 @@ async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Cl
             for d in delivers {
                 d(None);
             }
+            Ok(())
         }
         Err(e) => {
             tracing::error!(error = %e, "write batch failed and was rolled back");
@@ -274,6 +398,7 @@ async fn run_batch(tx: &mut Tx, batch: &mut Vec<Job>, hub: &EventHub, clock: &Cl
                     "the database refused the write; nothing was saved, try again".into(),
                 )));
             }
+            Err(e)
         }
     }
 }

@@ -15,6 +15,7 @@ mod flow;
 mod helpers;
 mod messages;
 mod openapi;
+mod outage;
 mod routing;
 mod sync;
 mod visibility;

@@ -138,6 +138,9 @@ pub async fn run(state: AppState, config: Arc<EmailConfig>, instance: String) {
             Ok(Stop::StoreClosed) => return,
             Ok(Stop::LeaseLost) => pause = Duration::from_secs(1),
             Err(e) => {
+                state
+                    .probes
+                    .imap_failed(state.store.now(), format!("{e:#}"));
                 tracing::warn!(host = %settings.host, error = %e, retry_in = ?pause, "IMAP polling failed");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(300));
@@ -162,7 +165,7 @@ async fn holds_lease(state: &AppState, instance: &str, ttl: ChronoDuration) -> R
         .await
     {
         Ok(b) => Ok(b),
-        Err(AppError::Unavailable(_)) => Err(()),
+        Err(AppError::ShuttingDown) => Err(()),
         Err(e) => {
             tracing::warn!(error = %e, "IMAP lease check failed");
             Ok(false)
@@ -237,6 +240,7 @@ where
         if let Some(stop) = take_unseen(&mut session, state).await? {
             return Ok(stop);
         }
+        state.probes.imap_ok(state.store.now());
         if idle {
             let mut handle = session.idle();
             handle.init().await?;
@@ -277,7 +281,7 @@ where
             Ok(r) => {
                 tracing::info!(uid, conversation_id = %r.conversation_id, duplicate = r.duplicate, "IMAP message stored");
             }
-            Err(AppError::Unavailable(_)) => return Ok(Some(Stop::StoreClosed)),
+            Err(AppError::ShuttingDown) => return Ok(Some(Stop::StoreClosed)),
             Err(e) => {
                 // Not marked seen: it is tried again next round.
                 tracing::warn!(uid, error = %e, "IMAP message not stored; will retry");

@@ -234,6 +234,7 @@ struct Due {
     attempts: u32,
 }
 
+#[derive(Debug, Clone)]
 enum Outcome {
     Sent,
     Temporary(String),
@@ -291,7 +292,7 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
         let due = match picked {
             Ok(Some(d)) => d,
             Ok(None) => continue,
-            Err(AppError::Unavailable(_)) => return,
+            Err(AppError::ShuttingDown) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "email outbox: picking due replies failed; retrying");
                 continue;
@@ -301,15 +302,13 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
             let outcome = send_one(&transport, &from, &d).await;
             let base = config.retry_base;
             let max = config.max_attempts;
-            let result = store
-                .write(op(move |tx| {
-                    Box::pin(async move { record(tx, &d, outcome, base, max).await })
-                }))
-                .await;
-            match result {
-                Ok(()) => {}
-                Err(AppError::Unavailable(_)) => return,
-                Err(e) => tracing::warn!(error = %e, "email outbox: recording a send failed"),
+            let recorded = crate::outbox::record_send(&store, "email", || {
+                let (d, outcome) = (d.clone(), outcome.clone());
+                op(move |tx| Box::pin(async move { record(tx, &d, outcome, base, max).await }))
+            })
+            .await;
+            if recorded.is_err() {
+                return;
             }
         }
     }

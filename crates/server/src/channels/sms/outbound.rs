@@ -154,7 +154,7 @@ pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
         let due = match picked {
             Ok(Some(d)) => d,
             Ok(None) => continue,
-            Err(AppError::Unavailable(_)) => return,
+            Err(AppError::ShuttingDown) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "SMS outbox: picking due replies failed; retrying");
                 continue;
@@ -164,15 +164,13 @@ pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
             let outcome = send_one(&client, &twilio, &d).await;
             let base = config.retry_base;
             let max = config.max_attempts;
-            let result = store
-                .write(op(move |tx| {
-                    Box::pin(async move { record(tx, &d, outcome, base, max).await })
-                }))
-                .await;
-            match result {
-                Ok(()) => {}
-                Err(AppError::Unavailable(_)) => return,
-                Err(e) => tracing::warn!(error = %e, "SMS outbox: recording a send failed"),
+            let recorded = crate::outbox::record_send(&store, "sms", || {
+                let (d, outcome) = (d.clone(), outcome.clone());
+                op(move |tx| Box::pin(async move { record(tx, &d, outcome, base, max).await }))
+            })
+            .await;
+            if recorded.is_err() {
+                return;
             }
         }
     }

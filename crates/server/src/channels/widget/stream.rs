@@ -178,7 +178,10 @@ pub async fn events(
         .max(0);
     let conv_id = v.session.id.clone();
     let reader = st.store.reader().clone();
+    let open = st.probes.stream_opened();
     let stream = async_stream::stream! {
+        // Counted in /health/details while the stream lives.
+        let _open = open;
         let mut closed = std::pin::pin!(hub.closed());
         // `global`: the newest seq seen from the hub (any conversation), to
         // notice gaps; `cursor`: the newest of this conversation delivered.
