@@ -45,6 +45,18 @@ pub async fn acquire_lease(
     Ok(done == 1)
 }
 
+/// Gives up every lease `holder` holds (a graceful stop): another instance
+/// takes each job at its next tick instead of waiting for the lease to run
+/// out. Returns how many.
+pub async fn release_leases(tx: &mut Tx, holder: &str) -> AppResult<u64> {
+    Ok(
+        db::query("UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1")
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?,
+    )
+}
+
 /// The start of the current waiting period, in SQL.
 const WAITING_SINCE: &str =
     "(CASE WHEN c.state = 'queued' THEN c.queued_at WHEN c.state = 'assigned' THEN c.unanswered_since ELSE NULL END)";

@@ -41,6 +41,7 @@ pub mod settings;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -116,6 +117,8 @@ pub struct Server {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     background: JoinHandle<()>,
+    /// This instance's name in the background jobs' leases.
+    instance: String,
 }
 
 impl Server {
@@ -128,8 +131,9 @@ impl Server {
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());
         let app = routes::router(state.clone(), &config);
+        let instance = crate::store::new_id();
         let background = if config.background {
-            let instance = crate::store::new_id();
+            let instance = instance.clone();
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
             let email =
                 channels::email::run_jobs(state.clone(), config.email.clone(), instance.clone());
@@ -162,6 +166,7 @@ impl Server {
             shutdown: Some(tx),
             task,
             background,
+            instance,
         })
     }
 
@@ -184,6 +189,79 @@ impl Server {
     pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await??;
         Ok(())
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then stops gracefully
+    /// ([`Server::shut_down`], `grace` for requests in flight).
+    pub async fn run_until_signal(self, grace: Duration) -> anyhow::Result<()> {
+        let signal = async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! {
+                            _ = term.recv() => "SIGTERM",
+                            _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                        }
+                    }
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                        "Ctrl-C"
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+                "Ctrl-C"
+            }
+        };
+        let mut server = self;
+        let task = &mut server.task;
+        tokio::select! {
+            r = task => {
+                r??;
+                return Ok(());
+            }
+            why = signal => tracing::info!("{why}: stopping"),
+        }
+        server.shut_down(grace).await;
+        Ok(())
+    }
+
+    /// Stops gracefully: ends event streams (with a hint to reconnect in a
+    /// second), stops accepting connections, lets requests in flight finish
+    /// (up to `grace`, then cuts them), stops the background jobs and gives
+    /// up their leases so another instance takes them at once, and returns
+    /// once every write accepted so far is committed.
+    pub async fn shut_down(mut self, grace: Duration) {
+        self.store.hub().close();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if tokio::time::timeout(grace, &mut self.task).await.is_err() {
+            tracing::warn!(
+                "requests still in flight after {} s were cut",
+                grace.as_secs()
+            );
+            self.task.abort();
+        }
+        self.background.abort();
+        let _ = (&mut self.background).await;
+        // Queued behind every write accepted before it: when it is
+        // committed, so are they.
+        let instance = self.instance.clone();
+        let released = self
+            .store
+            .write(store::op(move |tx| {
+                Box::pin(async move { background::release_leases(tx, &instance).await })
+            }))
+            .await;
+        match released {
+            Ok(n) => tracing::info!(leases = n, "stopped; writes committed, leases released"),
+            Err(e) => tracing::warn!(error = %e, "stopped; the leases could not be released and run out by themselves"),
+        }
     }
 
     /// Stops accepting, and aborts open streams.

@@ -138,13 +138,11 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             })
             .await?;
             println!("Switchboard server listening on {}", server.url());
-            let stop = async {
-                let _ = tokio::signal::ctrl_c().await;
-            };
-            tokio::select! {
-                r = server.wait() => r?,
-                _ = stop => println!("stopping"),
-            }
+            // SIGTERM or Ctrl-C: requests in flight get 10 s to finish.
+            server
+                .run_until_signal(std::time::Duration::from_secs(10))
+                .await?;
+            println!("stopped");
         }
         Command::CreateAdmin {
             email,

@@ -169,7 +169,15 @@ pub async fn stream(
                         }
                     }
                 }
-                _ = &mut closed => return,
+                _ = &mut closed => {
+                    // This server is stopping: reconnect in a second (to
+                    // another instance, or to this one restarted), from the
+                    // last event id as always.
+                    yield Ok(axum::response::sse::Event::default()
+                        .retry(Duration::from_secs(1))
+                        .comment("server stopping"));
+                    return;
+                }
                 _ = check.tick() => {
                     // A logged-out or expired session stops receiving events.
                     if load_caller(&st, crate::auth::token_hash(&token)).await.is_err() { return; }

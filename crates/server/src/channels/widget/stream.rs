@@ -235,7 +235,15 @@ pub async fn events(
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return,
                 },
-                _ = &mut closed => return,
+                _ = &mut closed => {
+                    // This server is stopping: reconnect in a second (to
+                    // another instance, or to this one restarted), from the
+                    // last event id as always.
+                    yield Ok(axum::response::sse::Event::default()
+                        .retry(Duration::from_secs(1))
+                        .comment("server stopping"));
+                    return;
+                }
             }
         }
     };
