@@ -127,11 +127,12 @@ impl Server {
         let store = Store::open(&config.database_url, config.clock.clone()).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let instance = crate::store::new_id();
         let state = app::AppState::new(store.clone())
+            .with_instance(&instance)
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());
         let app = routes::router(state.clone(), &config);
-        let instance = crate::store::new_id();
         let background = if config.background {
             let instance = instance.clone();
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
@@ -260,7 +261,9 @@ impl Server {
             .await;
         match released {
             Ok(n) => tracing::info!(leases = n, "stopped; writes committed, leases released"),
-            Err(e) => tracing::warn!(error = %e, "stopped; the leases could not be released and run out by themselves"),
+            Err(e) => {
+                tracing::warn!(error = %e, "stopped; the leases could not be released and run out by themselves")
+            }
         }
     }
 

@@ -938,3 +938,120 @@ async fn two_instances_behind_nginx_with_the_example_config() {
     .expect("the resumed stream delivered the new conversation");
     assert!(next.seq > last);
 }
+
+/// `/health/details` of one instance, as the admin.
+async fn details(url: &str, admin: &Session) -> switchboard_api::HealthDetails {
+    reqwest::Client::new()
+        .get(format!("{url}/api/v1/health/details"))
+        .bearer_auth(admin.token())
+        .send()
+        .await
+        .expect("details")
+        .json()
+        .await
+        .expect("details body")
+}
+
+fn holder_of(d: &switchboard_api::HealthDetails, job: &str) -> Option<String> {
+    d.jobs.iter().find(|j| j.name == job)?.holder.clone()
+}
+
+/// SIGTERM under load: the instance that holds the breach watcher exits 0
+/// within its 10 s bound, every conversation it answered 201 is stored, and
+/// the other instance holds the watcher within 2 s of the exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_exits_0_keeps_every_accepted_write_and_hands_over_the_leases() {
+    let (_db, mut instances) = fleet(2).await;
+    let admin = login(&instances[0].url, ADMIN).await;
+    // Wait until one of them holds the watcher; that one is stopped.
+    let mut ids = Vec::new();
+    for i in &instances {
+        ids.push(details(&i.url, &admin).await.instance);
+    }
+    let mut holder = None;
+    for _ in 0..100 {
+        let d = details(&instances[0].url, &admin).await;
+        if let Some(h) = holder_of(&d, "threshold_watch") {
+            holder = ids.iter().position(|id| *id == h);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stopped = holder.expect("an instance holds the breach watcher");
+    let other = 1 - stopped;
+    let on_stopped = Client::new(&instances[stopped].url)
+        .expect("client")
+        .resume(admin.token())
+        .await
+        .expect("token works");
+    let on_other = Client::new(&instances[other].url)
+        .expect("client")
+        .resume(admin.token())
+        .await
+        .expect("token works");
+    const N: usize = 300;
+    let writes = (0..N).map(|i| {
+        let s = on_stopped.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis((i as u64 % 100) * 10)).await;
+            s.create_conversation(&conversation(i, "general"))
+                .await
+                .ok()
+                .map(|c| c.summary.id)
+        }
+    });
+    let pid = instances[stopped].child.id() as i32;
+    let stop = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // SAFETY: a signal to our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        Instant::now()
+    };
+    let (accepted, signalled) = tokio::join!(join_all(writes), stop);
+    let status = loop {
+        if let Some(s) = instances[stopped].child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(12),
+            "the instance did not stop within its 10 s bound"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let exited = Instant::now();
+    assert!(status.success(), "exit status {status}");
+    let accepted: Vec<String> = accepted.into_iter().flatten().collect();
+    assert!(
+        !accepted.is_empty(),
+        "some writes were accepted before the stop"
+    );
+    let mut lost = 0;
+    for id in &accepted {
+        if on_other.conversation(id).await.is_err() {
+            lost += 1;
+        }
+    }
+    eprintln!(
+        "SIGTERM under load: sent {N}, accepted {}, lost {lost}, stopped in {} ms",
+        accepted.len(),
+        (exited - signalled).as_millis()
+    );
+    assert_eq!(lost, 0, "every conversation answered 201 is stored");
+    let taken = loop {
+        let d = details(&instances[other].url, &admin).await;
+        if holder_of(&d, "threshold_watch").as_deref() == Some(ids[other].as_str()) {
+            break exited.elapsed();
+        }
+        assert!(
+            exited.elapsed() < Duration::from_secs(2),
+            "the other instance did not take the breach watcher within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!(
+        "the other instance took the breach watcher {} ms after the exit",
+        taken.as_millis()
+    );
+}

@@ -50,6 +50,8 @@ pub struct Health {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct HealthDetails {
+    /// This instance's name, as it appears as a lease `holder`.
+    pub instance: String,
     /// Whether the database takes a read and a write now (as `/health`).
     pub ready: bool,
     /// Why not, when not.

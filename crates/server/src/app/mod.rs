@@ -39,6 +39,8 @@ pub struct AppState {
     pub(crate) claims_in_flight: Arc<Mutex<std::collections::HashMap<String, ClaimWatch>>>,
     /// What this instance's streams and jobs report for health details.
     pub probes: Arc<crate::probes::Probes>,
+    /// This instance's name in the background jobs' leases.
+    pub instance: Arc<str>,
 }
 
 /// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
@@ -66,7 +68,14 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
             probes: Arc::default(),
+            instance: crate::store::new_id().into(),
         }
+    }
+
+    /// Names this instance (its leases' holder).
+    pub fn with_instance(mut self, instance: &str) -> Self {
+        self.instance = instance.into();
+        self
     }
 
     /// Uses these classifier settings.

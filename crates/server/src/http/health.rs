@@ -68,6 +68,7 @@ pub async fn details(
         (Vec::new(), Vec::new())
     };
     Ok(Json(HealthDetails {
+        instance: st.instance.to_string(),
         ready: ready.is_ok(),
         not_ready_because: ready.err(),
         backend: match st.store.backend() {
