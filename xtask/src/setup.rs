@@ -61,6 +61,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
         "runs the tests' SMTP peer and moves the X focus in the desktop tests",
     ),
     ("python3-pip", "installs the tests' Python packages"),
+    (
+        "systemd",
+        "systemd-analyze verifies the unit in deploy/systemd",
+    ),
 ];
 
 /// Oldest Node the UI toolchain supports (Vite 8: ^20.19 or >= 22.12).

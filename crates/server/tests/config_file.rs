@@ -137,3 +137,83 @@ fn a_mistyped_key_stops_the_start_and_names_the_key_not_the_value() {
     assert!(err.contains("twilio_auth_tokn"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+/// The systemd unit in `deploy/systemd` is one `systemd-analyze verify`
+/// accepts (its binary path pointed at the one just built), and a SIGTERM
+/// of the real binary — what `systemctl stop` sends — ends it with 0.
+#[test]
+fn the_systemd_unit_verifies_and_sigterm_exits_0() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/systemd/switchboard.service"
+    ))
+    .expect("deploy/systemd/switchboard.service");
+    assert!(unit.contains("ExecStart=/usr/local/bin/switchboard-server serve"));
+    for hardening in [
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "User=switchboard",
+    ] {
+        assert!(unit.contains(hardening), "the unit sets {hardening}");
+    }
+    if switchboard_testkit::process::require(
+        "systemd-analyze",
+        Command::new("systemd-analyze")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "apt-get install systemd (cargo xtask setup)",
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("switchboard.service");
+        std::fs::write(
+            &path,
+            unit.replace("/usr/local/bin/switchboard-server", BIN),
+        )
+        .expect("unit copy");
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&path)
+            .output()
+            .expect("systemd-analyze");
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "systemd-analyze verify: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut child = server()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+        ])
+        .arg(format!("sqlite://{}", dir.path().join("s.db").display()))
+        .spawn()
+        .expect("server");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit within 15 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        status.success(),
+        "SIGTERM ends the server with 0, got {status}"
+    );
+}
