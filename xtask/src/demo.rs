@@ -61,10 +61,12 @@ pub fn run(root: &Path, args: &DemoArgs) -> Result<()> {
         &database_url,
     ]))?;
     if !seeded.success() {
-        if existed {
+        // Exit 3: the demo team is there already. Anything else (4: the file
+        // holds other accounts) stops the demo with seed-demo's own words.
+        if existed && seeded.code() == Some(3) {
             println!(
-                "seed-demo did not seed ({seeded}); {DEMO_DB} already exists, so the demo goes \
-                 on with it. Delete the file to start from a fresh demo."
+                "{DEMO_DB} is already seeded, so the demo goes on with it. Delete the file to \
+                 start from a fresh demo."
             );
         } else {
             bail!("`switchboard-server seed-demo` failed ({seeded})");

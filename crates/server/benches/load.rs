@@ -531,7 +531,8 @@ async fn create_admin(db_url: &str) -> Result<()> {
                 "--name",
                 "Bench admin",
             ])
-            .args(["--password", PASSWORD, "--database-url", db_url])
+            .args(["--database-url", db_url])
+            .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
             .env("RUST_LOG", "warn")
             .kill_on_drop(true)
             .output(),

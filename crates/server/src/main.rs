@@ -39,14 +39,17 @@ enum Command {
         #[arg(long = "trusted-proxy", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
     },
-    /// Create an admin account.
+    /// Create an admin account. The password (at least 8 characters) comes
+    /// from `SWITCHBOARD_ADMIN_PASSWORD`, else standard input: asked for
+    /// twice without echo on a terminal, else its first line.
     CreateAdmin {
         /// Login email.
         #[arg(long)]
         email: String,
-        /// Password (at least 8 characters).
-        #[arg(long, env = "SWITCHBOARD_ADMIN_PASSWORD")]
-        password: String,
+        /// The password on the command line: kept for scripts, but it lands
+        /// in the shell's history and the process list (a warning says so).
+        #[arg(long)]
+        password: Option<String>,
         /// Display name.
         #[arg(long, default_value = "Admin")]
         name: String,
@@ -81,6 +84,58 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(run(cli, settings))
+}
+
+/// `seed-demo`'s exit status when the demo team is there already (a second
+/// run; `cargo xtask demo` then reuses the database).
+const EXIT_ALREADY_SEEDED: i32 = 3;
+/// `seed-demo`'s exit status when the database holds other accounts.
+const EXIT_OTHER_ACCOUNTS: i32 = 4;
+/// The environment variable `create-admin` takes the password from.
+const ADMIN_PASSWORD_ENV: &str = "SWITCHBOARD_ADMIN_PASSWORD";
+/// The shortest password `create-admin` accepts, in characters.
+const MIN_PASSWORD_CHARS: usize = 8;
+
+/// `create-admin`'s password: the flag (with a warning), else
+/// [`ADMIN_PASSWORD_ENV`], else standard input — asked for twice without
+/// echo on a terminal, else its first line (without the line ending).
+fn admin_password(flag: Option<String>, email: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let password = if let Some(p) = flag {
+        eprintln!(
+            "warning: a password given with --password stays in the shell's history and shows \
+             in the process list; give it on standard input or in {ADMIN_PASSWORD_ENV} instead"
+        );
+        p
+    } else if let Some(p) = std::env::var_os(ADMIN_PASSWORD_ENV) {
+        p.into_string()
+            .map_err(|_| anyhow::anyhow!("{ADMIN_PASSWORD_ENV} is not valid UTF-8"))?
+    } else if std::io::stdin().is_terminal() {
+        let p = rpassword::prompt_password(format!("Password for {email}: "))?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if p != again {
+            anyhow::bail!("the two passwords differ; no admin was created");
+        }
+        p
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let end = line.trim_end_matches(['\n', '\r']).len();
+        line.truncate(end);
+        line
+    };
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password given: pipe it on standard input (one line), set {ADMIN_PASSWORD_ENV}, \
+             or run create-admin in a terminal to be asked for it"
+        );
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        anyhow::bail!(
+            "the password must be at least {MIN_PASSWORD_CHARS} characters; no admin was created"
+        );
+    }
+    Ok(password)
 }
 
 /// The database URL: the flag, else the setting, else the default file.
@@ -150,6 +205,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             name,
             database_url: url,
         } => {
+            let password = admin_password(password, &email)?;
             let database_url = database_url(url, &settings);
             let store = Store::open(&database_url, Clock::system()).await?;
             let a = seed::create_admin(&store, &email, &password, &name)
@@ -191,7 +247,11 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 ),
                 Err(e) => {
                     eprintln!("not seeded: {e}");
-                    std::process::exit(3);
+                    std::process::exit(match e.downcast_ref::<seed::NotSeeded>() {
+                        Some(seed::NotSeeded::AlreadySeeded) => EXIT_ALREADY_SEEDED,
+                        Some(seed::NotSeeded::OtherAccounts { .. }) => EXIT_OTHER_ACCOUNTS,
+                        None => 1,
+                    });
                 }
             }
         }

@@ -9,7 +9,7 @@ use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ops::{self, AgentInsert, Ingest};
 use crate::rows;
-use crate::store::{op, Store};
+use crate::store::{db, op, Store};
 
 /// Creates an admin account (`create-admin`).
 pub async fn create_admin(
@@ -138,15 +138,87 @@ const PEOPLE: &[(&str, &str)] = &[
     ("Noah Levi", "noah@levi.example"),
 ];
 
+/// The demo team's accounts: the admin, then the four agents.
+pub const DEMO_ACCOUNTS: [&str; 5] = [
+    DEMO_ADMIN,
+    "ada@demo.switchboard",
+    "grace@demo.switchboard",
+    "linus@demo.switchboard",
+    "margaret@demo.switchboard",
+];
+
+/// Why [`seed_demo`] left a database alone.
+#[derive(Debug, thiserror::Error)]
+pub enum NotSeeded {
+    /// The demo team is there already (a second run): nothing to do.
+    #[error("this database is already seeded (it has {DEMO_ADMIN})")]
+    AlreadySeeded,
+    /// The database holds someone else's accounts: seeding would mix the
+    /// demo's people and conversations into a real team.
+    #[error(
+        "this database already holds {} that {} not the demo team ({}); seed-demo only fills a \
+         new database. Give it one of its own, e.g. --database-url sqlite://demo.db",
+        accounts(.found.len() + .more),
+        if .found.len() + .more == 1 { "is" } else { "are" },
+        listed(.found, *.more)
+    )]
+    OtherAccounts {
+        /// The first few of those accounts' emails, oldest first.
+        found: Vec<String>,
+        /// How many more there are.
+        more: usize,
+    },
+}
+
+fn accounts(n: usize) -> String {
+    if n == 1 {
+        "1 account".to_owned()
+    } else {
+        format!("{n} accounts")
+    }
+}
+
+fn listed(found: &[String], more: usize) -> String {
+    let mut s = found.join(", ");
+    if more > 0 {
+        s.push_str(&format!(" and {more} more"));
+    }
+    s
+}
+
+/// How many foreign accounts [`NotSeeded::OtherAccounts`] names.
+const NAMED: usize = 5;
+
+/// Whether the demo team may be seeded into this database: only into one
+/// with no accounts at all. One that has the demo admin already is
+/// [`NotSeeded::AlreadySeeded`] (whatever else it holds, as before: the demo
+/// reuses its database and people add agents to it); one with any other
+/// account is [`NotSeeded::OtherAccounts`].
+pub async fn check_seedable(store: &Store) -> anyhow::Result<Result<(), NotSeeded>> {
+    let emails: Vec<String> = db::query("SELECT email FROM agents ORDER BY created_at, email")
+        .fetch_all_scalar(store.reader())
+        .await?;
+    if emails.iter().any(|e| e == DEMO_ADMIN) {
+        return Ok(Err(NotSeeded::AlreadySeeded));
+    }
+    if emails.is_empty() {
+        return Ok(Ok(()));
+    }
+    let more = emails.len().saturating_sub(NAMED);
+    Ok(Err(NotSeeded::OtherAccounts {
+        found: emails.into_iter().take(NAMED).collect(),
+        more,
+    }))
+}
+
 /// Seeds the demo team: an admin, four agents with billing/technical skills and
-/// a few dozen conversations over the last hour. Refuses if already seeded.
-/// The store's clock must be a manual one: it is moved through the hour.
+/// a few dozen conversations over the last hour. Refuses a database that is
+/// already seeded or holds other accounts ([`check_seedable`]; the error is
+/// then a [`NotSeeded`]). The store's clock must be a manual one: it is moved
+/// through the hour.
 pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
-    {
-        let mut conn = store.reader().acquire().await?;
-        if rows::agent_by_email(&mut conn, DEMO_ADMIN).await?.is_some() {
-            anyhow::bail!("this database is already seeded (it has {DEMO_ADMIN})");
-        }
+    if let Err(refused) = check_seedable(store).await? {
+        return Err(refused.into());
     }
     let end = chrono::Utc::now();
     let clock = store.clock().clone();

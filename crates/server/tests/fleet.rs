@@ -70,15 +70,8 @@ impl Drop for Instance {
 async fn fleet(n: usize) -> (String, Vec<Instance>) {
     let db = postgres::server().fresh_database().await;
     let status = Command::new(BIN)
-        .args([
-            "create-admin",
-            "--email",
-            ADMIN,
-            "--password",
-            PASSWORD,
-            "--database-url",
-            &db,
-        ])
+        .args(["create-admin", "--email", ADMIN, "--database-url", &db])
+        .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .status()
