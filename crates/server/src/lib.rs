@@ -41,6 +41,7 @@ pub mod settings;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -74,6 +75,10 @@ pub struct Config {
     pub bot: channels::bot::BotConfig,
     /// Learned auto-categorization: threshold and training schedule.
     pub classifier: classifier::ClassifierConfig,
+    /// Where inbound messages wait while the database is away (the
+    /// `spool_dir` setting). Default: `spool` beside a SQLite file, else
+    /// `spool` in the working directory.
+    pub spool_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -106,7 +111,20 @@ impl Config {
             widget: channels::widget::WidgetConfig::default(),
             bot: channels::bot::BotConfig::default(),
             classifier: classifier::ClassifierConfig::default(),
+            spool_dir: None,
         }
+    }
+}
+
+/// `spool` beside a SQLite database file, else `spool` in the working directory.
+fn default_spool_dir(database_url: &str) -> std::path::PathBuf {
+    let sqlite = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p));
+    match sqlite.and_then(|p| std::path::Path::new(p).parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("spool"),
+        _ => std::path::PathBuf::from("spool"),
     }
 }
 
@@ -119,6 +137,9 @@ pub struct Server {
     background: JoinHandle<()>,
     /// This instance's name in the background jobs' leases.
     instance: String,
+    state: app::AppState,
+    spool: Arc<store::spool::Spool>,
+    spool_task: JoinHandle<()>,
 }
 
 impl Server {
@@ -128,11 +149,24 @@ impl Server {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
         let instance = crate::store::new_id();
+        let spool_dir = config
+            .spool_dir
+            .clone()
+            .unwrap_or_else(|| default_spool_dir(&config.database_url));
+        let spool = Arc::new(
+            store::spool::Spool::open(&spool_dir, &instance).map_err(|e| {
+                anyhow::anyhow!("cannot open the spool in {}: {e}", spool_dir.display())
+            })?,
+        );
         let state = app::AppState::new(store.clone())
             .with_instance(&instance)
+            .with_spool(spool.clone())
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());
         let app = routes::router(state.clone(), &config);
+        // Every instance applies its own spool (and stopped instances').
+        let spool_task = tokio::spawn(channels::spooled::run(state.clone(), spool.clone()));
+        let server_state = state.clone();
         let background = if config.background {
             let instance = instance.clone();
             // Channel hook: email outbox and IMAP poller, SMS outbox, each under its lease.
@@ -168,6 +202,9 @@ impl Server {
             task,
             background,
             instance,
+            state: server_state,
+            spool,
+            spool_task,
         })
     }
 
@@ -250,6 +287,16 @@ impl Server {
         }
         self.background.abort();
         let _ = (&mut self.background).await;
+        self.spool_task.abort();
+        // What the spool holds goes in now if the database takes it; else it
+        // waits on disk for the next start (or another instance).
+        let flush = channels::spooled::drain(&self.state, &self.spool);
+        if tokio::time::timeout(Duration::from_secs(5), flush)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the spool is kept on disk for the next start");
+        }
         // Queued behind every write accepted before it: when it is
         // committed, so are they.
         let instance = self.instance.clone();
@@ -275,6 +322,7 @@ impl Server {
         }
         self.task.abort();
         self.background.abort();
+        self.spool_task.abort();
         let _ = self.task.await;
     }
 }

@@ -41,6 +41,9 @@ pub struct AppState {
     pub probes: Arc<crate::probes::Probes>,
     /// This instance's name in the background jobs' leases.
     pub instance: Arc<str>,
+    /// Where inbound messages wait while the database is away (none: they
+    /// are answered 503).
+    pub spool: Option<Arc<crate::store::spool::Spool>>,
 }
 
 /// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
@@ -69,12 +72,19 @@ impl AppState {
             claims_in_flight: Arc::new(Mutex::new(std::collections::HashMap::new())),
             probes: Arc::default(),
             instance: crate::store::new_id().into(),
+            spool: None,
         }
     }
 
     /// Names this instance (its leases' holder).
     pub fn with_instance(mut self, instance: &str) -> Self {
         self.instance = instance.into();
+        self
+    }
+
+    /// Keeps inbound messages in this spool while the database is away.
+    pub fn with_spool(mut self, spool: Arc<crate::store::spool::Spool>) -> Self {
+        self.spool = Some(spool);
         self
     }
 

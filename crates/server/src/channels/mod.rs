@@ -11,6 +11,7 @@
 pub mod bot;
 pub mod email;
 pub mod sms;
+pub mod spooled;
 pub mod widget;
 
 use futures_util::future::BoxFuture;

@@ -23,6 +23,7 @@ mod log;
 mod writer;
 
 pub mod db;
+pub mod spool;
 
 pub mod hub;
 

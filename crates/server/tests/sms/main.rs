@@ -8,4 +8,5 @@
 mod harness;
 mod inbound;
 mod outbound;
+mod spool;
 mod twilio;

@@ -158,8 +158,10 @@ pub struct Received {
 }
 
 /// `POST /channels/sms/twilio`: 200 with empty TwiML once stored (or already
-/// stored); 403 `invalid_signature`, 400/413 for a body that is no form, 422
-/// for missing or malformed fields, 503 `sms_not_configured`.
+/// stored, or kept in the spool while the database is away); 403
+/// `invalid_signature`, 400/413 for a body that is no form, 422 for missing
+/// or malformed fields, 503 `sms_not_configured`, or `unavailable` when the
+/// database is away and the text could not be spooled either.
 #[utoipa::path(
     post,
     path = "/channels/sms/twilio",
@@ -168,12 +170,12 @@ pub struct Received {
         description = "Twilio's incoming-message webhook; every posted field is covered by the signature"),
     params(("X-Twilio-Signature" = String, Header, description = "Base64 HMAC-SHA1 of SWITCHBOARD_PUBLIC_URL + path + query + the sorted fields, keyed with the auth token")),
     responses(
-        (status = 200, description = "Stored (or already stored): empty TwiML", content_type = "text/xml", body = String),
+        (status = 200, description = "Stored (or already stored, or spooled on disk while the database is away): empty TwiML", content_type = "text/xml", body = String),
         (status = 400, description = "Not a form", body = switchboard_api::ErrorBody),
         (status = 403, description = "`invalid_signature`: missing or wrong signature; nothing stored", body = switchboard_api::ErrorBody),
         (status = 413, description = "Body over 256 KiB", body = switchboard_api::ErrorBody),
         (status = 422, description = "`missing_field`, `invalid_field`, `empty_message`", body = switchboard_api::ErrorBody),
-        (status = 503, description = "`sms_not_configured`", body = switchboard_api::ErrorBody),
+        (status = 503, description = "`sms_not_configured`; `unavailable` when neither the database nor the spool can take the text", body = switchboard_api::ErrorBody),
     )
 )]
 pub async fn endpoint(
@@ -186,21 +188,54 @@ pub async fn endpoint(
     let Some(twilio) = config.twilio() else {
         return super::not_configured();
     };
-    let result = async {
+    let checked = async {
         let body = webhook::body(body)?;
         let params = webhook::verify(&twilio, &uri, &headers, &body)?;
-        let text = InboundText::from_params(&params)?;
-        receive(&st, text).await
+        InboundText::from_params(&params)
     }
     .await;
-    match result {
-        Ok(r) => {
+    let text = match checked {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    // Twilio gives up on a webhook after 15 s and never retries one: past
+    // SPOOL_AFTER, or when the database refuses, the text goes to the spool.
+    let spooled = text.clone();
+    let result = tokio::time::timeout(SPOOL_AFTER, receive(&st, text)).await;
+    let why = match result {
+        Ok(Ok(r)) => {
             tracing::info!(conversation_id = %r.conversation_id, created = r.created, duplicate = r.duplicate, "SMS received");
+            return twiml();
+        }
+        Ok(Err(e)) if e.is_transient() || matches!(e, AppError::ShuttingDown) => e.to_string(),
+        Ok(Err(e)) => return e.into_response(),
+        // The write may still land from the writer's queue: the spooled copy
+        // is then a duplicate by its MessageSid, stored once.
+        Err(_) => format!(
+            "the database did not answer within {} s",
+            SPOOL_AFTER.as_secs()
+        ),
+    };
+    let Some(spool) = &st.spool else {
+        return AppError::Unavailable(why).into_response();
+    };
+    match spool
+        .append(&crate::channels::spooled::sms_record(&spooled))
+        .await
+    {
+        Ok(()) => {
+            tracing::warn!(message_sid = %spooled.message_sid, %why, "SMS spooled until the database is back");
             twiml()
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "SMS could not be spooled");
+            AppError::Unavailable(why).into_response()
+        }
     }
 }
+
+/// How long an inbound text waits for the database before it is spooled.
+const SPOOL_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// 200 with the empty TwiML document.
 pub fn twiml() -> Response {
