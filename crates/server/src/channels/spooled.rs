@@ -13,6 +13,55 @@ use crate::store::spool::{Applied, Spool};
 
 /// A record's `kind` for an inbound text.
 const SMS: &str = "sms_inbound";
+/// A record's `kind` for a delivery status report.
+const SMS_STATUS: &str = "sms_status";
+
+/// How long a webhook whose sender never retries waits for the database
+/// before its message is spooled (Twilio gives up after 15 s).
+pub const SPOOL_AFTER: Duration = Duration::from_secs(3);
+
+/// Runs `write`; when the database refuses it as unavailable, or has not
+/// answered within [`SPOOL_AFTER`], keeps `record` in the spool instead.
+/// `Ok(true)`: stored now; `Ok(false)`: spooled (answer 2xx all the same);
+/// `Err`: refused for another reason, or neither could take it.
+pub async fn store_or_spool<T>(
+    st: &AppState,
+    record: Value,
+    write: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<Option<T>, AppError> {
+    let why = match tokio::time::timeout(SPOOL_AFTER, write).await {
+        Ok(Ok(v)) => return Ok(Some(v)),
+        Ok(Err(e)) if e.is_transient() || matches!(e, AppError::ShuttingDown) => e.to_string(),
+        Ok(Err(e)) => return Err(e),
+        // The write may still land from the writer's queue: the spooled copy
+        // is then a duplicate by its key, stored once.
+        Err(_) => format!("the database did not answer within {} s", SPOOL_AFTER.as_secs()),
+    };
+    let Some(spool) = &st.spool else {
+        return Err(AppError::Unavailable(why));
+    };
+    match spool.append(&record).await {
+        Ok(()) => {
+            tracing::warn!(kind = %record["kind"], %why, "spooled until the database is back");
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not spool");
+            Err(AppError::Unavailable(why))
+        }
+    }
+}
+
+/// The spool record of a delivery status report.
+pub(crate) fn sms_status_record(r: &super::sms::status::Report) -> Value {
+    json!({
+        "kind": SMS_STATUS,
+        "part": r.part,
+        "sid": r.sid,
+        "status": r.status,
+        "error": r.error,
+    })
+}
 
 /// The spool record of an inbound text.
 pub(crate) fn sms_record(text: &super::sms::inbound::InboundText) -> Value {
@@ -44,6 +93,24 @@ async fn apply(st: &AppState, record: Value) -> Applied {
             super::sms::inbound::receive(st, text).await.map(|r| {
                 tracing::info!(conversation_id = %r.conversation_id, duplicate = r.duplicate, "spooled SMS stored");
             })
+        }
+        Some(SMS_STATUS) => {
+            let (Some(sid), Some(status)) = (field("sid"), field("status")) else {
+                return Applied::Refused("a status report without its fields".into());
+            };
+            let part = serde_json::from_value::<Option<(String, i64)>>(record["part"].clone())
+                .unwrap_or_default();
+            let report = super::sms::status::Report {
+                part,
+                sid,
+                status,
+                error: field("error"),
+            };
+            st.store
+                .write(crate::store::op(move |tx| {
+                    Box::pin(async move { super::sms::status::apply(tx, report).await })
+                }))
+                .await
         }
         other => return Applied::Refused(format!("unknown kind {other:?}")),
     };

@@ -198,44 +198,18 @@ pub async fn endpoint(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    // Twilio gives up on a webhook after 15 s and never retries one: past
-    // SPOOL_AFTER, or when the database refuses, the text goes to the spool.
-    let spooled = text.clone();
-    let result = tokio::time::timeout(SPOOL_AFTER, receive(&st, text)).await;
-    let why = match result {
-        Ok(Ok(r)) => {
+    // Twilio never retries an inbound webhook: when the database cannot take
+    // the text, the spool does.
+    let record = crate::channels::spooled::sms_record(&text);
+    match crate::channels::spooled::store_or_spool(&st, record, receive(&st, text)).await {
+        Ok(Some(r)) => {
             tracing::info!(conversation_id = %r.conversation_id, created = r.created, duplicate = r.duplicate, "SMS received");
-            return twiml();
-        }
-        Ok(Err(e)) if e.is_transient() || matches!(e, AppError::ShuttingDown) => e.to_string(),
-        Ok(Err(e)) => return e.into_response(),
-        // The write may still land from the writer's queue: the spooled copy
-        // is then a duplicate by its MessageSid, stored once.
-        Err(_) => format!(
-            "the database did not answer within {} s",
-            SPOOL_AFTER.as_secs()
-        ),
-    };
-    let Some(spool) = &st.spool else {
-        return AppError::Unavailable(why).into_response();
-    };
-    match spool
-        .append(&crate::channels::spooled::sms_record(&spooled))
-        .await
-    {
-        Ok(()) => {
-            tracing::warn!(message_sid = %spooled.message_sid, %why, "SMS spooled until the database is back");
             twiml()
         }
-        Err(e) => {
-            tracing::error!(error = %e, "SMS could not be spooled");
-            AppError::Unavailable(why).into_response()
-        }
+        Ok(None) => twiml(),
+        Err(e) => e.into_response(),
     }
 }
-
-/// How long an inbound text waits for the database before it is spooled.
-const SPOOL_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// 200 with the empty TwiML document.
 pub fn twiml() -> Response {

@@ -159,15 +159,17 @@ pub async fn endpoint(
         let body = webhook::body(body)?;
         let params = webhook::verify(&twilio, &uri, &headers, &body)?;
         let report = Report::from_request(&uri, &params)?;
-        st.store
-            .write(op(move |tx| {
-                Box::pin(async move { apply(tx, report).await })
-            }))
-            .await
+        // Twilio does not retry a status callback either: spooled when the
+        // database cannot take it.
+        let record = crate::channels::spooled::sms_status_record(&report);
+        let write = st.store.write(op(move |tx| {
+            Box::pin(async move { apply(tx, report).await })
+        }));
+        crate::channels::spooled::store_or_spool(&st, record, write).await
     }
     .await;
     match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(),
     }
 }
