@@ -2,9 +2,17 @@
 //! message, refuses recipients whose address starts with `reject`, and files
 //! each message (with its envelope as `X-Envelope-From`/`X-Envelope-To`
 //! headers) for the test to read. Killed when dropped.
+//!
+//! [`SmtpSink::start_stalling`] makes it a slow server: it files each
+//! message as soon as the data is in, then waits before answering DATA (so
+//! a client that gives up or dies meanwhile has delivered it all the same,
+//! the worst case for duplicates). [`SmtpSink::counts_by_message_id`]
+//! counts what arrived per `Message-ID`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use tempfile::TempDir;
 
@@ -15,8 +23,9 @@ import asyncio, os, sys
 from aiosmtpd.controller import Controller
 
 class Sink:
-    def __init__(self, out):
+    def __init__(self, out, stall):
         self.out = out
+        self.stall = stall
         self.n = 0
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("reject"):
@@ -30,10 +39,12 @@ class Sink:
             f.write(("X-Envelope-From: %s\r\nX-Envelope-To: %s\r\n" % (envelope.mail_from, ",".join(envelope.rcpt_tos))).encode())
             f.write(envelope.original_content)
         os.rename(path + ".tmp", path)
+        if self.stall > 0:
+            await asyncio.sleep(self.stall)
         return "250 Message accepted"
 
-port, out = int(sys.argv[1]), sys.argv[2]
-c = Controller(Sink(out), hostname="127.0.0.1", port=port)
+port, out, stall = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+c = Controller(Sink(out, stall), hostname="127.0.0.1", port=port)
 c.start()
 print("ready", flush=True)
 try:
@@ -57,6 +68,13 @@ fn python() -> String {
 impl SmtpSink {
     /// `None` when aiosmtpd is not installed and CI is not set.
     pub fn start() -> Option<Self> {
+        Self::start_stalling(Duration::ZERO)
+    }
+
+    /// A sink that files each message as soon as its data is in, then waits
+    /// `stall` before answering DATA's `250` (each connection on its own:
+    /// others are served meanwhile). `None` as for [`SmtpSink::start`].
+    pub fn start_stalling(stall: Duration) -> Option<Self> {
         let present = Command::new(python())
             .args(["-c", "import aiosmtpd"])
             .stdout(Stdio::null())
@@ -79,6 +97,7 @@ impl SmtpSink {
         cmd.arg(&script)
             .arg(port.to_string())
             .arg(&out)
+            .arg(stall.as_secs_f64().to_string())
             .stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log"))
             .stderr(logf);
@@ -108,6 +127,17 @@ impl SmtpSink {
             .filter_map(|p| std::fs::read(p).ok())
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .collect()
+    }
+
+    /// How many times each `Message-ID` (as written, angle brackets and
+    /// all) arrived; a message without one counts under `""`.
+    pub fn counts_by_message_id(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for raw in self.received() {
+            *out.entry(header(&raw, "Message-ID").unwrap_or_default())
+                .or_insert(0) += 1;
+        }
+        out
     }
 }
 

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 
 use switchboard_api::{Conversation, Session};
 use switchboard_server::channels::email::EmailConfig;
-use switchboard_server::Clock;
+use switchboard_server::{Clock, Config, Server};
 use switchboard_testkit::process::{die_with_parent, require, wait_for_port};
 pub use switchboard_testkit::smtp::{header, SmtpSink};
 use switchboard_testkit::TestServer;
@@ -42,6 +42,21 @@ pub async fn spawn(mut email: EmailConfig) -> App {
         c.email = email;
     })
     .await)
+}
+
+/// Another instance on `app`'s database (system clock, background jobs on,
+/// its own instance id), as a fleet runs them: it shares the outbox and its
+/// lease with `app`. Stopping it abandons whatever its jobs are doing, as a
+/// crash would (nothing more is written for it).
+pub async fn instance(app: &App, mut email: EmailConfig) -> Server {
+    if email.inbound_secret.is_none() {
+        email.inbound_secret = Some(SECRET.into());
+    }
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), app.database_url.clone());
+    config.clock = Clock::system();
+    config.background = true;
+    config.email = email;
+    Server::start(config).await.expect("another instance")
 }
 
 impl App {

@@ -59,6 +59,16 @@ pub struct EmailConfig {
     pub retry_base: Duration,
     /// Attempts before a reply is marked `failed`.
     pub max_attempts: u32,
+    /// How long the fleet-wide `email_outbox` lease lasts without renewal
+    /// (default [`outbound::LEASE_TTL`], 60 s).
+    pub outbox_lease: Duration,
+    /// The longest one SMTP send may take as a whole (default
+    /// [`outbound::SEND_TIMEOUT`], 2 min).
+    pub send_timeout: Duration,
+    /// How long a reply being sent is marked in flight, so that no instance
+    /// picks it again meanwhile (default [`outbound::IN_FLIGHT`], 5 min;
+    /// must exceed `send_timeout`). Tests shorten these three.
+    pub in_flight: Duration,
 }
 
 impl EmailConfig {
@@ -68,6 +78,9 @@ impl EmailConfig {
             imap_poll: Duration::from_secs(30),
             retry_base: Duration::from_secs(30),
             max_attempts: 8,
+            outbox_lease: outbound::LEASE_TTL,
+            send_timeout: outbound::SEND_TIMEOUT,
+            in_flight: outbound::IN_FLIGHT,
             ..Default::default()
         }
     }
@@ -104,6 +117,13 @@ impl EmailConfig {
         if let Some(u) = &self.imap_url {
             imap::ImapSettings::parse(u)?;
         }
+        if self.in_flight <= self.send_timeout {
+            anyhow::bail!(
+                "the email outbox's in-flight lease ({:?}) must outlast its send timeout ({:?}), or a reply could be sent twice",
+                self.in_flight,
+                self.send_timeout
+            );
+        }
         Ok(())
     }
 }
@@ -137,6 +157,9 @@ impl std::fmt::Debug for EmailConfig {
             .field("smtp_from", &self.smtp_from)
             .field("imap_url", &redact_url(&self.imap_url))
             .field("imap_poll", &self.imap_poll)
+            .field("outbox_lease", &self.outbox_lease)
+            .field("send_timeout", &self.send_timeout)
+            .field("in_flight", &self.in_flight)
             .finish()
     }
 }

@@ -10,6 +10,22 @@
 //! customer. Temporary failures are retried with exponential backoff;
 //! permanent ones (5xx, a bad address) or too many attempts end as `failed`
 //! with the reason. Every change of status is a `message.updated` event.
+//!
+//! A reply is sent by one instance at a time: picking a row marks it in
+//! flight (`next_attempt_at` = now + the in-flight lease, [`IN_FLIGHT`]), so
+//! no instance picks it again while its send is under way, even when the
+//! outbox lease moves to another instance meanwhile (it is renewed only
+//! between sends, and a stalled SMTP server can hold a send longer than the
+//! lease lasts). The rows of a batch are sent one after another; just before
+//! each send its mark is renewed, only if it is still the one this instance
+//! set (a row whose mark ran out and which another instance picked is left
+//! to that one). One send is bounded as a whole by [`SEND_TIMEOUT`], well
+//! inside the in-flight lease. If the sender dies mid-send, the row is due
+//! again when its mark runs out and is sent with the same `Message-ID`
+//! (assigned once, on the first attempt): a customer whose mail server had
+//! already taken the first copy gets the same message again, never a
+//! second, different one.
+//!
 //! Headers are built with lettre's typed builders from single-line,
 //! sanitized values, so a subject or name cannot inject headers.
 
@@ -35,10 +51,29 @@ use crate::store::{op, Store, Tx};
 
 /// How often the outbox looks for due replies.
 const TICK: Duration = Duration::from_millis(500);
-/// The outbox lease outlives one batch of sends.
-const LEASE_TTL: ChronoDuration = ChronoDuration::seconds(60);
-/// Rows sent per batch.
+/// How long the fleet-wide `email_outbox` lease lasts without renewal. It
+/// is renewed between sends only, so a slow send may outlast it and another
+/// instance take over: the in-flight mark ([`IN_FLIGHT`]), not this lease,
+/// is what keeps two instances from sending the same reply.
+pub const LEASE_TTL: Duration = Duration::from_secs(60);
+/// Rows picked per batch (each marked in flight, then sent one by one).
 const BATCH: i64 = 20;
+/// lettre's SMTP timeout. lettre's Tokio transport applies it to the TCP
+/// connect only (0.11: no read or write timeout), so a server that accepts
+/// the connection and then stalls is bounded by [`SEND_TIMEOUT`] instead.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest one send may take, connect to the last reply. A send still
+/// waiting then is given up as a temporary failure and retried later with
+/// the same `Message-ID` (the server may have taken it: the customer may
+/// get it twice, never two different messages). Longer than the 90 s an
+/// SMTP server was seen to stall before answering DATA, so such a send
+/// completes once instead of being abandoned and sent again.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a picked row is marked in flight (not due again): longer than
+/// [`SEND_TIMEOUT`] with room to record the outcome, so no other instance
+/// (nor this one, after the outbox lease moved) sends it while a send is
+/// under way. If the sender dies, the reply goes out again after this long.
+pub const IN_FLIGHT: Duration = Duration::from_secs(300);
 
 /// Queues a public reply for sending. Called inside the reply's transaction.
 pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<Delivery> {
@@ -188,7 +223,7 @@ impl SmtpSettings {
     fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
         let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
             .port(self.port)
-            .timeout(Some(Duration::from_secs(30)));
+            .timeout(Some(SMTP_TIMEOUT));
         b = match self.tls {
             TlsMode::None => b.tls(Tls::None),
             TlsMode::Opportunistic => {
@@ -224,6 +259,8 @@ pub fn parse_from(s: &str) -> anyhow::Result<Mailbox> {
 #[derive(Debug, Clone)]
 struct Due {
     message_id: String,
+    /// The in-flight mark this instance set (`next_attempt_at`).
+    mark: i64,
     rfc_id: String,
     to_name: Option<String>,
     to_addr: Option<String>,
@@ -249,6 +286,14 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
         .map(SmtpSettings::parse)
         .transpose();
     let from = config.smtp_from.as_deref().map(parse_from).transpose();
+    if config.in_flight <= config.send_timeout {
+        tracing::error!(
+            in_flight = ?config.in_flight,
+            send_timeout = ?config.send_timeout,
+            "email outbox disabled: the in-flight lease must outlast the send timeout"
+        );
+        return;
+    }
     let (smtp, from) = match (smtp, from) {
         (Ok(s), Ok(f)) => (s, f),
         (Err(e), _) | (_, Err(e)) => {
@@ -275,6 +320,8 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
         tracing::info!("email outbox idle: SWITCHBOARD_SMTP_URL/SWITCHBOARD_SMTP_FROM not set");
         return;
     };
+    let lease = ms(config.outbox_lease);
+    let in_flight = ms(config.in_flight);
     loop {
         tick.tick().await;
         let holder = instance.clone();
@@ -282,10 +329,11 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
         let picked = store
             .write(op(move |tx| {
                 Box::pin(async move {
-                    if !acquire_lease(tx, "email_outbox", &holder, LEASE_TTL).await? {
+                    let ttl = ChronoDuration::milliseconds(lease);
+                    if !acquire_lease(tx, "email_outbox", &holder, ttl).await? {
                         return Ok(None);
                     }
-                    pick_due(tx, &dom).await.map(Some)
+                    pick_due(tx, &dom, in_flight).await.map(Some)
                 })
             }))
             .await;
@@ -298,8 +346,27 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
                 continue;
             }
         };
-        for d in due {
-            let outcome = send_one(&transport, &from, &d).await;
+        for mut d in due {
+            let (id, mark) = (d.message_id.clone(), d.mark);
+            let renewed = store
+                .write(op(move |tx| {
+                    Box::pin(async move { renew_mark(tx, &id, mark, in_flight).await })
+                }))
+                .await;
+            match renewed {
+                Ok(Some(mark)) => d.mark = mark,
+                Ok(None) => {
+                    tracing::debug!(message_id = %d.message_id, "email reply taken by another instance");
+                    continue;
+                }
+                Err(AppError::ShuttingDown) => return,
+                Err(e) => {
+                    // Left marked: due again when the mark runs out.
+                    tracing::warn!(error = %e, message_id = %d.message_id, "email outbox: renewing an in-flight mark failed");
+                    continue;
+                }
+            }
+            let outcome = send_one(&transport, &from, &d, config.send_timeout).await;
             let base = config.retry_base;
             let max = config.max_attempts;
             let recorded = crate::outbox::record_send(&store, "email", || {
@@ -314,10 +381,17 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
     }
 }
 
-/// Due rows; gives each its Message-ID on the first attempt (and stores it
-/// for threading).
-async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
+/// A duration in milliseconds, for the database's times.
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Due rows, each marked in flight (not due again for `in_flight` ms); gives
+/// each its Message-ID on the first attempt (and stores it for threading),
+/// so every later attempt carries the same one.
+async fn pick_due(tx: &mut Tx, domain: &str, in_flight: i64) -> AppResult<Vec<Due>> {
     let now = tx.now.timestamp_millis();
+    let mark = now.saturating_add(in_flight);
     let found = db::query(
         "SELECT o.message_id, o.conversation_id, o.rfc_id, o.to_name, o.to_addr, o.subject, o.in_reply_to, o.refs, o.body, o.attempts \
          FROM email_outbox o WHERE o.status = 'sending' AND o.next_attempt_at <= $1 ORDER BY o.next_attempt_at, o.message_id LIMIT $2",
@@ -351,9 +425,15 @@ async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
                 id
             }
         };
+        db::query("UPDATE email_outbox SET next_attempt_at = $1 WHERE message_id = $2")
+            .bind(mark)
+            .bind(&message_id)
+            .execute(&mut *tx)
+            .await?;
         let attempts: i64 = r.try_get("attempts")?;
         out.push(Due {
             message_id,
+            mark,
             rfc_id,
             to_name: r.try_get("to_name")?,
             to_addr: r.try_get("to_addr")?,
@@ -365,6 +445,32 @@ async fn pick_due(tx: &mut Tx, domain: &str) -> AppResult<Vec<Due>> {
         });
     }
     Ok(out)
+}
+
+/// Renews a row's in-flight mark right before its send, if the row is still
+/// waiting to be sent and the mark is still `mark` (the one this instance
+/// set: another instance that picked the row after the mark ran out set a
+/// later one). Returns the new mark, or `None` when the row is not ours.
+async fn renew_mark(
+    tx: &mut Tx,
+    message_id: &str,
+    mark: i64,
+    in_flight: i64,
+) -> AppResult<Option<i64>> {
+    let renewed = tx
+        .now
+        .timestamp_millis()
+        .saturating_add(in_flight)
+        .max(mark);
+    let done = db::query(
+        "UPDATE email_outbox SET next_attempt_at = $1 WHERE message_id = $2 AND status = 'sending' AND next_attempt_at = $3",
+    )
+    .bind(renewed)
+    .bind(message_id)
+    .bind(mark)
+    .execute(&mut *tx)
+    .await?;
+    Ok((done == 1).then_some(renewed))
 }
 
 fn build(from: &Mailbox, d: &Due) -> Result<lettre::Message, String> {
@@ -408,17 +514,22 @@ async fn send_one(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     d: &Due,
+    limit: Duration,
 ) -> Outcome {
     let email = match build(from, d) {
         Ok(e) => e,
         Err(reason) => return Outcome::Permanent(reason),
     };
-    match transport.send(email).await {
-        Ok(_) => Outcome::Sent,
-        Err(e) if e.is_permanent() => {
+    match tokio::time::timeout(limit, transport.send(email)).await {
+        Ok(Ok(_)) => Outcome::Sent,
+        Ok(Err(e)) if e.is_permanent() => {
             Outcome::Permanent(format!("the mail server refused it: {e}"))
         }
-        Err(e) => Outcome::Temporary(format!("{e}")),
+        Ok(Err(e)) => Outcome::Temporary(format!("{e}")),
+        Err(_) => Outcome::Temporary(format!(
+            "the mail server did not finish within {} s (it may have taken the message; it is sent again with the same Message-ID)",
+            limit.as_secs_f64()
+        )),
     }
 }
 
@@ -453,19 +564,28 @@ async fn record(
     } else {
         tracing::info!(message_id = %d.message_id, "email reply sent");
     }
-    let done = db::query(
+    // A send that went out is recorded whoever holds the row now; a failure
+    // only while the row is still ours (its mark unchanged), so it cannot
+    // reschedule a row another instance is sending.
+    let sql = if sent_at.is_some() {
         "UPDATE email_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, sent_at = $5, updated_at = $6 \
-         WHERE message_id = $7 AND status = 'sending'",
-    )
-    .bind(status)
-    .bind(i64::from(attempts))
-    .bind(error.as_deref())
-    .bind(next)
-    .bind(sent_at)
-    .bind(now)
-    .bind(&d.message_id)
-    .execute(&mut *tx)
-    .await?;
+         WHERE message_id = $7 AND status = 'sending'"
+    } else {
+        "UPDATE email_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4, sent_at = $5, updated_at = $6 \
+         WHERE message_id = $7 AND status = 'sending' AND next_attempt_at = $8"
+    };
+    let mut q = db::query(sql)
+        .bind(status)
+        .bind(i64::from(attempts))
+        .bind(error.as_deref())
+        .bind(next)
+        .bind(sent_at)
+        .bind(now)
+        .bind(&d.message_id);
+    if sent_at.is_none() {
+        q = q.bind(d.mark);
+    }
+    let done = q.execute(&mut *tx).await?;
     if done == 1 {
         crate::outbox::announce(tx, &d.message_id).await?;
     }
@@ -490,6 +610,19 @@ mod tests {
             reply_subject("Hi\r\nBcc: evil@example.com", "abc123"),
             "Re: Hi Bcc: evil@example.com [#SB-abc123]"
         );
+    }
+
+    #[test]
+    fn the_in_flight_lease_outlasts_a_send() {
+        assert!(IN_FLIGHT > SEND_TIMEOUT + Duration::from_secs(60));
+        assert!(
+            SEND_TIMEOUT > Duration::from_secs(90),
+            "the issue's 90 s stall"
+        );
+        let mut c = EmailConfig::new();
+        assert!(c.validate().is_ok());
+        c.in_flight = c.send_timeout;
+        assert!(c.validate().is_err());
     }
 
     #[test]
