@@ -79,6 +79,12 @@ pub struct Config {
     /// `spool_dir` setting). Default: `spool` beside a SQLite file, else
     /// `spool` in the working directory.
     pub spool_dir: Option<std::path::PathBuf>,
+    /// `/metrics` on the public listener to a request bearing this token
+    /// (the `metrics_token` setting); none: not there.
+    pub metrics_token: Option<String>,
+    /// `/metrics` on this separate address, without a token (the
+    /// `metrics_listen` setting); none: no such listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -112,6 +118,8 @@ impl Config {
             bot: channels::bot::BotConfig::default(),
             classifier: classifier::ClassifierConfig::default(),
             spool_dir: None,
+            metrics_token: None,
+            metrics_listen: None,
         }
     }
 }
@@ -140,6 +148,8 @@ pub struct Server {
     state: app::AppState,
     spool: Arc<store::spool::Spool>,
     spool_task: JoinHandle<()>,
+    metrics_task: Option<JoinHandle<()>>,
+    metrics_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -164,6 +174,23 @@ impl Server {
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());
         let app = routes::router(state.clone(), &config);
+        let (metrics_task, metrics_addr) = match config.metrics_listen {
+            Some(at) => {
+                let listener = TcpListener::bind(at).await.map_err(|e| {
+                    anyhow::anyhow!("cannot listen for metrics on {at}: {e}")
+                })?;
+                let bound = listener.local_addr()?;
+                tracing::info!(%bound, "metrics listening");
+                let router = routes::metrics_router(state.clone());
+                let task = tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, router).await {
+                        tracing::error!(error = %e, "the metrics listener stopped");
+                    }
+                });
+                (Some(task), Some(bound))
+            }
+            None => (None, None),
+        };
         // Every instance applies its own spool (and stopped instances').
         let spool_task = tokio::spawn(channels::spooled::run(state.clone(), spool.clone()));
         let server_state = state.clone();
@@ -205,7 +232,14 @@ impl Server {
             state: server_state,
             spool,
             spool_task,
+            metrics_task,
+            metrics_addr,
         })
+    }
+
+    /// The metrics listener's address, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The bound address.
@@ -288,6 +322,9 @@ impl Server {
         self.background.abort();
         let _ = (&mut self.background).await;
         self.spool_task.abort();
+        if let Some(m) = &self.metrics_task {
+            m.abort();
+        }
         // What the spool holds goes in now if the database takes it; else it
         // waits on disk for the next start (or another instance).
         let flush = channels::spooled::drain(&self.state, &self.spool);
@@ -323,6 +360,9 @@ impl Server {
         self.task.abort();
         self.background.abort();
         self.spool_task.abort();
+        if let Some(m) = &self.metrics_task {
+            m.abort();
+        }
         let _ = self.task.await;
     }
 }

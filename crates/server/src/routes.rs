@@ -29,7 +29,9 @@ use utoipa_axum::routes;
 use crate::app::{AppState, MAX_JSON_BODY};
 use crate::channels;
 use crate::error::AppError;
-use crate::http::{agents, auth, categories, classifier, conversations, events, health, metrics};
+use crate::http::{
+    agents, auth, categories, classifier, conversations, events, health, metrics, prometheus,
+};
 
 /// Every route of the server: the API, the channels' routes (each with its
 /// own body limit: email's, SMS's, the widget's — `/widget.js`,
@@ -72,6 +74,7 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(events::stream))
         .routes(routes!(metrics::metrics))
         .routes(routes!(channels::email::attachments::download))
+        .routes(routes!(prometheus::public))
         .routes(routes!(spec))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .with_state(state.clone())
@@ -93,7 +96,23 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         doc.merge(d);
     }
     errors::document(&mut doc);
+    let metrics_on = config.metrics_token.is_some() || config.metrics_listen.is_some();
+    if metrics_on && prometheus::install().is_some() {
+        router = router.route_layer(axum::middleware::from_fn(prometheus::record));
+    }
+    let router = router.layer(Extension(prometheus::MetricsAccess {
+        token: config.metrics_token.clone(),
+    }));
     (router, doc)
+}
+
+/// The separate metrics listener's router: `/metrics` only, no token.
+pub fn metrics_router(state: AppState) -> Router {
+    let (router, _) = OpenApiRouter::new()
+        .routes(routes!(prometheus::private))
+        .with_state(state)
+        .split_for_parts();
+    router
 }
 
 /// The document, serialized once.

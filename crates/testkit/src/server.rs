@@ -85,6 +85,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestServer {
     let mut config = Config {
         clock: Clock::manual(t0()),
         background: false,
+        // The spool in the test's directory, whatever the backend.
+        spool_dir: Some(dir.path().join("spool")),
         ..Config::new("127.0.0.1:0".parse().unwrap(), database_url.clone())
     };
     configure(&mut config);

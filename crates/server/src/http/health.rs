@@ -47,11 +47,13 @@ pub async fn live(State(st): State<AppState>) -> Json<Health> {
 /// lease, each outbox's backlog, the IMAP poller, open event streams.
 #[utoipa::path(get, path = "/api/v1/health/details", tag = "health", security(("bearer" = [])),
     responses((status = 200, body = HealthDetails), (status = 403, body = switchboard_api::ErrorBody)))]
-pub async fn details(
-    State(st): State<AppState>,
-    Auth(caller): Auth,
-) -> AppResult<Json<HealthDetails>> {
+pub async fn details(State(st): State<AppState>, Auth(caller): Auth) -> AppResult<Json<HealthDetails>> {
     caller.require_admin()?;
+    Ok(Json(gather(&st).await))
+}
+
+/// What `/health/details` and `/metrics` show.
+pub(crate) async fn gather(st: &AppState) -> HealthDetails {
     let ready = st.store.ready().await;
     let writer = st.store.writer_health();
     let writer = WriterDetails {
@@ -63,11 +65,14 @@ pub async fn details(
     };
     // The database's share is read only while it answers.
     let (jobs, outboxes) = if ready.is_ok() {
-        (jobs(&st).await?, outboxes(&st).await?)
+        (
+            jobs(st).await.unwrap_or_default(),
+            outboxes(st).await.unwrap_or_default(),
+        )
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(Json(HealthDetails {
+    HealthDetails {
         instance: st.instance.to_string(),
         ready: ready.is_ok(),
         not_ready_because: ready.err(),
@@ -83,7 +88,7 @@ pub async fn details(
         sse_clients: st.probes.sse_clients(),
         last_seq: st.store.hub().last_seq(),
         now: st.store.now(),
-    }))
+    }
 }
 
 async fn jobs(st: &AppState) -> AppResult<Vec<JobDetails>> {

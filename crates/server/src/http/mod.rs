@@ -9,6 +9,7 @@ pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod metrics;
+pub mod prometheus;
 
 pub use crate::app::{
     caller_for_token, load_caller, ApiJson, ApiPath, ApiQuery, AppState, Auth, MAX_JSON_BODY,

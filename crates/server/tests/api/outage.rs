@@ -298,3 +298,58 @@ async fn health_details_show_what_an_operator_needs() {
     })
     .await;
 }
+
+/// `/metrics`: off unless configured; with a token on the public listener,
+/// without one on its own listener; requests counted per route pattern
+/// (never per id) with their latency, and the health figures as gauges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_off_unless_configured_and_count_requests_per_route() {
+    let off = switchboard_testkit::spawn().await;
+    let r = off.http.get(format!("{}/metrics", off.url)).send().await.expect("metrics");
+    assert_eq!(r.status(), 404, "off without a token or a listener");
+    let app = spawn_with(|c| {
+        c.metrics_token = Some("metrics-secret-0123456789".into());
+        c.metrics_listen = Some("127.0.0.1:0".parse().expect("address"));
+    })
+    .await;
+    let url = format!("{}/metrics", app.url);
+    for token in [None, Some("wrong")] {
+        let mut req = app.http.get(&url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        assert_eq!(req.send().await.expect("metrics").status(), 401);
+    }
+    let c = app.conversation_in("general").await;
+    app.admin.conversation(&c.summary.id).await.expect("read");
+    let body = app
+        .http
+        .get(&url)
+        .bearer_auth("metrics-secret-0123456789")
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for expected in [
+        r#"http_requests_total{method="GET",route="/api/v1/conversations/{id}",status="200"}"#,
+        r#"http_requests_total{method="POST",route="/api/v1/conversations",status="201"}"#,
+        "http_request_duration_seconds_bucket{",
+        "switchboard_writer_queue_depth ",
+        "switchboard_ready 1",
+        r#"switchboard_outbox_backlog{channel="email"} 0"#,
+    ] {
+        assert!(body.contains(expected), "`{expected}` in:\n{body}");
+    }
+    assert!(!body.contains(&c.summary.id), "no series per conversation");
+    let private = app.server().metrics_addr().expect("the metrics listener");
+    let r = app
+        .http
+        .get(format!("http://{private}/metrics"))
+        .send()
+        .await
+        .expect("private metrics");
+    assert_eq!(r.status(), 200, "no token on the separate listener");
+    assert!(r.text().await.expect("text").contains("switchboard_sse_clients"));
+}
