@@ -154,13 +154,16 @@ pub fn message_from_row(r: &Row) -> AppResult<Message> {
         body: r.try_get("body")?,
         created_at: from_ms(at),
         client_id: r.try_get("client_id")?,
+        from_other_address: r.try_get::<i64, _>("from_other_address")? != 0,
+        from_address: r.try_get("from_address")?,
         delivery: None,
     })
 }
 
 /// Columns of a message row.
 pub const MSG_COLS: &str =
-    "id, conversation_id, kind, author, author_id, body, created_at, client_id";
+    "id, conversation_id, kind, author, author_id, body, created_at, client_id, \
+    from_other_address, from_address";
 
 /// Every message of a conversation, oldest first (delivery states of
 /// replies sent out: `outbox::attach_delivery`).

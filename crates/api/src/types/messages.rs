@@ -25,10 +25,28 @@ pub struct Message {
     /// The client's idempotency key, if one was given.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// True on a customer message that came by email from an address other
+    /// than the conversation's customer's: it threaded into the conversation
+    /// (by `In-Reply-To`/`References`, the `[#SB-…]` subject token or a
+    /// `+sb-…` address tag) but someone else sent it. `author` then names
+    /// that sender (name and address), never the customer; show agents that
+    /// it is not from the customer's address. Replies still go to the
+    /// customer. Absent (false) on every other message, and from servers
+    /// that predate it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub from_other_address: bool,
+    /// With `from_other_address`: the address the mail came from (absent
+    /// when it named none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_address: Option<String>,
     /// For an agent reply on a channel that sends it out (email): how its
     /// delivery stands. Absent for everything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How an agent reply's delivery over its channel stands.
@@ -106,4 +124,33 @@ pub struct NewMessage {
     /// Idempotency key chosen by the client (e.g. a UUID made offline).
     #[serde(default)]
     pub client_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_other_address_flag_is_optional_on_the_wire() {
+        // An older server's message (no flag) still parses, as not flagged.
+        let old = r#"{"id":"m1","conversation_id":"c1","kind":"customer","author":"Carla",
+            "author_id":null,"body":"Hi","created_at":"2026-03-02T09:00:00Z","client_id":null}"#;
+        let m: Message = serde_json::from_str(old).unwrap();
+        assert!(!m.from_other_address);
+        assert_eq!(m.from_address, None);
+        // An ordinary message is written without them; a flagged one with both.
+        let plain = serde_json::to_value(&m).unwrap();
+        assert!(plain.get("from_other_address").is_none());
+        assert!(plain.get("from_address").is_none());
+        let flagged = Message {
+            author: "Olga Other <olga@example.com>".into(),
+            from_other_address: true,
+            from_address: Some("olga@example.com".into()),
+            ..m
+        };
+        let v = serde_json::to_value(&flagged).unwrap();
+        assert_eq!(v["from_other_address"], true);
+        assert_eq!(v["from_address"], "olga@example.com");
+        assert_eq!(serde_json::from_value::<Message>(v).unwrap(), flagged);
+    }
 }

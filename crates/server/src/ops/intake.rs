@@ -256,6 +256,17 @@ pub async fn create_with_transcript(
     })
 }
 
+/// Who really sent a message that joined a conversation from outside but
+/// not from its customer (mail from another address that threaded in).
+#[derive(Debug, Clone)]
+pub struct OtherSender {
+    /// Shown as the message's author: name and address, e.g.
+    /// `Olga Other <olga@example.com>`.
+    pub author: String,
+    /// The address it came from, when it named one.
+    pub address: Option<String>,
+}
+
 /// A further customer message on an existing conversation (any channel).
 /// On a resolved conversation it reopens it: back to its last agent if that
 /// agent is available with room, else to the queue (and round-robin).
@@ -264,8 +275,24 @@ pub async fn customer_message(
     conversation_id: &str,
     body: &str,
 ) -> AppResult<Message> {
+    customer_message_from(tx, conversation_id, body, None).await
+}
+
+/// [`customer_message`], sent by `other` rather than the conversation's
+/// customer when given: the message is theirs (author, `from_other_address`)
+/// and counts as the customer side's all the same (it waits for an answer,
+/// reopens a resolved conversation); the customer stays who replies go to.
+pub async fn customer_message_from(
+    tx: &mut Tx,
+    conversation_id: &str,
+    body: &str,
+    other: Option<&OtherSender>,
+) -> AppResult<Message> {
     let conv = load(tx, conversation_id).await?;
-    let author = conv.customer.display_name();
+    let author = match other {
+        Some(o) => o.author.clone(),
+        None => conv.customer.display_name(),
+    };
     let now = tx.now.timestamp_millis();
     db::query(
         "UPDATE conversations SET unanswered_since = COALESCE(unanswered_since, $1), updated_at = $1, preview = $2 WHERE id = $3",
@@ -276,8 +303,9 @@ pub async fn customer_message(
     .execute(&mut *tx)
     .await?;
     let conv_now = load(tx, conversation_id).await?;
-    let msg = insert_message(
+    let msg = insert_message_full(
         tx,
+        None,
         &conv_now,
         NewMsg {
             kind: MessageKind::Customer,
@@ -288,6 +316,7 @@ pub async fn customer_message(
             id: None,
             at: None,
         },
+        other,
         true,
     )
     .await?;

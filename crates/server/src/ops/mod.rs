@@ -120,14 +120,27 @@ async fn insert_message_seen_from(
     m: NewMsg<'_>,
     emit: bool,
 ) -> AppResult<Message> {
+    insert_message_full(tx, before, conv, m, None, emit).await
+}
+
+/// Inserts a message; `other` when a customer message was sent by someone
+/// other than the conversation's customer (its author is then theirs).
+async fn insert_message_full(
+    tx: &mut Tx,
+    before: Option<&ConvRow>,
+    conv: &ConvRow,
+    m: NewMsg<'_>,
+    other: Option<&OtherSender>,
+    emit: bool,
+) -> AppResult<Message> {
     let id = m.id.map_or_else(new_id, str::to_owned);
     let at = m.at.unwrap_or_else(|| tx.now.timestamp_millis());
     // Messages are ordered by the log position of their own event (or of the
     // event that follows them).
     let seq = tx.next_seq;
     db::query(
-        "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO messages (id, conversation_id, seq, kind, author, author_id, body, created_at, client_id, \
+         from_other_address, from_address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(&conv.id)
@@ -138,6 +151,8 @@ async fn insert_message_seen_from(
     .bind(m.body)
     .bind(at)
     .bind(m.client_id)
+    .bind(i64::from(other.is_some()))
+    .bind(other.and_then(|o| o.address.as_deref()))
     .execute(&mut *tx)
     .await?;
     let message = Message {
@@ -149,6 +164,8 @@ async fn insert_message_seen_from(
         body: m.body.to_owned(),
         created_at: if m.at.is_some() { from_ms(at) } else { tx.now },
         client_id: m.client_id.map(str::to_owned),
+        from_other_address: other.is_some(),
+        from_address: other.and_then(|o| o.address.clone()),
         delivery: None,
     };
     if emit {

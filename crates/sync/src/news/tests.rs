@@ -105,6 +105,8 @@ fn customer_wrote(seq: i64, conversation_id: &str, body: &str) -> Event {
                 body: body.into(),
                 created_at: t(100),
                 client_id: None,
+                from_other_address: false,
+                from_address: None,
                 delivery: None,
             },
         }),

@@ -1,5 +1,13 @@
 //! Inbound email: `POST /channels/email/inbound` and [`receive`], the one
 //! path every inbound message takes (the IMAP poller uses it too).
+//!
+//! Mail that threads into an existing conversation but comes from an
+//! address other than the conversation's customer's (someone on Cc, a
+//! colleague who was forwarded the thread, anyone who saw the token) is
+//! stored in that conversation as what it is: its author is the real sender
+//! (name and address), it is flagged `from_other_address` with the address
+//! in `from_address`, and it is never attributed to the customer. The
+//! conversation's customer does not change, so replies still go to them.
 
 use std::sync::Arc;
 
@@ -18,7 +26,7 @@ use super::parse::{self, ParsedEmail};
 use super::EmailConfig;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::ops::{self, new_id, Ingest};
+use crate::ops::{self, new_id, Ingest, OtherSender};
 use crate::store::db::{self};
 use crate::store::{op, Tx};
 
@@ -135,9 +143,10 @@ pub async fn store_parsed(
     let attachment_ids: Vec<String> = mail.attachments.iter().map(|_| new_id()).collect();
     let (conversation_id, message_id, created) = match existing {
         Some(conv_id) => {
+            let other = other_sender(tx, &conv_id, &mail).await?;
             let body =
                 with_attachment_lines(&parse::strip_quoted(&mail.body), &mail, &attachment_ids);
-            let msg = ops::customer_message(tx, &conv_id, &body).await?;
+            let msg = ops::customer_message_from(tx, &conv_id, &body, other.as_ref()).await?;
             (conv_id, msg.id, false)
         }
         None => {
@@ -227,6 +236,40 @@ async fn find_thread(tx: &mut Tx, mail: &ParsedEmail) -> AppResult<Option<String
     Ok(None)
 }
 
+/// Who sent mail that threaded into `conversation_id`, when it is not the
+/// conversation's customer: `None` when its From address is the customer's
+/// (compared without regard to case), else the sender as the mail names
+/// them. Mail naming no address, or into a conversation whose customer has
+/// none, cannot be told to be the customer's, so it counts as another's.
+async fn other_sender(
+    tx: &mut Tx,
+    conversation_id: &str,
+    mail: &ParsedEmail,
+) -> AppResult<Option<OtherSender>> {
+    let conv = crate::rows::conversation(&mut *tx, conversation_id)
+        .await?
+        .ok_or(AppError::NotFound("conversation"))?;
+    if let (Some(from), Some(customer)) = (&mail.from_email, &conv.customer.email) {
+        if from.trim().eq_ignore_ascii_case(customer.trim()) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(OtherSender {
+        author: sender_label(mail.from_name.as_deref(), mail.from_email.as_deref()),
+        address: mail.from_email.clone(),
+    }))
+}
+
+/// `Name <address>`, or what of it the mail gave.
+fn sender_label(name: Option<&str>, address: Option<&str>) -> String {
+    match (name, address) {
+        (Some(n), Some(a)) => format!("{n} <{a}>"),
+        (None, Some(a)) => a.to_owned(),
+        (Some(n), None) => format!("{n} (no address)"),
+        (None, None) => "Unknown sender (no address)".to_owned(),
+    }
+}
+
 /// The conversation's reply token, made on first use.
 pub async fn thread_token(tx: &mut Tx, conversation_id: &str) -> AppResult<String> {
     if let Some(t) = db::query("SELECT token FROM email_threads WHERE conversation_id = $1")
@@ -288,5 +331,24 @@ fn human_size(n: usize) -> String {
         format!("{:.1} KiB", n as f64 / 1024.0)
     } else {
         format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sender_label;
+
+    #[test]
+    fn a_sender_is_labelled_with_name_and_address() {
+        assert_eq!(
+            sender_label(Some("Olga Other"), Some("olga@example.com")),
+            "Olga Other <olga@example.com>"
+        );
+        assert_eq!(
+            sender_label(None, Some("olga@example.com")),
+            "olga@example.com"
+        );
+        assert_eq!(sender_label(Some("Olga"), None), "Olga (no address)");
+        assert_eq!(sender_label(None, None), "Unknown sender (no address)");
     }
 }

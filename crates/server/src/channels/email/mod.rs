@@ -8,6 +8,9 @@
 //!   `In-Reply-To`/`References` (Message-IDs we received or sent) or, when
 //!   those were stripped, by the reply token `[#SB-…]` in the subject (or a
 //!   `+sb-…` tag on the address). The same Message-ID twice is one message.
+//!   A threaded message from an address other than the customer's keeps its
+//!   real sender as author and is flagged `from_other_address`; replies
+//!   still go to the customer.
 //! - Out: an agent's public reply is written to an outbox in its own
 //!   transaction and sent over SMTP by a background job ([`outbound`]) under
 //!   a fleet-wide lease, retried with exponential backoff; its status
