@@ -1,13 +1,36 @@
 //! Failed-login limiting: a sliding window of failures per key.
 //!
-//! The server keeps one limiter keyed by account and one keyed by client
-//! address. Only failures count; while a key is over its limit every attempt
-//! is refused (a correct password too, or the limit would not slow guessing)
-//! and the caller is told when to retry.
+//! The server keeps one limiter keyed by (account, client address) and one
+//! keyed by client address ([`address_key`]: IPv6 by /64). There is no limit
+//! per account alone: a flood against an account from some addresses must
+//! not lock its owner out from theirs. Instead each failure from one address
+//! on one account makes that address wait longer before its next attempt is
+//! checked ([`FailureLimiter::delay`]). Only failures count; while a key is
+//! over its limit every attempt is refused (a correct password too, or the
+//! limit would not slow guessing) and the caller is told when to retry.
 
 use std::collections::{HashMap, VecDeque};
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
+
+/// The client-address key of every per-address limit: an IPv4 address as
+/// is, an IPv6 address by its /64 (one subscriber usually has a whole /64,
+/// so per-address limits on single IPv6 addresses limit nothing). An
+/// IPv4-mapped IPv6 address is its IPv4 address.
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
 
 /// Failures per key within a sliding window.
 #[derive(Debug, Clone)]
@@ -74,6 +97,27 @@ impl FailureLimiter {
         }
     }
 
+    /// How long the next attempt for `key` waits before it is checked: none
+    /// for its first `free` failures in the window, then 250 ms doubling with
+    /// each further failure, at most `cap`.
+    pub fn delay(
+        &mut self,
+        key: &str,
+        now: DateTime<Utc>,
+        free: usize,
+        cap: std::time::Duration,
+    ) -> std::time::Duration {
+        self.prune(key, now);
+        let n = self.failures.get(key).map_or(0, VecDeque::len);
+        if n < free {
+            return std::time::Duration::ZERO;
+        }
+        let doublings = u32::try_from(n - free).unwrap_or(u32::MAX).min(16);
+        std::time::Duration::from_millis(250)
+            .saturating_mul(2u32.saturating_pow(doublings))
+            .min(cap)
+    }
+
     /// Drops every key whose failures have all expired (housekeeping).
     pub fn sweep(&mut self, now: DateTime<Utc>) {
         let window = self.window;
@@ -124,6 +168,36 @@ mod tests {
         l.forgive("a", t(0));
         l.forgive("a", t(2));
         assert!(l.failures.is_empty());
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.9"), "203.0.113.9");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:198.51.100.7"), "198.51.100.7");
+    }
+
+    #[test]
+    fn the_delay_grows_with_failures_past_the_free_ones_and_stops_at_the_cap() {
+        let mut l = FailureLimiter::new(10, 900);
+        let cap = std::time::Duration::from_secs(2);
+        let ms = |l: &mut FailureLimiter| l.delay("a", t(0), 3, cap).as_millis();
+        assert_eq!(ms(&mut l), 0);
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            l.record_failure("a", t(0));
+            seen.push(ms(&mut l));
+        }
+        assert_eq!(seen, [0, 0, 250, 500, 1000, 2000, 2000, 2000]);
+        assert_eq!(l.delay("b", t(0), 3, cap).as_millis(), 0, "per key");
+        assert_eq!(
+            l.delay("a", t(900), 3, cap).as_millis(),
+            0,
+            "failures age out"
+        );
     }
 
     #[test]

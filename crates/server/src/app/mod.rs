@@ -50,9 +50,16 @@ pub struct AppState {
 /// inside when it was refused for reasons of its own).
 pub(crate) type ClaimWatch = tokio::sync::watch::Receiver<Option<Option<String>>>;
 
+/// Whether the warning about an untrusted proxy was logged (once per process).
+static FORWARDED_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Failed-login limiters.
 pub(crate) struct Limits {
-    pub(crate) by_account: FailureLimiter,
+    /// Per (account, client address): an address guessing one account's
+    /// password. No limit counts an account's failures from everywhere: a
+    /// flood from some addresses would lock its owner out from theirs.
+    pub(crate) by_account_address: FailureLimiter,
+    /// Per client address, whatever the accounts.
     pub(crate) by_address: FailureLimiter,
 }
 
@@ -64,8 +71,9 @@ impl AppState {
             categorizer: Arc::new(RwLock::new(None)),
             classifier: crate::classifier::ModelCache::new(Default::default()),
             limits: Arc::new(Mutex::new(Limits {
-                // 10 failures per account and 30 per address per 15 minutes.
-                by_account: FailureLimiter::new(10, 900),
+                // 10 failures per account from one address and 30 per
+                // address per 15 minutes.
+                by_account_address: FailureLimiter::new(10, 900),
                 by_address: FailureLimiter::new(30, 900),
             })),
             trusted_proxies: Arc::new(Vec::new()),
@@ -108,6 +116,15 @@ impl AppState {
         headers: &axum::http::HeaderMap,
     ) -> std::net::IpAddr {
         if !self.trusted_proxies.contains(&peer) {
+            if peer.is_loopback()
+                && headers.contains_key("x-forwarded-for")
+                && !FORWARDED_WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    "requests from {peer} carry X-Forwarded-For but no proxy is trusted: every \
+                     client counts as {peer} in per-address limits; start with --trusted-proxy {peer}"
+                );
+            }
             return peer;
         }
         let hops: Vec<std::net::IpAddr> = headers

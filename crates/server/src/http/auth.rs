@@ -23,26 +23,34 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let email = req.email.trim().to_lowercase();
-    let address = st.client_address(addr.ip(), &headers).to_string();
-    let account_key = format!("account:{email}");
-    let address_key = format!("address:{address}");
+    let address = switchboard_core::ratelimit::address_key(st.client_address(addr.ip(), &headers));
+    let pair_key = format!("{email}\n{address}");
     let now = st.store.now();
-    {
+    let delay = {
         let mut l = st
             .limits
             .lock()
             .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
-        l.by_account
-            .check(&account_key, now)
+        l.by_account_address
+            .check(&pair_key, now)
             .map_err(AppError::RateLimited)?;
         l.by_address
-            .check(&address_key, now)
+            .check(&address, now)
             .map_err(AppError::RateLimited)?;
+        // Each failure from this address on this account makes the next
+        // attempt from it wait longer (none for the first three).
+        let delay =
+            l.by_account_address
+                .delay(&pair_key, now, 3, std::time::Duration::from_secs(2));
         // Count the attempt as failed while its password is checked, so that
         // attempts in flight together count against the limit too (else a
         // burst of parallel guesses all pass the check); success takes it back.
-        l.by_account.record_failure(&account_key, now);
-        l.by_address.record_failure(&address_key, now);
+        l.by_account_address.record_failure(&pair_key, now);
+        l.by_address.record_failure(&address, now);
+        delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let agent = {
         let mut conn = st.store.reader().acquire().await?;
@@ -61,7 +69,7 @@ pub async fn login(
             .lock()
             .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
         if now.timestamp() % 64 == 0 {
-            l.by_account.sweep(now);
+            l.by_account_address.sweep(now);
             l.by_address.sweep(now);
         }
         return Err(AppError::Unauthorized("wrong email or password"));
@@ -71,8 +79,8 @@ pub async fn login(
             .limits
             .lock()
             .map_err(|_| AppError::Internal("limiter poisoned".into()))?;
-        l.by_account.forgive(&account_key, now);
-        l.by_address.forgive(&address_key, now);
+        l.by_account_address.forgive(&pair_key, now);
+        l.by_address.forgive(&address, now);
     }
     let token = new_token();
     let hash = token_hash(&token);

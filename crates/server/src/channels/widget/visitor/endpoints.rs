@@ -43,7 +43,9 @@ pub async fn start(
     ApiJson(req): ApiJson<StartRequest>,
 ) -> AppResult<(StatusCode, Json<Started>)> {
     let ip = st.client_address(peer.ip(), &headers);
-    w.limits.starts_by_address.take(&ip.to_string())?;
+    w.limits
+        .starts_by_address
+        .take(&switchboard_core::ratelimit::address_key(ip))?;
     let body = check_body(&req.message)?;
     check_client_id(&req.client_id)?;
     let name = clean_opt(req.name, 100, "name")?;
@@ -185,7 +187,9 @@ pub async fn post_message(
     ApiJson(req): ApiJson<MessageRequest>,
 ) -> AppResult<(StatusCode, Json<Posted>)> {
     w.limits.messages_by_visitor.take(&v.session.id)?;
-    w.limits.messages_by_address.take(&v.ip.to_string())?;
+    w.limits
+        .messages_by_address
+        .take(&switchboard_core::ratelimit::address_key(v.ip))?;
     let body = check_body(&req.body)?;
     check_client_id(&req.client_id)?;
     let answers = if v.session.mode == Mode::Bot {
