@@ -176,9 +176,9 @@ impl Server {
         let app = routes::router(state.clone(), &config);
         let (metrics_task, metrics_addr) = match config.metrics_listen {
             Some(at) => {
-                let listener = TcpListener::bind(at).await.map_err(|e| {
-                    anyhow::anyhow!("cannot listen for metrics on {at}: {e}")
-                })?;
+                let listener = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen for metrics on {at}: {e}"))?;
                 let bound = listener.local_addr()?;
                 tracing::info!(%bound, "metrics listening");
                 let router = routes::metrics_router(state.clone());

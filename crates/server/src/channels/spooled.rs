@@ -35,7 +35,10 @@ pub async fn store_or_spool<T>(
         Ok(Err(e)) => return Err(e),
         // The write may still land from the writer's queue: the spooled copy
         // is then a duplicate by its key, stored once.
-        Err(_) => format!("the database did not answer within {} s", SPOOL_AFTER.as_secs()),
+        Err(_) => format!(
+            "the database did not answer within {} s",
+            SPOOL_AFTER.as_secs()
+        ),
     };
     let Some(spool) = &st.spool else {
         return Err(AppError::Unavailable(why));

@@ -47,7 +47,10 @@ pub async fn live(State(st): State<AppState>) -> Json<Health> {
 /// lease, each outbox's backlog, the IMAP poller, open event streams.
 #[utoipa::path(get, path = "/api/v1/health/details", tag = "health", security(("bearer" = [])),
     responses((status = 200, body = HealthDetails), (status = 403, body = switchboard_api::ErrorBody)))]
-pub async fn details(State(st): State<AppState>, Auth(caller): Auth) -> AppResult<Json<HealthDetails>> {
+pub async fn details(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+) -> AppResult<Json<HealthDetails>> {
     caller.require_admin()?;
     Ok(Json(gather(&st).await))
 }

@@ -96,7 +96,10 @@ pub async fn public(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes())) {
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        given.as_bytes(),
+        token.as_bytes(),
+    )) {
         return AppError::Unauthorized("a valid metrics token is required").into_response();
     }
     render(&st).await
@@ -111,24 +114,35 @@ pub async fn private(State(st): State<AppState>) -> Response {
 
 async fn render(st: &AppState) -> Response {
     let Some(handle) = install() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "metrics cannot be recorded in this process\n")
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics cannot be recorded in this process\n",
+        )
             .into_response();
     };
     let details = super::health::gather(st).await;
     let gauge = |name: &'static str, v: f64| metrics::gauge!(name).set(v);
     gauge("switchboard_ready", f64::from(u8::from(details.ready)));
-    gauge("switchboard_writer_queue_depth", details.writer.queue_depth as f64);
-    gauge("switchboard_writer_failing", f64::from(u8::from(details.writer.failing)));
+    gauge(
+        "switchboard_writer_queue_depth",
+        details.writer.queue_depth as f64,
+    );
+    gauge(
+        "switchboard_writer_failing",
+        f64::from(u8::from(details.writer.failing)),
+    );
     gauge("switchboard_sse_clients", details.sse_clients as f64);
     gauge("switchboard_last_event_seq", details.last_seq as f64);
     let now = details.now;
     for o in &details.outboxes {
-        metrics::gauge!("switchboard_outbox_backlog", "channel" => o.channel.clone()).set(o.backlog as f64);
+        metrics::gauge!("switchboard_outbox_backlog", "channel" => o.channel.clone())
+            .set(o.backlog as f64);
         let oldest = o
             .oldest_since
             .map(|t| (now - t).num_milliseconds() as f64 / 1000.0)
             .unwrap_or(0.0);
-        metrics::gauge!("switchboard_outbox_oldest_seconds", "channel" => o.channel.clone()).set(oldest);
+        metrics::gauge!("switchboard_outbox_oldest_seconds", "channel" => o.channel.clone())
+            .set(oldest);
     }
     for j in &details.jobs {
         if let Some(t) = j.last_run {

@@ -305,7 +305,12 @@ async fn health_details_show_what_an_operator_needs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_off_unless_configured_and_count_requests_per_route() {
     let off = switchboard_testkit::spawn().await;
-    let r = off.http.get(format!("{}/metrics", off.url)).send().await.expect("metrics");
+    let r = off
+        .http
+        .get(format!("{}/metrics", off.url))
+        .send()
+        .await
+        .expect("metrics");
     assert_eq!(r.status(), 404, "off without a token or a listener");
     let app = spawn_with(|c| {
         c.metrics_token = Some("metrics-secret-0123456789".into());
@@ -351,5 +356,9 @@ async fn metrics_are_off_unless_configured_and_count_requests_per_route() {
         .await
         .expect("private metrics");
     assert_eq!(r.status(), 200, "no token on the separate listener");
-    assert!(r.text().await.expect("text").contains("switchboard_sse_clients"));
+    assert!(r
+        .text()
+        .await
+        .expect("text")
+        .contains("switchboard_sse_clients"));
 }
