@@ -37,15 +37,49 @@ pub async fn sync(
     refuse_cursor_ahead(&st, since).await?;
     let limit = i64::from(q.limit.unwrap_or(500).clamp(1, 5000));
     let scanned = read_events(st.store.reader(), since, limit).await?;
-    let more = scanned.len() as i64 == limit;
-    let next = scanned.last().map(|e| e.event.seq).unwrap_or(since);
+    let mut more = scanned.len() as i64 == limit;
+    let mut next = since;
     let viewer = caller.viewer();
-    let events = scanned
-        .into_iter()
-        .filter(|e| e.visibility.allows(&viewer))
-        .map(|e| e.event)
-        .collect();
+    let mut events = Vec::new();
+    let mut bytes = 0usize;
+    for e in scanned {
+        if e.visibility.allows(&viewer) {
+            // A page is bounded in bytes as well as in events (a few huge
+            // messages must not make one answer hundreds of MiB); at least
+            // one event always goes, so a page never stalls.
+            let size = json_len(&e.event.data) + 160;
+            if bytes + size > MAX_PAGE_BYTES && !events.is_empty() {
+                more = true;
+                break;
+            }
+            bytes += size;
+            next = e.event.seq;
+            events.push(e.event);
+        } else {
+            next = e.event.seq;
+        }
+    }
     Ok(Json(SyncPage { events, next, more }))
+}
+
+/// The most bytes of event data one `/sync` page carries (about).
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The length of `v` as JSON, without building the string.
+fn json_len(v: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
 }
 
 /// Query of `GET /api/v1/events`.

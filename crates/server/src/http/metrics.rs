@@ -15,8 +15,12 @@ use crate::error::{AppError, AppResult};
 use crate::rows::CONV_FROM;
 use crate::store::db::{self, Row};
 
+/// The longest period one request may ask for: the work is linear in it.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
 /// Queue now; first response time, per-agent conversations, resolution rate
-/// and claim fairness over `[from, to)` (default: the last 24 hours).
+/// and claim fairness over `[from, to)` (default: the last 24 hours; at most
+/// [`MAX_PERIOD_DAYS`]).
 /// Admins see every agent; agents see the queue they work and their own row.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", security(("bearer" = [])), params(MetricsQuery),
     responses((status = 200, body = Metrics)))]
@@ -28,6 +32,12 @@ pub async fn metrics(
     let now = st.store.now();
     let to = q.to.unwrap_or(now);
     let from = q.from.unwrap_or(to - Duration::hours(24));
+    if to - from > Duration::days(MAX_PERIOD_DAYS) {
+        return Err(AppError::invalid(
+            "period_too_long",
+            format!("a period is at most {MAX_PERIOD_DAYS} days: ask for several and add them up"),
+        ));
+    }
     if from >= to {
         return Err(AppError::invalid(
             "invalid_period",

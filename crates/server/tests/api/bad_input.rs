@@ -346,6 +346,14 @@ async fn bad_input_gets_a_status_and_a_json_error() {
     ))
     .await;
     expect_error_body(r, 422, "invalid_period").await;
+    // A period is at most 366 days (the work grows with it).
+    let r = send(app.raw(
+        M::GET,
+        "/metrics?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        Some(&admin),
+    ))
+    .await;
+    expect_error_body(r, 422, "period_too_long").await;
     let r = send(app.raw(M::GET, "/metrics?from=not-a-date", Some(&admin))).await;
     expect_error_body(r, 400, "invalid_query").await;
     let r = send(

@@ -200,3 +200,35 @@ async fn a_cursor_ahead_of_the_log_must_resync() {
         "the newest cursor itself is fine"
     );
 }
+
+/// A `/sync` page is bounded in bytes as well as in events: 20 notes of
+/// 250 KB do not come back as one 5 MB answer, and paging still yields every
+/// event once, in order.
+#[tokio::test]
+async fn a_sync_page_is_bounded_in_bytes() {
+    let app = spawn_app().await;
+    let c = app.conversation_in("general").await.summary.id;
+    let big = "x".repeat(250 * 1024);
+    for i in 0..20 {
+        app.admin
+            .post_message(
+                &c,
+                &switchboard_api::NewMessage {
+                    body: format!("{i} {big}"),
+                    internal: true,
+                    client_id: None,
+                },
+            )
+            .await
+            .expect("a big note");
+    }
+    let first = app.admin.sync(0, 5000).await.expect("first page");
+    assert!(first.more, "cut by size, not by count");
+    let bytes = serde_json::to_vec(&first).expect("json").len();
+    assert!(bytes < 5 * 1024 * 1024, "first page is {bytes} bytes");
+    let all = sync_all(&app.admin, 0, 5000).await;
+    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+    let expected: Vec<i64> = (1..=app.last_seq().await).collect();
+    assert_eq!(seqs, expected, "every event once, in order");
+    assert!(first.events.len() < all.len());
+}
