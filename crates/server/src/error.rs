@@ -60,6 +60,16 @@ pub enum AppError {
     /// 429: too many failed attempts.
     #[error("too many failed attempts; retry in {0} s")]
     RateLimited(u64),
+    /// 429: too many of something at once (event streams…).
+    #[error("{message}")]
+    TooMany {
+        /// Code.
+        code: &'static str,
+        /// Message.
+        message: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
     /// 503: the database cannot take or give the data just now (lost
     /// connection, locked, restarting): nothing was saved, try again.
     #[error("service unavailable: {0}")]
@@ -118,7 +128,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited(_) | AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -135,6 +145,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::TooLarge(_) => "payload_too_large",
             AppError::RateLimited(_) => "rate_limited",
+            AppError::TooMany { code, .. } => code,
             AppError::Unavailable(_) => "unavailable",
             AppError::ShuttingDown => "shutting_down",
             AppError::Internal(_) => "internal",
@@ -145,6 +156,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::RateLimited(s) => Some(*s),
+            AppError::TooMany { retry_after, .. } => Some(*retry_after),
             AppError::Unavailable(_) => Some(2),
             AppError::ShuttingDown => Some(5),
             _ => None,

@@ -85,6 +85,10 @@ pub struct Config {
     /// `/metrics` on this separate address, without a token (the
     /// `metrics_listen` setting); none: no such listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// How many event streams may be open per agent token or widget visitor,
+    /// and in all, on this instance (the `sse_streams_per_holder` and
+    /// `sse_streams_total` settings).
+    pub stream_caps: probes::StreamCaps,
 }
 
 impl std::fmt::Debug for Config {
@@ -120,6 +124,7 @@ impl Config {
             spool_dir: None,
             metrics_token: None,
             metrics_listen: None,
+            stream_caps: probes::StreamCaps::default(),
         }
     }
 }
@@ -170,6 +175,7 @@ impl Server {
         );
         let state = app::AppState::new(store.clone())
             .with_instance(&instance)
+            .with_stream_caps(config.stream_caps)
             .with_spool(spool.clone())
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone());

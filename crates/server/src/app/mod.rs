@@ -90,6 +90,12 @@ impl AppState {
         self
     }
 
+    /// Caps the event streams open at once.
+    pub fn with_stream_caps(mut self, caps: crate::probes::StreamCaps) -> Self {
+        self.probes = Arc::new(crate::probes::Probes::with_caps(caps));
+        self
+    }
+
     /// Keeps inbound messages in this spool while the database is away.
     pub fn with_spool(mut self, spool: Arc<crate::store::spool::Spool>) -> Self {
         self.spool = Some(spool);

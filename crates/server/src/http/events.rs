@@ -138,7 +138,9 @@ pub async fn stream(
         .unwrap_or_default();
     let mut rx = st.store.hub().subscribe();
     let hub = st.store.hub().clone();
-    let open = st.probes.stream_opened();
+    let open = st
+        .probes
+        .open_stream(&format!("agent:{}", caller.token_hash))?;
     let stream = async_stream::stream! {
         // Counted in /health/details while the stream lives.
         let _open = open;

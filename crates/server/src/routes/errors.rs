@@ -110,6 +110,12 @@ pub fn answers(
             out.push(("401", "No valid visitor token"));
         }
     }
+    if path == "/api/v1/events" {
+        out.push((
+            "429",
+            "`too_many_streams`: this token, or this server, has its share of streams open; see Retry-After",
+        ));
+    }
     if path == "/api/v1/auth/login" {
         out.push(("401", "Wrong email or password"));
         out.push(("429", "Too many failed logins; see Retry-After"));

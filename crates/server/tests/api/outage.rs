@@ -362,3 +362,41 @@ async fn metrics_are_off_unless_configured_and_count_requests_per_route() {
         .expect("text")
         .contains("switchboard_sse_clients"));
 }
+
+/// Event streams are capped per token and in all: the one over answers 429
+/// `too_many_streams` with `Retry-After`, and a closed stream frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_streams_are_capped_per_token_and_in_all() {
+    let app = spawn_with(|c| {
+        c.stream_caps = switchboard_server::probes::StreamCaps {
+            per_holder: 2,
+            total: 3,
+        }
+    })
+    .await;
+    let agent = app
+        .agent("Ann", &[], switchboard_api::AgentStatus::Available)
+        .await;
+    let open = |token: String| {
+        let req = app.http.get(app.api("/events")).bearer_auth(token);
+        async move { req.send().await.expect("stream request") }
+    };
+    let a1 = open(app.admin.token().to_owned()).await;
+    let a2 = open(app.admin.token().to_owned()).await;
+    assert_eq!((a1.status().as_u16(), a2.status().as_u16()), (200, 200));
+    let over = open(app.admin.token().to_owned()).await;
+    assert_eq!(over.status(), 429, "a third for the same token");
+    assert_eq!(over.headers()["retry-after"], "5");
+    let body: serde_json::Value = over.json().await.expect("error body");
+    assert_eq!(body["error"]["code"], "too_many_streams");
+    let b1 = open(agent.token().to_owned()).await;
+    assert_eq!(b1.status(), 200, "another token has its own share");
+    let b2 = open(agent.token().to_owned()).await;
+    assert_eq!(b2.status(), 429, "the server's share is taken");
+    drop(a1);
+    eventually(10, "a closed stream frees its place", || async {
+        let again = open(app.admin.token().to_owned()).await;
+        (again.status() == 200).then_some(again)
+    })
+    .await;
+}

@@ -178,7 +178,9 @@ pub async fn events(
         .max(0);
     let conv_id = v.session.id.clone();
     let reader = st.store.reader().clone();
-    let open = st.probes.stream_opened();
+    let open = st
+        .probes
+        .open_stream(&format!("visitor:{}", v.session.id))?;
     let stream = async_stream::stream! {
         // Counted in /health/details while the stream lives.
         let _open = open;
