@@ -104,6 +104,8 @@ pub struct Settings {
     pub widget_origins: Option<Setting>,
     pub widget_starts_per_hour: Option<Setting>,
     pub widget_messages_per_minute: Option<Setting>,
+    pub widget_starts_per_minute: Option<Setting>,
+    pub widget_visitor_idle_days: Option<Setting>,
     pub bot_enabled: Option<Setting>,
     pub bot_name: Option<Setting>,
     pub bot_min_score: Option<Setting>,
@@ -193,7 +195,10 @@ fn describe(e: figment::Error) -> String {
                 field.to_ascii_uppercase()
             ),
             Kind::Message(m) if m.contains("TOML") || m.contains("parse") => {
-                format!("the configuration file is not valid TOML: {m}")
+                format!(
+                    "the configuration file is not valid TOML: {}",
+                    without_excerpt(m)
+                )
             }
             Kind::Message(m) => format!("setting `{key}`: {m}"),
             _ => format!("setting `{key}`: use a string, a number, a boolean or an array of those"),
@@ -201,6 +206,22 @@ fn describe(e: figment::Error) -> String {
         out.push(format!("{what}{source}"));
     }
     out.join("; ")
+}
+
+/// A TOML parser's message without the excerpt of the file it quotes (the
+/// line in error, which may hold a secret): `TOML parse error at line 1,
+/// column 29: invalid basic string`.
+fn without_excerpt(m: &str) -> String {
+    m.lines()
+        .map(str::trim)
+        .filter(|l| {
+            let quoted = l.split_once('|').is_some_and(|(n, _)| {
+                n.trim().is_empty() || n.trim().bytes().all(|b| b.is_ascii_digit())
+            });
+            !l.is_empty() && !quoted
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// A provider whose tables become prefixes: `[twilio] auth_token` is
@@ -302,6 +323,9 @@ fn field_names() -> BTreeSet<&'static str> {
     let _ = Settings::deserialize(&mut names);
     names.0.unwrap_or_default().iter().copied().collect()
 }
+
+#[cfg(test)]
+pub(crate) mod proptests;
 
 #[cfg(test)]
 mod tests {
@@ -411,7 +435,7 @@ mod tests {
 
     #[test]
     fn every_field_is_known_to_the_environment() {
-        assert_eq!(field_names().len(), 25);
+        assert_eq!(field_names().len(), 27);
         assert!(field_names().contains("classifier_retrain_after"));
     }
 }

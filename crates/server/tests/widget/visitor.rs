@@ -240,6 +240,7 @@ async fn cors_preflight_and_allowed_origins() {
             allowed_origins: Some(vec!["https://shop.example".into()]),
             starts_per_hour: 100,
             messages_per_minute: 100,
+            ..WidgetConfig::default()
         },
         ..Setup::default()
     })
@@ -383,4 +384,71 @@ async fn replies_typing_and_joins_arrive_live_and_the_stream_resumes() {
     let (mine, _) = again.until(WAIT, |f| f.data["type"] == "message").await;
     assert_eq!(mine.data["message"]["kind"], "customer");
     assert!(mine.data["message"]["author"].is_null());
+}
+
+/// New conversations from the whole site are capped per minute besides the
+/// cap per address: a flood from many addresses cannot fill the queue.
+#[tokio::test]
+async fn starts_are_capped_site_wide_whatever_the_addresses() {
+    let app = switchboard_testkit::spawn_with(|c| {
+        c.widget = WidgetConfig {
+            starts_per_hour: 1000,
+            starts_per_minute: 3,
+            ..WidgetConfig::default()
+        };
+        // The test plays a proxy that says where each request came from.
+        c.trusted_proxies = vec!["127.0.0.1".parse().expect("address")];
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 1..=5 {
+        let r = app
+            .http
+            .post(format!("{}/widget/v1/conversations", app.url))
+            .header("X-Forwarded-For", format!("203.0.113.{i}"))
+            .json(&json!({"message": format!("hello {i}")}))
+            .send()
+            .await
+            .expect("start");
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [201, 201, 201, 429, 429],
+        "three a minute from the site"
+    );
+}
+
+/// A visitor token stops working after the configured days without a
+/// message in its conversation from either side; activity keeps it alive.
+#[tokio::test]
+async fn a_visitor_token_expires_after_the_idle_period() {
+    let app = spawn_with(Setup {
+        widget: WidgetConfig {
+            starts_per_hour: 1000,
+            messages_per_minute: 1000,
+            visitor_idle_days: 2,
+            ..WidgetConfig::default()
+        },
+        ..Setup::default()
+    })
+    .await;
+    let (token, _) = app.visitor("hello").await;
+    app.advance(36 * 3600);
+    assert_eq!(
+        app.history(&token).await.status,
+        200,
+        "a day and a half: still on"
+    );
+    assert_eq!(app.say(&token, "still there?").await.status, 201);
+    app.advance(36 * 3600);
+    assert_eq!(
+        app.history(&token).await.status,
+        200,
+        "the message kept it alive"
+    );
+    app.advance(49 * 3600);
+    let r = app.history(&token).await;
+    assert_eq!(r.status, 401, "idle for more than two days: {}", r.text);
+    assert!(r.text.contains("idle"), "{}", r.text);
 }

@@ -51,6 +51,8 @@ impl Bucket {
 pub struct Limits {
     /// Conversations started per address.
     pub starts_by_address: Bucket,
+    /// Conversations started from the whole site (one key).
+    pub starts_site_wide: Bucket,
     /// Messages per visitor.
     pub messages_by_visitor: Bucket,
     /// Messages per address (several visitors behind one NAT).

@@ -62,6 +62,14 @@ pub struct WidgetConfig {
     /// `SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE` (default 20): messages per
     /// visitor; five times that per client address.
     pub messages_per_minute: u32,
+    /// `SWITCHBOARD_WIDGET_STARTS_PER_MINUTE` (default 120): new
+    /// conversations per minute from the whole site, whatever the addresses
+    /// (a flood from many addresses cannot fill the queue).
+    pub starts_per_minute: u32,
+    /// `SWITCHBOARD_WIDGET_VISITOR_IDLE_DAYS` (default 30): a visitor token
+    /// stops working after this many days without a message in its
+    /// conversation from either side.
+    pub visitor_idle_days: u32,
 }
 
 impl Default for WidgetConfig {
@@ -70,6 +78,8 @@ impl Default for WidgetConfig {
             allowed_origins: None,
             starts_per_hour: 20,
             messages_per_minute: 20,
+            starts_per_minute: 120,
+            visitor_idle_days: 30,
         }
     }
 }
@@ -102,6 +112,16 @@ impl WidgetConfig {
             "SWITCHBOARD_WIDGET_MESSAGES_PER_MINUTE",
             &s.widget_messages_per_minute,
             c.messages_per_minute,
+        )?;
+        c.starts_per_minute = num(
+            "SWITCHBOARD_WIDGET_STARTS_PER_MINUTE",
+            &s.widget_starts_per_minute,
+            c.starts_per_minute,
+        )?;
+        c.visitor_idle_days = num(
+            "SWITCHBOARD_WIDGET_VISITOR_IDLE_DAYS",
+            &s.widget_visitor_idle_days,
+            c.visitor_idle_days,
         )?;
         Ok(c)
     }
@@ -149,6 +169,10 @@ impl WidgetState {
             starts_by_address: limits::Bucket::new(
                 config.starts_per_hour,
                 Duration::from_secs(3600),
+            ),
+            starts_site_wide: limits::Bucket::new(
+                config.starts_per_minute,
+                Duration::from_secs(60),
             ),
             messages_by_visitor: limits::Bucket::new(
                 config.messages_per_minute,

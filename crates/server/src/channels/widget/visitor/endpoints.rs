@@ -46,6 +46,7 @@ pub async fn start(
     w.limits
         .starts_by_address
         .take(&switchboard_core::ratelimit::address_key(ip))?;
+    w.limits.starts_site_wide.take("site")?;
     let body = check_body(&req.message)?;
     check_client_id(&req.client_id)?;
     let name = clean_opt(req.name, 100, "name")?;

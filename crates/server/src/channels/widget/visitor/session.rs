@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> AppResult<Self> {
         let w = widget(parts)?;
         let ip = client_ip(parts, st);
-        let key = ip.to_string();
+        let key = switchboard_core::ratelimit::address_key(ip);
         let now = st.store.now();
         {
             let mut l = w
@@ -127,7 +127,9 @@ impl FromRequestParts<AppState> for Visitor {
         let found = if token.starts_with("wv_") && token.len() <= 200 {
             let mut conn = st.store.reader().acquire().await?;
             db::query(&format!(
-                "SELECT {SESSION_COLS} FROM widget_sessions WHERE token_hash = $1"
+                "SELECT {SESSION_COLS}, updated_at, \
+                 (SELECT c.updated_at FROM conversations c WHERE c.id = widget_sessions.id) AS conversation_updated_at \
+                 FROM widget_sessions WHERE token_hash = $1"
             ))
             .bind(token_hash(token))
             .fetch_optional(&mut *conn)
@@ -136,10 +138,23 @@ impl FromRequestParts<AppState> for Visitor {
             None
         };
         match found {
-            Some(r) => Ok(Visitor {
-                session: session_from(&r)?,
-                ip,
-            }),
+            Some(r) => {
+                // Idle past the limit: the token no longer works (the
+                // widget then starts over).
+                let last: i64 = r.try_get("updated_at")?;
+                let conversation: Option<i64> = r.try_get("conversation_updated_at")?;
+                let last = crate::clock::from_ms(last.max(conversation.unwrap_or(i64::MIN)));
+                let idle = chrono::Duration::days(i64::from(w.config.visitor_idle_days));
+                if now - last > idle {
+                    return Err(AppError::Unauthorized(
+                        "this chat was idle too long and has ended; start a new conversation",
+                    ));
+                }
+                Ok(Visitor {
+                    session: session_from(&r)?,
+                    ip,
+                })
+            }
             None => {
                 if let Ok(mut l) = w.limits.bad_tokens.lock() {
                     l.record_failure(&key, now);
