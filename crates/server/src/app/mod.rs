@@ -46,9 +46,10 @@ pub struct AppState {
     pub spool: Option<Arc<crate::store::spool::Spool>>,
 }
 
-/// The outcome of an in-flight claim: `Some(winner)` once decided (`None`
-/// inside when it was refused for reasons of its own).
-pub(crate) type ClaimWatch = tokio::sync::watch::Receiver<Option<Option<String>>>;
+/// The outcome of an in-flight claim: `Some(holder)` once decided (who
+/// holds it and its category; `None` inside when it was refused for reasons
+/// of its own, or the holder's category is not known).
+pub(crate) type ClaimWatch = tokio::sync::watch::Receiver<Option<Option<crate::store::hub::Held>>>;
 
 /// Whether the warning about an untrusted proxy was logged (once per process).
 static FORWARDED_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

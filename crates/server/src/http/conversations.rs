@@ -159,9 +159,8 @@ pub async fn claim(
     let leader = match join_or_lead(&st, &id)? {
         Ok(leader) => {
             if let Some(held) = read_holder(&st, &id).await? {
-                let holder = held.assignee_id.clone();
-                if let Err(refusal) = refuse_if_held_by_another(&caller, held) {
-                    leader.finish(Some(holder));
+                if let Err(refusal) = refuse_if_held_by_another(&caller, held.clone()) {
+                    leader.finish(Some(held));
                     return Err(refusal);
                 }
             }
@@ -174,11 +173,11 @@ pub async fn claim(
                 .ok()
                 .and_then(|v| v.clone())
                 .flatten();
-            if let Some(winner) = winner.filter(|w| *w != caller.id) {
-                return Err(ClaimRefusal::AlreadyAssigned {
-                    assignee_id: winner,
-                }
-                .into());
+            // Named only to a caller who may see the conversation; anyone
+            // else asks the writer, which answers as for any conversation
+            // they cannot see.
+            if let Some(held) = winner {
+                refuse_if_held_by_another(&caller, held)?;
             }
             None
         }
@@ -192,12 +191,12 @@ pub async fn claim(
         .await;
     if let Some(leader) = leader {
         let winner = match &result {
-            Ok(_) => Some(me),
-            Err(AppError::Conflict {
-                code: "already_assigned",
-                assignee_id,
-                ..
-            }) => assignee_id.clone(),
+            Ok(summary) => Some(Held {
+                category_id: summary.category_id.clone(),
+                assignee_id: me,
+            }),
+            // Refused by the writer: who holds it and in which category is
+            // not known here; followers ask the writer themselves.
             Err(_) => None,
         };
         leader.finish(winner);
@@ -268,11 +267,11 @@ struct Leader {
     map:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, crate::app::ClaimWatch>>>,
     id: String,
-    tx: tokio::sync::watch::Sender<Option<Option<String>>>,
+    tx: tokio::sync::watch::Sender<Option<Option<Held>>>,
 }
 
 impl Leader {
-    fn finish(self, winner: Option<String>) {
+    fn finish(self, winner: Option<Held>) {
         let _ = self.tx.send(Some(winner));
     }
 }

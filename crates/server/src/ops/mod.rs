@@ -52,7 +52,7 @@ use crate::store::{Tx, Visibility};
 
 const PREVIEW_CHARS: usize = 140;
 
-fn preview_of(body: &str) -> String {
+pub(crate) fn preview_of(body: &str) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
     flat.chars().take(PREVIEW_CHARS).collect()
 }

@@ -251,3 +251,41 @@ async fn claims_need_the_category_and_a_queued_conversation() {
     cid.resolve(&conv).await.unwrap();
     expect_err(dee.claim(&conv).await, 409, "conversation_resolved");
 }
+
+/// A claim that loses names the holder only to someone who may see the
+/// conversation: an agent of another category asking again and again (the
+/// memo, the in-flight claim and the writer each answer some) learns nothing.
+#[tokio::test]
+async fn a_lost_claim_names_the_holder_only_to_those_who_see_the_conversation() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    app.category("tech").await;
+    let ann = app.agent("Ann", &["billing"], AgentStatus::Available).await;
+    let bob = app.agent("Bob", &["billing"], AgentStatus::Available).await;
+    let eve = app.agent("Eve", &["tech"], AgentStatus::Available).await;
+    let conv = app.conversation_in("billing").await.summary.id;
+    ann.claim(&conv).await.expect("Ann takes it");
+    let d = expect_err(bob.claim(&conv).await, 409, "already_assigned");
+    assert_eq!(
+        d.assignee_id.as_deref(),
+        Some(ann.agent.id.as_str()),
+        "Bob sees billing"
+    );
+    let tries = join_all((0..10).map(|_| eve.claim(&conv))).await;
+    for t in tries {
+        let d = expect_err(t, 404, "not_found");
+        assert_eq!(d.assignee_id, None, "Eve does not see billing");
+    }
+    // Racing Bob, whose claim may lead the others' (and learn the holder).
+    for _ in 0..20 {
+        let conv = app.conversation_in("billing").await.summary.id;
+        ann.claim(&conv).await.expect("Ann takes it");
+        let (bobs, eves) =
+            tokio::join!(bob.claim(&conv), join_all((0..5).map(|_| eve.claim(&conv))));
+        expect_err(bobs, 409, "already_assigned");
+        for t in eves {
+            let d = expect_err(t, 404, "not_found");
+            assert_eq!(d.assignee_id, None, "Eve does not see billing");
+        }
+    }
+}

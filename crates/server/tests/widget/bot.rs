@@ -304,7 +304,8 @@ async fn external_bots_hand_off_with_their_token() {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(k, ["customer", "bot", "customer", "system"]);
+    // What the customer saw: the hand-off's system line stays with the agents.
+    assert_eq!(k, ["customer", "bot", "customer"]);
     assert_eq!(r.body["messages"][0]["created_at"], "2026-03-02T08:55:00Z");
     let id = r.body["id"].as_str().unwrap().to_owned();
     // The same hand-off again is the same conversation.
@@ -313,7 +314,7 @@ async fn external_bots_hand_off_with_their_token() {
             Method::POST,
             "/api/v1/bot/handoff",
             Some(BOT_TOKEN),
-            Some(body),
+            Some(body.clone()),
         )
         .await;
     assert_eq!(
@@ -322,6 +323,51 @@ async fn external_bots_hand_off_with_their_token() {
     );
     let queue = app.admin.conversations(View::Queue).await.unwrap();
     assert_eq!(queue.iter().filter(|c| c.id == id).count(), 1);
+    // Once an agent has it, the bot's repeat still sees only what the
+    // customer sees: no internal note, no system line, no agent id.
+    let agent = app.agent("Zoe Agent").await;
+    agent.claim(&id).await.expect("claim");
+    agent
+        .post_message(
+            &id,
+            &switchboard_api::NewMessage {
+                body: "internal: customer is a VIP".into(),
+                internal: true,
+                client_id: None,
+            },
+        )
+        .await
+        .expect("note");
+    agent.reply(&id, "Refund on its way").await.expect("reply");
+    let repeat = app
+        .call(
+            Method::POST,
+            "/api/v1/bot/handoff",
+            Some(BOT_TOKEN),
+            Some(body),
+        )
+        .await;
+    assert_eq!(repeat.status, 200);
+    assert!(
+        !repeat.text.contains("VIP"),
+        "no internal note: {}",
+        repeat.text
+    );
+    let agent_id = agent.me().await.expect("me").id;
+    assert!(
+        !repeat.text.contains(&agent_id),
+        "no agent id: {}",
+        repeat.text
+    );
+    assert!(repeat.body["assignee_id"].is_null());
+    let kinds: Vec<&str> = repeat.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["customer", "bot", "customer", "agent"]);
+    assert_eq!(repeat.body["messages"][3]["author"], "Zoe");
     // Bad transcripts are refused clearly.
     let r = app
         .call(

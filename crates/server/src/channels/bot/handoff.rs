@@ -88,7 +88,8 @@ pub fn subject_from(body: &str) -> String {
 
 /// Hands a conversation over from an external bot.
 #[utoipa::path(post, path = "/api/v1/bot/handoff", tag = "bot", security(("bearer" = [])), request_body = HandoffRequest,
-    responses((status = 201, body = Conversation), (status = 200, body = Conversation, description = "the same external_id again"),
+    responses((status = 201, body = Conversation, description = "Handed over: the conversation as its customer sees it (no notes, system lines or agent ids)"),
+              (status = 200, body = Conversation, description = "the same external_id again: the conversation as its customer sees it now"),
               (status = 401, body = switchboard_api::ErrorBody), (status = 422, body = switchboard_api::ErrorBody)))]
 pub async fn endpoint(
     State(st): State<AppState>,
@@ -224,5 +225,36 @@ pub async fn endpoint(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(conv)))
+    Ok((status, Json(for_the_bot(conv))))
+}
+
+/// What a bot is told of a conversation: what the customer saw of it. No
+/// internal notes, no system lines, no agent ids (an agent's reply is signed
+/// with a first name, as the widget shows it), and a preview of the last
+/// line kept.
+fn for_the_bot(mut conv: Conversation) -> Conversation {
+    conv.summary.assignee_id = None;
+    conv.messages.retain(|m| {
+        matches!(
+            m.kind,
+            MessageKind::Customer | MessageKind::Agent | MessageKind::Bot
+        )
+    });
+    for m in &mut conv.messages {
+        if m.kind == MessageKind::Agent {
+            m.author = m
+                .author
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        m.author_id = None;
+    }
+    conv.summary.preview = conv
+        .messages
+        .last()
+        .map(|m| crate::ops::preview_of(&m.body))
+        .unwrap_or_default();
+    conv
 }
