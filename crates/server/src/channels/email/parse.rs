@@ -421,6 +421,9 @@ pub fn strip_quoted(body: &str) -> String {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

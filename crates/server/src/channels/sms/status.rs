@@ -262,6 +262,9 @@ pub struct TwilioStatusForm {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use DeliveryStatus::*;

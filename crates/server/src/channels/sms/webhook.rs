@@ -104,6 +104,9 @@ pub fn verify(twilio: &Twilio, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> A
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
