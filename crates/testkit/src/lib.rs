@@ -35,6 +35,7 @@ pub mod postgres;
 pub mod process;
 mod server;
 pub mod smtp;
+pub mod twilio;
 
 pub use accounts::{ADMIN_EMAIL, ADMIN_NAME, PASSWORD};
 pub use process::{eventually, free_port};

@@ -6,50 +6,16 @@
 #![allow(dead_code)]
 
 use std::ops::Deref;
-use std::time::Duration;
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use switchboard_api::{Conversation, Session};
 use switchboard_server::channels::sms::SmsConfig;
 use switchboard_server::Clock;
 pub use switchboard_testkit::eventually;
 use switchboard_testkit::TestServer;
 
-pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-pub const AUTH_TOKEN: &str = "test-auth-token-0123456789";
-pub const OUR_NUMBER: &str = "+15005550006";
-/// Where Twilio reaches the server: not the address the test connects to,
-/// so a signature over the `Host` header would not match.
-pub const PUBLIC_URL: &str = "https://support.example.test";
-
-/// Twilio's signature: Base64(HMAC-SHA1(token, url + sorted name+value pairs)).
-pub fn twilio_signature(token: &str, url: &str, params: &[(&str, &str)]) -> String {
-    let mut sorted: Vec<(&str, &str)> = params.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    let mut data = url.to_owned();
-    for (k, v) in sorted {
-        data.push_str(k);
-        data.push_str(v);
-    }
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(token.as_bytes()).expect("hmac key");
-    mac.update(data.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// The SMS settings pointing at a stand-in Twilio at `api_base`.
-pub fn sms_config(api_base: &str) -> SmsConfig {
-    SmsConfig {
-        account_sid: Some(ACCOUNT_SID.into()),
-        auth_token: Some(AUTH_TOKEN.into()),
-        from: Some(OUR_NUMBER.into()),
-        public_url: Some(PUBLIC_URL.into()),
-        api_base: api_base.into(),
-        retry_base: Duration::from_millis(300),
-        max_attempts: 6,
-    }
-}
+pub use switchboard_testkit::twilio::{
+    sms_config, text, twilio_signature, ACCOUNT_SID, AUTH_TOKEN, OUR_NUMBER, PUBLIC_URL,
+};
 
 /// A running server with SMS configured (`url`, `admin`, `client`, `http`
 /// of the testkit's server).
@@ -70,24 +36,6 @@ pub async fn spawn(sms: SmsConfig) -> App {
         c.sms = sms;
     })
     .await)
-}
-
-/// A customer's text as Twilio posts it.
-pub fn text<'a>(sid: &'a str, from: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("ToCountry", "US"),
-        ("SmsMessageSid", sid),
-        ("NumMedia", "0"),
-        ("SmsSid", sid),
-        ("SmsStatus", "received"),
-        ("Body", body),
-        ("To", OUR_NUMBER),
-        ("NumSegments", "1"),
-        ("MessageSid", sid),
-        ("AccountSid", ACCOUNT_SID),
-        ("From", from),
-        ("ApiVersion", "2010-04-01"),
-    ]
 }
 
 impl App {
