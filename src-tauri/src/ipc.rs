@@ -142,6 +142,9 @@ impl From<SyncError> for CommandError {
 pub type CmdResult<T> = Result<T, CommandError>;
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -8,6 +8,9 @@ mod session;
 mod turns;
 mod view;
 
+#[cfg(test)]
+mod proptests;
+
 pub use endpoints::*;
 pub use session::*;
 use turns::*;
