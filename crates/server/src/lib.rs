@@ -108,6 +108,51 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// Takes the operational settings: `spool_dir`, `metrics_token`,
+    /// `metrics_listen`, `sse_streams_per_holder`, `sse_streams_total`.
+    pub fn with_operations(mut self, s: &settings::Settings) -> anyhow::Result<Self> {
+        use settings::value;
+        if let Some(dir) = value(&s.spool_dir) {
+            self.spool_dir = Some(dir.into());
+        }
+        if let Some(token) = value(&s.metrics_token) {
+            if token.len() < 16 {
+                anyhow::bail!("SWITCHBOARD_METRICS_TOKEN must be at least 16 characters");
+            }
+            self.metrics_token = Some(token.to_owned());
+        }
+        if let Some(at) = value(&s.metrics_listen) {
+            self.metrics_listen = Some(
+                at.parse()
+                    .map_err(|e| anyhow::anyhow!("SWITCHBOARD_METRICS_LISTEN: `{at}`: {e}"))?,
+            );
+        }
+        let count = |name: &str, v: Option<&str>, default: usize| -> anyhow::Result<usize> {
+            match v {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| anyhow::anyhow!("{name} must be a whole number ≥ 1")),
+            }
+        };
+        self.stream_caps = probes::StreamCaps {
+            per_holder: count(
+                "SWITCHBOARD_SSE_STREAMS_PER_HOLDER",
+                value(&s.sse_streams_per_holder),
+                self.stream_caps.per_holder,
+            )?,
+            total: count(
+                "SWITCHBOARD_SSE_STREAMS_TOTAL",
+                value(&s.sse_streams_total),
+                self.stream_caps.total,
+            )?,
+        };
+        Ok(self)
+    }
+
     /// A config with the system clock.
     pub fn new(listen: SocketAddr, database_url: impl Into<String>) -> Self {
         Self {

@@ -145,11 +145,20 @@ fn database_url(flag: Option<String>, settings: &Settings) -> String {
 }
 
 async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match value(&settings.log_format) {
+        // One JSON object per line, each request's lines with its request id.
+        Some("json") => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+        None | Some("text") => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        Some(other) => {
+            anyhow::bail!("SWITCHBOARD_LOG_FORMAT must be `text` or `json`, not `{other}`")
+        }
+    }
     match cli.command {
         Command::Serve {
             listen,
@@ -174,30 +183,42 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 }
             }
             let database_url = database_url(url, &settings);
-            let server = Server::start(Config {
-                // email_inbound_secret, smtp_*, imap_*.
-                email: switchboard_server::channels::email::EmailConfig::from_settings(&settings)?,
-                // twilio_*, public_url.
-                sms: switchboard_server::channels::sms::SmsConfig::from_settings(&settings)?,
-                // widget_* and bot_*.
-                widget: switchboard_server::channels::widget::WidgetConfig::from_settings(
-                    &settings,
-                )?,
-                bot: switchboard_server::channels::bot::BotConfig::from_settings(&settings)?,
-                // classifier_*.
-                classifier: switchboard_server::classifier::ClassifierConfig::from_settings(
-                    &settings,
-                )?,
-                trusted_proxies,
-                ..Config::new(listen, database_url)
-            })
+            let server = Server::start(
+                Config {
+                    // email_inbound_secret, smtp_*, imap_*.
+                    email: switchboard_server::channels::email::EmailConfig::from_settings(
+                        &settings,
+                    )?,
+                    // twilio_*, public_url.
+                    sms: switchboard_server::channels::sms::SmsConfig::from_settings(&settings)?,
+                    // widget_* and bot_*.
+                    widget: switchboard_server::channels::widget::WidgetConfig::from_settings(
+                        &settings,
+                    )?,
+                    bot: switchboard_server::channels::bot::BotConfig::from_settings(&settings)?,
+                    // classifier_*.
+                    classifier: switchboard_server::classifier::ClassifierConfig::from_settings(
+                        &settings,
+                    )?,
+                    trusted_proxies,
+                    ..Config::new(listen, database_url)
+                }
+                // spool_dir, metrics_*, sse_streams_*.
+                .with_operations(&settings)?,
+            )
             .await?;
-            println!("Switchboard server listening on {}", server.url());
+            // JSON logs are all the output (the server logs its address).
+            let text = value(&settings.log_format) != Some("json");
+            if text {
+                println!("Switchboard server listening on {}", server.url());
+            }
             // SIGTERM or Ctrl-C: requests in flight get 10 s to finish.
             server
                 .run_until_signal(std::time::Duration::from_secs(10))
                 .await?;
-            println!("stopped");
+            if text {
+                println!("stopped");
+            }
         }
         Command::CreateAdmin {
             email,

@@ -43,7 +43,31 @@ pub fn router(state: AppState, config: &crate::Config) -> Router {
     router
         .layer(Extension(OpenApiJson(body)))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Every request gets an `x-request-id` (a caller's own is kept), in
+        // its log lines and sent back with its answer.
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    // The path only: a query could carry a cursor or a filter
+                    // nobody needs in the logs.
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        request_id = %id
+                    )
+                },
+            ),
+        )
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            tower_http::request_id::MakeRequestUuid,
+        ))
 }
 
 /// The router and its document, from one list.

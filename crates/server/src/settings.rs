@@ -106,6 +106,12 @@ pub struct Settings {
     pub widget_messages_per_minute: Option<Setting>,
     pub widget_starts_per_minute: Option<Setting>,
     pub widget_visitor_idle_days: Option<Setting>,
+    pub spool_dir: Option<Setting>,
+    pub metrics_token: Option<Setting>,
+    pub metrics_listen: Option<Setting>,
+    pub sse_streams_per_holder: Option<Setting>,
+    pub sse_streams_total: Option<Setting>,
+    pub log_format: Option<Setting>,
     pub bot_enabled: Option<Setting>,
     pub bot_name: Option<Setting>,
     pub bot_min_score: Option<Setting>,
@@ -435,7 +441,7 @@ mod tests {
 
     #[test]
     fn every_field_is_known_to_the_environment() {
-        assert_eq!(field_names().len(), 27);
+        assert_eq!(field_names().len(), 33);
         assert!(field_names().contains("classifier_retrain_after"));
     }
 }

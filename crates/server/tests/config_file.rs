@@ -217,3 +217,68 @@ fn the_systemd_unit_verifies_and_sigterm_exits_0() {
         "SIGTERM ends the server with 0, got {status}"
     );
 }
+
+/// The operational settings from the environment: JSON log lines carrying
+/// each request's id (the one sent back in `x-request-id`), metrics on their
+/// own address, the spool in the directory named.
+#[tokio::test]
+async fn json_logs_metrics_listener_and_spool_dir_come_from_the_settings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, metrics_port) = (free_port(), free_port());
+    let spool = dir.path().join("my-spool");
+    let mut child = server()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+        ])
+        .arg(format!("sqlite://{}", dir.path().join("s.db").display()))
+        .env("SWITCHBOARD_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,tower_http=debug")
+        .env(
+            "SWITCHBOARD_METRICS_LISTEN",
+            format!("127.0.0.1:{metrics_port}"),
+        )
+        .env("SWITCHBOARD_SPOOL_DIR", &spool)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("server");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_healthy(&base).await;
+    let r = reqwest::get(format!("{base}/api/v1/health/live"))
+        .await
+        .expect("live");
+    let id = r.headers()["x-request-id"].to_str().expect("id").to_owned();
+    assert!(!id.is_empty());
+    let m = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .expect("metrics");
+    assert_eq!(m.status(), 200);
+    let text = m.text().await.expect("text");
+    assert!(text.contains(r#"route="/api/v1/health/live""#), "{text}");
+    assert!(
+        std::fs::read_dir(&spool)
+            .expect("the spool directory")
+            .count()
+            == 1,
+        "this instance's spool file"
+    );
+    drop(running);
+    let mut lines = String::new();
+    std::io::Read::read_to_string(&mut { stdout }, &mut lines).expect("log");
+    let mut with_id = 0;
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        if v["span"]["request_id"] == id.as_str() {
+            with_id += 1;
+        }
+    }
+    assert!(
+        with_id >= 1,
+        "the request's log lines carry its id {id}:\n{lines}"
+    );
+}
