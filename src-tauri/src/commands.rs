@@ -55,21 +55,28 @@ pub async fn session_current(desktop: Ds<'_>) -> CmdResult<Option<SessionInfo>> 
     Ok(desktop.current().await)
 }
 
-/// Signs in; the token goes to the keychain.
+/// Signs in; the token goes to the keychain. Plain `http://` to another
+/// computer is refused (`unencrypted_connection`, with the warning to show)
+/// unless `allow_unencrypted`: the person confirmed after seeing it.
 #[tauri::command]
 pub async fn login(
     desktop: Ds<'_>,
     server_url: String,
     email: String,
     password: String,
+    allow_unencrypted: bool,
 ) -> CmdResult<SessionInfo> {
-    desktop.login(&server_url, &email, &password).await
+    desktop
+        .login(&server_url, &email, &password, allow_unencrypted)
+        .await
 }
 
-/// Signs out and forgets the token.
+/// Signs out, forgets the token and deletes the account's cache. Refused
+/// (`unsent_messages`, saying what would be lost) while replies or notes
+/// are unsent, unless `discard_unsent`.
 #[tauri::command]
-pub async fn logout(desktop: Ds<'_>) -> CmdResult<()> {
-    desktop.logout().await
+pub async fn logout(desktop: Ds<'_>, discard_unsent: bool) -> CmdResult<()> {
+    desktop.logout(discard_unsent).await
 }
 
 /// Part of a list from the cache (`limit` rows from `offset`, at most

@@ -3,9 +3,14 @@
 //! step with it.
 //!
 //! - Sign-in: [`Desktop::login`] (server, email, password → token saved in
-//!   the keychain) and [`Desktop::restore`] at start (token from the
-//!   keychain; when the server cannot be reached the app still opens from
-//!   the cache and syncs once it can).
+//!   the keychain; plain `http://` off this computer only once the person
+//!   confirmed, as [`switchboard_sync::signing`] decides) and
+//!   [`Desktop::restore`] at start (token from the keychain; when the server
+//!   cannot be reached the app still opens from the cache and syncs once it
+//!   can).
+//! - Sign-out: [`Desktop::logout`] revokes the token, removes it from the
+//!   keychain and deletes the account's cache (asking first when replies or
+//!   notes are still unsent).
 //! - Forwarders: cache changes and connection state go to the page as
 //!   events and to the tray's model ([`TrayModel`], one `watch` channel that
 //!   `tray.rs` draws from).
@@ -26,6 +31,7 @@ use chrono::{DateTime, Duration, Utc};
 use switchboard_api::{Agent, AgentStatus, Client, ClientError};
 use switchboard_core::alerts::{self, AlertBook};
 use switchboard_sync::news::{self, RENOTIFY};
+use switchboard_sync::signing::{self, SignOut, SignOutCause, Transport};
 use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, TrayModel};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -141,9 +147,13 @@ impl<R: Runtime> Desktop<R> {
         let session = match client.resume(&saved.token).await {
             Ok(s) => s,
             Err(ClientError::Api { status, .. }) if status.as_u16() == 401 => {
-                // Revoked or expired: forget it, show the login screen.
+                // Revoked or expired: forget it and the cache (unless it
+                // holds unsent writing), show the login screen.
                 blocking(keychain::delete).await?;
-                cache.close().await;
+                tracing::info!("the server refused the saved token: signed out");
+                let (replies, notes) = unsent(&cache).await;
+                let plan = signing::sign_out(SignOutCause::TokenRefused, replies, notes);
+                forget_cache(cache, plan).await;
                 return Ok(());
             }
             Err(e) => {
@@ -170,14 +180,30 @@ impl<R: Runtime> Desktop<R> {
         self.info(&active).await.ok()
     }
 
-    /// Signs in and saves the token in the keychain.
+    /// Signs in and saves the token in the keychain. Over plain `http://`
+    /// to another computer only with `allow_unencrypted` (the person saw
+    /// the warning and confirmed); without it the answer is the
+    /// `unencrypted_connection` error carrying the warning, and nothing has
+    /// been sent.
     pub async fn login(
         &self,
         server_url: &str,
         email: &str,
         password: &str,
+        allow_unencrypted: bool,
     ) -> CmdResult<SessionInfo> {
         let client = Client::new(server_url)?;
+        let transport = Transport::of(client.base())
+            .ok_or_else(|| CommandError::new("invalid_url", "That server address is not valid."))?;
+        if let Some(warning) = transport.warning() {
+            if !allow_unencrypted {
+                return Err(CommandError::new(UNENCRYPTED_CONNECTION, warning));
+            }
+            tracing::warn!(
+                server = %client.base(),
+                "signing in over an unencrypted connection, as confirmed on the sign-in form"
+            );
+        }
         let session = client.login(email, password).await?;
         blocking({
             let saved = SavedSession {
@@ -194,17 +220,40 @@ impl<R: Runtime> Desktop<R> {
         self.info(&active).await
     }
 
-    /// Signs out: revokes the token (when the server can be reached), removes
-    /// it from the keychain and stops syncing. The cache stays (the next
-    /// sign-in of the same agent on the same server starts from it; another
-    /// agent's sign-in drops it).
-    pub async fn logout(&self) -> CmdResult<()> {
-        if let Some(active) = self.active.read().await.clone() {
+    /// Signs out as the person asked: revokes the token (when the server
+    /// can be reached), removes it from the keychain, stops syncing and
+    /// deletes the account's cache. With replies or notes still unsent and
+    /// no `discard_unsent`, nothing happens and the answer is the
+    /// `unsent_messages` error saying what would be lost.
+    pub async fn logout(&self, discard_unsent: bool) -> CmdResult<()> {
+        self.sign_out(SignOutCause::Asked { discard_unsent }).await
+    }
+
+    /// Signs out for `cause`; what happens to the cache is
+    /// [`signing::sign_out`]'s decision.
+    async fn sign_out(&self, cause: SignOutCause) -> CmdResult<()> {
+        let active = self.active.read().await.clone();
+        // Weighed while the cache is open (stopping the session closes it).
+        let plan = match &active {
+            Some(active) => {
+                let (replies, notes) = unsent(active.engine.cache()).await;
+                signing::sign_out(cause, replies, notes)
+            }
+            None => SignOut::KeepCache,
+        };
+        if let SignOut::Ask(question) = plan {
+            return Err(CommandError::new(UNSENT_MESSAGES, question));
+        }
+        let cache = active.as_ref().map(|a| a.engine.cache().clone());
+        if let Some(active) = active {
             let _ = active.engine.session().logout().await;
         }
         blocking(keychain::delete).await?;
         self.stop().await;
-        tracing::info!("signed out");
+        tracing::info!(?cause, "signed out");
+        if let Some(cache) = cache {
+            forget_cache(cache, plan).await;
+        }
         show_in_tray(&self.tray, |m| *m = TrayModel::signed_out());
         let _ = self.app.emit(events::SESSION, None::<SessionInfo>);
         Ok(())
@@ -366,6 +415,45 @@ async fn connection_of(engine: &Engine) -> CmdResult<Connection> {
     })
 }
 
+/// The error code of a sign-in refused until the person confirms an
+/// unencrypted connection.
+pub const UNENCRYPTED_CONNECTION: &str = "unencrypted_connection";
+/// The error code of a sign-out refused until the person agrees to lose
+/// unsent replies and notes.
+pub const UNSENT_MESSAGES: &str = "unsent_messages";
+
+/// The replies and the notes the outbox holds unsent (waiting or failed).
+/// An unreadable cache counts none: nothing in it could be sent either.
+async fn unsent(cache: &Cache) -> (usize, usize) {
+    match cache.outbox().await {
+        Ok(items) => {
+            let notes = items.iter().filter(|i| i.internal).count();
+            (items.len() - notes, notes)
+        }
+        Err(_) => (0, 0),
+    }
+}
+
+/// Applies [`signing::sign_out`]'s decision to the signed-out account's
+/// cache: deleted, or (unsent writing kept for the next sign-in) closed.
+/// Every clone of `cache` stops working.
+async fn forget_cache(cache: Cache, plan: SignOut) {
+    if plan != SignOut::DeleteCache {
+        tracing::info!("the cache is kept: it holds unsent replies or notes for the next sign-in");
+        cache.close().await;
+        return;
+    }
+    let path = cache.path().to_owned();
+    match cache.delete().await {
+        Ok(()) => tracing::info!(path = %path.display(), "the account's cache is deleted"),
+        Err(e) => tracing::warn!(
+            path = %path.display(),
+            error = %e,
+            "the account's cache could not be deleted"
+        ),
+    }
+}
+
 /// Runs a blocking keychain call off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CmdResult<T> + Send + 'static,
@@ -442,7 +530,10 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 tracing::info!("the server refused the saved token: signing out");
-                let _ = app.state::<Desktop<R>>().logout().await;
+                let _ = app
+                    .state::<Desktop<R>>()
+                    .sign_out(SignOutCause::TokenRefused)
+                    .await;
             });
             return;
         }

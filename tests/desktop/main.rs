@@ -9,7 +9,10 @@
 //! breach its threshold, find the notification in dunst and click it; the
 //! window opens on that conversation. Then the app is started again: it
 //! signs in from the keychain, and keeps working from its cache when the
-//! server goes away. Screenshots land in `target/e2e-screenshots/`.
+//! server goes away; signing out asks before dropping a note not yet sent,
+//! then deletes the cache. Before all that, a plain `http://` address of
+//! another computer is refused with a warning. Screenshots land in
+//! `target/e2e-screenshots/`.
 //!
 //! Needs `cargo xtask setup` (Xvfb, dbus, dunst, gnome-keyring,
 //! webkit2gtk-driver, tauri-driver) and the UI built (`npm run build` in
@@ -92,8 +95,16 @@ async fn an_agents_day_in_the_real_app() {
     let desktop = DesktopSession::start();
     let b = desktop.launch().await;
 
+    step("Plain http:// to another computer: warned, nothing sent until confirmed");
+    unencrypted_sign_in_is_warned(&b).await;
+
     step("Sign in");
     fill_login(&b, &team.url, "ada@e2e.test").await;
+    assert_eq!(
+        count(&b, "[data-testid=login-unencrypted-warning]").await,
+        0,
+        "a loopback address signs in as before"
+    );
     screenshot(&b, "01-login").await;
     click(&b, "[data-testid=login-submit]").await;
 
@@ -237,13 +248,41 @@ async fn an_agents_day_in_the_real_app() {
         visibility(&b).await.as_deref() == Some("visible")
     );
 
-    step("Signing out removes the token from the keychain");
+    step("A note written offline waits; signing out asks before deleting it");
+    click(&b, "[data-testid=nav-mine]").await;
+    open(&b, &handed).await;
+    composer_mode(&b, "note").await;
+    send(&b, "Written while the server is away.").await;
+    by_testid(&b, "[data-testid=outbox-pending]").await;
     click(&b, "[data-testid=sign-out]").await;
+    let asked = by_testid(&b, "[data-testid=sign-out-unsent]")
+        .await
+        .text()
+        .await
+        .expect("question");
+    assert!(asked.contains("1 note has not been sent yet"), "{asked}");
+    click(&b, "[data-testid=sign-out-stay]").await;
+    eventually!(
+        "the question gone, still signed in",
+        count(&b, "[data-testid=sign-out-unsent]").await == 0
+            && count(&b, "[data-testid=nav-queue]").await == 1
+    );
+    click(&b, "[data-testid=sign-out]").await;
+
+    step("Signing out removes the token from the keychain and deletes the cache");
+    let cache = desktop.app_data_dir().join("cache.db");
+    assert!(cache.exists(), "no cache at {}", cache.display());
+    click(&b, "[data-testid=sign-out-discard]").await;
     by_testid(&b, "[data-testid=login-submit]").await;
     let left = desktop.try_run("secret-tool", &KEYCHAIN_LOOKUP);
     assert!(
         left.as_deref().is_none_or(|s| s.trim().is_empty()),
         "the token is still in the keychain"
+    );
+    eventually!("the cache files gone", cache_files(&desktop).is_empty());
+    eventually!(
+        "the deletion in the app's log",
+        desktop.app_log().contains("the account's cache is deleted")
     );
 
     step("Quit from the tray");
@@ -533,6 +572,44 @@ fn the_token_is_in_the_keychain(desktop: &DesktopSession) {
     assert!(log.contains("logging to this directory"), "app log: {log}");
     assert!(log.contains("signed in; syncing"), "app log: {log}");
     assert!(log.contains("state=Online"), "app log: {log}");
+}
+
+/// Types a plain `http://` address of another computer (TEST-NET-1, which
+/// nothing answers): the form shows the app's warning and keeps the sign-in
+/// button disabled until the box is ticked; nothing reaches the network.
+async fn unencrypted_sign_in_is_warned(b: &Browser) {
+    fill_login(b, "http://192.0.2.10:8080", "ada@e2e.test").await;
+    click(b, "[data-testid=login-submit]").await;
+    let warning = by_testid(b, "[data-testid=login-unencrypted-warning]")
+        .await
+        .text()
+        .await
+        .expect("warning text");
+    assert!(
+        warning.contains("192.0.2.10") && warning.contains("not encrypted"),
+        "{warning}"
+    );
+    assert_eq!(
+        attr(b, "[data-testid=login-submit]", "disabled")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(count(b, "[data-testid=login-error]").await, 0);
+}
+
+/// The cache's files left in the app's data directory.
+fn cache_files(desktop: &DesktopSession) -> Vec<std::path::PathBuf> {
+    [
+        "cache.db",
+        "cache.db-wal",
+        "cache.db-shm",
+        "cache.db-journal",
+    ]
+    .iter()
+    .map(|f| desktop.app_data_dir().join(f))
+    .filter(|p| p.exists())
+    .collect()
 }
 
 /// Goes to the Team page and waits until no conversation is open.

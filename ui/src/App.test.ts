@@ -84,11 +84,52 @@ describe('login screen', () => {
     await settle();
     // Busy while the core works.
     expect(byTestId<HTMLButtonElement>('login-submit').disabled).toBe(true);
-    expect(core.called('login')[0].args).toEqual({ serverUrl: 'http://127.0.0.1:8080', email: 'ada@example.com', password: 'secret' });
+    expect(core.called('login')[0].args).toEqual({
+      serverUrl: 'http://127.0.0.1:8080',
+      email: 'ada@example.com',
+      password: 'secret',
+      allowUnencrypted: false,
+    });
     resolveLogin(session());
     await settle();
     expect(byTestId('nav-queue')).toBeTruthy();
     expect(document.querySelector('[data-testid="login-submit"]')).toBeNull();
+  });
+
+  it('warns before plain http:// to another computer and signs in only once confirmed', async () => {
+    const warning = 'The connection to support.example.com is not encrypted <b>(http://)</b>.';
+    core.handlers.login = (args) => (args.allowUnencrypted ? session() : refuse('unencrypted_connection', warning));
+    await start();
+    type(byTestId('login-server'), 'http://support.example.com');
+    type(byTestId('login-email'), 'ada@example.com');
+    type(byTestId('login-password'), 'secret');
+    click(byTestId('login-submit'));
+    await settle();
+    // The core's warning, as text; no sign-in yet, and none without the box ticked.
+    const shown = byTestId('login-unencrypted-warning');
+    expect(shown.textContent).toContain(warning);
+    expect(shown.querySelector('b')).toBeNull();
+    expect(document.querySelector('[data-testid="login-error"]')).toBeNull();
+    expect(document.querySelector('[data-testid="nav-queue"]')).toBeNull();
+    expect(core.called('login').map((c) => c.args.allowUnencrypted)).toEqual([false]);
+    const submit = byTestId<HTMLButtonElement>('login-submit');
+    expect(submit.disabled).toBe(true);
+    expect(submit.textContent).toMatch(/sign in anyway over an unencrypted connection/i);
+
+    // Another address hides it; back to the same one shows it again, unticked.
+    type(byTestId('login-server'), 'https://support.example.com');
+    expect(document.querySelector('[data-testid="login-unencrypted-warning"]')).toBeNull();
+    expect(byTestId<HTMLButtonElement>('login-submit').textContent?.trim()).toBe('Sign in');
+    type(byTestId('login-server'), 'http://support.example.com/');
+    expect(byTestId<HTMLInputElement>('login-allow-unencrypted').checked).toBe(false);
+
+    click(byTestId('login-allow-unencrypted'));
+    expect(byTestId<HTMLButtonElement>('login-submit').disabled).toBe(false);
+    click(byTestId('login-submit'));
+    await settle();
+    expect(core.called('login').map((c) => c.args.allowUnencrypted)).toEqual([false, true]);
+    expect(core.called('login')[1].args.serverUrl).toBe('http://support.example.com');
+    expect(byTestId('nav-queue')).toBeTruthy();
   });
 
   it('goes back to the login screen on a null session event', async () => {
@@ -630,5 +671,28 @@ describe('sign out', () => {
     expect(byTestId<HTMLInputElement>('login-server').value).toBe('https://support.example.com');
     expect(byTestId<HTMLInputElement>('login-email').value).toBe(ME.email);
     expect(byTestId<HTMLInputElement>('login-password').value).toBe('');
+  });
+
+  it('asks before deleting unsent replies and notes with the cache', async () => {
+    const question = '1 reply has not been sent yet. Signing out deletes <i>it</i>.';
+    core.handlers.logout = (args) => (args.discardUnsent ? null : refuse('unsent_messages', question));
+    await start();
+    click(byTestId('sign-out'));
+    await settle();
+    const asked = byTestId('sign-out-unsent');
+    expect(asked.textContent).toContain(question);
+    expect(asked.querySelector('i')).toBeNull();
+    expect(byTestId('nav-queue')).toBeTruthy();
+
+    click(byTestId('sign-out-stay'));
+    expect(document.querySelector('[data-testid="sign-out-unsent"]')).toBeNull();
+    expect(byTestId('nav-queue')).toBeTruthy();
+
+    click(byTestId('sign-out'));
+    await settle();
+    click(byTestId('sign-out-discard'));
+    await settle();
+    expect(core.called('logout').map((c) => c.args.discardUnsent)).toEqual([false, false, true]);
+    expect(byTestId('login-submit')).toBeTruthy();
   });
 });

@@ -11,6 +11,9 @@ pub enum SyncError {
     /// The cache's schema could not be brought up to date.
     #[error("local cache migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The cache's files could not be removed.
+    #[error("local cache files: {0}")]
+    Files(#[from] std::io::Error),
     /// The cache holds a value this version cannot read.
     #[error("local cache holds an unreadable value: {0}")]
     Corrupt(String),
@@ -28,7 +31,7 @@ impl SyncError {
     /// when it could not be reached, else a code naming the failing part.
     pub fn code(&self) -> &str {
         match self {
-            SyncError::Cache(_) | SyncError::Migrate(_) => "cache_error",
+            SyncError::Cache(_) | SyncError::Migrate(_) | SyncError::Files(_) => "cache_error",
             SyncError::Corrupt(_) => "cache_corrupt",
             SyncError::Server(ClientError::Api { detail, .. }) => &detail.code,
             SyncError::Server(ClientError::Transport(_)) => "offline",

@@ -30,6 +30,9 @@
 //!   window: [`news`] (which events and waits become which notification, and
 //!   their words) and [`tray_model`] (what the tray shows, as a
 //!   [`TrayModel`] value). Both take the time as a parameter.
+//! - What signing in and out decide: [`signing`] (whether a server address
+//!   needs the person's go-ahead because it is plain `http://` off this
+//!   computer; whether sign-out deletes the cache, keeps it, or asks first).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), switchboard_sync::SyncError> {
@@ -52,6 +55,7 @@ mod cache;
 mod engine;
 mod error;
 pub mod news;
+pub mod signing;
 pub mod text;
 pub mod tray_model;
 

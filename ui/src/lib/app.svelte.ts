@@ -117,6 +117,11 @@ export class AppState {
   statusError: string | null = $state(null);
   /** The server refused our token (revoked or expired): sign in again. */
   authLost = $state(false);
+  /**
+   * Sign-out waits for the person: replies or notes are unsent and would be
+   * deleted with the cache. The core's words saying so.
+   */
+  unsentOnSignOut: string | null = $state(null);
   statusBusy: AgentStatus | null = $state(null);
 
   dialog: 'transfer' | 'help' | null = $state(null);
@@ -250,20 +255,32 @@ export class AppState {
     this.error = null;
     this.dialog = null;
     this.authLost = false;
+    this.unsentOnSignOut = null;
     this.page = 'queue';
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
-  async signIn(serverUrl: string, email: string, password: string) {
-    const s = await ipc.login(serverUrl, email, password);
+  /** Signs in; `allowUnencrypted` once the person confirmed plain http:// to another computer. */
+  async signIn(serverUrl: string, email: string, password: string, allowUnencrypted = false) {
+    const s = await ipc.login(serverUrl, email, password, allowUnencrypted);
     await this.enterShell(s);
   }
 
-  async signOut() {
+  /**
+   * Signs out (the core deletes the account's cache). With replies or notes
+   * unsent the core asks first: its question shows until the person stays
+   * or signs out again with `discardUnsent`.
+   */
+  async signOut(discardUnsent = false) {
     try {
-      await ipc.logout();
+      await ipc.logout(discardUnsent);
     } catch (e) {
+      const err = ipc.asCommandError(e);
+      if (err.code === 'unsent_messages') {
+        this.unsentOnSignOut = err.message;
+        return;
+      }
       this.error = ipc.describeError(e);
       return;
     }

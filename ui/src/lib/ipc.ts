@@ -28,9 +28,19 @@ import type { TransferRequest } from '../gen/TransferRequest';
 import type { View } from '../gen/View';
 
 export const sessionCurrent = () => invoke<SessionInfo | null>('session_current');
-export const login = (serverUrl: string, email: string, password: string) =>
-  invoke<SessionInfo>('login', { serverUrl, email, password });
-export const logout = () => invoke<void>('logout');
+/**
+ * Signs in. Plain `http://` to another computer is refused with
+ * `unencrypted_connection` (its message is the warning to show) unless
+ * `allowUnencrypted`: the person confirmed after seeing it.
+ */
+export const login = (serverUrl: string, email: string, password: string, allowUnencrypted: boolean) =>
+  invoke<SessionInfo>('login', { serverUrl, email, password, allowUnencrypted });
+/**
+ * Signs out and deletes the account's cache. Refused with `unsent_messages`
+ * (its message says what would be lost) while replies or notes are unsent,
+ * unless `discardUnsent`.
+ */
+export const logout = (discardUnsent: boolean) => invoke<void>('logout', { discardUnsent });
 
 /** Rows `offset .. offset + limit` of a list, its length, and where `find` is in it. */
 export const listWindow = (view: View, offset: number, limit: number, find: string | null) =>

@@ -12,7 +12,8 @@
 //! opening and migrating the file, and its `meta` table (cursor, server,
 //! agent, the signed-in agent as last synced).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteExecutor, SqliteJournalMode, SqlitePool,
@@ -48,6 +49,8 @@ pub struct Cache {
     pool: SqlitePool,
     /// Writes: one connection.
     writer: SqlitePool,
+    /// The database file.
+    path: Arc<PathBuf>,
 }
 
 impl Cache {
@@ -80,13 +83,31 @@ impl Cache {
             .max_connections(2)
             .connect_with(opts.pragma("cache_size", "-256"))
             .await?;
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            path: Arc::new(path.as_ref().to_owned()),
+        })
     }
 
     /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+
+    /// The cache's database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the cache (every clone of it stops working) and deletes its
+    /// files: what signing out leaves of an account on this computer. The
+    /// next [`Cache::open`] of the same path starts empty, and the next
+    /// sync fills it from the server.
+    pub async fn delete(self) -> Result<()> {
+        self.close().await;
+        Ok(remove_files(&self.path)?)
     }
 
     // ---- meta -------------------------------------------------------------
@@ -232,6 +253,22 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
             .bind(CURSOR)
             .execute(&mut *conn)
             .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the cache at `path`: the database and the files SQLite keeps
+/// beside it (`-wal`, `-shm`, `-journal`). Files already gone are fine. The
+/// cache must not be open.
+fn remove_files(path: &Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

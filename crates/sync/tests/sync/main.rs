@@ -613,3 +613,69 @@ async fn only_visible(cache: &Cache, me: &str) -> usize {
     }
     all.len()
 }
+
+/// Whether any of the cache's files (database, WAL, shared memory) is on disk.
+fn cache_files_left(path: &std::path::Path) -> Vec<String> {
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| format!("{}{suffix}", path.display()))
+        .filter(|f| std::path::Path::new(f).exists())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_deleted_cache_leaves_no_file_and_the_next_sign_in_rebuilds_it() {
+    let mut srv = TestServer::spawn().await;
+    srv.category("billing").await;
+    let pat = srv.agent("Pat", &["billing"]).await;
+    let first = srv.conversation_in("billing").await.summary.id;
+    let path = srv.cache_path("pat.db");
+
+    let running = engine(&pat, &path).await;
+    wait_online(&running).await;
+    assert_cache_matches(running.cache(), &pat).await;
+    // A note written while the server is away waits in the outbox.
+    srv.stop().await;
+    running
+        .queue_note(&first, "unsent at sign-out")
+        .await
+        .unwrap();
+    assert_eq!(running.cache().outbox().await.unwrap().len(), 1);
+    assert!(!cache_files_left(&path).is_empty());
+
+    // Signing out: the cache goes while the engine may still hold it (a
+    // command in flight); it stops working and no file comes back, even
+    // once the server is back and the engine reconnects.
+    running.cache().clone().delete().await.unwrap();
+    assert_eq!(cache_files_left(&path), Vec::<String>::new());
+    srv.start().await;
+    let second = srv.conversation_in("billing").await.summary.id;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        running.cache().cursor().await.is_err(),
+        "a closed cache reads nothing"
+    );
+    running.shutdown().await;
+    assert_eq!(cache_files_left(&path), Vec::<String>::new());
+
+    // Signing in again: an empty cache, rebuilt by syncing; the deleted
+    // outbox sends nothing.
+    let again = engine(&pat, &path).await;
+    wait_online(&again).await;
+    assert_cache_matches(again.cache(), &pat).await;
+    for id in [&first, &second] {
+        assert!(again
+            .cache()
+            .conversation(id, Utc::now())
+            .await
+            .unwrap()
+            .is_some());
+    }
+    assert!(again.cache().outbox().await.unwrap().is_empty());
+    let server_side = srv.admin.conversation(&first).await.unwrap();
+    assert!(server_side
+        .messages
+        .iter()
+        .all(|m| m.body != "unsent at sign-out"));
+    again.shutdown().await;
+}
