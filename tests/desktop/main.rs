@@ -662,7 +662,8 @@ fn app_running(desktop: &DesktopSession) -> bool {
 
 /// An admin's side of the app: sign in as an admin, add an agent and a
 /// category from the Admin view (checked on the server), and see every
-/// open conversation in All, whoever holds it.
+/// open conversation in All, whoever holds it; mail from an address other
+/// than the customer's is marked in its conversation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_admin_sets_up_the_team() {
     let _one = ONE_AT_A_TIME.lock().await;
@@ -777,7 +778,65 @@ async fn an_admin_sets_up_the_team() {
     assert_eq!(returns.keywords, ["return", "refund"], "{returns:?}");
     assert_eq!(count(&b, "[data-testid=new-category-error]").await, 0);
     screenshot(&b, "09-admin").await;
+
+    step("Mail from another address is marked in the conversation");
+    mail_from_another_address_is_marked(&b, &team.url).await;
     b.close().await.ok();
+}
+
+/// A customer's mail, then someone else's answer to it (by its headers),
+/// through the server's inbound email endpoint: in the conversation (All),
+/// the answer shows its real sender and the mark, as text; the customer's
+/// own mail has none.
+async fn mail_from_another_address_is_marked(b: &Browser, url: &str) {
+    use switchboard_testkit::email::deliver;
+    let first = deliver(
+        url,
+        "From: Katherine Johnson <katherine@customer.test>\r\nTo: support@e2e.test\r\n\
+Subject: Orbit figures\r\nMessage-ID: <k1@customer.test>\r\n\r\nPlease check my figures.\r\n",
+    )
+    .await;
+    let id = first["conversation_id"].as_str().expect("id").to_owned();
+    let other = deliver(
+        url,
+        "From: Mallory Other <mallory@elsewhere.test>\r\nTo: support@e2e.test\r\n\
+Subject: Re: Orbit figures\r\nMessage-ID: <m1@elsewhere.test>\r\nIn-Reply-To: <k1@customer.test>\r\n\r\n\
+Send the <b>results</b> to me instead.\r\n",
+    )
+    .await;
+    assert_eq!(other["conversation_id"], id.as_str(), "threaded in");
+    click(b, "[data-testid=nav-all]").await;
+    open(b, &id).await;
+    let mark = by_testid(b, "[data-testid=message] [data-testid=other-sender]").await;
+    let text = mark.text().await.expect("mark text");
+    assert!(
+        text.contains("From mallory@elsewhere.test — not the customer's address"),
+        "{text}"
+    );
+    assert_eq!(count(b, "[data-testid=other-sender]").await, 1);
+    let messages = b
+        .find_all(Locator::Css("[data-testid=message][data-kind=customer]"))
+        .await
+        .expect("messages");
+    assert_eq!(messages.len(), 2);
+    let own = messages[0].text().await.expect("text");
+    assert!(own.contains("Please check my figures."), "{own}");
+    assert!(!own.contains("not the customer's address"), "{own}");
+    let theirs = messages[1].text().await.expect("text");
+    assert!(
+        theirs.contains("Mallory Other <mallory@elsewhere.test>"),
+        "{theirs}"
+    );
+    assert!(
+        theirs.contains("Send the <b>results</b> to me instead."),
+        "{theirs}"
+    );
+    assert_eq!(
+        count(b, "[data-testid=conversation-view] b").await,
+        0,
+        "customer text became markup"
+    );
+    screenshot(b, "10-other-sender").await;
 }
 
 /// The app against two server instances on PostgreSQL behind nginx (the

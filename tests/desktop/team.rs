@@ -33,14 +33,10 @@ pub async fn team() -> Team {
 pub async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Team {
     let mut servers = Vec::new();
     for _ in 0..instances {
-        servers.push(
-            Server::start(Config::new(
-                "127.0.0.1:0".parse().expect("addr"),
-                db.clone(),
-            ))
-            .await
-            .expect("server"),
-        );
+        let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), db.clone());
+        // Mail in through the inbound webhook (`switchboard_testkit::email`).
+        switchboard_testkit::email::enable_inbound(&mut config);
+        servers.push(Server::start(config).await.expect("server"));
     }
     let admin = seed_admin(&servers[0], ADMIN_EMAIL, "Morgan Admin").await;
     let url = servers[0].url();

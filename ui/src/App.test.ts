@@ -418,6 +418,33 @@ describe('conversation view', () => {
     expect(note.querySelector('[data-testid="delivery"]')).toBeNull();
   });
 
+  it('marks mail from an address other than the customer\'s, as text, and no other message', async () => {
+    open('c1', { state: 'assigned', assignee_id: ME.id }, [
+      message('customer', 'Please refund order 4711.', { author: 'Carla Customer' }),
+      message('customer', 'Send the refund to my account instead.', {
+        author: 'Mallory <mallory@elsewhere.example>',
+        from_other_address: true,
+        from_address: `mallory+${HOSTILE}@elsewhere.example`,
+      }),
+      message('customer', 'Forwarded without a From address.', { author: 'Unknown sender (no address)', from_other_address: true, from_address: null }),
+      message('agent', 'Looking into it.'),
+      message('note', 'Check who Mallory is.'),
+    ]);
+    await openMine('c1');
+    const [own, other, anonymous, agent, note] = allByTestId('message');
+    const mark = byTestId('other-sender', other);
+    expect(mark.textContent).toContain(`From mallory+${HOSTILE}@elsewhere.example — not the customer's address`);
+    expect(mark.querySelector('img, b')).toBeNull();
+    expect(other.classList.contains('other-sender')).toBe(true);
+    expect(other.querySelector('.author')!.textContent).toBe('Mallory <mallory@elsewhere.example>');
+    expect(byTestId('other-sender', anonymous).textContent).toContain("From no address — not the customer's address");
+    for (const m of [own, agent, note]) {
+      expect(m.querySelector('[data-testid="other-sender"]')).toBeNull();
+      expect(m.classList.contains('other-sender')).toBe(false);
+    }
+    expect(allByTestId('other-sender')).toHaveLength(2);
+  });
+
   it('marks internal notes distinctly', async () => {
     open('c1', { state: 'assigned', assignee_id: ME.id }, [message('customer', 'Hi'), message('note', 'Check the invoice')]);
     await openMine('c1');

@@ -37,6 +37,11 @@ export function installDemo(params: URLSearchParams) {
     messages: [
       message('customer', 'Hi,\nI was charged twice for my subscription.\n<img src=x onerror=alert(1)> should show as text.', { author: 'Maria Lopez' }),
       message('bot', 'Thanks! A human will be with you shortly.', { author: 'FAQ bot' }),
+      message('customer', 'Please send the refund to my account instead.', {
+        author: 'Mallory Other <mallory@elsewhere.example>',
+        from_other_address: true,
+        from_address: 'mallory@elsewhere.example',
+      }),
       message('system', 'Assigned to Ada Agent'),
       message('note', 'Checked Stripe: two charges on the 3rd. Refund one.'),
       message('agent', 'Sorry about that, Maria — I have refunded the duplicate charge.', { id: null, client_id: 'x1', send_state: { state: 'pending' } }),

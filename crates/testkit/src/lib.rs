@@ -9,6 +9,7 @@
 //!   status) and categories, log in.
 //! - [`postgres`]: the throwaway PostgreSQL cluster; [`nginx`]: Debian's nginx
 //!   with the repository's example config in front of two instances.
+//! - [`email`]: mail in through the server's inbound webhook.
 //! - [`smtp`]: an SMTP sink (Python's aiosmtpd) that files what it accepts;
 //!   [`process`]: what the peers share (free ports, waiting for one, dying
 //!   with the test process, skipping when a peer is not installed).
@@ -30,6 +31,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod email;
 pub mod nginx;
 pub mod postgres;
 pub mod process;

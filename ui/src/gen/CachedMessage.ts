@@ -20,9 +20,22 @@ conversation_id: string,
  */
 kind: MessageKind, 
 /**
- * Display name of who wrote it.
+ * Display name of who wrote it. For a message from another address
+ * (below), the real sender: `Name <address>`, never the customer.
  */
 author: string, 
+/**
+ * True on a customer message that came by email from an address other
+ * than the conversation's customer's (it threaded in by its headers,
+ * the subject token or a `+sb-…` address tag): show that it is not
+ * from the customer's address. False on every other message.
+ */
+from_other_address: boolean, 
+/**
+ * With `from_other_address`: the address the mail came from (`None`
+ * when it named none).
+ */
+from_address: string | null, 
 /**
  * The agent who wrote it.
  */

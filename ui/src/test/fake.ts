@@ -71,6 +71,8 @@ export function message(kind: CachedMessage['kind'], body: string, over: Partial
     conversation_id: 'c1',
     kind,
     author: kind === 'customer' ? 'Customer' : 'Ada Agent',
+    from_other_address: false,
+    from_address: null,
     author_id: kind === 'customer' ? null : ME.id,
     body,
     created_at: '2026-01-01T10:00:00Z',

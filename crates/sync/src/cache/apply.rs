@@ -293,7 +293,8 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     if let Some(cid) = &m.client_id {
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, body = ?, created_at = ?, \
-             delivery = ?, pending = NULL, error_code = NULL, error_message = NULL \
+             delivery = ?, from_other_address = ?, from_address = ?, \
+             pending = NULL, error_code = NULL, error_message = NULL \
              WHERE client_id = ? AND id IS NULL AND author_id IS ? \
              AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)",
         )
@@ -304,6 +305,8 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
         .bind(&m.body)
         .bind(ms(m.created_at))
         .bind(delivery_json(m))
+        .bind(m.from_other_address)
+        .bind(&m.from_address)
         .bind(cid)
         .bind(&m.author_id)
         .bind(&m.id)
@@ -314,9 +317,13 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
             return Ok(());
         }
     }
+    // Seen again (a conversation fetched whole, a page replayed): the
+    // delivery and the sender's flag follow the server's copy.
     sqlx::query(
-        "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, delivery, pending) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery",
+        "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, delivery, \
+         from_other_address, from_address, pending) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery, \
+         from_other_address = excluded.from_other_address, from_address = excluded.from_address",
     )
     .bind(&m.id)
     .bind(&m.conversation_id)
@@ -327,6 +334,8 @@ async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     .bind(ms(m.created_at))
     .bind(&m.client_id)
     .bind(delivery_json(m))
+    .bind(m.from_other_address)
+    .bind(&m.from_address)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -340,11 +349,16 @@ pub(super) fn delivery_json(m: &Message) -> Option<String> {
 }
 
 async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
-    sqlx::query("UPDATE messages SET body = ?, author = ?, delivery = ? WHERE id = ?")
-        .bind(&m.body)
-        .bind(&m.author)
-        .bind(delivery_json(m))
-        .bind(&m.id)
+    sqlx::query(
+        "UPDATE messages SET body = ?, author = ?, delivery = ?, from_other_address = ?, from_address = ? \
+         WHERE id = ?",
+    )
+    .bind(&m.body)
+    .bind(&m.author)
+    .bind(delivery_json(m))
+    .bind(m.from_other_address)
+    .bind(&m.from_address)
+    .bind(&m.id)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -101,6 +101,8 @@ pub(super) fn message_of(r: &SqliteRow) -> Result<CachedMessage> {
         conversation_id: r.try_get("conversation_id")?,
         kind: parse::<MessageKind>(r.try_get("kind")?)?,
         author: r.try_get("author")?,
+        from_other_address: r.try_get::<i64, _>("from_other_address")? != 0,
+        from_address: r.try_get("from_address")?,
         author_id: r.try_get("author_id")?,
         body: r.try_get("body")?,
         created_at: from_ms(r.try_get("created_at")?)?,

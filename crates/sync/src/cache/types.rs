@@ -84,8 +84,17 @@ pub struct CachedMessage {
     pub conversation_id: String,
     /// `customer|agent|bot|note|system`.
     pub kind: MessageKind,
-    /// Display name of who wrote it.
+    /// Display name of who wrote it. For a message from another address
+    /// (below), the real sender: `Name <address>`, never the customer.
     pub author: String,
+    /// True on a customer message that came by email from an address other
+    /// than the conversation's customer's (it threaded in by its headers,
+    /// the subject token or a `+sb-…` address tag): show that it is not
+    /// from the customer's address. False on every other message.
+    pub from_other_address: bool,
+    /// With `from_other_address`: the address the mail came from (`None`
+    /// when it named none).
+    pub from_address: Option<String>,
     /// The agent who wrote it.
     pub author_id: Option<String>,
     /// Plain text.

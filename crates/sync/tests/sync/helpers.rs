@@ -55,10 +55,12 @@ pub fn db_url(path: &Path) -> String {
 pub async fn start_at(addr: SocketAddr, db: &Path) -> Server {
     let mut tries = 0;
     loop {
-        let config = Config {
+        let mut config = Config {
             background: false,
             ..Config::new(addr, db_url(db))
         };
+        // Mail in through the inbound webhook (`switchboard_testkit::email`).
+        switchboard_testkit::email::enable_inbound(&mut config);
         match Server::start(config).await {
             Ok(s) => return s,
             Err(e) if tries < 100 => {

@@ -4,6 +4,7 @@
 //! `TEST_LOG=1 cargo test -p switchboard-sync` prints the engine's tracing.
 
 mod helpers;
+mod sender;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
