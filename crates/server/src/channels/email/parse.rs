@@ -116,8 +116,11 @@ fn parse_mime(raw: &[u8]) -> Option<ParsedEmail> {
         .unwrap_or_else(|| "(no subject)".to_owned());
 
     let mut texts = Vec::new();
+    // Whether a text part was read at all (its text may be blank).
+    let mut text_part = false;
     for i in 0..msg.text_body_count() {
         if let Some(t) = msg.body_text(i) {
+            text_part = true;
             let t = clean_text(&t);
             if !t.trim().is_empty() {
                 texts.push(t.trim().to_owned());
@@ -177,7 +180,11 @@ fn parse_mime(raw: &[u8]) -> Option<ParsedEmail> {
     let mut body = texts.join("\n\n");
     let mut keep_raw = false;
     if body.trim().is_empty() {
-        if attachments.is_empty() {
+        if attachments.is_empty() && text_part {
+            // A text part with nothing to show (blank, or control characters
+            // only): not a reason to show its transfer encoding instead.
+            body = "(empty message)".into();
+        } else if attachments.is_empty() {
             // No text part was found: keep whatever follows the headers.
             let rest = raw_body(raw);
             let rest = clean_text(&String::from_utf8_lossy(rest));

@@ -6,9 +6,13 @@
 //!   signed as Twilio signs it always verifies (parameters in any order, the
 //!   default port written or not).
 //! - Any single changed byte never verifies: of the signature, the auth
-//!   token or the URL; of the body, unless it decodes to the same distinct
-//!   pairs (Twilio signs the decoded pairs, repeats once, so `%4a` for `%4A`
-//!   or a repeat of a pair already there are the same request).
+//!   token or the URL; of the body, exactly unless Twilio's signed text of
+//!   the decoded pairs stays the same. Twilio signs the distinct decoded
+//!   pairs, sorted, names and values joined with nothing between them, so
+//!   `%4a` for `%4A`, a repeat of a pair already there, and (found by this
+//!   property at 100,000 cases) `Name=value` turned into `Name&value` when
+//!   `value` sorts right after `Name`, all sign alike: a limit of Twilio's
+//!   scheme, which the server must follow as it is.
 //! - Arbitrary bodies, signatures and content types: a clear refusal, never
 //!   a panic.
 //! - Any fields: a text that keeps its promises or a 422 that names its
@@ -49,9 +53,12 @@ fn params() -> impl Strategy<Value = Vec<(String, String)>> {
     prop::collection::vec((param_name(), text(40)), 0..10)
 }
 
-/// The distinct pairs, sorted: what a Twilio signature covers.
-fn canonical(p: &[(String, String)]) -> BTreeSet<(String, String)> {
-    p.iter().cloned().collect()
+/// What a Twilio signature covers of the pairs: the distinct pairs, sorted,
+/// each name followed by its value, with nothing between them.
+fn signed_text(p: &[(String, String)]) -> String {
+    let distinct: BTreeSet<(&str, &str)> =
+        p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    distinct.into_iter().flat_map(|(k, v)| [k, v]).collect()
 }
 
 fn form(p: &[(String, String)]) -> String {
@@ -234,7 +241,7 @@ fn proptest_twilio_signed_requests_verify_and_changed_ones_never() {
                     }
                     let at = i % changed.len();
                     changed[at] = b;
-                    let same = canonical(&decode(&changed)) == canonical(&req.params);
+                    let same = signed_text(&decode(&changed)) == signed_text(&req.params);
                     let r = verify(&twilio, &uri, &req.headers(&sig), &changed);
                     prop_assert_eq!(
                         r.is_ok(),
