@@ -26,9 +26,20 @@
 //! then `cargo bench -p switchboard --bench desktop`
 //! (`tests/desktop/bench.rs`), which prints the table and writes
 //! `target/bench/desktop.json`.
+//!
+//! The phase `fuzz` (`--only fuzz`, and part of a run without `--only`) runs
+//! the property tests of every parser of outside input (`proptest_*`: email
+//! MIME intake, Twilio forms and signatures, widget requests, the
+//! configuration file, `switchboard://` links) with
+//! `SWITCHBOARD_PROPTEST_CASES=100000` (or `--fuzz-cases N`): the server's in
+//! release (`cargo test --release -p switchboard-server --lib`), the desktop
+//! link parser's in the dev profile (a string function; the app's release
+//! build is the ten-minute fat-LTO Tauri build). It prints per parser the
+//! cases run and the panics, and fails when a property fails or panics.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
@@ -40,9 +51,12 @@ pub struct BenchArgs {
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events
     /// (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
-    /// desktop (only when named).
+    /// fuzz (both also in a run without --only), desktop (only when named).
     #[arg(long)]
     pub only: Option<String>,
+    /// Cases of each property in the `fuzz` phase (default 100000).
+    #[arg(long)]
+    pub fuzz_cases: Option<u32>,
     /// Store backend: sqlite (default), postgres (one and two instances on
     /// a throwaway PostgreSQL) or all (sets SWITCHBOARD_BENCH_BACKEND).
     #[arg(long)]
@@ -58,14 +72,18 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     });
     let classifier = phases.as_ref().is_none_or(|p| p.contains(&"classifier"));
     let desktop = phases.as_ref().is_some_and(|p| p.contains(&"desktop"));
+    let fuzz = phases.as_ref().is_none_or(|p| p.contains(&"fuzz"));
     let load_phases: Option<Vec<&str>> = phases.as_ref().map(|p| {
         p.iter()
             .copied()
-            .filter(|&x| x != "classifier" && x != "desktop")
+            .filter(|&x| x != "classifier" && x != "desktop" && x != "fuzz")
             .collect()
     });
     if classifier {
         run_classifier(root)?;
+    }
+    if fuzz {
+        run_fuzz(root, args.fuzz_cases.unwrap_or(FUZZ_CASES))?;
     }
     if desktop {
         run_desktop(root)?;
@@ -90,6 +108,132 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let status = cmd.status().context("running cargo bench")?;
     if !status.success() {
         bail!("the load benchmark failed ({status})");
+    }
+    Ok(())
+}
+
+/// Cases of each property in the `fuzz` phase.
+const FUZZ_CASES: u32 = 100_000;
+
+/// What each property's name says it tests: (name prefix, parser).
+const FUZZ_PARSERS: &[(&str, &str)] = &[
+    ("email_", "email MIME intake (channels/email/parse.rs)"),
+    ("twilio_", "Twilio forms, signatures, fields (channels/sms)"),
+    (
+        "widget_",
+        "widget visitor requests (channels/widget/visitor)",
+    ),
+    (
+        "settings_",
+        "configuration file and environment (settings.rs)",
+    ),
+    ("deep_links_", "switchboard:// links (src-tauri/src/ipc.rs)"),
+    ("navigate_", "switchboard:// links (src-tauri/src/ipc.rs)"),
+];
+
+/// One `proptest NAME: N cases, P panics, F failures, T s` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyRun {
+    pub name: String,
+    pub cases: u64,
+    pub panics: u64,
+    pub failures: u64,
+    pub seconds: f64,
+}
+
+/// Reads a property's summary line, as `check` in the property tests prints it.
+pub fn parse_property_line(line: &str) -> Option<PropertyRun> {
+    let rest = line.trim().strip_prefix("proptest ")?;
+    let (name, rest) = rest.split_once(": ")?;
+    let mut fields = rest.split(", ");
+    let mut number = |unit: &str| -> Option<String> {
+        let f = fields.next()?;
+        f.strip_suffix(unit).map(|n| n.trim().to_owned())
+    };
+    Some(PropertyRun {
+        name: name.to_owned(),
+        cases: number(" cases")?.parse().ok()?,
+        panics: number(" panics")?.parse().ok()?,
+        failures: number(" failures")?.parse().ok()?,
+        seconds: number(" s")?.parse().ok()?,
+    })
+}
+
+/// Runs `cargo test <args> -- proptest_ --nocapture` with `cases` cases per
+/// property, passing its output through; returns the properties' summaries
+/// and whether the run succeeded.
+fn run_properties(root: &Path, args: &[&str], cases: u32) -> Result<(Vec<PropertyRun>, bool)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!(
+        "xtask bench: SWITCHBOARD_PROPTEST_CASES={cases} cargo test {} -- proptest_ --nocapture",
+        args.join(" ")
+    );
+    let mut child = Command::new(cargo)
+        .current_dir(root)
+        .arg("test")
+        .args(args)
+        .args(["--", "proptest_", "--nocapture", "--test-threads=2"])
+        .env("SWITCHBOARD_PROPTEST_CASES", cases.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running cargo test")?;
+    let mut runs = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.context("reading cargo test's output")?;
+            println!("{line}");
+            runs.extend(parse_property_line(&line));
+        }
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    Ok((runs, status.success()))
+}
+
+/// The property tests of the parsers, `cases` cases each, and their table.
+fn run_fuzz(root: &Path, cases: u32) -> Result<()> {
+    let (mut runs, server_ok) = run_properties(
+        root,
+        &["--release", "-p", "switchboard-server", "--lib"],
+        cases,
+    )?;
+    let (app, app_ok) = run_properties(root, &["-p", "switchboard", "--lib"], cases)?;
+    runs.extend(app);
+    let parser_of = |name: &str| {
+        FUZZ_PARSERS
+            .iter()
+            .position(|(prefix, _)| name.starts_with(prefix))
+            .unwrap_or(FUZZ_PARSERS.len())
+    };
+    runs.sort_by(|a, b| (parser_of(&a.name), &a.name).cmp(&(parser_of(&b.name), &b.name)));
+    println!("\nfuzz: {cases} cases per property");
+    println!(
+        "{:<52} {:<30} {:>9} {:>7} {:>8} {:>8}",
+        "parser", "property", "cases", "panics", "failures", "seconds"
+    );
+    let mut short = Vec::new();
+    for r in &runs {
+        let parser = FUZZ_PARSERS.get(parser_of(&r.name)).map_or("?", |(_, p)| p);
+        println!(
+            "{parser:<52} {:<30} {:>9} {:>7} {:>8} {:>8.1}",
+            r.name, r.cases, r.panics, r.failures, r.seconds
+        );
+        if r.cases < u64::from(cases) {
+            short.push(r.name.clone());
+        }
+    }
+    let panics: u64 = runs.iter().map(|r| r.panics).sum();
+    let total: u64 = runs.iter().map(|r| r.cases).sum();
+    println!(
+        "fuzz: {} properties, {total} cases, {panics} panics",
+        runs.len()
+    );
+    if !server_ok || !app_ok || panics > 0 || !short.is_empty() || runs.is_empty() {
+        bail!(
+            "the property tests failed (server: {}, app: {}, panics: {panics}, short of {cases} cases: {})",
+            if server_ok { "passed" } else { "FAILED" },
+            if app_ok { "passed" } else { "FAILED" },
+            if short.is_empty() { "none".to_owned() } else { short.join(", ") }
+        );
     }
     Ok(())
 }
@@ -154,4 +298,27 @@ fn run_desktop(root: &Path) -> Result<()> {
         bail!("the desktop benchmark failed ({status})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_summaries_are_read() {
+        assert_eq!(
+            parse_property_line(
+                "proptest email_round_trip: 100000 cases, 0 panics, 0 failures, 12.34 s"
+            ),
+            Some(PropertyRun {
+                name: "email_round_trip".into(),
+                cases: 100_000,
+                panics: 0,
+                failures: 0,
+                seconds: 12.34,
+            })
+        );
+        assert_eq!(parse_property_line("test x ... ok"), None);
+        assert_eq!(parse_property_line("proptest x: many cases"), None);
+    }
 }

@@ -252,7 +252,7 @@ fn long_values(texts: impl IntoIterator<Item = String>) -> Vec<String> {
 fn proptest_settings_file_and_environment() {
     check(
         "settings_file_and_environment",
-        1500,
+        3000,
         (file(), env_pairs(), text(24), any::<usize>(), 0u8..3),
         |(mut file, env, secret, at, form)| {
             // A secret's value that must never show in an error, on a line of
@@ -345,7 +345,7 @@ fn proptest_settings_round_trip_through_toml() {
         prop::option::of((text(40), prop::bool::ANY, 0u8..3)),
         all.len(),
     );
-    check("settings_round_trip", 1500, values, |values| {
+    check("settings_round_trip", 3000, values, |values| {
         let mut flat = toml::value::Table::new();
         let mut tables: BTreeMap<String, toml::value::Table> = BTreeMap::new();
         let mut expected: BTreeMap<&str, Option<String>> = BTreeMap::new();

@@ -54,7 +54,7 @@ fn due() -> impl Strategy<Value = Due> {
 #[test]
 fn proptest_email_outbound_round_trip() {
     let from = parse_from("Support Team <support@example.com>").expect("a sender");
-    check("email_outbound_round_trip", 2000, due(), |d| {
+    check("email_outbound_round_trip", 3000, due(), |d| {
         let msg = build(&from, &d).map_err(|e| TestCaseError::fail(format!("not built: {e}")))?;
         let raw = msg.formatted();
         let p = parse(&raw);
