@@ -41,7 +41,8 @@ enum Command {
     /// Run the server's load benchmark (release build): ingest rate, claim
     /// latency, SSE delivery latency, each beside its target; and the
     /// classifier's accuracy on the held-out labelled split (`--only classifier`);
-    /// the desktop app beside an empty Tauri window (`--only desktop`).
+    /// the desktop app beside an empty Tauri window (`--only desktop`); the
+    /// parsers' property tests at 100,000 cases each (`--only fuzz`).
     Bench(bench::BenchArgs),
     /// Check that imports inside the server go down its layers and that the
     /// desktop shell's and the sync crate's modules import no cycle.
