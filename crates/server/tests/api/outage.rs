@@ -6,7 +6,8 @@
 //! PostgreSQL: a server of the test's own is stopped for 6 s and started
 //! again. SQLite: another process holds the database's write lock for 15 s.
 //! Meanwhile the API, Twilio (signed inbound texts) and a widget visitor
-//! keep sending.
+//! keep sending, and an agent keeps answering an email conversation whose
+//! replies go out through a real SMTP sink.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_api::{Customer, NewConversation};
+use switchboard_testkit::smtp::SmtpSink;
 use switchboard_testkit::{backend, eventually, spawn_with, TestServer};
 
 /// What the senders saw: message text → status answered.
@@ -138,6 +140,46 @@ fn flow(
     lanes
 }
 
+/// An agent answering an email conversation until `stop`: each reply
+/// answered 201 must go out over SMTP exactly once, one answered 503 never.
+async fn replies(
+    app: &TestServer,
+    stop: Arc<AtomicBool>,
+    answers: Answers,
+) -> tokio::task::JoinHandle<()> {
+    let raw = "From: Carla Customer <carla@customer.test>\r\n\
+               To: support@outage.test\r\n\
+               Subject: Where is my parcel?\r\n\
+               Message-ID: <first@customer.test>\r\n\
+               \r\n\
+               It has not come.\r\n";
+    let created = switchboard_testkit::email::deliver(&app.url, raw).await;
+    let conv = created["conversation_id"]
+        .as_str()
+        .expect("a conversation")
+        .to_owned();
+    app.admin
+        .set_status(switchboard_api::AgentStatus::Available)
+        .await
+        .expect("available");
+    app.admin.claim(&conv).await.expect("the admin takes it");
+    let agent = app.admin.clone();
+    tokio::spawn(async move {
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            n += 1;
+            let text = format!("reply-{n:06}-end");
+            let status = match agent.reply(&conv, &text).await {
+                Ok(_) => 201,
+                Err(switchboard_api::ClientError::Api { status, .. }) => status.as_u16(),
+                Err(_) => 0,
+            };
+            answers.lock().await.insert(text, status);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+}
+
 async fn health(app: &TestServer, path: &str) -> u16 {
     match app.http.get(app.api(path)).send().await {
         Ok(r) => r.status().as_u16(),
@@ -165,6 +207,7 @@ async fn count(app: &TestServer, answers: &Answers) -> BTreeMap<&'static str, [u
         let kind: &'static str = match kind {
             "api" => "api",
             "sms" => "sms",
+            k if k.starts_with("reply") => "reply",
             _ => "widget",
         };
         let n = stored.get(text).copied().unwrap_or(0);
@@ -216,12 +259,13 @@ async fn works_again(app: &TestServer) {
     .await;
 }
 
-async fn outage(app: &TestServer, down: impl FnOnce(), up: impl FnOnce()) {
+async fn outage(app: &TestServer, sink: &SmtpSink, down: impl FnOnce(), up: impl FnOnce()) {
     app.category_with("outage", switchboard_api::RoutingMode::Manual, 60, &[])
         .await;
     let stop = Arc::new(AtomicBool::new(false));
     let answers: Answers = Arc::default();
-    let lanes = flow(app, stop.clone(), answers.clone());
+    let mut lanes = flow(app, stop.clone(), answers.clone());
+    lanes.push(replies(app, stop.clone(), answers.clone()).await);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(health(app, "/health").await, 200);
     down();
@@ -248,6 +292,48 @@ async fn outage(app: &TestServer, down: impl FnOnce(), up: impl FnOnce()) {
         c.values().all(|k| k[3] == 0).then_some(c)
     })
     .await;
+    // Every reply answered 201 goes out once; none answered 503 goes out.
+    let accepted: Vec<String> = answers
+        .lock()
+        .await
+        .iter()
+        .filter(|(t, s)| t.starts_with("reply") && **s == 201)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let refused: Vec<String> = answers
+        .lock()
+        .await
+        .iter()
+        .filter(|(t, s)| t.starts_with("reply") && **s != 201)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let mailed = eventually(30, "every accepted reply mailed", || async {
+        let mail = sink.received();
+        let times = |t: &str| mail.iter().filter(|m| m.contains(t)).count();
+        accepted.iter().all(|t| times(t) >= 1).then(|| {
+            let twice = accepted.iter().filter(|t| times(t) > 1).count();
+            let wrongly = refused.iter().filter(|t| times(t) > 0).count();
+            (mail.len(), twice, wrongly)
+        })
+    })
+    .await;
+    eprintln!(
+        "outage on {}, replies out: accepted {}, mailed {}, mailed twice {}, mailed though refused {}",
+        backend(),
+        accepted.len(),
+        mailed.0,
+        mailed.1,
+        mailed.2
+    );
+    assert_eq!(
+        (mailed.1, mailed.2),
+        (0, 0),
+        "each accepted reply mailed once, no refused one"
+    );
+    assert!(
+        sink.counts_by_message_id().values().all(|n| *n == 1),
+        "no Message-ID twice"
+    );
     for (kind, [sent, accepted, unavailable, lost, duplicated]) in &counts {
         eprintln!(
             "outage on {}, {kind}: sent {sent}, stored {accepted}, answered 503 {unavailable}, lost {lost}, duplicated {duplicated}",
@@ -265,8 +351,12 @@ async fn outage(app: &TestServer, down: impl FnOnce(), up: impl FnOnce()) {
 
 /// A server for the outage tests: SMS (Twilio settings) and a widget without
 /// practical rate limits, background jobs on.
-fn outage_config(c: &mut switchboard_server::Config) {
+fn outage_config(c: &mut switchboard_server::Config, sink: &SmtpSink) {
     c.background = true;
+    switchboard_testkit::email::enable_inbound(c);
+    c.email.smtp_url = Some(sink.url());
+    c.email.smtp_from = Some("Support <support@outage.test>".into());
+    c.email.retry_base = Duration::from_millis(200);
     c.sms = switchboard_testkit::twilio::sms_config("http://127.0.0.1:9");
     c.widget.messages_per_minute = 100_000;
     c.widget.starts_per_hour = 100_000;
@@ -279,13 +369,15 @@ async fn postgresql_stopped_and_started_again_loses_nothing() {
     }
     let pg = switchboard_testkit::postgres::own();
     let url = pg.fresh_database().await;
+    let sink = SmtpSink::start().expect("the SMTP sink (cargo xtask setup installs aiosmtpd)");
     let app = spawn_with(|c| {
-        outage_config(c);
+        outage_config(c, &sink);
         c.database_url = url;
     })
     .await;
     outage(
         &app,
+        &sink,
         || pg.stop(),
         || {
             // Longer than an SMS waits before it is spooled.
@@ -301,11 +393,13 @@ async fn sqlite_locked_by_another_process_for_15_s_loses_nothing() {
     if backend() != "sqlite" {
         return;
     }
-    let app = spawn_with(outage_config).await;
+    let sink = SmtpSink::start().expect("the SMTP sink (cargo xtask setup installs aiosmtpd)");
+    let app = spawn_with(|c| outage_config(c, &sink)).await;
     let path = app.database_url.trim_start_matches("sqlite://").to_owned();
     let mut holder: Option<std::process::Child> = None;
     outage(
         &app,
+        &sink,
         || {
             // A real second process takes the write lock and keeps it 15 s.
             let child = std::process::Command::new("python3")
