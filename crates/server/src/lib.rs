@@ -186,6 +186,52 @@ fn default_spool_dir(database_url: &str) -> std::path::PathBuf {
     }
 }
 
+/// SIGTERM and Ctrl-C, listened for from the moment this is made: make it
+/// before [`Server::start`], so a stop asked for while the server starts is
+/// kept (until then the signal's default action would end the process with
+/// no graceful stop and a non-zero status).
+pub struct StopSignal {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    /// Starts listening.
+    pub fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(StopSignal {})
+        }
+    }
+
+    /// Waits for the first of them; names it.
+    pub async fn wait(self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let StopSignal { mut term, mut int } = self;
+            tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "Ctrl-C",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
 /// A running server.
 pub struct Server {
     addr: SocketAddr,
@@ -314,32 +360,9 @@ impl Server {
         Ok(())
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then stops gracefully
+    /// Serves until `stop` fires (SIGTERM or Ctrl-C), then stops gracefully
     /// ([`Server::shut_down`], `grace` for requests in flight).
-    pub async fn run_until_signal(self, grace: Duration) -> anyhow::Result<()> {
-        let signal = async {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{signal, SignalKind};
-                match signal(SignalKind::terminate()) {
-                    Ok(mut term) => {
-                        tokio::select! {
-                            _ = term.recv() => "SIGTERM",
-                            _ = tokio::signal::ctrl_c() => "Ctrl-C",
-                        }
-                    }
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
-                        "Ctrl-C"
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = tokio::signal::ctrl_c().await;
-                "Ctrl-C"
-            }
-        };
+    pub async fn run_until(self, stop: StopSignal, grace: Duration) -> anyhow::Result<()> {
         let mut server = self;
         let task = &mut server.task;
         tokio::select! {
@@ -347,7 +370,7 @@ impl Server {
                 r??;
                 return Ok(());
             }
-            why = signal => tracing::info!("{why}: stopping"),
+            why = stop.wait() => tracing::info!("{why}: stopping"),
         }
         server.shut_down(grace).await;
         Ok(())

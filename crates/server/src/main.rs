@@ -183,6 +183,8 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 }
             }
             let database_url = database_url(url, &settings);
+            // Before anything starts: a SIGTERM from here on is a graceful stop.
+            let stop = switchboard_server::StopSignal::listen()?;
             let server = Server::start(
                 Config {
                     // email_inbound_secret, smtp_*, imap_*.
@@ -214,7 +216,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             }
             // SIGTERM or Ctrl-C: requests in flight get 10 s to finish.
             server
-                .run_until_signal(std::time::Duration::from_secs(10))
+                .run_until(stop, std::time::Duration::from_secs(10))
                 .await?;
             if text {
                 println!("stopped");
