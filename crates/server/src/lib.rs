@@ -423,6 +423,7 @@ impl Server {
                 tracing::warn!(error = %e, "stopped; the leases could not be released and run out by themselves")
             }
         }
+        self.store.close().await;
     }
 
     /// Stops accepting, and aborts open streams.
@@ -437,6 +438,9 @@ impl Server {
         if let Some(m) = &self.metrics_task {
             m.abort();
         }
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
+        let _ = (&mut self.background).await;
+        // Closed when this returns: the database files can be copied.
+        self.store.close().await;
     }
 }

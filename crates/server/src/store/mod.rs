@@ -117,6 +117,8 @@ pub struct Store {
 
 struct Inner {
     ready: tokio::sync::Mutex<Option<(std::time::Instant, Result<(), String>)>>,
+    closing: tokio::sync::watch::Sender<bool>,
+    closed: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
     reader: AnyPool,
     jobs: mpsc::Sender<Queued>,
     writer: Arc<WriterHealth>,
@@ -172,19 +174,27 @@ impl Store {
         let hub = EventHub::new(last_seq);
         let (jobs, rx) = mpsc::channel::<Queued>(QUEUE);
         let writer = Arc::new(WriterHealth::default());
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let (closed_tx, closed_rx) = oneshot::channel();
         tokio::spawn(writer::run(
             write_conn,
             rx,
-            hub.clone(),
-            clock.clone(),
-            Backend::Postgres,
-            Reconnect::Postgres(any_opts.clone()),
-            writer.clone(),
+            writer::Setup {
+                hub: hub.clone(),
+                clock: clock.clone(),
+                backend: Backend::Postgres,
+                reconnect: Reconnect::Postgres(any_opts.clone()),
+                health: writer.clone(),
+                closing: closing_rx,
+                closed: closed_tx,
+            },
         ));
         tokio::spawn(listen::run(url.to_owned(), reader.clone(), hub.clone()));
         Ok(Self {
             inner: Arc::new(Inner {
                 ready: tokio::sync::Mutex::new(None),
+                closing,
+                closed: tokio::sync::Mutex::new(Some(closed_rx)),
                 reader,
                 jobs,
                 writer,
@@ -240,6 +250,8 @@ impl Store {
         let (jobs, rx) = mpsc::channel::<Queued>(QUEUE);
         let writer = Arc::new(WriterHealth::default());
         let writer_health = writer.clone();
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let (closed_tx, closed_rx) = oneshot::channel();
         // The writer's own thread: each statement of a batch runs right there,
         // with no hand-off to another thread.
         let writer_hub = hub.clone();
@@ -254,11 +266,15 @@ impl Store {
                     Ok(rt) => rt.block_on(writer::run(
                         Conn::Sqlite(write_conn),
                         rx,
-                        writer_hub,
-                        writer_clock,
-                        Backend::Sqlite,
-                        Reconnect::InPlace,
-                        writer_health,
+                        writer::Setup {
+                            hub: writer_hub,
+                            clock: writer_clock,
+                            backend: Backend::Sqlite,
+                            reconnect: Reconnect::InPlace,
+                            health: writer_health,
+                            closing: closing_rx,
+                            closed: closed_tx,
+                        },
                     )),
                     Err(e) => tracing::error!(error = %e, "cannot start the writer's runtime"),
                 }
@@ -266,6 +282,8 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 ready: tokio::sync::Mutex::new(None),
+                closing,
+                closed: tokio::sync::Mutex::new(Some(closed_rx)),
                 reader,
                 jobs,
                 writer,
@@ -331,6 +349,24 @@ impl Store {
             Ok(Err(e)) => Err(format!("a write failed: {e}")),
             Ok(Ok(())) => Ok(()),
         }
+    }
+
+    /// Closes the store: the writer commits what is queued and closes its
+    /// connection, and the read pool closes (on SQLite the last connection
+    /// folds the log into the database file). Writes after this answer
+    /// `ShuttingDown`. Waits at most 10 s for the writer.
+    pub async fn close(&self) {
+        let _ = self.inner.closing.send(true);
+        let closed = self.inner.closed.lock().await.take();
+        if let Some(closed) = closed {
+            if tokio::time::timeout(std::time::Duration::from_secs(10), closed)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the writer did not close within 10 s");
+            }
+        }
+        self.inner.reader.close().await;
     }
 
     /// What the writer last met.

@@ -32,15 +32,29 @@ pub(super) enum Reconnect {
     Postgres(sqlx::any::AnyConnectOptions),
 }
 
-pub(super) async fn run(
-    conn: Conn,
-    mut rx: mpsc::Receiver<Queued>,
-    hub: EventHub,
-    clock: Clock,
-    backend: Backend,
-    reconnect: Reconnect,
-    health: Arc<WriterHealth>,
-) {
+/// What the writer works with besides its connection and its queue.
+pub(super) struct Setup {
+    pub(super) hub: EventHub,
+    pub(super) clock: Clock,
+    pub(super) backend: Backend,
+    pub(super) reconnect: Reconnect,
+    pub(super) health: Arc<WriterHealth>,
+    /// Set when the store closes.
+    pub(super) closing: tokio::sync::watch::Receiver<bool>,
+    /// Told once the connection is closed.
+    pub(super) closed: tokio::sync::oneshot::Sender<()>,
+}
+
+pub(super) async fn run(conn: Conn, mut rx: mpsc::Receiver<Queued>, setup: Setup) {
+    let Setup {
+        hub,
+        clock,
+        backend,
+        reconnect,
+        health,
+        mut closing,
+        closed,
+    } = setup;
     let mut tx = Tx {
         conn,
         now: clock.now(),
@@ -49,7 +63,16 @@ pub(super) async fn run(
         events: Vec::new(),
     };
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    loop {
+        // Queued writes first: a close takes effect once the queue is empty.
+        let first = tokio::select! {
+            biased;
+            job = rx.recv() => match job {
+                Some(job) => job,
+                None => break,
+            },
+            _ = closing.changed() => break,
+        };
         batch.push(first);
         let mut attempt = 0u32;
         loop {
@@ -110,7 +133,10 @@ pub(super) async fn run(
             health.ok();
         }
     }
-    tracing::debug!("writer stopped: every store handle is gone");
+    // The connection closes here (SQLite checkpoints its log into the file).
+    drop(tx);
+    let _ = closed.send(());
+    tracing::debug!("writer stopped");
 }
 
 /// After a failure: on PostgreSQL, a connection that no longer answers is
