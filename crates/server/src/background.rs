@@ -110,7 +110,7 @@ pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
             by: None,
             previous_assignee_id: conv.assignee_id.clone(),
         });
-        let vis = crate::store::conv_visibility(None, &conv);
+        let vis = crate::rows::conv_visibility(None, &conv);
         append_event(tx, payload, Some(&conv.id), vis).await?;
         n += 1;
     }

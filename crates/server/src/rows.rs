@@ -371,3 +371,14 @@ pub async fn category(conn: &mut impl Db, id: &str) -> AppResult<Option<Category
     let row = db::query(&sql).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(category_from_row).transpose()
 }
+
+/// Who may see an event about `after` (and, for a change, `before`).
+pub fn conv_visibility(before: Option<&ConvRow>, after: &ConvRow) -> crate::store::Visibility {
+    let before = before.unwrap_or(after);
+    crate::store::Visibility::Conversation {
+        category_id: after.category_id.clone(),
+        assignee_id: after.assignee_id.clone(),
+        prev_category_id: before.category_id.clone(),
+        prev_assignee_id: before.assignee_id.clone(),
+    }
+}

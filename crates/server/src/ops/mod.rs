@@ -45,9 +45,10 @@ use switchboard_core::{
 use crate::caller::Caller;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+pub use crate::rows::conv_visibility;
 use crate::rows::{self, ConvRow};
 use crate::store::db::{self};
-pub use crate::store::{append_event, conv_visibility, new_id};
+pub use crate::store::{append_event, new_id};
 use crate::store::{Tx, Visibility};
 
 const PREVIEW_CHARS: usize = 140;

@@ -1,12 +1,10 @@
-//! The event log's write side: ids, appending an event inside a write, and
-//! who may see an event about a conversation.
+//! The event log's write side: ids, and appending an event inside a write.
 
 use switchboard_api::events::EventPayload;
 use switchboard_api::Event;
 
 use super::{LoggedEvent, Tx, Visibility};
 use crate::error::AppResult;
-use crate::rows::ConvRow;
 
 /// New ids: time-ordered UUIDs.
 pub fn new_id() -> String {
@@ -36,15 +34,4 @@ pub async fn append_event(
         visibility,
     ));
     Ok(seq)
-}
-
-/// Who may see an event about `after` (and, for a change, `before`).
-pub fn conv_visibility(before: Option<&ConvRow>, after: &ConvRow) -> Visibility {
-    let before = before.unwrap_or(after);
-    Visibility::Conversation {
-        category_id: after.category_id.clone(),
-        assignee_id: after.assignee_id.clone(),
-        prev_category_id: before.category_id.clone(),
-        prev_assignee_id: before.assignee_id.clone(),
-    }
 }

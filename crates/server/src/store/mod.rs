@@ -42,7 +42,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 pub use hub::{EventHub, LoggedEvent, Visibility};
-pub use log::{append_event, conv_visibility, new_id};
+pub use log::{append_event, new_id};
 pub use writer::WriterHealth;
 use writer::{Queued, Reconnect};
 
