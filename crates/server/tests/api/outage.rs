@@ -452,18 +452,21 @@ async fn health_details_show_what_an_operator_needs() {
         .await
         .expect("an event stream");
     assert_eq!(stream.status(), 200);
+    // `/health/details` as the admin; `None` on any failure (to poll again).
+    let admin_details = || async {
+        app.http
+            .get(&details)
+            .bearer_auth(app.admin.token())
+            .send()
+            .await
+            .ok()?
+            .json::<switchboard_api::HealthDetails>()
+            .await
+            .ok()
+    };
     let d: switchboard_api::HealthDetails =
         eventually(20, "the breach watcher's first run", || async {
-            let d: switchboard_api::HealthDetails = app
-                .http
-                .get(&details)
-                .bearer_auth(app.admin.token())
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let d = admin_details().await?;
             let watch = d.jobs.iter().find(|j| j.name == "threshold_watch")?;
             watch.last_run.is_some().then_some(d)
         })
@@ -486,16 +489,7 @@ async fn health_details_show_what_an_operator_needs() {
     assert_eq!(d.sse_clients, 1, "the admin's open stream");
     drop(stream);
     eventually(10, "the closed stream is no longer counted", || async {
-        let d: switchboard_api::HealthDetails = app
-            .http
-            .get(&details)
-            .bearer_auth(app.admin.token())
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let d = admin_details().await?;
         (d.sse_clients == 0).then_some(())
     })
     .await;
