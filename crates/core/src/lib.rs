@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod model;
 pub mod ratelimit;
 pub mod routing;
+pub mod saved_replies;
 pub mod sms;
 pub mod visibility;
 pub mod waiting;

@@ -139,6 +139,16 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Who a saved reply belongs to (see [`crate::saved_replies`]).
+    ReplyScope, "saved reply scope" {
+        /// The whole team's: every agent sees it, admins manage it.
+        Team => "team",
+        /// One agent's own: only they see and manage it.
+        Personal => "personal",
+    }
+);
+
 impl MessageKind {
     /// Whether the customer can ever see this message.
     pub fn is_public(self) -> bool {
@@ -169,6 +179,9 @@ mod tests {
         }
         for s in RoutingMode::ALL {
             assert_eq!(RoutingMode::parse(s.as_str()), Ok(*s));
+        }
+        for s in ReplyScope::ALL {
+            assert_eq!(ReplyScope::parse(s.as_str()), Ok(*s));
         }
     }
 
