@@ -170,16 +170,32 @@ async fn send<T: DeserializeOwned>(req: RequestBuilder) -> Result<T, ClientError
             message: e.to_string(),
         })
     } else {
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ClientError::Api {
-                status,
-                detail: body.error,
-            }),
-            Err(_) => Err(ClientError::Decode {
-                status,
-                message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-            }),
-        }
+        Err(error_of(status, &bytes))
+    }
+}
+
+/// Sends a request whose success has no body (`204 No Content`).
+async fn send_no_content(req: RequestBuilder) -> Result<(), ClientError> {
+    let resp = req.send().await?;
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let bytes = resp.bytes().await?;
+    Err(error_of(status, &bytes))
+}
+
+/// The error an unsuccessful answer carries.
+fn error_of(status: StatusCode, bytes: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => ClientError::Api {
+            status,
+            detail: body.error,
+        },
+        Err(_) => ClientError::Decode {
+            status,
+            message: String::from_utf8_lossy(bytes).chars().take(200).collect(),
+        },
     }
 }
 
@@ -409,6 +425,61 @@ impl Session {
     /// `POST /api/v1/classifier/train` (admin): train now on the labelled conversations.
     pub async fn train_classifier(&self) -> Result<crate::ClassifierStatus, ClientError> {
         self.post_empty("/api/v1/classifier/train").await
+    }
+
+    /// `GET /api/v1/saved_replies`: the team's replies and the caller's own.
+    pub async fn saved_replies(&self) -> Result<Vec<SavedReply>, ClientError> {
+        self.get("/api/v1/saved_replies").await
+    }
+
+    /// `GET /api/v1/saved_replies/{id}`.
+    pub async fn saved_reply(&self, id: &str) -> Result<SavedReply, ClientError> {
+        self.get(&format!("/api/v1/saved_replies/{}", enc(id)))
+            .await
+    }
+
+    /// `POST /api/v1/saved_replies` (team replies: admins).
+    pub async fn create_saved_reply(&self, r: &NewSavedReply) -> Result<SavedReply, ClientError> {
+        self.with_body(Method::POST, "/api/v1/saved_replies", r)
+            .await
+    }
+
+    /// `PATCH /api/v1/saved_replies/{id}`.
+    pub async fn patch_saved_reply(
+        &self,
+        id: &str,
+        patch: &SavedReplyPatch,
+    ) -> Result<SavedReply, ClientError> {
+        self.with_body(
+            Method::PATCH,
+            &format!("/api/v1/saved_replies/{}", enc(id)),
+            patch,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/saved_replies/{id}`.
+    pub async fn delete_saved_reply(&self, id: &str) -> Result<(), ClientError> {
+        send_no_content(self.req(
+            Method::DELETE,
+            &format!("/api/v1/saved_replies/{}", enc(id)),
+        ))
+        .await
+    }
+
+    /// `POST /api/v1/conversations/{id}/saved_replies/{reply_id}/fill`: the
+    /// reply filled in for this conversation (and recorded as a use).
+    pub async fn fill_saved_reply(
+        &self,
+        conversation_id: &str,
+        reply_id: &str,
+    ) -> Result<FilledReply, ClientError> {
+        self.post_empty(&format!(
+            "/api/v1/conversations/{}/saved_replies/{}/fill",
+            enc(conversation_id),
+            enc(reply_id)
+        ))
+        .await
     }
 
     /// `GET /api/v1/sync?since=…&limit=…`.

@@ -3,11 +3,11 @@
 //! An [`Event`]'s `type` names one of these, and its `data` is the payload's
 //! JSON. Each carries enough for a client to update its cache without
 //! refetching: the whole conversation summary after the change, or the whole
-//! message, agent or category.
+//! message, agent, category or saved reply.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Agent, Category, ConversationSummary, Event, Message};
+use crate::{Agent, Category, ConversationSummary, Event, Message, ReplyScope, SavedReply};
 
 /// Event type names.
 pub mod kinds {
@@ -23,6 +23,11 @@ pub mod kinds {
     pub const AGENT_UPDATED: &str = "agent.updated";
     /// A category was created or changed.
     pub const CATEGORY_UPDATED: &str = "category.updated";
+    /// A saved reply was created or changed (team ones reach everyone,
+    /// personal ones their owner only).
+    pub const SAVED_REPLY_UPDATED: &str = "saved_reply.updated";
+    /// A saved reply was deleted.
+    pub const SAVED_REPLY_DELETED: &str = "saved_reply.deleted";
 }
 
 /// What changed about a conversation.
@@ -97,6 +102,31 @@ pub struct CategoryUpdated {
     pub category: Category,
 }
 
+/// `saved_reply.updated`: created or changed; the whole reply after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedReplyUpdated {
+    /// The reply.
+    pub saved_reply: SavedReply,
+    /// The agent who made the change.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// `saved_reply.deleted`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedReplyDeleted {
+    /// The deleted reply's id.
+    pub id: String,
+    /// Its scope.
+    pub scope: ReplyScope,
+    /// Its owner, for a personal reply.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// The agent who deleted it.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
 /// A decoded event payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventPayload {
@@ -112,6 +142,10 @@ pub enum EventPayload {
     AgentUpdated(AgentUpdated),
     /// See [`CategoryUpdated`].
     CategoryUpdated(CategoryUpdated),
+    /// See [`SavedReplyUpdated`].
+    SavedReplyUpdated(SavedReplyUpdated),
+    /// See [`SavedReplyDeleted`].
+    SavedReplyDeleted(SavedReplyDeleted),
     /// A type this client does not know (newer server): skip it.
     Unknown,
 }
@@ -126,6 +160,8 @@ impl EventPayload {
             EventPayload::MessageUpdated(_) => kinds::MESSAGE_UPDATED,
             EventPayload::AgentUpdated(_) => kinds::AGENT_UPDATED,
             EventPayload::CategoryUpdated(_) => kinds::CATEGORY_UPDATED,
+            EventPayload::SavedReplyUpdated(_) => kinds::SAVED_REPLY_UPDATED,
+            EventPayload::SavedReplyDeleted(_) => kinds::SAVED_REPLY_DELETED,
             EventPayload::Unknown => "unknown",
         }
     }
@@ -139,6 +175,8 @@ impl EventPayload {
             EventPayload::MessageUpdated(p) => serde_json::to_value(p),
             EventPayload::AgentUpdated(p) => serde_json::to_value(p),
             EventPayload::CategoryUpdated(p) => serde_json::to_value(p),
+            EventPayload::SavedReplyUpdated(p) => serde_json::to_value(p),
+            EventPayload::SavedReplyDeleted(p) => serde_json::to_value(p),
             EventPayload::Unknown => Ok(serde_json::Value::Null),
         };
         v.unwrap_or(serde_json::Value::Null)
@@ -160,6 +198,12 @@ impl Event {
             kinds::MESSAGE_UPDATED => EventPayload::MessageUpdated(serde_json::from_value(d)?),
             kinds::AGENT_UPDATED => EventPayload::AgentUpdated(serde_json::from_value(d)?),
             kinds::CATEGORY_UPDATED => EventPayload::CategoryUpdated(serde_json::from_value(d)?),
+            kinds::SAVED_REPLY_UPDATED => {
+                EventPayload::SavedReplyUpdated(serde_json::from_value(d)?)
+            }
+            kinds::SAVED_REPLY_DELETED => {
+                EventPayload::SavedReplyDeleted(serde_json::from_value(d)?)
+            }
             _ => EventPayload::Unknown,
         })
     }

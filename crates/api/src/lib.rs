@@ -28,5 +28,5 @@ mod client;
 pub use client::{Client, ClientError, EventStream, Session};
 
 pub use switchboard_core::{
-    AgentStatus, Channel, ConversationState, MessageKind, Role, RoutingMode,
+    AgentStatus, Channel, ConversationState, MessageKind, ReplyScope, Role, RoutingMode,
 };

@@ -31,6 +31,7 @@ use crate::channels;
 use crate::error::AppError;
 use crate::http::{
     agents, auth, categories, classifier, conversations, events, health, metrics, prometheus,
+    saved_replies,
 };
 
 /// Every route of the server: the API, the channels' routes (each with its
@@ -92,6 +93,13 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(conversations::transfer))
         .routes(routes!(conversations::resolve))
         .routes(routes!(conversations::reopen))
+        .routes(routes!(saved_replies::list, saved_replies::create))
+        .routes(routes!(
+            saved_replies::get_one,
+            saved_replies::update,
+            saved_replies::delete
+        ))
+        .routes(routes!(saved_replies::fill))
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))

@@ -29,6 +29,11 @@ pub struct Metrics {
     pub first_response: FirstResponseMetrics,
     /// Per agent, over the period.
     pub agents: Vec<AgentMetrics>,
+    /// The saved replies used in the period, most used first: the team's,
+    /// and the caller's own personal ones.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<SavedReplyUsage>>"))]
+    pub saved_replies: Vec<SavedReplyUsage>,
 }
 
 /// The queue right now.

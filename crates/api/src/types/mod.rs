@@ -13,6 +13,7 @@ mod common;
 mod conversations;
 mod messages;
 mod metrics;
+mod saved_replies;
 mod sync;
 
 pub use agents::*;
@@ -21,6 +22,7 @@ pub use common::*;
 pub use conversations::*;
 pub use messages::*;
 pub use metrics::*;
+pub use saved_replies::*;
 pub use sync::*;
 
 #[cfg(test)]

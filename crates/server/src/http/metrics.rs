@@ -12,15 +12,16 @@ use switchboard_core::waiting::waited_secs;
 use super::{ApiQuery, AppState, Auth};
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
+use crate::ops::saved_replies;
 use crate::rows::CONV_FROM;
 use crate::store::db::{self, Row};
 
 /// The longest period one request may ask for: the work is linear in it.
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
-/// Queue now; first response time, per-agent conversations, resolution rate
-/// and claim fairness over `[from, to)` (default: the last 24 hours; at most
-/// [`MAX_PERIOD_DAYS`]).
+/// Queue now; first response time, per-agent conversations, resolution rate,
+/// claim fairness and saved replies' use over `[from, to)` (default: the
+/// last 24 hours; at most [`MAX_PERIOD_DAYS`]).
 /// Admins see every agent; agents see the queue they work and their own row.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", security(("bearer" = [])), params(MetricsQuery),
     responses((status = 200, body = Metrics)))]
@@ -175,11 +176,14 @@ pub async fn metrics(
             skipped_older: skipped.max(0) as u64,
         });
     }
+    // Which saved replies were used: the team's, and the caller's own.
+    let saved_replies = saved_replies::usage(&mut *conn, &caller, f, t).await?;
     Ok(Json(Metrics {
         from,
         to,
         queue,
         first_response,
         agents,
+        saved_replies,
     }))
 }

@@ -10,6 +10,7 @@ pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub mod prometheus;
+pub(crate) mod saved_replies;
 
 pub use crate::app::{
     caller_for_token, load_caller, ApiJson, ApiPath, ApiQuery, AppState, Auth, MAX_JSON_BODY,

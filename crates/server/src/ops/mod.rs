@@ -5,14 +5,16 @@
 //! One module per aggregate: [`intake`] (conversations from any channel),
 //! [`routing`] (rotation, draining), [`lifecycle`] (claim, reply, note,
 //! transfer, resolve, reopen, re-categorize), [`agents`], [`categories`],
-//! [`tokens`]. What they share (loading a conversation the caller may see,
-//! inserting a message, the `conversation.updated` event) is here.
+//! [`saved_replies`], [`tokens`]. What they share (loading a conversation
+//! the caller may see, inserting a message, the `conversation.updated`
+//! event) is here.
 
 pub mod agents;
 pub mod categories;
 pub mod intake;
 pub mod lifecycle;
 pub mod routing;
+pub mod saved_replies;
 pub mod tokens;
 
 pub use agents::*;

@@ -32,6 +32,8 @@ pub enum Visibility {
         /// Assignee before.
         prev_assignee_id: Option<String>,
     },
+    /// One agent alone (a personal saved reply's events; admins included).
+    Agent(String),
 }
 
 impl Visibility {
@@ -39,6 +41,7 @@ impl Visibility {
     pub fn allows(&self, viewer: &Viewer<'_>) -> bool {
         match self {
             Visibility::Everyone => true,
+            Visibility::Agent(id) => viewer.id == id,
             Visibility::Conversation {
                 category_id,
                 assignee_id,

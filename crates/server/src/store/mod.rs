@@ -424,8 +424,8 @@ impl Store {
 /// Reads up to `limit` logged events after `since`, in sequence order.
 pub async fn read_events(reader: &AnyPool, since: i64, limit: i64) -> AppResult<Vec<LoggedEvent>> {
     let rows = sqlx::query(
-        "SELECT seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id \
-         FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        "SELECT seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id, \
+         only_agent_id FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(since)
     .bind(limit)
@@ -435,7 +435,10 @@ pub async fn read_events(reader: &AnyPool, since: i64, limit: i64) -> AppResult<
     for r in &rows {
         let conversation_id: Option<String> = r.try_get("conversation_id")?;
         let data: String = r.try_get("data")?;
-        let visibility = if conversation_id.is_some() {
+        let only: Option<String> = r.try_get("only_agent_id")?;
+        let visibility = if let Some(agent_id) = only {
+            Visibility::Agent(agent_id)
+        } else if conversation_id.is_some() {
             Visibility::Conversation {
                 category_id: r.try_get("category_id")?,
                 assignee_id: r.try_get("assignee_id")?,

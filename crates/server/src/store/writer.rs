@@ -251,7 +251,7 @@ async fn commit(tx: &mut Tx) -> Result<(), sqlx::Error> {
     exec_all(&mut tx.conn, &sql).await
 }
 
-/// Most events stored by one INSERT (9 parameters each).
+/// Most events stored by one INSERT (10 parameters each).
 const EVENTS_PER_INSERT: usize = 200;
 
 /// Stores the batch's events with multi-row inserts (the counter moves at
@@ -267,8 +267,14 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
         let sql = events_insert(tx.backend, chunk.len());
         let mut q = db::query(&sql);
         for ev in chunk {
+            let only = match &ev.visibility {
+                super::Visibility::Agent(id) => Some(id.as_str()),
+                _ => None,
+            };
             let (cat, asg, pcat, pasg) = match &ev.visibility {
-                super::Visibility::Everyone => (None, None, None, None),
+                super::Visibility::Everyone | super::Visibility::Agent(_) => {
+                    (None, None, None, None)
+                }
                 super::Visibility::Conversation {
                     category_id,
                     assignee_id,
@@ -290,7 +296,8 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
                 .bind(cat)
                 .bind(asg)
                 .bind(pcat)
-                .bind(pasg);
+                .bind(pasg)
+                .bind(only);
         }
         if let Err(e) = q.execute(&mut *tx).await {
             stored = Err(e);
@@ -301,18 +308,21 @@ async fn flush_events(tx: &mut Tx) -> Result<(), sqlx::Error> {
     stored
 }
 
+/// Columns of one stored event.
+const EVENT_COLUMNS: usize = 10;
+
 /// `INSERT INTO events … VALUES (…), (…), …` for `rows` events.
 fn events_insert(backend: Backend, rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id) VALUES ",
+        "INSERT INTO events (seq, kind, conversation_id, at, data, category_id, assignee_id, prev_category_id, prev_assignee_id, only_agent_id) VALUES ",
     );
     for i in 0..rows {
         if i > 0 {
             sql.push_str(", ");
         }
-        let b = i * 9;
+        let b = i * EVENT_COLUMNS;
         sql.push('(');
-        for k in 1..=9 {
+        for k in 1..=EVENT_COLUMNS {
             if k > 1 {
                 sql.push_str(", ");
             }

@@ -17,5 +17,6 @@ mod messages;
 mod openapi;
 mod outage;
 mod routing;
+mod saved_replies;
 mod sync;
 mod visibility;

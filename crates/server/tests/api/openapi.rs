@@ -31,6 +31,12 @@ const CONTRACT: &[(&str, &str)] = &[
     ("/api/v1/events", "get"),
     ("/api/v1/metrics", "get"),
     ("/api/v1/attachments/{id}", "get"),
+    ("/api/v1/saved_replies", "get"),
+    ("/api/v1/saved_replies", "post"),
+    ("/api/v1/saved_replies/{id}", "get"),
+    ("/api/v1/saved_replies/{id}", "patch"),
+    ("/api/v1/saved_replies/{id}", "delete"),
+    ("/api/v1/conversations/{id}/saved_replies/{reply_id}/fill", "post"),
     ("/channels/email/inbound", "post"),
     ("/channels/sms/twilio", "post"),
     ("/api/v1/bot/handoff", "post"),
@@ -73,6 +79,10 @@ async fn openapi_lists_every_path_of_the_contract() {
         "Agent",
         "Category",
         "Message",
+        "SavedReply",
+        "FilledReply",
+        "SavedReplyUsage",
+        "ReplyScope",
     ] {
         assert!(schemas.contains_key(name), "schema {name}");
     }
