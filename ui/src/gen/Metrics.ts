@@ -2,6 +2,7 @@
 import type { AgentMetrics } from "./AgentMetrics";
 import type { FirstResponseMetrics } from "./FirstResponseMetrics";
 import type { QueueMetrics } from "./QueueMetrics";
+import type { SavedReplyUsage } from "./SavedReplyUsage";
 
 /**
  * `GET /api/v1/metrics`.
@@ -26,4 +27,9 @@ first_response: FirstResponseMetrics,
 /**
  * Per agent, over the period.
  */
-agents: Array<AgentMetrics>, };
+agents: Array<AgentMetrics>, 
+/**
+ * The saved replies used in the period, most used first: the team's,
+ * and the caller's own personal ones.
+ */
+saved_replies?: Array<SavedReplyUsage>, };
