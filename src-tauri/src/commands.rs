@@ -93,10 +93,14 @@ pub async fn list_window(
 ) -> CmdResult<ListWindow> {
     let engine = desktop.engine().await?;
     let now = desktop.server_now().await;
-    Ok(engine
+    let window = engine
         .cache()
         .window(view, offset, limit.min(MAX_WINDOW), find.as_deref(), now)
-        .await?)
+        .await?;
+    if !window.rows.is_empty() {
+        desktop.first_rows_shown().await;
+    }
+    Ok(window)
 }
 
 /// The most rows [`list_window`] returns at once.
@@ -211,9 +215,7 @@ pub async fn list_categories(desktop: Ds<'_>) -> CmdResult<Vec<Category>> {
 /// Queue and own-load counters.
 #[tauri::command]
 pub async fn counts(desktop: Ds<'_>) -> CmdResult<Counts> {
-    let engine = desktop.engine().await?;
-    let now = desktop.server_now().await;
-    Ok(engine.cache().counts(now).await?)
+    desktop.counts().await
 }
 
 /// Metrics over `[from, to)` (needs the server).

@@ -29,10 +29,13 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use switchboard_api::{Agent, AgentStatus, Client, ClientError};
-use switchboard_core::alerts::{self, AlertBook};
+use switchboard_core::alerts;
+use switchboard_core::open_book::OpenBook;
 use switchboard_sync::news::{self, RENOTIFY};
 use switchboard_sync::signing::{self, SignOut, SignOutCause, Transport};
-use switchboard_sync::{Cache, ConnectionState, Engine, EngineConfig, TrayModel};
+use switchboard_sync::{
+    open_book, Cache, ConnectionState, Counts, Engine, EngineConfig, TrayModel,
+};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::{broadcast, watch, Notify, RwLock};
@@ -68,8 +71,14 @@ struct Active {
     me_id: String,
     /// Server clock minus ours.
     skew: Mutex<Duration>,
-    /// Wakes the alert timer (the cache changed).
+    /// Wakes the alert timer (the clock skew was measured, the status set).
     wake: Notify,
+    /// The open conversations' book (tray counts, breach schedule), once
+    /// the alert timer has read it; the `counts` command answers from it.
+    book: Mutex<Option<OpenBook>>,
+    /// Told when the page has read its first rows: the alert timer reads
+    /// the whole open set only after that, so start-up does not wait on it.
+    first_rows: Notify,
     /// What the tray shows.
     tray: Arc<watch::Sender<TrayModel>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -295,6 +304,8 @@ impl<R: Runtime> Desktop<R> {
             me_id,
             skew: Mutex::new(Duration::zero()),
             wake: Notify::new(),
+            book: Mutex::new(None),
+            first_rows: Notify::new(),
             tray: self.tray.clone(),
             tasks: Mutex::new(Vec::new()),
         });
@@ -351,6 +362,31 @@ impl<R: Runtime> Desktop<R> {
         match self.active.read().await.as_ref() {
             Some(a) => a.server_now(),
             None => Utc::now(),
+        }
+    }
+
+    /// The queue and own-load counters as of server time now: from the
+    /// open conversations' book once it is read, from the cache before.
+    pub async fn counts(&self) -> CmdResult<Counts> {
+        let engine = self.engine().await?;
+        let now = engine.0.server_now();
+        let from_book = engine
+            .0
+            .book
+            .lock()
+            .ok()
+            .and_then(|mut b| b.as_mut().map(|b| open_book::counts(b.counts(now))));
+        match from_book {
+            Some(c) => Ok(c),
+            None => Ok(engine.cache().counts(now).await?),
+        }
+    }
+
+    /// The page has shown its first rows (the alert timer may now read the
+    /// whole open set).
+    pub async fn first_rows_shown(&self) {
+        if let Some(active) = self.active.read().await.as_ref() {
+            active.first_rows.notify_one();
         }
     }
 
@@ -475,16 +511,8 @@ pub fn status_from_tray<R: Runtime>(app: &AppHandle<R>, status: AgentStatus) {
     });
 }
 
-/// Shows the queue's counters as of now in the tray.
-async fn refresh_tray(active: &Active) {
-    if let Ok(counts) = active.engine.cache().counts(active.server_now()).await {
-        show_in_tray(&active.tray, |m| m.set_counts(&counts));
-    }
-}
-
 async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
     let mut rx = active.engine.subscribe();
-    refresh_tray(&active).await;
     loop {
         let changes = match rx.recv().await {
             Ok(c) => c,
@@ -504,8 +532,6 @@ async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
         if let Ok(c) = connection_of(&active.engine).await {
             let _ = app.emit(events::CONNECTION, c);
         }
-        // The alert timer reads the cache again and redraws the tray's queue line.
-        active.wake.notify_one();
     }
 }
 
@@ -570,38 +596,92 @@ async fn measure_skew(active: Arc<Active>) {
     }
 }
 
-/// Fires breach notifications at the breach instant. The watched list is
-/// read again only when the cache changed (or the skew was measured), not
-/// when a deadline comes, so a breach is announced the moment it happens
-/// whatever the size of the queue.
+/// How long the alert timer waits for the page's first rows before it reads
+/// the open set anyway.
+const FIRST_ROWS_WAIT: StdDuration = StdDuration::from_millis(1500);
+
+/// Fires breach notifications at the breach instant and keeps the tray's
+/// queue line. It keeps the open conversations in a book
+/// ([`switchboard_core::open_book`]) read once (after the page's first rows)
+/// and then updated by each batch of changes, one conversation at a time:
+/// a change costs what it touched, whatever the size of the cache, and a
+/// breach is announced the moment it happens.
 async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifier: Arc<Notifier>) {
-    let mut book = AlertBook::new();
     let renotify = Duration::from_std(RENOTIFY).unwrap_or_else(|_| Duration::seconds(120));
     let cache = active.engine.cache();
-    let mut list = news::watched_in(cache).await;
-    let mut changed = false;
+    // Subscribed before the read: no batch falls between the two.
+    let mut changes = active.engine.subscribe();
+    let _ = tokio::time::timeout(FIRST_ROWS_WAIT, active.first_rows.notified()).await;
+    let mut loaded = false;
+    let mut pending = switchboard_sync::Changes::default();
     loop {
-        if changed {
-            list = news::watched_in(cache).await;
-            changed = false;
+        if !loaded {
+            match open_book::load(cache, renotify).await {
+                Ok(Some(book)) => {
+                    set_book(&active, Some(book));
+                    loaded = true;
+                    pending = switchboard_sync::Changes::default();
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the open conversations"),
+            }
+        } else if !pending.is_empty() {
+            let batch = std::mem::take(&mut pending);
+            match open_book::read(cache, &batch).await {
+                Ok(update) => {
+                    if let Some(book) = active.book.lock().ok().as_mut().and_then(|b| b.as_mut()) {
+                        update.apply(book);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read a change; reading everything again");
+                    loaded = false;
+                }
+            }
         }
         let now = active.server_now();
-        let due = book.tick(now, &list, renotify);
-        for news in news::for_due(cache, &due, &active.me_id, now).await {
-            notifier.show(&app, news);
+        let (due, counts) = match active.book.lock().ok().as_mut().and_then(|b| b.as_mut()) {
+            Some(book) => (Some(book.tick(now)), Some(book.counts(now))),
+            None => (None, None),
+        };
+        if let Some(due) = &due {
+            for news in news::for_due(cache, due, &active.me_id, now).await {
+                notifier.show(&app, news);
+            }
         }
-        refresh_tray(&active).await;
+        if let Some(c) = counts {
+            show_in_tray(&active.tray, |m| m.set_counts(&open_book::counts(c)));
+        }
         // Sleep until the next breach or reminder (local clock), or until the
         // cache changes; at most a minute so the tray's oldest wait moves.
         let until_next = due
-            .next_check
+            .and_then(|d| d.next_check)
             .map(|at| (at - active.server_now()).to_std().unwrap_or_default())
             .unwrap_or(StdDuration::from_secs(60))
             .min(StdDuration::from_secs(60));
         tokio::select! {
             _ = tokio::time::sleep(until_next) => {}
-            _ = active.wake.notified() => changed = true,
+            _ = active.wake.notified() => {}
+            got = changes.recv() => match got {
+                Ok(c) => pending.merge(c),
+                Err(broadcast::error::RecvError::Lagged(_)) => pending.reset = true,
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
         }
+        // Take whatever else is waiting: one pass for all of it.
+        loop {
+            match changes.try_recv() {
+                Ok(c) => pending.merge(c),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => pending.reset = true,
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+fn set_book(active: &Active, book: Option<OpenBook>) {
+    if let Ok(mut slot) = active.book.lock() {
+        *slot = book;
     }
 }
 

@@ -24,6 +24,7 @@ pub mod claim;
 pub mod eligibility;
 pub mod metrics;
 pub mod model;
+pub mod open_book;
 pub mod ratelimit;
 pub mod routing;
 pub mod saved_replies;

@@ -30,6 +30,8 @@
 //!   window: [`news`] (which events and waits become which notification, and
 //!   their words) and [`tray_model`] (what the tray shows, as a
 //!   [`TrayModel`] value). Both take the time as a parameter.
+//!   [`open_book`] keeps the core's book of open conversations (tray counts,
+//!   breach schedule) up to date from the cache, change by change.
 //! - What signing in and out decide: [`signing`] (whether a server address
 //!   needs the person's go-ahead because it is plain `http://` off this
 //!   computer; whether sign-out deletes the cache, keeps it, or asks first).
@@ -55,6 +57,7 @@ mod cache;
 mod engine;
 mod error;
 pub mod news;
+pub mod open_book;
 pub mod signing;
 pub mod text;
 pub mod tray_model;

@@ -275,15 +275,6 @@ pub fn from_events(batch: &EventBatch, listener: &Listener<'_>) -> Vec<News> {
 
 // ---- reading what the rules need from the cache ----------------------------
 
-/// [`watched`] over what the cache holds now (nothing before the first
-/// sign-in, or when it cannot be read).
-pub async fn watched_in(cache: &Cache) -> Vec<Watched> {
-    match cache.open_set().await {
-        Ok(Some(set)) => watched(&set),
-        _ => Vec::new(),
-    }
-}
-
 /// [`from_events`] for `me_id` at `now`, reading from the cache which of the
 /// batch's conversations are the agent's (only when the window is not in
 /// front: otherwise no customer message is news).

@@ -72,25 +72,18 @@ impl Cache {
             ),
             View::All => ("?1 = ?1", "updated_at DESC, id"),
         };
-        let total: i64 = sqlx::query_scalar(&format!(
-            "SELECT COUNT(*) FROM conversations WHERE {filter}"
-        ))
-        .bind(&me)
-        .fetch_one(&mut *tx)
-        .await?;
-        let found: Option<i64> = match find {
-            Some(id) => {
-                sqlx::query_scalar(&format!(
-                    "SELECT pos FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS pos \
-                     FROM conversations WHERE {filter}) WHERE id = ?2"
-                ))
-                .bind(&me)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            None => None,
+        // The list's length from the totals the triggers keep (migration
+        // 0005): nothing here reads the whole list.
+        let key = match view {
+            View::Queue => "queued".to_owned(),
+            View::Mine => format!("assigned:{me}"),
+            View::All => "all".to_owned(),
         };
+        let total: i64 = sqlx::query_scalar("SELECT n FROM list_totals WHERE key = ?")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
         let rows = sqlx::query(&format!(
             "SELECT * FROM conversations WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3"
         ))
@@ -99,6 +92,33 @@ impl Cache {
         .bind(i64::from(offset))
         .fetch_all(&mut *tx)
         .await?;
+        // Where `find` stands: in the rows read (the usual case: the page
+        // asks around what it shows), else counted along the list's index
+        // up to it.
+        let found: Option<i64> = match find {
+            None => None,
+            Some(id) => match rows
+                .iter()
+                .position(|r| r.try_get::<&str, _>("id").ok() == Some(id))
+            {
+                Some(i) => Some(i64::from(offset) + i as i64),
+                None => {
+                    let before = match view {
+                        View::Queue => "(COALESCE(c.waiting_since, c.created_at), c.id) < (COALESCE(t.waiting_since, t.created_at), t.id)",
+                        View::Mine | View::All => "(c.updated_at > t.updated_at OR (c.updated_at = t.updated_at AND c.id < t.id))",
+                    };
+                    let (of_c, of_t) = (in_list(view, "c"), in_list(view, "t"));
+                    sqlx::query_scalar(&format!(
+                        "SELECT (SELECT COUNT(*) FROM conversations c WHERE {of_c} AND {before}) \
+                         FROM conversations t WHERE t.id = ?2 AND {of_t}"
+                    ))
+                    .bind(&me)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                }
+            },
+        };
         let thresholds = thresholds_in(&mut *tx).await?;
         tx.commit().await?;
         let rows = rows
@@ -194,23 +214,40 @@ impl Cache {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        let conversations = rows
-            .iter()
-            .map(|r| {
-                Ok(OpenConversation {
-                    id: r.try_get("id")?,
-                    category_id: r.try_get("category_id")?,
-                    state: parse::<ConversationState>(r.try_get("state")?)?,
-                    assignee_id: r.try_get("assignee_id")?,
-                    waiting_since: time_of(r, "waiting_since")?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let conversations = rows.iter().map(open_of).collect::<Result<Vec<_>>>()?;
         Ok(Some(OpenSet {
             me,
             thresholds,
             conversations,
         }))
+    }
+
+    /// Of the conversations `ids`, what the breach timer needs of each
+    /// (`None`: resolved, or no longer cached): one lookup by key each, so
+    /// a change costs in proportion to what changed, not to the cache.
+    pub async fn open_rows(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, Option<OpenConversation>)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut conn = self.pool.acquire().await?;
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT id, category_id, state, assignee_id, waiting_since \
+                 FROM conversations WHERE id = ? AND state != 'resolved'",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let open = row.map(|r| open_of(&r)).transpose()?;
+            out.push((id.clone(), open));
+        }
+        Ok(out)
+    }
+
+    /// Each category's wait threshold in seconds, by category id.
+    pub async fn thresholds(&self) -> Result<HashMap<String, u64>> {
+        thresholds_in(&self.pool).await
     }
 
     /// Queue and personal counters as of `now`, by the core's overdue rule
@@ -250,6 +287,26 @@ impl Cache {
         }
         Ok(c)
     }
+}
+
+/// Whether a row (of table alias `t`) is in the list `view`; `?1` = me.
+fn in_list(view: View, t: &str) -> String {
+    match view {
+        View::Queue => format!("{t}.state = 'queued'"),
+        View::Mine => format!("{t}.state = 'assigned' AND {t}.assignee_id = ?1"),
+        View::All => "?1 = ?1".to_owned(),
+    }
+}
+
+/// An open conversation as the breach timer reads it.
+fn open_of(r: &sqlx::sqlite::SqliteRow) -> Result<OpenConversation> {
+    Ok(OpenConversation {
+        id: r.try_get("id")?,
+        category_id: r.try_get("category_id")?,
+        state: parse::<ConversationState>(r.try_get("state")?)?,
+        assignee_id: r.try_get("assignee_id")?,
+        waiting_since: time_of(r, "waiting_since")?,
+    })
 }
 
 /// A conversation's summary (`overdue` as of `now`) and whether its history
