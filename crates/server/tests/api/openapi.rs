@@ -36,7 +36,10 @@ const CONTRACT: &[(&str, &str)] = &[
     ("/api/v1/saved_replies/{id}", "get"),
     ("/api/v1/saved_replies/{id}", "patch"),
     ("/api/v1/saved_replies/{id}", "delete"),
-    ("/api/v1/conversations/{id}/saved_replies/{reply_id}/fill", "post"),
+    (
+        "/api/v1/conversations/{id}/saved_replies/{reply_id}/fill",
+        "post",
+    ),
     ("/channels/email/inbound", "post"),
     ("/channels/sms/twilio", "post"),
     ("/api/v1/bot/handoff", "post"),
