@@ -28,6 +28,7 @@ pub mod open_book;
 pub mod ratelimit;
 pub mod routing;
 pub mod saved_replies;
+pub mod search;
 pub mod sms;
 pub mod visibility;
 pub mod waiting;

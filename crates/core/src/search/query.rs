@@ -1,0 +1,281 @@
+//! What a person types into the search box, parsed once and rendered as a
+//! match expression for SQLite FTS5 or PostgreSQL `tsquery`.
+//!
+//! - Words separated by spaces must all be found in the same document
+//!   (a conversation's subject and customer fields together, or one message).
+//! - Each word is a prefix: `ref` finds `refund`. A word that holds
+//!   punctuation is a phrase of its parts (`anna.k@exa` finds
+//!   `anna.k@example.com`); a run of Chinese or Japanese characters is a
+//!   phrase of its characters (`東京` finds `東京都`).
+//! - `"double quotes"` make an exact phrase, with no prefix.
+//! - A word that looks like a phone number (digits with `+ - ( ) .` and at
+//!   least 4 digits) also matches its digits run together, so `555-010-2030`
+//!   finds `+15550102030`.
+
+use super::text::{quote_lexeme, tokens};
+
+/// The longest query taken, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+
+/// The most words in one query.
+pub const MAX_TERMS: usize = 16;
+
+/// Why a query was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// Nothing to search for (blank, or punctuation only).
+    #[error("the query has no letters or digits to search for")]
+    Empty,
+    /// Longer than [`MAX_QUERY_CHARS`].
+    #[error("the query is longer than {MAX_QUERY_CHARS} characters")]
+    TooLong,
+    /// More than [`MAX_TERMS`] words.
+    #[error("the query has more than {MAX_TERMS} words")]
+    TooManyTerms,
+}
+
+/// Tokens that must follow each other; the last one may be a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phrase {
+    /// Normalised tokens, in order.
+    pub tokens: Vec<String>,
+    /// Whether the last token matches as a prefix.
+    pub prefix: bool,
+}
+
+/// One word of the query: found when any of its phrases is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// The ways it may be found (usually one).
+    pub alternatives: Vec<Phrase>,
+}
+
+/// A parsed query: every term must be found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The terms.
+    pub terms: Vec<Term>,
+}
+
+fn phone_like(word: &str) -> Option<String> {
+    let mut digits = String::new();
+    for c in word.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '+' | '-' | '(' | ')' | '.' => {}
+            _ => return None,
+        }
+    }
+    (digits.len() >= 4).then_some(digits)
+}
+
+fn term(word: &str, quoted: bool) -> Option<Term> {
+    let toks = tokens(word);
+    let last_ideographic = toks.last()?.ideographic;
+    let phrase = Phrase {
+        prefix: !quoted && !last_ideographic,
+        tokens: toks.into_iter().map(|t| t.text).collect(),
+    };
+    let mut alternatives = vec![phrase];
+    if !quoted {
+        if let Some(digits) = phone_like(word) {
+            let joined = Phrase {
+                tokens: vec![digits],
+                prefix: true,
+            };
+            if !alternatives.contains(&joined) {
+                alternatives.push(joined);
+            }
+        }
+    }
+    Some(Term { alternatives })
+}
+
+impl Query {
+    /// Parses what was typed.
+    pub fn parse(q: &str) -> Result<Query, QueryError> {
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(QueryError::TooLong);
+        }
+        let mut words: Vec<(String, bool)> = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        for c in q.chars() {
+            if c == '"' {
+                words.push((std::mem::take(&mut cur), quoted));
+                quoted = !quoted;
+            } else if c.is_whitespace() && !quoted {
+                words.push((std::mem::take(&mut cur), false));
+            } else {
+                cur.push(c);
+            }
+        }
+        // An unclosed quote quotes to the end.
+        words.push((cur, quoted));
+        let mut terms: Vec<Term> = Vec::new();
+        for (w, quoted) in words {
+            if let Some(t) = term(&w, quoted) {
+                if !terms.contains(&t) {
+                    terms.push(t);
+                }
+            }
+        }
+        if terms.is_empty() {
+            return Err(QueryError::Empty);
+        }
+        if terms.len() > MAX_TERMS {
+            return Err(QueryError::TooManyTerms);
+        }
+        Ok(Query { terms })
+    }
+
+    /// The FTS5 `MATCH` expression (tokens are letters and digits only, and
+    /// quoted, so no FTS5 operator can come from the query).
+    pub fn to_fts5(&self) -> String {
+        let phrase = |p: &Phrase| {
+            let body = p.tokens.join(" ").replace('"', "\"\"");
+            if p.prefix {
+                format!("\"{body}\" *")
+            } else {
+                format!("\"{body}\"")
+            }
+        };
+        self.terms
+            .iter()
+            .map(|t| match t.alternatives.as_slice() {
+                [one] => phrase(one),
+                many => format!(
+                    "({})",
+                    many.iter().map(phrase).collect::<Vec<_>>().join(" OR ")
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The PostgreSQL `tsquery` literal, for `$1::tsquery` (no text search
+    /// configuration is applied: the lexemes are already normalised).
+    pub fn to_tsquery(&self) -> String {
+        let phrase = |p: &Phrase| {
+            let n = p.tokens.len();
+            let parts: Vec<String> = p
+                .tokens
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let q = quote_lexeme(t);
+                    if p.prefix && i + 1 == n {
+                        format!("{q}:*")
+                    } else {
+                        q
+                    }
+                })
+                .collect();
+            if n > 1 {
+                format!("({})", parts.join(" <-> "))
+            } else {
+                parts.join("")
+            }
+        };
+        self.terms
+            .iter()
+            .map(|t| match t.alternatives.as_slice() {
+                [one] => phrase(one),
+                many => format!(
+                    "({})",
+                    many.iter().map(phrase).collect::<Vec<_>>().join(" | ")
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(tokens: &[&str], prefix: bool) -> Phrase {
+        Phrase {
+            tokens: tokens.iter().map(|t| t.to_string()).collect(),
+            prefix,
+        }
+    }
+
+    #[test]
+    fn words_are_folded_prefixes_and_all_required() {
+        let q = Query::parse("  Café  REF ").unwrap();
+        assert_eq!(q.terms.len(), 2);
+        assert_eq!(q.terms[0].alternatives, [p(&["cafe"], true)]);
+        assert_eq!(q.to_fts5(), "\"cafe\" * AND \"ref\" *");
+        assert_eq!(q.to_tsquery(), "'cafe':* & 'ref':*");
+    }
+
+    #[test]
+    fn punctuation_quotes_and_scripts_make_phrases() {
+        let q = Query::parse("anna.k@exa \"Late Delivery\" 東京 Привет").unwrap();
+        assert_eq!(q.terms[0].alternatives, [p(&["anna", "k", "exa"], true)]);
+        assert_eq!(q.terms[1].alternatives, [p(&["late", "delivery"], false)]);
+        assert_eq!(q.terms[2].alternatives, [p(&["東", "京"], false)]);
+        assert_eq!(q.terms[3].alternatives, [p(&["привет"], true)]);
+        assert_eq!(
+            q.to_fts5(),
+            "\"anna k exa\" * AND \"late delivery\" AND \"東 京\" AND \"привет\" *"
+        );
+        assert_eq!(
+            q.to_tsquery(),
+            "('anna' <-> 'k' <-> 'exa':*) & ('late' <-> 'delivery') & ('東' <-> '京') & 'привет':*"
+        );
+    }
+
+    #[test]
+    fn phone_numbers_also_match_their_digits() {
+        let q = Query::parse("555-010-2030").unwrap();
+        assert_eq!(
+            q.terms[0].alternatives,
+            [p(&["555", "010", "2030"], true), p(&["5550102030"], true)]
+        );
+        assert_eq!(q.to_fts5(), "(\"555 010 2030\" * OR \"5550102030\" *)");
+        assert_eq!(
+            q.to_tsquery(),
+            "(('555' <-> '010' <-> '2030':*) | '5550102030':*)"
+        );
+        // A plain number is one alternative.
+        assert_eq!(
+            Query::parse("12345").unwrap().terms[0].alternatives.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn operators_cannot_be_injected() {
+        let q = Query::parse("a OR b NOT c* NEAR(d) ' \\ :*").unwrap();
+        for t in &q.terms {
+            for ph in &t.alternatives {
+                assert!(ph
+                    .tokens
+                    .iter()
+                    .all(|t| t.chars().all(char::is_alphanumeric)));
+            }
+        }
+        // Every operator word is a quoted token for FTS5.
+        assert!(q.to_fts5().contains("\"or\" *"));
+    }
+
+    #[test]
+    fn empty_long_and_crowded_queries_are_refused() {
+        assert_eq!(Query::parse(""), Err(QueryError::Empty));
+        assert_eq!(Query::parse("  !!! ... \"\" "), Err(QueryError::Empty));
+        assert_eq!(
+            Query::parse(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err(QueryError::TooLong)
+        );
+        let many: Vec<String> = (0..=MAX_TERMS).map(|i| format!("w{i}")).collect();
+        assert_eq!(Query::parse(&many.join(" ")), Err(QueryError::TooManyTerms));
+        // Repeated words count once.
+        assert_eq!(Query::parse("a a a A").unwrap().terms.len(), 1);
+        // An unclosed quote runs to the end.
+        let q = Query::parse("\"late deliv").unwrap();
+        assert_eq!(q.terms[0].alternatives, [p(&["late", "deliv"], false)]);
+    }
+}
