@@ -6,7 +6,10 @@
 //! (`sqlite_master`, `pragma_table_info`, `pragma_foreign_key_list`) and
 //! compared with the target's (`information_schema.columns`) after both ran
 //! the migrations, so a new table or column is copied (or, when the two
-//! schemas disagree, the command stops before copying anything).
+//! schemas disagree, the command stops before copying anything). The one
+//! exception is the search index (`search_docs`, and FTS5's tables): each
+//! backend stores it its own way, so the target's is rebuilt from the
+//! copied rows and compared document by document.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -17,6 +20,13 @@ use sqlx::{AnyConnection, Connection, Row};
 
 /// sqlx's record of applied migrations: each side's own, never copied.
 const SQLX_MIGRATIONS: &str = "_sqlx_migrations";
+
+/// The search index's documents: derived from conversations and messages,
+/// stored differently by each backend (FTS5's text, a `tsvector`), so never
+/// copied: the target's index is rebuilt from the copied rows, then checked
+/// document by document (`store::search`). FTS5's own virtual and shadow
+/// tables are not tables of the schema (`pragma_table_list` says so).
+const SEARCH_DOCS: &str = "search_docs";
 
 /// A column's type, for copying and checksumming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +94,11 @@ fn quote(name: &str) -> String {
 /// children.
 async fn sqlite_tables(src: &mut AnyConnection) -> anyhow::Result<Vec<Table>> {
     let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY rowid",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? AND name <> ? \
+         AND name IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table') ORDER BY rowid",
     )
     .bind(SQLX_MIGRATIONS)
+    .bind(SEARCH_DOCS)
     .fetch_all(&mut *src)
     .await?;
     let mut tables = Vec::new();
@@ -179,9 +191,10 @@ async fn postgres_columns(
         "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name, c.data_type::text AS data_type \
          FROM information_schema.columns c \
          JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
-         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> $1",
+         WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> $1 AND c.table_name <> $2",
     )
     .bind(SQLX_MIGRATIONS)
+    .bind(SEARCH_DOCS)
     .fetch_all(&mut *dst)
     .await?;
     let mut tables: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
@@ -409,7 +422,13 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
             q.execute(&mut *tx).await?;
         }
     }
+    // The copied counters say the source's index was built; the target's
+    // is not yet.
+    sqlx::query("UPDATE counters SET value = 1 WHERE name = 'search_backfill'")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
+    crate::store::search::backfill(to, crate::store::Backend::Postgres).await?;
     let mut report = Vec::new();
     for table in &tables {
         let a = read_table(&mut src, table).await?;
@@ -422,5 +441,33 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Vec<Tabl
             target_sum: checksum(&b),
         });
     }
+    // The rebuilt index holds the same documents as the source's (their
+    // terms are each backend's own form, so ids, kinds and times compare).
+    let docs = Table {
+        name: SEARCH_DOCS.into(),
+        columns: [
+            ("doc_id", Text),
+            ("conversation_id", Text),
+            ("kind", Text),
+            ("at", Int),
+        ]
+        .into_iter()
+        .map(|(name, kind)| Column {
+            name: name.into(),
+            kind,
+        })
+        .collect(),
+        order: vec!["doc_id".into()],
+        references: BTreeSet::new(),
+    };
+    let a = read_table(&mut src, &docs).await?;
+    let b = read_table(&mut dst, &docs).await?;
+    report.push(TableReport {
+        table: docs.name,
+        source_rows: a.len() as u64,
+        target_rows: b.len() as u64,
+        source_sum: checksum(&a),
+        target_sum: checksum(&b),
+    });
     Ok(report)
 }

@@ -29,6 +29,7 @@ use utoipa_axum::routes;
 use crate::app::{AppState, MAX_JSON_BODY};
 use crate::channels;
 use crate::error::AppError;
+use crate::http::search;
 use crate::http::{
     agents, auth, categories, classifier, conversations, events, health, metrics, prometheus,
     saved_replies,
@@ -105,6 +106,7 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(events::sync))
         .routes(routes!(events::stream))
         .routes(routes!(metrics::metrics))
+        .routes(routes!(search::search))
         .routes(routes!(channels::email::attachments::download))
         .routes(routes!(prometheus::public))
         .routes(routes!(spec))

@@ -14,6 +14,7 @@ mod conversations;
 mod messages;
 mod metrics;
 mod saved_replies;
+mod search;
 mod sync;
 
 pub use agents::*;
@@ -23,6 +24,7 @@ pub use conversations::*;
 pub use messages::*;
 pub use metrics::*;
 pub use saved_replies::*;
+pub use search::*;
 pub use sync::*;
 
 #[cfg(test)]

@@ -162,6 +162,16 @@ pub async fn create_with_transcript(
     .bind(handed_off_at)
     .execute(&mut *tx)
     .await?;
+    let backend = tx.backend;
+    crate::store::search::index_conversation(
+        tx,
+        backend,
+        &id,
+        &input.subject,
+        &input.customer,
+        now,
+    )
+    .await?;
     // Exactly the row just inserted, as `rows::conversation` would read it
     // (the API suite compares what a create returns with a read).
     let threshold = category.as_ref().map_or(DEFAULT_WAIT_THRESHOLD_SECS, |c| {

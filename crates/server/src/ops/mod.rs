@@ -158,6 +158,8 @@ async fn insert_message_full(
     .bind(other.and_then(|o| o.address.as_deref()))
     .execute(&mut *tx)
     .await?;
+    let backend = tx.backend;
+    crate::store::search::index_message(tx, backend, &id, &conv.id, m.kind, at, m.body).await?;
     let message = Message {
         id,
         conversation_id: conv.id.clone(),

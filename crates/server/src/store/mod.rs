@@ -23,6 +23,8 @@ mod log;
 mod writer;
 
 pub mod db;
+pub mod schema;
+pub mod search;
 pub mod spool;
 
 pub mod hub;
@@ -154,13 +156,17 @@ impl Store {
             sqlx::query("SELECT pg_advisory_lock(7262001)")
                 .execute(&mut c)
                 .await?;
-            let migrated = sqlx::migrate!("./migrations").run(&mut c).await;
+            let migrated = match schema::migrator(Backend::Postgres) {
+                Ok(m) => m.run(&mut c).await.map_err(anyhow::Error::from),
+                Err(e) => Err(e),
+            };
             sqlx::query("SELECT pg_advisory_unlock(7262001)")
                 .execute(&mut c)
                 .await?;
             migrated?;
             c.close().await?;
         }
+        search::backfill(url, Backend::Postgres).await?;
         let any_opts = AnyConnectOptions::from_str(url)?;
         let reader = AnyPoolOptions::new()
             .max_connections(16)
@@ -214,9 +220,10 @@ impl Store {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(10));
             let mut c = opts.connect().await?;
-            sqlx::migrate!("./migrations").run(&mut c).await?;
+            schema::migrator(Backend::Sqlite)?.run(&mut c).await?;
             c.close().await?;
         }
+        search::backfill(url, Backend::Sqlite).await?;
         let any_opts = AnyConnectOptions::from_str(url)?;
         let reader = AnyPoolOptions::new()
             .max_connections(8)

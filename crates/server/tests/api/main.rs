@@ -18,5 +18,6 @@ mod openapi;
 mod outage;
 mod routing;
 mod saved_replies;
+mod search;
 mod sync;
 mod visibility;

@@ -31,6 +31,7 @@ const CONTRACT: &[(&str, &str)] = &[
     ("/api/v1/events", "get"),
     ("/api/v1/metrics", "get"),
     ("/api/v1/attachments/{id}", "get"),
+    ("/api/v1/search", "get"),
     ("/api/v1/saved_replies", "get"),
     ("/api/v1/saved_replies", "post"),
     ("/api/v1/saved_replies/{id}", "get"),
@@ -86,6 +87,8 @@ async fn openapi_lists_every_path_of_the_contract() {
         "FilledReply",
         "SavedReplyUsage",
         "ReplyScope",
+        "SearchPage",
+        "SearchResult",
     ] {
         assert!(schemas.contains_key(name), "schema {name}");
     }
