@@ -41,6 +41,56 @@ pub async fn create_admin(
         .await
 }
 
+/// The demo team's saved replies, written by the admin. (No personal ones:
+/// their events reach their owner alone, and the demo's log is meant to be
+/// read whole by the admin.)
+async fn saved_replies(store: &Store, admin_id: &str) -> AppResult<()> {
+    use switchboard_api::NewSavedReply;
+    use switchboard_core::ReplyScope;
+    let team = |title: &str, body: &str, category: Option<&str>| NewSavedReply {
+        title: title.into(),
+        body: body.into(),
+        scope: Some(ReplyScope::Team),
+        category_id: category.map(str::to_owned),
+        attachments: vec![],
+    };
+    let replies = [
+        (
+            admin_id,
+            team(
+                "Refund approved",
+                "Hi {{customer.first_name}},\n\nGood news: your refund has been approved. It should reach your account within 5 business days.\n\nBest,\n{{agent.name}}",
+                Some("billing"),
+            ),
+        ),
+        (
+            admin_id,
+            team(
+                "Reset your password",
+                "Hi {{customer.first_name}},\n\nUse \"Forgot password\" on the sign-in page; the link in the email works for an hour. If it does not arrive, reply here and quote #{{conversation.id}}.\n\n{{agent.name}}",
+                Some("technical"),
+            ),
+        ),
+        (
+            admin_id,
+            team(
+                "Thanks for waiting",
+                "Hi {{customer.name}}, thanks for your patience. I'm looking into this now.",
+                None,
+            ),
+        ),
+    ];
+    for (by, reply) in replies {
+        let who = caller(store, by).await?;
+        store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::saved_replies::create(tx, &who, &reply).await })
+            }))
+            .await?;
+    }
+    Ok(())
+}
+
 /// The demo admin's email.
 pub const DEMO_ADMIN: &str = "admin@demo.switchboard";
 /// The demo password of every demo account.
@@ -224,7 +274,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     let clock = store.clock().clone();
     let start = end - Duration::minutes(62);
     clock.set(start);
-    create_admin(store, DEMO_ADMIN, DEMO_PASSWORD, "Morgan (admin)").await?;
+    let admin = create_admin(store, DEMO_ADMIN, DEMO_PASSWORD, "Morgan (admin)").await?;
     for (id, name, routing, keywords) in [
         (
             "billing",
@@ -311,6 +361,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
             .await?;
         agents.push(a.id);
     }
+    saved_replies(store, &admin.id).await?;
     let categorizer = {
         let mut conn = store.reader().acquire().await?;
         let cats = rows::categories(&mut conn).await?;
