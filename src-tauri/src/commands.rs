@@ -106,12 +106,13 @@ pub async fn list_window(
 /// The most rows [`list_window`] returns at once.
 pub const MAX_WINDOW: u32 = 500;
 
-/// One conversation with its history and pending outbox items.
+/// One conversation with its history and pending outbox items: from the
+/// cache, else from the server (a resolved one older than the cache keeps).
 #[tauri::command]
 pub async fn get_conversation(desktop: Ds<'_>, id: String) -> CmdResult<Option<ConversationView>> {
     let engine = desktop.engine().await?;
     let now = desktop.server_now().await;
-    Ok(engine.cache().conversation(&id, now).await?)
+    Ok(engine.conversation(&id, now).await?)
 }
 
 /// Claims (needs the server); `overdue_first` names the one to take first.

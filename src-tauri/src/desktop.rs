@@ -312,6 +312,7 @@ impl<R: Runtime> Desktop<R> {
         let tasks = vec![
             tauri::async_runtime::spawn(forward_changes(self.app.clone(), active.clone())),
             tauri::async_runtime::spawn(forward_connection(self.app.clone(), active.clone())),
+            tauri::async_runtime::spawn(forward_progress(self.app.clone(), active.clone())),
             tauri::async_runtime::spawn(watch_events(
                 self.app.clone(),
                 active.clone(),
@@ -448,6 +449,7 @@ async fn connection_of(engine: &Engine) -> CmdResult<Connection> {
             _ => engine.last_error(),
         },
         outbox_pending,
+        progress: *engine.watch_progress().borrow(),
     })
 }
 
@@ -565,6 +567,17 @@ async fn forward_connection<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) 
         }
         if rx.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+/// Shows how far the first fill of the cache has come, as it moves (at most
+/// a few times a second: one page of the snapshot at a time).
+async fn forward_progress<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
+    let mut rx = active.engine.watch_progress();
+    while rx.changed().await.is_ok() {
+        if let Ok(c) = connection_of(&active.engine).await {
+            let _ = app.emit(events::CONNECTION, c);
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct Connection {
     /// Replies and notes waiting to be sent.
     #[ts(type = "number")]
     pub outbox_pending: u64,
+    /// How far the first fill of the cache has come (stage `done` once
+    /// filled).
+    pub progress: switchboard_sync::SyncProgress,
 }
 
 /// Where the page should go.

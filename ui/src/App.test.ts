@@ -188,7 +188,7 @@ describe('shell', () => {
 
   it('connection indicator follows events, explains offline and retries', async () => {
     await start();
-    await core.emit('sync-connection', { state: 'offline', last_error: 'connection refused', outbox_pending: 2 });
+    await core.emit('sync-connection', { state: 'offline', last_error: 'connection refused', outbox_pending: 2, progress: { stage: 'done', done: 0, total: null } });
     await settle();
     const ind = byTestId('connection-state');
     expect(ind.dataset.state).toBe('offline');

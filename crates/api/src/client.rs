@@ -488,6 +488,21 @@ impl Session {
             .await
     }
 
+    /// `GET /api/v1/sync/snapshot?part=…&after=…&limit=…`.
+    pub async fn snapshot(
+        &self,
+        part: SnapshotPart,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<SnapshotPage, ClientError> {
+        let mut path = format!("/api/v1/sync/snapshot?part={}&limit={limit}", part.as_str());
+        if let Some(after) = after {
+            path.push_str("&after=");
+            path.push_str(&enc(after));
+        }
+        self.get(&path).await
+    }
+
     /// `GET /api/v1/metrics?from=…&to=…`.
     pub async fn metrics(
         &self,

@@ -89,6 +89,11 @@ pub struct Config {
     /// and in all, on this instance (the `sse_streams_per_holder` and
     /// `sse_streams_total` settings).
     pub stream_caps: probes::StreamCaps,
+    /// The team's retention for desktop caches, in days (the
+    /// `desktop_cache_days` setting, default 90): resolved conversations
+    /// not updated for longer are left out of a snapshot
+    /// (`GET /api/v1/sync/snapshot`) and dropped from desktop caches.
+    pub desktop_cache_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -109,7 +114,8 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Takes the operational settings: `spool_dir`, `metrics_token`,
-    /// `metrics_listen`, `sse_streams_per_holder`, `sse_streams_total`.
+    /// `metrics_listen`, `sse_streams_per_holder`, `sse_streams_total`,
+    /// `desktop_cache_days`.
     pub fn with_operations(mut self, s: &settings::Settings) -> anyhow::Result<Self> {
         use settings::value;
         if let Some(dir) = value(&s.spool_dir) {
@@ -150,6 +156,18 @@ impl Config {
                 self.stream_caps.total,
             )?,
         };
+        if let Some(days) = value(&s.desktop_cache_days) {
+            self.desktop_cache_days = days
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=36_500).contains(d))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "SWITCHBOARD_DESKTOP_CACHE_DAYS must be a whole number of days from 1 to 36500"
+                    )
+                })?;
+        }
         Ok(self)
     }
 
@@ -170,9 +188,14 @@ impl Config {
             metrics_token: None,
             metrics_listen: None,
             stream_caps: probes::StreamCaps::default(),
+            desktop_cache_days: DEFAULT_DESKTOP_CACHE_DAYS,
         }
     }
 }
+
+/// Resolved conversations a desktop cache keeps, in days, unless the team
+/// sets `desktop_cache_days`.
+pub const DEFAULT_DESKTOP_CACHE_DAYS: u32 = 90;
 
 /// `spool` beside a SQLite database file, else `spool` in the working directory.
 fn default_spool_dir(database_url: &str) -> std::path::PathBuf {
@@ -269,7 +292,8 @@ impl Server {
             .with_stream_caps(config.stream_caps)
             .with_spool(spool.clone())
             .with_trusted_proxies(config.trusted_proxies.clone())
-            .with_classifier(config.classifier.clone());
+            .with_classifier(config.classifier.clone())
+            .with_desktop_cache_days(config.desktop_cache_days);
         let app = routes::router(state.clone(), &config);
         let (metrics_task, metrics_addr) = match config.metrics_listen {
             Some(at) => {

@@ -104,6 +104,7 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))
+        .routes(routes!(crate::http::snapshot::snapshot))
         .routes(routes!(events::stream))
         .routes(routes!(metrics::metrics))
         .routes(routes!(search::search))

@@ -111,6 +111,7 @@ pub struct Settings {
     pub metrics_listen: Option<Setting>,
     pub sse_streams_per_holder: Option<Setting>,
     pub sse_streams_total: Option<Setting>,
+    pub desktop_cache_days: Option<Setting>,
     pub log_format: Option<Setting>,
     pub bot_enabled: Option<Setting>,
     pub bot_name: Option<Setting>,
@@ -441,7 +442,7 @@ mod tests {
 
     #[test]
     fn every_field_is_known_to_the_environment() {
-        assert_eq!(field_names().len(), 33);
+        assert_eq!(field_names().len(), 34);
         assert!(field_names().contains("classifier_retrain_after"));
     }
 }

@@ -64,9 +64,11 @@ pub mod tray_model;
 
 pub use cache::{
     Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
-    OpenSet, OutboxItem, SendState,
+    OpenSet, OutboxItem, SendState, SnapshotState, DEFAULT_KEEP_DAYS,
 };
-pub use engine::{backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch};
+pub use engine::{
+    backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch, SyncProgress, SyncStage,
+};
 pub use error::{Result, SyncError};
 pub use news::News;
 pub use tray_model::TrayModel;

@@ -91,7 +91,7 @@ export class FakeCore {
   categories: Category[] = CATEGORIES;
   lists: Record<string, ConversationSummary[]> = { queue: [], mine: [], all: [] };
   conversations = new Map<string, ConversationView>();
-  connection: Connection = { state: 'online', last_error: null, outbox_pending: 0 };
+  connection: Connection = { state: 'online', last_error: null, outbox_pending: 0, progress: { stage: 'done', done: 0, total: null } };
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
   /** Per-command overrides; throw a `CommandError` to refuse. */
   handlers: Record<string, Handler> = {};

@@ -44,6 +44,9 @@ pub struct AppState {
     /// Where inbound messages wait while the database is away (none: they
     /// are answered 503).
     pub spool: Option<Arc<crate::store::spool::Spool>>,
+    /// The team's retention for desktop caches, in days (see
+    /// [`crate::Config::desktop_cache_days`]).
+    pub desktop_cache_days: u32,
 }
 
 /// The outcome of an in-flight claim: `Some(holder)` once decided (who
@@ -82,7 +85,14 @@ impl AppState {
             probes: Arc::default(),
             instance: crate::store::new_id().into(),
             spool: None,
+            desktop_cache_days: crate::DEFAULT_DESKTOP_CACHE_DAYS,
         }
+    }
+
+    /// Keeps resolved conversations in desktop caches for this many days.
+    pub fn with_desktop_cache_days(mut self, days: u32) -> Self {
+        self.desktop_cache_days = days;
+        self
     }
 
     /// Names this instance (its leases' holder).

@@ -12,6 +12,7 @@ pub(crate) mod metrics;
 pub mod prometheus;
 pub(crate) mod saved_replies;
 pub(crate) mod search;
+pub(crate) mod snapshot;
 
 pub use crate::app::{
     caller_for_token, load_caller, ApiJson, ApiPath, ApiQuery, AppState, Auth, MAX_JSON_BODY,

@@ -232,3 +232,94 @@ async fn a_sync_page_is_bounded_in_bytes() {
     assert_eq!(seqs, expected, "every event once, in order");
     assert!(first.events.len() < all.len());
 }
+
+/// Every page of one part of the snapshot, as `session` reads it.
+async fn snapshot_part(
+    session: &Session,
+    part: switchboard_api::SnapshotPart,
+    limit: u32,
+) -> (Vec<switchboard_api::Conversation>, Option<u64>, i64) {
+    let mut after: Option<String> = None;
+    let mut out = Vec::new();
+    let mut total = None;
+    let mut head = -1;
+    loop {
+        let page = session
+            .snapshot(part, after.as_deref(), limit)
+            .await
+            .unwrap();
+        assert_eq!(page.part, part);
+        assert!(page.conversations.len() <= limit as usize);
+        if after.is_none() {
+            total = page.total;
+            head = page.head;
+        } else {
+            assert_eq!(page.total, None, "the total comes with the first page only");
+        }
+        assert_eq!(page.keep_resolved_days, 90);
+        out.extend(page.conversations);
+        if !page.more {
+            return (out, total, head);
+        }
+        after = page.next_after;
+    }
+}
+
+#[tokio::test]
+async fn the_snapshot_gives_open_ones_then_recent_history_whole_and_only_what_the_caller_may_see() {
+    use switchboard_api::SnapshotPart::{Open, Recent};
+    let app = spawn_app().await;
+    app.category("billing").await;
+    app.category("tech").await;
+    let agent = app.agent("Pat", &["billing"], AgentStatus::Available).await;
+    // Resolved 100 days ago: outside the 90 days kept.
+    app.advance(-100 * 86_400);
+    let old = app.conversation_in("billing").await.summary.id;
+    app.admin.resolve(&old).await.unwrap();
+    app.advance(100 * 86_400);
+    let mut open = BTreeSet::new();
+    let mut resolved = BTreeSet::new();
+    for i in 0..7 {
+        let c = app.conversation_in("billing").await.summary.id;
+        if i % 2 == 0 {
+            agent.claim(&c).await.unwrap();
+            agent.reply(&c, &format!("answer {i}")).await.unwrap();
+            agent.resolve(&c).await.unwrap();
+            resolved.insert(c);
+        } else {
+            open.insert(c);
+        }
+    }
+    let tech = app.conversation_in("tech").await.summary.id;
+    let head_before = app.admin.sync(0, 5000).await.unwrap().next;
+
+    let (got, total, head) = snapshot_part(&agent, Open, 2).await;
+    let ids: BTreeSet<String> = got.iter().map(|c| c.summary.id.clone()).collect();
+    assert_eq!(ids, open, "the agent's open ones, not another category's");
+    assert_eq!(total, Some(open.len() as u64));
+    assert!(head >= head_before, "the head covers what the pages show");
+    let ordered: Vec<&String> = got.iter().map(|c| &c.summary.id).collect();
+    let mut sorted = ordered.clone();
+    sorted.sort();
+    assert_eq!(ordered, sorted, "in id order, each page after the last");
+
+    let (got, total, _) = snapshot_part(&agent, Recent, 2).await;
+    let ids: BTreeSet<String> = got.iter().map(|c| c.summary.id.clone()).collect();
+    assert_eq!(
+        ids, resolved,
+        "resolved within the 90 days, not the old one"
+    );
+    assert_eq!(total, Some(resolved.len() as u64));
+    for c in &got {
+        let whole = agent.conversation(&c.summary.id).await.unwrap();
+        assert_eq!(
+            c.messages, whole.messages,
+            "whole, as GET /conversations/{{id}} gives it"
+        );
+    }
+
+    // The admin sees every category.
+    let (got, _, _) = snapshot_part(&app.admin, Open, 500).await;
+    assert!(got.iter().any(|c| c.summary.id == tech));
+    assert!(!got.iter().any(|c| c.summary.id == old));
+}

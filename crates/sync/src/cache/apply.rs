@@ -100,7 +100,7 @@ impl Cache {
     }
 }
 
-fn visible(me: &Agent, s: &ConversationSummary) -> bool {
+pub(super) fn visible(me: &Agent, s: &ConversationSummary) -> bool {
     Viewer {
         id: &me.id,
         role: me.role,
@@ -228,7 +228,7 @@ async fn prune_invisible(conn: &mut SqliteConnection, me: &Agent, out: &mut Appl
     Ok(())
 }
 
-async fn delete_conversation(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+pub(super) async fn delete_conversation(conn: &mut SqliteConnection, id: &str) -> Result<()> {
     sqlx::query("DELETE FROM conversations WHERE id = ?")
         .bind(id)
         .execute(&mut *conn)
@@ -241,7 +241,7 @@ async fn delete_conversation(conn: &mut SqliteConnection, id: &str) -> Result<()
     Ok(())
 }
 
-async fn upsert_conversation(
+pub(super) async fn upsert_conversation(
     conn: &mut SqliteConnection,
     s: &ConversationSummary,
     complete: bool,
@@ -289,7 +289,7 @@ async fn upsert_conversation(
 
 /// Inserts a server message once. If it carries the `client_id` of one of our
 /// outbox items, that row becomes the message (the event beat the POST's answer).
-async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
+pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
     if let Some(cid) = &m.client_id {
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, body = ?, created_at = ?, \

@@ -7,7 +7,8 @@
 //! anyway (upserts keyed by server id), so replaying one is harmless.
 //!
 //! By concern: `types` (what the cache hands out), `apply` (the event log
-//! and fetched data going in), `outbox`, `reads` (for the UI and the
+//! and fetched data going in), `snapshot` (an empty cache filled from the
+//! server's snapshot, and what the cache keeps), `outbox`, `reads` (for the UI and the
 //! timers) and `rows` (row mapping). This module keeps the [`Cache`] itself:
 //! opening and migrating the file, and its `meta` table (cursor, server,
 //! agent, the signed-in agent as last synced).
@@ -28,8 +29,10 @@ mod apply;
 mod outbox;
 mod reads;
 mod rows;
+mod snapshot;
 mod types;
 
+pub use snapshot::{SnapshotState, DEFAULT_KEEP_DAYS};
 pub use types::{
     Applied, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
     OpenSet, OutboxItem, SendState,
@@ -249,8 +252,9 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
         sqlx::query("DELETE FROM messages WHERE id IS NOT NULL OR pending IS NULL")
             .execute(&mut *conn)
             .await?;
-        sqlx::query("DELETE FROM meta WHERE key = ?")
+        sqlx::query("DELETE FROM meta WHERE key IN (?, ?)")
             .bind(CURSOR)
+            .bind(snapshot::SNAPSHOT)
             .execute(&mut *conn)
             .await?;
     }

@@ -155,6 +155,7 @@ impl TestServer {
 pub fn fast_config() -> EngineConfig {
     EngineConfig {
         page_size: 7,
+        snapshot_page: 3,
         backoff_initial: Duration::from_millis(50),
         backoff_max: Duration::from_millis(400),
     }

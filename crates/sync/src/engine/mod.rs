@@ -23,6 +23,8 @@ use tokio::task::JoinHandle;
 use crate::cache::{Applied, Cache, Changes, OutboxItem};
 use crate::error::{is_transient, Result, SyncError};
 
+mod snapshot;
+
 /// What the connection-state indicator shows (`data-state` of `connection-state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -48,6 +50,45 @@ impl ConnectionState {
     }
 }
 
+/// Where the first fill of the cache stands (`stage` and counts), for the
+/// progress the window shows while a new desktop fills its cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncProgress {
+    /// What is being read.
+    pub stage: SyncStage,
+    /// Conversations stored so far.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub done: u64,
+    /// How many there are in all, once known.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub total: Option<u64>,
+}
+
+/// The stages of filling the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStage {
+    /// The open conversations (the queue and everyone's open ones).
+    Open,
+    /// Resolved conversations within the team's retention.
+    History,
+    /// The cache is filled; following the log.
+    Done,
+}
+
+impl SyncProgress {
+    /// Nothing to fill (a cache filled before).
+    pub fn done() -> Self {
+        Self {
+            stage: SyncStage::Done,
+            done: 0,
+            total: None,
+        }
+    }
+}
+
 /// Events the cache has just applied.
 #[derive(Debug, Clone)]
 pub struct EventBatch {
@@ -61,8 +102,11 @@ pub struct EventBatch {
 /// Tuning of the engine.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Events per `/sync` page.
+    /// Events per `/sync` page (the server sends at most 5,000, and at
+    /// most about 4 MiB).
     pub page_size: u32,
+    /// Conversations per snapshot page (the first fill of an empty cache).
+    pub snapshot_page: u32,
     /// First reconnect delay.
     pub backoff_initial: Duration,
     /// Longest reconnect delay.
@@ -72,7 +116,8 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            page_size: 500,
+            page_size: 2000,
+            snapshot_page: snapshot::SNAPSHOT_PAGE,
             backoff_initial: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
         }
@@ -95,6 +140,7 @@ struct Shared {
     session: Session,
     config: EngineConfig,
     state: watch::Sender<ConnectionState>,
+    progress: watch::Sender<SyncProgress>,
     changes: broadcast::Sender<Changes>,
     events: broadcast::Sender<Arc<EventBatch>>,
     outbox_wake: Notify,
@@ -126,6 +172,16 @@ impl Engine {
     pub async fn start(cache: Cache, session: Session, config: EngineConfig) -> Result<Self> {
         cache.bind(session.client().base(), &session.agent).await?;
         let (state, _) = watch::channel(ConnectionState::Offline);
+        let filling = cache.cursor().await? == 0 || cache.snapshot_state().await?.is_some();
+        let (progress, _) = watch::channel(if filling {
+            SyncProgress {
+                stage: SyncStage::Open,
+                done: 0,
+                total: None,
+            }
+        } else {
+            SyncProgress::done()
+        });
         let (changes, _) = broadcast::channel(256);
         let (events, _) = broadcast::channel(256);
         let shared = Arc::new(Shared {
@@ -133,6 +189,7 @@ impl Engine {
             session,
             config,
             state,
+            progress,
             changes,
             events,
             outbox_wake: Notify::new(),
@@ -166,6 +223,11 @@ impl Engine {
     /// Follows the connection state.
     pub fn watch_state(&self) -> watch::Receiver<ConnectionState> {
         self.shared.state.subscribe()
+    }
+
+    /// Follows the first fill of the cache ([`SyncProgress`]).
+    pub fn watch_progress(&self) -> watch::Receiver<SyncProgress> {
+        self.shared.progress.subscribe()
     }
 
     /// Why the last connection attempt failed, if it did.
@@ -205,6 +267,30 @@ impl Engine {
     /// saying the network is back).
     pub fn reconnect_now(&self) {
         self.shared.reconnect.notify_one();
+    }
+
+    /// One conversation with its history: from the cache, else (a resolved
+    /// one older than the cache keeps, or one not synced yet) fetched from
+    /// the server and kept. `None`: neither has it, or the server cannot be
+    /// reached.
+    pub async fn conversation(
+        &self,
+        id: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<crate::ConversationView>> {
+        if let Some(view) = self.shared.cache.conversation(id, now).await? {
+            return Ok(Some(view));
+        }
+        match self.shared.session.conversation(id).await {
+            Ok(conv) => {
+                self.shared.cache.store_conversation(&conv).await?;
+                self.shared.cache.conversation(id, now).await
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a conversation not in the cache could not be fetched");
+                Ok(None)
+            }
+        }
     }
 
     /// Queues a public reply: in the cache at once (pending), sent when online.
@@ -320,6 +406,14 @@ impl Shared {
         });
     }
 
+    fn publish(&self, p: SyncProgress) {
+        self.progress.send_if_modified(|cur| {
+            let changed = *cur != p;
+            *cur = p;
+            changed
+        });
+    }
+
     fn emit(&self, changes: Changes) {
         if !changes.is_empty() {
             let _ = self.changes.send(changes);
@@ -399,6 +493,11 @@ impl Shared {
     }
 
     async fn catch_up(&self) -> Result<()> {
+        // An empty cache starts from the snapshot (open ones first), not
+        // from a replay of the whole log; an older server has none.
+        if !self.fill_from_snapshot().await? {
+            tracing::info!("the server has no snapshot: replaying the log from the start");
+        }
         loop {
             let cursor = self.cache.cursor().await?;
             let page = self.session.sync(cursor, self.config.page_size).await?;
@@ -414,6 +513,7 @@ impl Shared {
         self.cache.store_categories(&categories).await?;
         changes.categories = true;
         self.emit(changes);
+        self.publish(SyncProgress::done());
         Ok(())
     }
 
@@ -462,8 +562,12 @@ impl Shared {
         *attempt = 0;
         // Items queued while we connected.
         self.flush_outbox().await?;
+        self.prune().await?;
+        let mut prune_timer = tokio::time::interval(snapshot::PRUNE_EVERY);
+        prune_timer.tick().await;
         loop {
             tokio::select! {
+                _ = prune_timer.tick() => self.prune().await?,
                 got = stream.next() => {
                     let first = match got {
                         None => return Ok(()),
@@ -544,6 +648,7 @@ mod tests {
     fn backoff_doubles_up_to_the_cap_with_jitter() {
         let config = EngineConfig {
             page_size: 10,
+            snapshot_page: 10,
             backoff_initial: Duration::from_millis(100),
             backoff_max: Duration::from_secs(2),
         };
