@@ -7,6 +7,8 @@
 //!   already logged in through the typed client ([`TestServer`]).
 //! - [`accounts`]: typed helpers to seed an admin, create agents (categories,
 //!   status) and categories, log in.
+//! - [`bulk`]: a big team's history (many conversations, most resolved)
+//!   for the benches.
 //! - [`postgres`]: the throwaway PostgreSQL cluster; [`nginx`]: Debian's nginx
 //!   with the repository's example config in front of two instances.
 //! - [`email`]: mail in through the server's inbound webhook.
@@ -31,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod bulk;
 pub mod email;
 pub mod nginx;
 pub mod postgres;
