@@ -107,27 +107,47 @@ pub(super) async fn route_one_in(
 /// agents in rotation, until nobody eligible is left. Called after anything
 /// that can make an agent eligible or queue a round-robin conversation.
 pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
-    let rows_ = db::query(
-        "SELECT c.id, c.category_id, c.queued_at FROM conversations c JOIN categories k ON k.id = c.category_id \
-         WHERE c.state = 'queued' AND k.routing = 'round_robin' ORDER BY c.queued_at, c.id LIMIT 2000",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    if rows_.is_empty() {
-        return Ok(0);
-    }
-    let mut queue = Vec::with_capacity(rows_.len());
-    for r in &rows_ {
-        queue.push(Queued {
-            id: r.try_get("id")?,
-            category_id: r.try_get("category_id")?,
-            waiting_since: from_ms(r.try_get("queued_at")?),
-        });
-    }
+    // Nobody to hand anything to, or no round-robin category: nothing to
+    // read. Otherwise each round-robin category's queue, oldest first,
+    // through its index (migration 0011): the queues of manual categories,
+    // however long, are never walked.
     let mut loads = rows::available_loads(&mut *tx).await?;
     if loads.is_empty() {
         return Ok(0);
     }
+    let round_robin: Vec<String> =
+        db::query("SELECT id FROM categories WHERE routing = 'round_robin'")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+    let mut queue = Vec::new();
+    for category in &round_robin {
+        let found = db::query(
+            "SELECT id, category_id, queued_at FROM conversations \
+             WHERE state = 'queued' AND category_id = $1 ORDER BY queued_at, id LIMIT 2000",
+        )
+        .bind(category)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &found {
+            queue.push(Queued {
+                id: r.try_get("id")?,
+                category_id: r.try_get("category_id")?,
+                waiting_since: from_ms(r.try_get("queued_at")?),
+            });
+        }
+    }
+    if queue.is_empty() {
+        return Ok(0);
+    }
+    queue.sort_by(|a, b| {
+        a.waiting_since
+            .cmp(&b.waiting_since)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    queue.truncate(2000);
     let mut cursors: HashMap<String, String> = rows::categories(&mut *tx)
         .await?
         .into_iter()
