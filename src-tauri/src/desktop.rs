@@ -76,6 +76,9 @@ struct Active {
     /// The open conversations' book (tray counts, breach schedule), once
     /// the alert timer has read it; the `counts` command answers from it.
     book: Mutex<Option<OpenBook>>,
+    /// Becomes true once the book is read (the `counts` command waits for
+    /// it rather than counting the whole cache while the window starts).
+    book_loaded: watch::Sender<bool>,
     /// Told when the page has read its first rows: the alert timer reads
     /// the whole open set only after that, so start-up does not wait on it.
     first_rows: Notify,
@@ -305,6 +308,7 @@ impl<R: Runtime> Desktop<R> {
             skew: Mutex::new(Duration::zero()),
             wake: Notify::new(),
             book: Mutex::new(None),
+            book_loaded: watch::channel(false).0,
             first_rows: Notify::new(),
             tray: self.tray.clone(),
             tasks: Mutex::new(Vec::new()),
@@ -370,6 +374,14 @@ impl<R: Runtime> Desktop<R> {
     /// open conversations' book once it is read, from the cache before.
     pub async fn counts(&self) -> CmdResult<Counts> {
         let engine = self.engine().await?;
+        // At start-up the book is read just after the first rows: wait for
+        // it rather than count the whole cache beside the page's first reads.
+        let mut loaded = engine.0.book_loaded.subscribe();
+        let _ = tokio::time::timeout(
+            FIRST_ROWS_WAIT + StdDuration::from_secs(3),
+            loaded.wait_for(|l| *l),
+        )
+        .await;
         let now = engine.0.server_now();
         let from_book = engine
             .0
@@ -632,6 +644,7 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
             match open_book::load(cache, renotify).await {
                 Ok(Some(book)) => {
                     set_book(&active, Some(book));
+                    active.book_loaded.send_replace(true);
                     loaded = true;
                     pending = switchboard_sync::Changes::default();
                 }
