@@ -111,10 +111,6 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
     // read. Otherwise each round-robin category's queue, oldest first,
     // through its index (migration 0011): the queues of manual categories,
     // however long, are never walked.
-    let mut loads = rows::available_loads(&mut *tx).await?;
-    if loads.is_empty() {
-        return Ok(0);
-    }
     let round_robin: Vec<String> =
         db::query("SELECT id FROM categories WHERE routing = 'round_robin'")
             .fetch_all(&mut *tx)
@@ -122,6 +118,13 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
+    if round_robin.is_empty() {
+        return Ok(0);
+    }
+    let mut loads = rows::available_loads(&mut *tx).await?;
+    if loads.is_empty() {
+        return Ok(0);
+    }
     let mut queue = Vec::new();
     for category in &round_robin {
         let found = db::query(
