@@ -297,6 +297,15 @@ async fn measure_size(
     let b = desktop.launch().await;
     wait_queue_count(&b, open.min(1)).await;
     let open_rows_s = launched.elapsed().as_secs_f64();
+    // What the window shows while it fills (the progress in the corner).
+    match tokio::time::timeout(Duration::from_secs(10), b.screenshot()).await {
+        Ok(Ok(png)) => {
+            let path = harness::artifacts_dir().join(format!("bench-first-fill-{size}.png"));
+            let _ = std::fs::write(&path, png);
+            eprintln!("  the window while it fills: {}", path.display());
+        }
+        _ => eprintln!("  no screenshot of the first fill (WebDriver did not answer in 10 s)"),
+    }
     wait_filled(&b).await;
     let first_sync_s = launched.elapsed().as_secs_f64();
     eprintln!(
