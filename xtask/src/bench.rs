@@ -3,8 +3,9 @@
 //! Runs `cargo bench -p switchboard-server --bench load` (release profile) and
 //! passes its output through. The bench starts the real server on
 //! `127.0.0.1:0` with a fresh SQLite file per measurement and reports ingest
-//! rate, claim latency with 200 racing agents and event delivery latency to
-//! 500 SSE followers, each beside its target. A missed target is reported, not
+//! rate, claim latency with 200 racing agents, event delivery latency to
+//! 500 SSE followers and search latency with 50 agents searching at once
+//! (phase `search`), each beside its target. A missed target is reported, not
 //! failed: this exits non-zero only when the bench itself broke. With
 //! `--backend postgres` (or `all`) it also measures PostgreSQL with one and
 //! with two server instances. See
@@ -49,8 +50,8 @@ pub struct BenchArgs {
     /// SWITCHBOARD_BENCH_SCALE. The 200 agents and 500 followers stay.
     #[arg(long)]
     pub scale: Option<f64>,
-    /// Run only these phases, comma-separated: ingest,store,claims,events
-    /// (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
+    /// Run only these phases, comma-separated: ingest,store,claims,events,
+    /// search (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
     /// fuzz (both also in a run without --only), desktop (only when named).
     #[arg(long)]
     pub only: Option<String>,

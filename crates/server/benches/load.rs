@@ -37,6 +37,12 @@
 //! every backend side by side. Note the harness runs PostgreSQL with
 //! fsync=off, synchronous_commit=off, full_page_writes=off.
 //!
+//! 4. **Search** (`load/search.rs`): `GET /api/v1/search` with 50 agents
+//!    searching at once over a generated inbox (10,000 conversations × 5
+//!    messages, Japanese and Russian among them), a mix of rare and common
+//!    queries; latency p50/p99. Target p99 ≤ 100 ms. SQLite and PostgreSQL
+//!    (one instance).
+//!
 //! Every loop has a fixed count and a timeout. Misses are reported, not
 //! failed: the process exits 0 unless something went wrong.
 //!
@@ -82,6 +88,9 @@ use tokio::time::timeout;
 
 use switchboard_testkit::postgres;
 
+#[path = "load/search.rs"]
+mod search;
+
 const ADMIN_EMAIL: &str = "admin@bench.switchboard";
 const PASSWORD: &str = "bench-password-1";
 const CATEGORY: &str = "bench";
@@ -123,15 +132,15 @@ impl Params {
         };
         let n = |base: f64, min: usize| ((base * scale).round() as usize).max(min);
         let phases = std::env::var("SWITCHBOARD_BENCH_ONLY")
-            .unwrap_or_else(|_| "ingest,store,limit,claims,events".into())
+            .unwrap_or_else(|_| "ingest,store,limit,claims,events,search".into())
             .split(',')
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>();
         for p in &phases {
-            if !["ingest", "store", "limit", "claims", "events"].contains(&p.as_str()) {
+            if !["ingest", "store", "limit", "claims", "events", "search"].contains(&p.as_str()) {
                 bail!(
-                    "SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, store, limit, claims, events)"
+                    "SWITCHBOARD_BENCH_ONLY: unknown phase `{p}` (ingest, store, limit, claims, events, search)"
                 );
             }
         }
@@ -181,6 +190,8 @@ struct Figures {
     paced: Option<(u64, u64)>,
     /// Delivery latency p50, p99 (µs), missing samples.
     events: Option<(u64, u64, usize)>,
+    /// Search latency p50, p99 (µs) with 50 agents at once.
+    search: Option<(u64, u64)>,
 }
 
 // ---------------------------------------------------------------- time, stats
@@ -1766,6 +1777,11 @@ async fn run(p: Params) -> Result<()> {
             phase_events(&p, *b, &mut summary, f).await?;
         }
     }
+    if p.runs("search") {
+        for (b, f) in figs.iter_mut() {
+            search::phase_search(&p, *b, &mut summary, f).await?;
+        }
+    }
     println!(
         "\n== summary (scale {}, {:.0} s)",
         p.scale,
@@ -1937,6 +1953,23 @@ fn print_table(p: &Params, figs: &[(Backend, Figures)]) {
                 Some(format!(
                     "{what} p99 ≤ 50 ms: {}",
                     verdict(p99 <= 50_000 && missing == 0)
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    row(
+        "search (50 agents at once)",
+        cols.iter()
+            .map(|b| cell_lat(get(*b).and_then(|f| f.search)))
+            .collect(),
+        cols.iter()
+            .filter_map(|b| {
+                let (_, p99) = get(*b)?.search?;
+                Some(format!(
+                    "{} p99 ≤ 100 ms: {}",
+                    head(*b),
+                    verdict(p99 <= 100_000)
                 ))
             })
             .collect::<Vec<_>>()

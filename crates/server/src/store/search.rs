@@ -305,6 +305,12 @@ pub async fn find(reader: &AnyPool, backend: Backend, f: &Find<'_>) -> AppResult
             )
         }
     };
+    // Ranking costs a score per matching document: only when asked for.
+    let score = if f.order == Order::Relevance {
+        score
+    } else {
+        "0".to_owned()
+    };
     let mut filters = String::new();
     if !f.notes {
         filters.push_str(" AND d.kind <> 'note'");
