@@ -193,9 +193,7 @@ impl Config {
     }
 }
 
-/// Resolved conversations a desktop cache keeps, in days, unless the team
-/// sets `desktop_cache_days`.
-pub const DEFAULT_DESKTOP_CACHE_DAYS: u32 = 90;
+pub use app::DEFAULT_DESKTOP_CACHE_DAYS;
 
 /// `spool` beside a SQLite database file, else `spool` in the working directory.
 fn default_spool_dir(database_url: &str) -> std::path::PathBuf {

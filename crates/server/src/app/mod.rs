@@ -49,6 +49,10 @@ pub struct AppState {
     pub desktop_cache_days: u32,
 }
 
+/// Resolved conversations a desktop cache keeps, in days, unless the team
+/// sets `desktop_cache_days`.
+pub const DEFAULT_DESKTOP_CACHE_DAYS: u32 = 90;
+
 /// The outcome of an in-flight claim: `Some(holder)` once decided (who
 /// holds it and its category; `None` inside when it was refused for reasons
 /// of its own, or the holder's category is not known).
@@ -85,7 +89,7 @@ impl AppState {
             probes: Arc::default(),
             instance: crate::store::new_id().into(),
             spool: None,
-            desktop_cache_days: crate::DEFAULT_DESKTOP_CACHE_DAYS,
+            desktop_cache_days: DEFAULT_DESKTOP_CACHE_DAYS,
         }
     }
 
