@@ -20,13 +20,26 @@
 //!
 //! The phase `desktop` (`--only desktop`; not part of a run without `--only`:
 //! it needs the desktop session tools and two release Tauri builds) measures
-//! the real desktop app beside an empty Tauri 2 window: start-up, idle
-//! memory with 10,000 cached conversations, rendering and scrolling that
-//! queue, server event → notification latency and breach lateness. It runs
+//! the real desktop app beside an empty Tauri 2 window: the first fill of
+//! an empty cache, start-up, idle memory with 10,000 cached conversations,
+//! rendering and scrolling that queue, server event → notification latency
+//! and breach lateness. It runs
 //! `setup` (UI into `ui/dist`), builds `xtask/bench-empty-app` in release,
 //! then `cargo bench -p switchboard --bench desktop`
 //! (`tests/desktop/bench.rs`), which prints the table and writes
 //! `target/bench/desktop.json`.
+//!
+//! With `--big` the desktop phase measures every figure at 10,000 and at
+//! 100,000 cached conversations (10% open, the rest resolved), and the
+//! notification and breach figures once more with 100,000 all open (the
+//! stress case); without it, at 10,000 only
+//! (`SWITCHBOARD_BENCH_SIZES`, `SWITCHBOARD_BENCH_STRESS`).
+//!
+//! The phase `sync` (`--only sync`; only when named) is the first fill of a
+//! desktop cache without a window: the real sync engine against a real
+//! server holding 10,000 and 100,000 conversations (10% open), beside raw
+//! SQLite inserting as many rows (`crates/sync/benches/first_sync.rs`,
+//! `target/bench/first_sync.json`).
 //!
 //! The phase `fuzz` (`--only fuzz`, and part of a run without `--only`) runs
 //! the property tests of every parser of outside input (`proptest_*`: email
@@ -52,7 +65,8 @@ pub struct BenchArgs {
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events,
     /// search (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
-    /// fuzz (both also in a run without --only), desktop (only when named).
+    /// fuzz (both also in a run without --only), desktop and sync (only when
+    /// named).
     #[arg(long)]
     pub only: Option<String>,
     /// Cases of each property in the `fuzz` phase (default 100000).
@@ -62,6 +76,11 @@ pub struct BenchArgs {
     /// a throwaway PostgreSQL) or all (sets SWITCHBOARD_BENCH_BACKEND).
     #[arg(long)]
     pub backend: Option<String>,
+    /// Desktop phase: also at 100,000 cached conversations, and the
+    /// all-open stress case (sets SWITCHBOARD_BENCH_SIZES and
+    /// SWITCHBOARD_BENCH_STRESS).
+    #[arg(long)]
+    pub big: bool,
 }
 
 pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
@@ -74,10 +93,11 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let classifier = phases.as_ref().is_none_or(|p| p.contains(&"classifier"));
     let desktop = phases.as_ref().is_some_and(|p| p.contains(&"desktop"));
     let fuzz = phases.as_ref().is_none_or(|p| p.contains(&"fuzz"));
+    let sync = phases.as_ref().is_some_and(|p| p.contains(&"sync"));
     let load_phases: Option<Vec<&str>> = phases.as_ref().map(|p| {
         p.iter()
             .copied()
-            .filter(|&x| x != "classifier" && x != "desktop" && x != "fuzz")
+            .filter(|&x| !["classifier", "desktop", "fuzz", "sync"].contains(&x))
             .collect()
     });
     if classifier {
@@ -86,8 +106,11 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     if fuzz {
         run_fuzz(root, args.fuzz_cases.unwrap_or(FUZZ_CASES))?;
     }
+    if sync {
+        run_first_sync(root)?;
+    }
     if desktop {
-        run_desktop(root)?;
+        run_desktop(root, args.big)?;
     }
     if load_phases.as_ref().is_some_and(Vec::is_empty) {
         return Ok(());
@@ -254,8 +277,26 @@ fn run_classifier(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The desktop benchmark: the app (release) beside an empty Tauri 2 window.
-fn run_desktop(root: &Path) -> Result<()> {
+/// The first fill of a desktop cache, headless, at 10,000 and 100,000.
+fn run_first_sync(root: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask bench: cargo bench -p switchboard-sync --bench first_sync");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
+        .args(["bench", "-p", "switchboard-sync", "--bench", "first_sync"]);
+    if std::env::var_os("SWITCHBOARD_BENCH_SIZES").is_none() {
+        cmd.env("SWITCHBOARD_BENCH_SIZES", "10000,100000");
+    }
+    let status = cmd.status().context("running cargo bench")?;
+    if !status.success() {
+        bail!("the first-sync benchmark failed ({status})");
+    }
+    Ok(())
+}
+
+/// The desktop benchmark: the app (release) beside an empty Tauri 2 window;
+/// with `big`, also at 100,000 cached and the all-open stress case.
+fn run_desktop(root: &Path, big: bool) -> Result<()> {
     crate::setup::run(root, &crate::setup::SetupArgs::default())?;
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
@@ -287,14 +328,21 @@ fn run_desktop(root: &Path) -> Result<()> {
     });
 
     eprintln!("xtask bench: cargo bench -p switchboard --bench desktop");
-    let status = Command::new(&cargo)
-        .current_dir(root)
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(root)
         .args(["bench", "-p", "switchboard", "--bench", "desktop"])
         .env("CARGO_TARGET_DIR", &target)
         .env("CARGO_INCREMENTAL", &incremental)
-        .env("SWITCHBOARD_BENCH_EMPTY_APP", &empty)
-        .status()
-        .context("running cargo bench")?;
+        .env("SWITCHBOARD_BENCH_EMPTY_APP", &empty);
+    if big {
+        if std::env::var_os("SWITCHBOARD_BENCH_SIZES").is_none() {
+            cmd.env("SWITCHBOARD_BENCH_SIZES", "10000,100000");
+        }
+        if std::env::var_os("SWITCHBOARD_BENCH_STRESS").is_none() {
+            cmd.env("SWITCHBOARD_BENCH_STRESS", "100000");
+        }
+    }
+    let status = cmd.status().context("running cargo bench")?;
     if !status.success() {
         bail!("the desktop benchmark failed ({status})");
     }
