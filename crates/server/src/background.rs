@@ -57,20 +57,58 @@ pub async fn release_leases(tx: &mut Tx, holder: &str) -> AppResult<u64> {
     )
 }
 
-/// The start of the current waiting period, in SQL.
-const WAITING_SINCE: &str =
-    "(CASE WHEN c.state = 'queued' THEN c.queued_at WHEN c.state = 'assigned' THEN c.unanswered_since ELSE NULL END)";
+/// The threshold of a conversation without a category.
+const DEFAULT_THRESHOLD_SECS: i64 = 300;
 
 /// Conversations past their threshold and not yet announced for their
-/// current waiting period, oldest first; `select` is the column list.
-fn breach_query(select: &str, limit: u32) -> String {
-    format!(
-        "SELECT {select} FROM {CONV_FROM} \
-         WHERE c.state IN ('queued', 'assigned') AND {WAITING_SINCE} IS NOT NULL \
-         AND {WAITING_SINCE} + COALESCE(k.wait_threshold_secs, 300) * 1000 < $1 \
-         AND (c.overdue_for IS NULL OR c.overdue_for <> {WAITING_SINCE}) \
-         ORDER BY {WAITING_SINCE} LIMIT {limit}"
-    )
+/// current waiting period, oldest first, at most `limit`, each with the
+/// start of its waiting period (`since`); `select` is the column list.
+///
+/// Read per category and state through the indexes on (state, category_id,
+/// queued_at) and (state, category_id, unanswered_since) (migrations 0011
+/// and 0014): each tick walks the conversations past their threshold, not
+/// every open one (a big team's queue can hold tens of thousands).
+async fn due(
+    conn: &mut impl db::Db,
+    now_ms: i64,
+    select: &str,
+    limit: usize,
+) -> AppResult<Vec<(i64, db::Row)>> {
+    let mut groups: Vec<(Option<String>, i64)> = Vec::new();
+    for r in db::query("SELECT id, wait_threshold_secs FROM categories")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        groups.push((r.try_get("id")?, r.try_get("wait_threshold_secs")?));
+    }
+    groups.push((None, DEFAULT_THRESHOLD_SECS));
+    let mut out: Vec<(i64, db::Row)> = Vec::new();
+    for (category, secs) in &groups {
+        let cutoff = now_ms.saturating_sub(secs.saturating_mul(1000));
+        for (state, column) in [("queued", "queued_at"), ("assigned", "unanswered_since")] {
+            let in_category = match category {
+                Some(_) => "c.category_id = $2",
+                None => "c.category_id IS NULL",
+            };
+            let sql = format!(
+                "SELECT {select}, c.{column} AS since FROM {CONV_FROM} \
+                 WHERE c.state = '{state}' AND {in_category} AND c.{column} < $1 \
+                 AND (c.overdue_for IS NULL OR c.overdue_for <> c.{column}) \
+                 ORDER BY c.{column} LIMIT {limit}"
+            );
+            let mut q = db::query(&sql).bind(cutoff);
+            if let Some(k) = category {
+                q = q.bind(k.as_str());
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                let since: i64 = r.try_get("since")?;
+                out.push((since, r));
+            }
+        }
+    }
+    out.sort_by_key(|(since, _)| *since);
+    out.truncate(limit);
+    Ok(out)
 }
 
 /// Whether anything is due, looked up on the read pool so the scan never
@@ -79,28 +117,22 @@ pub async fn breaches_due(
     reader: &sqlx::AnyPool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
-    let found = db::query(&breach_query("c.id", 1))
-        .bind(now.timestamp_millis())
-        .fetch_optional(reader)
-        .await?;
-    Ok(found.is_some())
+    let mut conn = reader.acquire().await?;
+    Ok(!due(&mut *conn, now.timestamp_millis(), "c.id", 1)
+        .await?
+        .is_empty())
 }
 
 /// Announces every conversation that has passed its threshold and was not yet
 /// announced for its current waiting period. Returns how many.
 pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
     let now = tx.now.timestamp_millis();
-    let select = format!("{CONV_COLS}, {WAITING_SINCE} AS since");
-    let found = db::query(&breach_query(&select, 500))
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+    let found = due(&mut *tx, now, CONV_COLS, 500).await?;
     let mut n = 0;
-    for r in &found {
+    for (since, r) in &found {
         let conv = ConvRow::from_row(r)?;
-        let since: i64 = r.try_get("since")?;
         db::query("UPDATE conversations SET overdue_for = $1 WHERE id = $2")
-            .bind(since)
+            .bind(*since)
             .bind(&conv.id)
             .execute(&mut *tx)
             .await?;
