@@ -525,17 +525,31 @@ pub fn status_from_tray<R: Runtime>(app: &AppHandle<R>, status: AgentStatus) {
     });
 }
 
+/// While the cache is being filled, changes reach the page at most this
+/// often (merged): a page of the snapshot every few milliseconds would
+/// otherwise have the page reread its list for each.
+const FILLING_BATCH: StdDuration = StdDuration::from_millis(300);
+
 async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
     let mut rx = active.engine.subscribe();
+    let progress = active.engine.watch_progress();
     loop {
-        let changes = match rx.recv().await {
+        let mut changes = match rx.recv().await {
             Ok(c) => c,
-            Err(broadcast::error::RecvError::Lagged(_)) => switchboard_sync::Changes {
-                reset: true,
-                ..Default::default()
-            },
+            Err(broadcast::error::RecvError::Lagged(_)) => lagged(),
             Err(broadcast::error::RecvError::Closed) => return,
         };
+        if progress.borrow().stage != switchboard_sync::SyncStage::Done {
+            let until = tokio::time::Instant::now() + FILLING_BATCH;
+            loop {
+                match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Ok(more)) => changes.merge(more),
+                    Ok(Err(broadcast::error::RecvError::Lagged(_))) => changes.merge(lagged()),
+                    Ok(Err(broadcast::error::RecvError::Closed)) => return,
+                    Err(_) => break,
+                }
+            }
+        }
         if changes.agents {
             if let Ok(Some(me)) = active.engine.cache().me().await {
                 show_in_tray(&active.tray, |m| m.status = Some(me.status));
@@ -546,6 +560,14 @@ async fn forward_changes<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
         if let Ok(c) = connection_of(&active.engine).await {
             let _ = app.emit(events::CONNECTION, c);
         }
+    }
+}
+
+/// What a listener that fell behind does: read everything again.
+fn lagged() -> switchboard_sync::Changes {
+    switchboard_sync::Changes {
+        reset: true,
+        ..Default::default()
     }
 }
 
@@ -638,6 +660,7 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
     let mut changes = active.engine.subscribe();
     let _ = tokio::time::timeout(FIRST_ROWS_WAIT, active.first_rows.notified()).await;
     let mut loaded = false;
+    let mut shown: Option<Counts> = None;
     let mut pending = switchboard_sync::Changes::default();
     loop {
         if !loaded {
@@ -676,7 +699,14 @@ async fn alert_timer<R: Runtime>(app: AppHandle<R>, active: Arc<Active>, notifie
             }
         }
         if let Some(c) = counts {
-            show_in_tray(&active.tray, |m| m.set_counts(&open_book::counts(c)));
+            let c = open_book::counts(c);
+            show_in_tray(&active.tray, |m| m.set_counts(&c));
+            // The page's badges: sent when they move, so a page that asked
+            // while the book was still taking a change in ends up right.
+            if shown != Some(c) {
+                let _ = app.emit(events::COUNTS, c);
+                shown = Some(c);
+            }
         }
         // Sleep until the next breach or reminder (local clock), or until the
         // cache changes; at most a minute so the tray's oldest wait moves.

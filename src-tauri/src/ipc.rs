@@ -16,6 +16,10 @@ pub mod events {
     pub const CHANGES: &str = "sync-changes";
     /// Payload [`super::Connection`].
     pub const CONNECTION: &str = "sync-connection";
+    /// Payload [`switchboard_sync::Counts`]: the queue's counters as the
+    /// tray shows them, each time they change (the open conversations' book
+    /// has taken in a change, or the clock moved one past its threshold).
+    pub const COUNTS: &str = "sync-counts";
     /// Payload [`super::SessionInfo`] or `null` (signed out).
     pub const SESSION: &str = "session";
     /// Payload [`super::CommandError`]: a status chosen in the tray menu

@@ -181,6 +181,9 @@ export class AppState {
         this.connectionEvents += 1;
         this.connection = c;
       }),
+      ipc.onCounts((c) => {
+        if (this.phase === 'shell') this.counts = c;
+      }),
       ipc.onNavigate((n) => void this.navigate(n)),
       ipc.onStatusError((e) => (this.statusError = ipc.describeError(e))),
     ];

@@ -84,6 +84,7 @@ export const EVENTS = {
   changes: 'sync-changes',
   connection: 'sync-connection',
   session: 'session',
+  counts: 'sync-counts',
   navigate: 'navigate',
   statusError: 'status-error',
 } as const;
@@ -92,6 +93,9 @@ export const onChanges = (f: (c: Changes) => void): Promise<UnlistenFn> =>
   listen<Changes>(EVENTS.changes, (e) => f(e.payload));
 export const onConnection = (f: (c: Connection) => void): Promise<UnlistenFn> =>
   listen<Connection>(EVENTS.connection, (e) => f(e.payload));
+/** The queue's counters, each time they change. */
+export const onCounts = (f: (c: Counts) => void): Promise<UnlistenFn> =>
+  listen<Counts>(EVENTS.counts, (e) => f(e.payload));
 export const onSession = (f: (s: SessionInfo | null) => void): Promise<UnlistenFn> =>
   listen<SessionInfo | null>(EVENTS.session, (e) => f(e.payload));
 export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>

@@ -13,7 +13,7 @@ use crate::cache::{Changes, SnapshotState};
 use crate::error::Result;
 
 /// Conversations per snapshot page.
-pub const SNAPSHOT_PAGE: u32 = 1000;
+pub const SNAPSHOT_PAGE: u32 = 2000;
 /// Resolved conversations dropped per pruning transaction.
 const PRUNE_BATCH: u32 = 500;
 /// How often the cache is pruned while the app runs.
@@ -36,6 +36,14 @@ impl Shared {
             },
             None => return Ok(true),
         };
+        // The categories (names, thresholds) and the agents first: the lists
+        // and the breach timer need them from the first page on.
+        let mut changes = Changes::default();
+        self.refresh_agents(&mut changes).await?;
+        let categories = self.session.categories().await?;
+        self.cache.store_categories(&categories).await?;
+        changes.categories = true;
+        self.emit(changes);
         loop {
             let page = match self
                 .session
