@@ -273,6 +273,13 @@ impl SizeFigures {
     }
 }
 
+/// One size's figures as soon as they are taken (the whole table comes at
+/// the end).
+pub(crate) fn print_size(base: &Baseline, f: &SizeFigures, samples: usize, full: bool) {
+    println!("— {} cached ({} open), as measured:", f.size, f.open);
+    print_rows(&f.rows(base, samples, full));
+}
+
 fn print_rows(rows: &[Row]) {
     for (what, sb, empty, ratio, target, v) in rows {
         println!("{what:<74} {sb:>22} {empty:>14} {ratio:>8}  {target:<24} {v}");
