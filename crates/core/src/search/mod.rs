@@ -40,12 +40,16 @@ pub fn may_find_notes(audience: Audience) -> bool {
 /// Where the next page of results starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
-    /// Newest first: after the result at this time (ms) and conversation id.
+    /// Newest first: after the document that represented the last result
+    /// shown, by its place in the index's newest-first order (`pos`: its
+    /// time in ms × 2, + 1 for a message, so a message comes before its
+    /// conversation's own fields written at the same instant; `n`: its
+    /// number, which breaks ties).
     After {
-        /// Time of the last result shown, in ms.
-        at: i64,
-        /// Its conversation id.
-        id: String,
+        /// The document's time × 2 (+ 1 for a message).
+        pos: i64,
+        /// The document's number in the index.
+        n: i64,
     },
     /// By relevance: this many results were shown.
     Offset(u64),
@@ -60,7 +64,7 @@ impl Cursor {
     /// Its text form (opaque to clients).
     pub fn encode(&self) -> String {
         match self {
-            Cursor::After { at, id } => format!("n.{at}.{id}"),
+            Cursor::After { pos, n } => format!("p.{pos}.{n}"),
             Cursor::Offset(n) => format!("r.{n}"),
         }
     }
@@ -70,21 +74,11 @@ impl Cursor {
         if let Some(n) = s.strip_prefix("r.") {
             return n.parse().map(Cursor::Offset).map_err(|_| BadCursor);
         }
-        let rest = s.strip_prefix("n.").ok_or(BadCursor)?;
-        let (at, id) = rest.split_once('.').ok_or(BadCursor)?;
-        let at: i64 = at.parse().map_err(|_| BadCursor)?;
-        let id_ok = !id.is_empty()
-            && id.len() <= 64
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !id_ok {
-            return Err(BadCursor);
-        }
-        Ok(Cursor::After {
-            at,
-            id: id.to_owned(),
-        })
+        let rest = s.strip_prefix("p.").ok_or(BadCursor)?;
+        let (pos, n) = rest.split_once('.').ok_or(BadCursor)?;
+        let pos: i64 = pos.parse().map_err(|_| BadCursor)?;
+        let n: i64 = n.parse().map_err(|_| BadCursor)?;
+        Ok(Cursor::After { pos, n })
     }
 }
 
@@ -102,19 +96,17 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         for c in [
             Cursor::After {
-                at: 1_767_225_600_000,
-                id: "0192abcdef".into(),
+                pos: 3_534_451_200_001,
+                n: 1_853_058_890_531_028_992,
             },
-            Cursor::After {
-                at: -5,
-                id: "x".into(),
-            },
+            Cursor::After { pos: -5, n: 7 },
             Cursor::Offset(40),
         ] {
             assert_eq!(Cursor::parse(&c.encode()), Ok(c));
         }
         for bad in [
-            "", "n.", "n.12", "n.x.abc", "n.1.", "n.1.a b", "r.-1", "r.x", "q.1", "n.1.a'--",
+            "", "p.", "p.12", "p.x.1", "p.1.", "p.1.a", "p.1.2.3", "r.-1", "r.x", "q.1", "n.1.abc",
+            "p.1.2'--",
         ] {
             assert_eq!(Cursor::parse(bad), Err(BadCursor), "{bad}");
         }

@@ -12,6 +12,8 @@
 //!   least 4 digits) also matches its digits run together, so `555-010-2030`
 //!   finds `+15550102030`.
 
+use std::collections::HashMap;
+
 use super::text::{quote_lexeme, tokens};
 
 /// The longest query taken, in characters.
@@ -153,6 +155,58 @@ impl Query {
             .join(" AND ")
     }
 
+    /// The last tokens of the prefix phrases that have at least
+    /// `min_chars` characters, each once (see [`Query::to_fts5_spelled`]).
+    pub fn prefixes(&self, min_chars: usize) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for p in self.terms.iter().flat_map(|t| &t.alternatives) {
+            if let (true, Some(last)) = (p.prefix, p.tokens.last()) {
+                if last.chars().count() >= min_chars && !out.contains(&last.as_str()) {
+                    out.push(last);
+                }
+            }
+        }
+        out
+    }
+
+    /// The FTS5 `MATCH` expression with prefixes spelled out as the words
+    /// they complete to: `spelled` maps a prefix (a prefix phrase's last
+    /// token) to every indexed word that starts with it; a prefix it does
+    /// not hold stays a prefix (`*`). FTS5 answers a prefix it keeps no
+    /// prefix index for by merging the doclists of all its words before
+    /// the first row comes out, however few rows are wanted; an `OR` of
+    /// words it reads in order, and stops when the caller does. `None` when
+    /// a term can match nothing (a prefix that completes to no word).
+    pub fn to_fts5_spelled(&self, spelled: &HashMap<String, Vec<String>>) -> Option<String> {
+        let quote = |tokens: &[String]| format!("\"{}\"", tokens.join(" ").replace('"', "\"\""));
+        let mut terms = Vec::with_capacity(self.terms.len());
+        for t in &self.terms {
+            let mut alternatives = Vec::new();
+            for p in &t.alternatives {
+                let words = p.tokens.last().and_then(|l| spelled.get(l));
+                match (p.prefix, words) {
+                    (true, Some(words)) => {
+                        let mut tokens = p.tokens.clone();
+                        for w in words {
+                            if let Some(last) = tokens.last_mut() {
+                                last.clone_from(w);
+                            }
+                            alternatives.push(quote(&tokens));
+                        }
+                    }
+                    (true, None) => alternatives.push(format!("{} *", quote(&p.tokens))),
+                    (false, _) => alternatives.push(quote(&p.tokens)),
+                }
+            }
+            match alternatives.len() {
+                0 => return None,
+                1 => terms.extend(alternatives),
+                _ => terms.push(format!("({})", alternatives.join(" OR "))),
+            }
+        }
+        Some(terms.join(" AND "))
+    }
+
     /// The PostgreSQL `tsquery` literal, for `$1::tsquery` (no text search
     /// configuration is applied: the lexemes are already normalised).
     pub fn to_tsquery(&self) -> String {
@@ -244,6 +298,44 @@ mod tests {
         assert_eq!(
             Query::parse("12345").unwrap().terms[0].alternatives.len(),
             1
+        );
+    }
+
+    #[test]
+    fn long_prefixes_can_be_spelled_out() {
+        let q = Query::parse("refu anna.k@exa ab \"order\"").unwrap();
+        assert_eq!(q.prefixes(4), ["refu"]);
+        assert_eq!(q.prefixes(3), ["refu", "exa"]);
+        let mut spelled = HashMap::new();
+        spelled.insert(
+            "refu".to_owned(),
+            vec!["refund".to_owned(), "refuse".to_owned()],
+        );
+        spelled.insert("exa".to_owned(), vec!["example".to_owned()]);
+        assert_eq!(
+            q.to_fts5_spelled(&spelled).as_deref(),
+            Some("(\"refund\" OR \"refuse\") AND \"anna k example\" AND \"ab\" * AND \"order\"")
+        );
+        assert_eq!(q.to_fts5_spelled(&HashMap::new()), Some(q.to_fts5()));
+        // A word in quotes is never spelled out; a prefix of no word matches nothing.
+        spelled.insert("order".to_owned(), vec!["orders".to_owned()]);
+        spelled.insert("refu".to_owned(), vec![]);
+        assert_eq!(q.to_fts5_spelled(&spelled), None);
+        // One alternative of a term may be impossible, the term not.
+        let phone = Query::parse("555-0102").unwrap();
+        let mut spelled = HashMap::new();
+        spelled.insert("5550102".to_owned(), vec![]);
+        assert_eq!(
+            phone.to_fts5_spelled(&spelled).as_deref(),
+            Some("\"555 0102\" *")
+        );
+        // Quotes inside a word cannot end the phrase.
+        let mut spelled = HashMap::new();
+        spelled.insert("ab".to_owned(), vec!["ab\" OR x".to_owned()]);
+        let q = Query::parse("ab").unwrap();
+        assert_eq!(
+            q.to_fts5_spelled(&spelled).as_deref(),
+            Some("\"ab\"\" OR x\"")
         );
     }
 
