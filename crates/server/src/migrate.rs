@@ -7,9 +7,9 @@
 //! compared with the target's (`information_schema.columns`) after both ran
 //! the migrations, so a new table or column is copied (or, when the two
 //! schemas disagree, the command stops before copying anything). The one
-//! exception is the search index (`search_docs`, and FTS5's tables): each
-//! backend stores it its own way, so the target's is rebuilt from the
-//! copied rows and compared document by document.
+//! exception is the search index (`search_docs`, `search_terms` and FTS5's
+//! tables): each backend stores it its own way, so the target's is rebuilt
+//! from the copied rows and compared document by document.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -27,6 +27,11 @@ const SQLX_MIGRATIONS: &str = "_sqlx_migrations";
 /// document by document (`store::search`). FTS5's own virtual and shadow
 /// tables are not tables of the schema (`pragma_table_list` says so).
 const SEARCH_DOCS: &str = "search_docs";
+
+/// SQLite's list of indexed words (for spelling out long prefixes), derived
+/// from the index like it: PostgreSQL has none, and the target's index is
+/// rebuilt.
+const SEARCH_TERMS: &str = "search_terms";
 
 /// A column's type, for copying and checksumming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +99,12 @@ fn quote(name: &str) -> String {
 /// children.
 async fn sqlite_tables(src: &mut AnyConnection) -> anyhow::Result<Vec<Table>> {
     let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? AND name <> ? \
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? AND name <> ? AND name <> ? \
          AND name IN (SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table') ORDER BY rowid",
     )
     .bind(SQLX_MIGRATIONS)
     .bind(SEARCH_DOCS)
+    .bind(SEARCH_TERMS)
     .fetch_all(&mut *src)
     .await?;
     let mut tables = Vec::new();

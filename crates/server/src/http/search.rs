@@ -83,8 +83,8 @@ pub async fn search(
     let next_cursor = match (more, hits.last(), &cursor) {
         (false, _, _) | (true, None, _) => None,
         (true, Some(last), _) if order == Order::Newest => Some(Cursor::After {
-            at: last.at,
-            id: last.conversation_id.clone(),
+            pos: last.pos,
+            n: last.n,
         }),
         (true, Some(_), c) => {
             let shown = match c {

@@ -12,25 +12,32 @@
 //!   `tsquery` literal, so no text search configuration, dictionary or
 //!   locale is involved and both backends find the same things.
 //!
+//! Each document has a place in newest-first order (its time, then a
+//! number), which the query ([`find`]) reads by so that it stops when its
+//! page is full.
+//!
 //! Documents: one per conversation (`c:` + its id: subject, customer name,
 //! email and phone) and one per message (system lines excepted). Message
 //! documents never change; the conversation's is replaced whenever
 //! [`index_conversation`] runs again. The migrations leave a flag for
 //! [`backfill`], which indexes what existed before.
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use sqlx::any::AnyConnectOptions;
-use sqlx::{AnyConnection, AnyPool, Connection};
+use sqlx::{AnyConnection, Connection};
 use switchboard_api::Customer;
-use switchboard_core::search::query::Query;
 use switchboard_core::search::text::DocTerms;
-use switchboard_core::search::Cursor;
 use switchboard_core::MessageKind;
 
 use super::db::{self, Db};
 use super::Backend;
 use crate::error::AppResult;
+
+mod find;
+
+pub use find::{find, Find, Hit, Order, RELEVANCE_CANDIDATES};
 
 /// The document id of a conversation's own fields.
 pub fn conversation_doc(id: &str) -> String {
@@ -46,26 +53,58 @@ async fn put(
     at: i64,
     terms: &DocTerms,
 ) -> Result<(), sqlx::Error> {
-    let (sql, terms) = match backend {
-        Backend::Sqlite => (
-            "INSERT INTO search_docs (doc_id, conversation_id, kind, at, terms) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (doc_id) DO NOTHING",
-            terms.to_text(),
-        ),
-        Backend::Postgres => (
-            "INSERT INTO search_docs (doc_id, conversation_id, kind, at, terms) \
-             VALUES ($1, $2, $3, $4, $5::tsvector) ON CONFLICT (doc_id) DO NOTHING",
-            terms.to_tsvector(),
-        ),
-    };
-    db::query(sql)
-        .bind(doc_id)
-        .bind(conversation_id)
-        .bind(kind)
-        .bind(at)
-        .bind(terms)
-        .execute(db)
-        .await?;
+    match backend {
+        // The number is the document's place in newest-first order
+        // (`find`): the first free one of its instant. One writer, so no
+        // two writes pick the same.
+        Backend::Sqlite => {
+            let base = find::sqlite_base(at, kind != "conversation");
+            let text = terms.to_text();
+            let added = db::query(
+                "INSERT INTO search_docs (n, doc_id, conversation_id, kind, at, terms) \
+                 VALUES ((SELECT COALESCE(MAX(n) + 1, $1) FROM search_docs \
+                          WHERE n >= $1 AND n < $1 + 524288), $2, $3, $4, $5, $6) \
+                 ON CONFLICT (doc_id) DO NOTHING",
+            )
+            .bind(base)
+            .bind(doc_id)
+            .bind(conversation_id)
+            .bind(kind)
+            .bind(at)
+            .bind(&text)
+            .execute(&mut *db)
+            .await?;
+            // Its words of 4 characters or more, for spelling out a prefix
+            // (`find`): kept, never removed (a word no document holds any
+            // more only adds an alternative that matches nothing).
+            let words: BTreeSet<&str> =
+                text.split(' ').filter(|w| w.chars().count() >= 4).collect();
+            if added > 0 && !words.is_empty() {
+                let words =
+                    serde_json::to_string(&words).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+                db::query(
+                    "INSERT OR IGNORE INTO search_terms (term) SELECT value FROM json_each($1)",
+                )
+                .bind(words)
+                .execute(db)
+                .await?;
+            }
+        }
+        // `n` and `pos` are the database's (an identity, and generated).
+        Backend::Postgres => {
+            db::query(
+                "INSERT INTO search_docs (doc_id, conversation_id, kind, at, terms) \
+                 VALUES ($1, $2, $3, $4, $5::tsvector) ON CONFLICT (doc_id) DO NOTHING",
+            )
+            .bind(doc_id)
+            .bind(conversation_id)
+            .bind(kind)
+            .bind(at)
+            .bind(terms.to_tsvector())
+            .execute(db)
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -216,184 +255,4 @@ async fn backfill_on(c: &mut AnyConnection, backend: Backend) -> AppResult<u64> 
         tracing::info!(conversations = done, "search index built");
     }
     Ok(done)
-}
-
-/// How results are ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// By each conversation's newest matching document, newest first.
-    Newest,
-    /// By each conversation's best matching document, best first.
-    Relevance,
-}
-
-/// A search, as the store runs it.
-#[derive(Debug, Clone)]
-pub struct Find<'a> {
-    /// What to find.
-    pub query: &'a Query,
-    /// The order.
-    pub order: Order,
-    /// Whether internal notes may match.
-    pub notes: bool,
-    /// The agent whose visibility applies (`None`: sees everything, admins).
-    pub viewer: Option<&'a str>,
-    /// Only this channel.
-    pub channel: Option<&'a str>,
-    /// Only this state.
-    pub state: Option<&'a str>,
-    /// Only this category.
-    pub category_id: Option<&'a str>,
-    /// Only this assignee.
-    pub assignee_id: Option<&'a str>,
-    /// Only documents written at or after (ms).
-    pub from: Option<i64>,
-    /// Only documents written before (ms).
-    pub to: Option<i64>,
-    /// Where the page starts.
-    pub cursor: Option<&'a Cursor>,
-    /// At most this many conversations.
-    pub limit: i64,
-}
-
-/// A conversation found, with the document that represents it (the newest
-/// match, or the best one by relevance).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
-    /// The conversation.
-    pub conversation_id: String,
-    /// The document (`c:` + conversation id, or a message id).
-    pub doc_id: String,
-    /// `conversation`, or the message's kind.
-    pub kind: String,
-    /// When that document was written (ms).
-    pub at: i64,
-}
-
-/// A statement argument of [`find`].
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// Runs a search on the read pool: one hit per conversation, in order.
-pub async fn find(reader: &AnyPool, backend: Backend, f: &Find<'_>) -> AppResult<Vec<Hit>> {
-    let mut args: Vec<Arg> = Vec::new();
-    let mut arg = |v: Arg| {
-        args.push(v);
-        format!("${}", args.len())
-    };
-    let (matched, score) = match backend {
-        Backend::Sqlite => {
-            let q = arg(Arg::Text(f.query.to_fts5()));
-            (
-                format!(
-                    "search_fts JOIN search_docs d ON d.n = search_fts.rowid \
-                     JOIN conversations c ON c.id = d.conversation_id WHERE search_fts MATCH {q}"
-                ),
-                "bm25(search_fts)".to_owned(),
-            )
-        }
-        Backend::Postgres => {
-            let q = arg(Arg::Text(f.query.to_tsquery()));
-            (
-                format!(
-                    "search_docs d JOIN conversations c ON c.id = d.conversation_id \
-                     WHERE d.terms @@ {q}::tsquery"
-                ),
-                format!("-(ts_rank_cd(d.terms, {q}::tsquery)::float8)"),
-            )
-        }
-    };
-    // Ranking costs a score per matching document: only when asked for.
-    let score = if f.order == Order::Relevance {
-        score
-    } else {
-        "0".to_owned()
-    };
-    let mut filters = String::new();
-    if !f.notes {
-        filters.push_str(" AND d.kind <> 'note'");
-    }
-    for (column, value) in [
-        ("c.channel", f.channel),
-        ("c.state", f.state),
-        ("c.category_id", f.category_id),
-        ("c.assignee_id", f.assignee_id),
-    ] {
-        if let Some(v) = value {
-            let p = arg(Arg::Text(v.to_owned()));
-            filters.push_str(&format!(" AND {column} = {p}"));
-        }
-    }
-    if let Some(from) = f.from {
-        let p = arg(Arg::Int(from));
-        filters.push_str(&format!(" AND d.at >= {p}"));
-    }
-    if let Some(to) = f.to {
-        let p = arg(Arg::Int(to));
-        filters.push_str(&format!(" AND d.at < {p}"));
-    }
-    if let Some(agent) = f.viewer {
-        // The conversation list's rule (switchboard_core::visibility): their
-        // categories and what is assigned to them.
-        let p = arg(Arg::Text(agent.to_owned()));
-        filters.push_str(&format!(
-            " AND (c.assignee_id = {p} OR c.category_id IN \
-             (SELECT category_id FROM agent_categories WHERE agent_id = {p}))"
-        ));
-    }
-    let (pick, order) = match f.order {
-        // At the same instant a message represents the conversation rather
-        // than its own fields (the subject is shown in any case).
-        Order::Newest => (
-            "at DESC, CASE WHEN kind = 'conversation' THEN 1 ELSE 0 END, doc_id DESC",
-            "at DESC, cid DESC",
-        ),
-        Order::Relevance => (
-            "score, at DESC, CASE WHEN kind = 'conversation' THEN 1 ELSE 0 END, doc_id DESC",
-            "score, at DESC, cid DESC",
-        ),
-    };
-    let mut page = String::new();
-    let mut offset = String::new();
-    match f.cursor {
-        Some(Cursor::After { at, id }) => {
-            let a = arg(Arg::Int(*at));
-            let b = arg(Arg::Text(id.clone()));
-            page = format!(" AND (at < {a} OR (at = {a} AND cid < {b}))");
-        }
-        Some(Cursor::Offset(n)) => {
-            let o = arg(Arg::Int(i64::try_from(*n).unwrap_or(i64::MAX)));
-            offset = format!(" OFFSET {o}");
-        }
-        None => {}
-    }
-    let limit = arg(Arg::Int(f.limit));
-    let sql = format!(
-        "WITH m AS MATERIALIZED (\
-            SELECT d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, d.at AS at, {score} AS score \
-            FROM {matched}{filters}), \
-         g AS (SELECT cid, doc_id, kind, at, score, \
-            ROW_NUMBER() OVER (PARTITION BY cid ORDER BY {pick}) AS r FROM m) \
-         SELECT cid, doc_id, kind, at FROM g WHERE r = 1{page} ORDER BY {order} LIMIT {limit}{offset}"
-    );
-    let mut q = db::query(&sql);
-    for a in args {
-        q = match a {
-            Arg::Text(t) => q.bind(t),
-            Arg::Int(i) => q.bind(i),
-        };
-    }
-    let rows = q.fetch_all(reader).await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Hit {
-                conversation_id: r.try_get("cid")?,
-                doc_id: r.try_get("doc_id")?,
-                kind: r.try_get("kind")?,
-                at: r.try_get("at")?,
-            })
-        })
-        .collect()
 }

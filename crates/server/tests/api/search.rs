@@ -503,6 +503,102 @@ async fn filters_and_pages() {
     expect_error_body(resp, 400, "invalid_query").await;
 }
 
+/// Every page of a search, concatenated (`limit` per page).
+async fn all_pages(app: &TestApp, who: &Session, q: &str, order: &str, limit: &str) -> Vec<String> {
+    let mut got = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut params = vec![("q", q), ("order", order), ("limit", limit)];
+        if let Some(c) = &cursor {
+            params.push(("cursor", c.as_str()));
+        }
+        let page = search(app, who, &params).await;
+        got.extend(page.results.into_iter().map(|r| r.conversation_id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return got;
+        }
+    }
+}
+
+/// Pages when conversations match many times, at interleaved moments, and
+/// most matches belong to conversations the agent may not see (the store
+/// reads matches newest first in batches and stops at a full page).
+#[tokio::test]
+async fn pages_over_interleaved_and_hidden_matches() {
+    let app = spawn_app().await;
+    app.category("billing").await;
+    let agent = app
+        .agent("Reader", &["general"], AgentStatus::Available)
+        .await;
+    let mut mine = Vec::new();
+    let mut hidden = Vec::new();
+    for i in 0..12 {
+        app.advance(60);
+        let category = if i % 4 == 0 { "general" } else { "billing" };
+        let c = create(&app, named("W"), "Hello", "a widget question", category).await;
+        if category == "general" {
+            mine.push(c.summary.id);
+        } else {
+            hidden.push(c.summary.id);
+        }
+    }
+    // Older conversations come back with newer matches, in a mixed order;
+    // the hidden ones match far more often than a page's batch.
+    for round in 0..10 {
+        for (k, id) in hidden.iter().enumerate() {
+            app.advance(1);
+            app.customer_message(id, &format!("widget again {round} {k}"))
+                .await;
+        }
+        if round % 3 == 0 {
+            app.advance(1);
+            let id = &mine[(round / 3) % mine.len()];
+            app.customer_message(id, "widget still broken").await;
+        }
+    }
+    let whole = search(&app, &agent, &[("q", "widget"), ("limit", "100")]).await;
+    let whole: Vec<String> = whole
+        .results
+        .into_iter()
+        .map(|r| r.conversation_id)
+        .collect();
+    assert_eq!(
+        whole.iter().collect::<BTreeSet<_>>(),
+        mine.iter().collect::<BTreeSet<_>>(),
+        "exactly the visible ones"
+    );
+    // The newest match decides: written to last (rounds 9, 6, 3), first.
+    assert_eq!(whole, [mine[0].clone(), mine[2].clone(), mine[1].clone()]);
+    for limit in ["1", "2"] {
+        assert_eq!(
+            all_pages(&app, &agent, "widget", "newest", limit).await,
+            whole
+        );
+        let by_rank = all_pages(&app, &agent, "widget", "relevance", limit).await;
+        let set: BTreeSet<&String> = by_rank.iter().collect();
+        assert_eq!(set.len(), by_rank.len(), "no conversation twice");
+        assert_eq!(set, whole.iter().collect(), "none missing");
+    }
+    // The admin sees them all, with no gap or repeat across pages either.
+    let everything = all_pages(&app, &app.admin, "widg", "newest", "5").await;
+    assert_eq!(everything.len(), 12);
+    assert_eq!(everything.iter().collect::<BTreeSet<_>>().len(), 12);
+    let whole = search(&app, &app.admin, &[("q", "widg"), ("limit", "100")]).await;
+    let whole: Vec<String> = whole
+        .results
+        .into_iter()
+        .map(|r| r.conversation_id)
+        .collect();
+    assert_eq!(everything, whole);
+    // A long prefix spelled out as its words finds the same.
+    assert_eq!(
+        all_pages(&app, &app.admin, "widge", "newest", "5").await,
+        whole
+    );
+    assert!(found(&app, &app.admin, "widgetz").await.is_empty());
+}
+
 /// Conversations stored before the index existed are indexed when the
 /// server starts (the migration asks for it; here the index is emptied and
 /// the request made again by hand), and new writes go on being indexed.

@@ -1,0 +1,470 @@
+//! The query of a search: one hit per conversation, newest first or by
+//! relevance, read from the index without collecting every match.
+//!
+//! Every document has a place in newest-first order: `pos` (its time in ms
+//! × 2, + 1 for a message, so at the same instant a message represents its
+//! conversation rather than the conversation's own fields) and a number `n`
+//! that breaks ties. On SQLite `n` is the FTS5 rowid and holds `pos` in its
+//! high bits (`pos << 19` + a sequence: `store::search::put`), so FTS5 reads
+//! a match in that order; on PostgreSQL an index on `(pos, n)` does.
+//!
+//! - **Newest first**: matches are read newest first in batches (the first
+//!   holds 8 documents per result wanted, each next one 4× more, at most
+//!   4,096), with the caller's visibility and the filters in the same
+//!   statement, and grouped here: a conversation's first match is its
+//!   newest and represents it. Reading stops as soon as the page is full.
+//!   After a cursor, a conversation with a match at or above the cursor was
+//!   on an earlier page and is skipped (checked in the statement, against
+//!   the conversation's own documents).
+//! - **By relevance**: the [`RELEVANCE_CANDIDATES`] newest matching
+//!   documents the caller may see are ranked (BM25 on SQLite, `ts_rank_cd`
+//!   on PostgreSQL) and grouped by their best document. A query with fewer
+//!   matches is ranked whole; a more common one, among its newest matches.
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::AnyPool;
+use switchboard_core::search::query::Query;
+use switchboard_core::search::Cursor;
+
+use super::super::db::{self, Row};
+use super::super::Backend;
+use crate::error::AppResult;
+
+/// The newest matching documents ranked by a relevance search (the bound on
+/// its cost: ranking every match of a common word is what made searches
+/// queue up).
+pub const RELEVANCE_CANDIDATES: i64 = 1_000;
+
+/// Documents read by a newest-first search's first batch, per result wanted.
+const FIRST_BATCH_PER_RESULT: i64 = 8;
+
+/// The largest batch a newest-first search reads at once.
+const MAX_BATCH: i64 = 4_096;
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// By each conversation's newest matching document, newest first.
+    Newest,
+    /// By each conversation's best matching document, best first.
+    Relevance,
+}
+
+/// A search, as the store runs it.
+#[derive(Debug, Clone)]
+pub struct Find<'a> {
+    /// What to find.
+    pub query: &'a Query,
+    /// The order.
+    pub order: Order,
+    /// Whether internal notes may match.
+    pub notes: bool,
+    /// The agent whose visibility applies (`None`: sees everything, admins).
+    pub viewer: Option<&'a str>,
+    /// Only this channel.
+    pub channel: Option<&'a str>,
+    /// Only this state.
+    pub state: Option<&'a str>,
+    /// Only this category.
+    pub category_id: Option<&'a str>,
+    /// Only this assignee.
+    pub assignee_id: Option<&'a str>,
+    /// Only documents written at or after (ms).
+    pub from: Option<i64>,
+    /// Only documents written before (ms).
+    pub to: Option<i64>,
+    /// Where the page starts.
+    pub cursor: Option<&'a Cursor>,
+    /// At most this many conversations.
+    pub limit: i64,
+}
+
+/// A conversation found, with the document that represents it (the newest
+/// match, or the best one by relevance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The conversation.
+    pub conversation_id: String,
+    /// The document (`c:` + conversation id, or a message id).
+    pub doc_id: String,
+    /// `conversation`, or the message's kind.
+    pub kind: String,
+    /// When that document was written (ms).
+    pub at: i64,
+    /// The document's place in newest-first order ([`Cursor::After`]).
+    pub pos: i64,
+    /// The document's number (breaks ties of `pos`).
+    pub n: i64,
+}
+
+/// A statement argument.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A statement being written, with its arguments.
+#[derive(Default)]
+struct Stmt {
+    args: Vec<Arg>,
+}
+
+impl Stmt {
+    fn text(&mut self, v: &str) -> String {
+        self.args.push(Arg::Text(v.to_owned()));
+        format!("${}", self.args.len())
+    }
+
+    fn int(&mut self, v: i64) -> String {
+        self.args.push(Arg::Int(v));
+        format!("${}", self.args.len())
+    }
+
+    async fn rows(self, sql: &str, reader: &AnyPool) -> AppResult<Vec<Row>> {
+        let mut q = db::query(sql);
+        for a in self.args {
+            q = match a {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+            };
+        }
+        Ok(q.fetch_all(reader).await?)
+    }
+}
+
+/// The lowest SQLite document number at time `at` (ms), if it fits.
+pub(super) fn sqlite_base(at: i64, message: bool) -> Option<i64> {
+    at.checked_mul(2)?
+        .checked_add(i64::from(message))?
+        .checked_mul(1 << 19)
+}
+
+/// The SQLite document numbers at or after `at` (ms) start here.
+fn sqlite_from(at: i64) -> i64 {
+    sqlite_base(at, false).unwrap_or(if at < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// What every statement of a search shares: the matching documents of
+/// visible conversations that pass the filters, as `FROM … WHERE …` with
+/// `d` the document (`search_docs`) and `c` its conversation.
+fn matching(backend: Backend, f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
+    let q = s.text(expr);
+    let mut sql = match backend {
+        // CROSS JOIN keeps FTS5 the outer loop, so rows come in its rowid
+        // order and a LIMIT stops the reading.
+        Backend::Sqlite => {
+            format!(
+                "FROM search_fts CROSS JOIN search_docs d CROSS JOIN conversations c \
+                 WHERE search_fts MATCH {q} AND d.n = search_fts.rowid AND c.id = d.conversation_id"
+            )
+        }
+        Backend::Postgres => {
+            format!(
+                "FROM search_docs d JOIN conversations c ON c.id = d.conversation_id \
+                 WHERE d.terms @@ {q}::tsquery"
+            )
+        }
+    };
+    // On SQLite the bounds go on FTS5's rowid, which it reads by.
+    let place = match backend {
+        Backend::Sqlite => "search_fts.rowid",
+        Backend::Postgres => "d.pos",
+    };
+    sql.push_str(&doc_filters(backend, f, s, "d", place));
+    for (column, value) in [
+        ("c.channel", f.channel),
+        ("c.state", f.state),
+        ("c.category_id", f.category_id),
+        ("c.assignee_id", f.assignee_id),
+    ] {
+        if let Some(v) = value {
+            let p = s.text(v);
+            sql.push_str(&format!(" AND {column} = {p}"));
+        }
+    }
+    if let Some(agent) = f.viewer {
+        // The conversation list's rule (switchboard_core::visibility): their
+        // categories and what is assigned to them.
+        let p = s.text(agent);
+        sql.push_str(&format!(
+            " AND (c.assignee_id = {p} OR c.category_id IN \
+             (SELECT category_id FROM agent_categories WHERE agent_id = {p}))"
+        ));
+    }
+    sql
+}
+
+/// The filters on a document (`t`: its table's alias; `place`: its number
+/// on SQLite, `pos` on PostgreSQL): notes, and times, also as bounds on its
+/// place, which the index reads by.
+fn doc_filters(backend: Backend, f: &Find<'_>, s: &mut Stmt, t: &str, place: &str) -> String {
+    let mut sql = String::new();
+    if !f.notes {
+        sql.push_str(&format!(" AND {t}.kind <> 'note'"));
+    }
+    let bound = |at: i64| match backend {
+        Backend::Sqlite => sqlite_from(at),
+        Backend::Postgres => at.saturating_mul(2),
+    };
+    if let Some(from) = f.from {
+        let (a, b) = (s.int(from), s.int(bound(from)));
+        sql.push_str(&format!(" AND {t}.at >= {a} AND {place} >= {b}"));
+    }
+    if let Some(to) = f.to {
+        let (a, b) = (s.int(to), s.int(bound(to)));
+        sql.push_str(&format!(" AND {t}.at < {a} AND {place} < {b}"));
+    }
+    sql
+}
+
+/// The columns a hit is read from.
+fn hit_columns(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, d.at AS at, \
+             (d.n >> 19) AS pos, d.n AS n"
+        }
+        Backend::Postgres => {
+            "d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, d.at AS at, \
+             d.pos AS pos, d.n AS n"
+        }
+    }
+}
+
+fn hit(r: &Row) -> AppResult<Hit> {
+    Ok(Hit {
+        conversation_id: r.try_get("cid")?,
+        doc_id: r.try_get("doc_id")?,
+        kind: r.try_get("kind")?,
+        at: r.try_get("at")?,
+        pos: r.try_get("pos")?,
+        n: r.try_get("n")?,
+    })
+}
+
+/// The newest-first order, for `ORDER BY`.
+fn newest_first(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "search_fts.rowid DESC",
+        Backend::Postgres => "d.pos DESC, d.n DESC",
+    }
+}
+
+/// Runs a search on the read pool: one hit per conversation, in order, at
+/// most `f.limit`.
+pub async fn find(reader: &AnyPool, backend: Backend, f: &Find<'_>) -> AppResult<Vec<Hit>> {
+    let expr = match backend {
+        Backend::Sqlite => match fts5_expr(reader, f.query).await? {
+            Some(e) => e,
+            None => return Ok(Vec::new()),
+        },
+        Backend::Postgres => f.query.to_tsquery(),
+    };
+    match f.order {
+        Order::Newest => newest(reader, backend, f, &expr).await,
+        Order::Relevance => relevance(reader, backend, f, &expr).await,
+    }
+}
+
+/// Prefixes this long or longer are spelled out as their words (shorter
+/// ones have FTS5 prefix indexes of their own: 2 and 3 characters).
+const SPELL_FROM_CHARS: usize = 4;
+
+/// A prefix that completes to more words than this stays a prefix.
+const MAX_SPELLED: i64 = 64;
+
+/// The FTS5 expression of `q`, its long prefixes spelled out as the words
+/// of `search_terms` (`Query::to_fts5_spelled`: then FTS5 reads matches in
+/// order instead of merging every doclist of the prefix first). `None`:
+/// nothing can match.
+async fn fts5_expr(reader: &AnyPool, q: &Query) -> AppResult<Option<String>> {
+    let prefixes = q.prefixes(SPELL_FROM_CHARS);
+    let mut spelled: HashMap<String, Vec<String>> = HashMap::new();
+    if !prefixes.is_empty() {
+        // One statement for all of them: `k` is the prefix's place.
+        let mut s = Stmt::default();
+        let parts: Vec<String> = prefixes
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let (p, limit) = (s.text(p), s.int(MAX_SPELLED + 1));
+                format!(
+                    "SELECT * FROM (SELECT {k} AS k, term FROM search_terms \
+                     WHERE term >= {p} ORDER BY term LIMIT {limit})"
+                )
+            })
+            .collect();
+        let mut words: Vec<Vec<String>> = vec![Vec::new(); prefixes.len()];
+        for r in s.rows(&parts.join(" UNION ALL "), reader).await? {
+            let k: i64 = r.try_get("k")?;
+            let word: String = r.try_get("term")?;
+            if let Some(w) = usize::try_from(k).ok().and_then(|k| words.get_mut(k)) {
+                w.push(word);
+            }
+        }
+        for (prefix, words) in prefixes.iter().zip(words) {
+            let words: Vec<String> = words
+                .into_iter()
+                .filter(|w| w.starts_with(prefix))
+                .collect();
+            if words.len() as i64 <= MAX_SPELLED {
+                spelled.insert((*prefix).to_owned(), words);
+            }
+        }
+    }
+    Ok(q.to_fts5_spelled(&spelled))
+}
+
+/// Newest first: batches of matches read in order until the page is full.
+async fn newest(
+    reader: &AnyPool,
+    backend: Backend,
+    f: &Find<'_>,
+    expr: &str,
+) -> AppResult<Vec<Hit>> {
+    let want = usize::try_from(f.limit).unwrap_or(0);
+    let mut hits: Vec<Hit> = Vec::new();
+    if want == 0 {
+        return Ok(hits);
+    }
+    let shown = match f.cursor {
+        Some(Cursor::After { pos, n }) => Some((*pos, *n)),
+        _ => None,
+    };
+    let mut seen = HashSet::new();
+    let mut below = shown;
+    let mut batch = f
+        .limit
+        .saturating_mul(FIRST_BATCH_PER_RESULT)
+        .clamp(64, MAX_BATCH);
+    loop {
+        let mut s = Stmt::default();
+        let mut sql = format!(
+            "SELECT {} {}",
+            hit_columns(backend),
+            matching(backend, f, expr, &mut s)
+        );
+        if let Some((pos, n)) = below {
+            sql.push_str(&match backend {
+                Backend::Sqlite => format!(" AND search_fts.rowid < {}", s.int(n)),
+                Backend::Postgres => format!(" AND (d.pos, d.n) < ({}, {})", s.int(pos), s.int(n)),
+            });
+        }
+        if let Some((pos, n)) = shown {
+            sql.push_str(&on_an_earlier_page(backend, f, expr, &mut s, pos, n));
+        }
+        let limit = s.int(batch);
+        sql.push_str(&format!(
+            " ORDER BY {} LIMIT {limit}",
+            newest_first(backend)
+        ));
+        let rows = s.rows(&sql, reader).await?;
+        let full = rows.len() as i64 == batch;
+        for r in &rows {
+            let h = hit(r)?;
+            below = Some((h.pos, h.n));
+            if seen.insert(h.conversation_id.clone()) {
+                hits.push(h);
+                if hits.len() == want {
+                    return Ok(hits);
+                }
+            }
+        }
+        if !full {
+            return Ok(hits);
+        }
+        batch = batch.saturating_mul(4).min(MAX_BATCH);
+    }
+}
+
+/// ` AND NOT EXISTS (…)`: the document's conversation has a match at or
+/// above the cursor (`pos`, `n`), so an earlier page showed it.
+fn on_an_earlier_page(
+    backend: Backend,
+    f: &Find<'_>,
+    expr: &str,
+    s: &mut Stmt,
+    pos: i64,
+    n: i64,
+) -> String {
+    let q = s.text(expr);
+    match backend {
+        Backend::Sqlite => {
+            // The matches above the cursor are read once per statement.
+            let n = s.int(n);
+            let filters = doc_filters(backend, f, s, "e", "e.n");
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM search_docs e \
+                 WHERE e.conversation_id = d.conversation_id AND e.n >= {n}{filters} \
+                 AND e.n IN (SELECT a.rowid FROM search_fts a WHERE a.search_fts MATCH {q} AND a.rowid >= {n}))"
+            )
+        }
+        Backend::Postgres => {
+            let (pos, n) = (s.int(pos), s.int(n));
+            let filters = doc_filters(backend, f, s, "e", "e.pos");
+            format!(
+                " AND NOT EXISTS (SELECT 1 FROM search_docs e \
+                 WHERE e.conversation_id = d.conversation_id AND (e.pos, e.n) >= ({pos}, {n})\
+                 {filters} AND e.terms @@ {q}::tsquery)"
+            )
+        }
+    }
+}
+
+/// By relevance: the newest [`RELEVANCE_CANDIDATES`] matches ranked, one per
+/// conversation (its best), from the cursor's offset.
+async fn relevance(
+    reader: &AnyPool,
+    backend: Backend,
+    f: &Find<'_>,
+    expr: &str,
+) -> AppResult<Vec<Hit>> {
+    let mut s = Stmt::default();
+    let from = matching(backend, f, expr, &mut s);
+    let limit = s.int(RELEVANCE_CANDIDATES);
+    let cols = hit_columns(backend);
+    let order = newest_first(backend);
+    let sql = match backend {
+        // bm25 is computed for the rows returned only.
+        Backend::Sqlite => {
+            format!(
+                "SELECT {cols}, bm25(search_fts) AS score {from} ORDER BY {order} LIMIT {limit}"
+            )
+        }
+        // Ranked outside, so only the candidates are.
+        Backend::Postgres => {
+            let q = s.text(expr);
+            format!(
+                "SELECT m.cid, m.doc_id, m.kind, m.at, m.pos, m.n, -(ts_rank_cd(m.terms, {q}::tsquery)::float8) AS score FROM \
+                 (SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}) m"
+            )
+        }
+    };
+    let rows = s.rows(&sql, reader).await?;
+    // Each conversation's best document (lowest score; the newest on a tie).
+    let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
+    for r in &rows {
+        let h = hit(r)?;
+        let score: f64 = r.try_get("score")?;
+        match best.get(&h.conversation_id) {
+            Some((b, _)) if *b <= score => {}
+            _ => {
+                best.insert(h.conversation_id.clone(), (score, h));
+            }
+        }
+    }
+    let mut ranked: Vec<(f64, Hit)> = best.into_values().collect();
+    ranked.sort_by(|(a, x), (b, y)| a.total_cmp(b).then(y.pos.cmp(&x.pos)).then(y.n.cmp(&x.n)));
+    let skip = match f.cursor {
+        Some(Cursor::Offset(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+        _ => 0,
+    };
+    let take = usize::try_from(f.limit).unwrap_or(0);
+    Ok(ranked
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(_, h)| h)
+        .collect())
+}
