@@ -23,6 +23,10 @@ pub enum SyncError {
     /// The engine was shut down.
     #[error("the sync engine has stopped")]
     Stopped,
+    /// What was asked for is not in the cache (nor on the server, where
+    /// it was asked): a saved reply deleted meanwhile, say.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl SyncError {
@@ -38,6 +42,7 @@ impl SyncError {
             SyncError::Server(ClientError::Decode { .. }) => "bad_response",
             SyncError::Server(ClientError::InvalidUrl(_)) => "invalid_url",
             SyncError::Stopped => "stopped",
+            SyncError::NotFound(_) => "not_found",
         }
     }
 

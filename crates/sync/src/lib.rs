@@ -24,6 +24,10 @@
 //!   message with a fresh UUID `client_id` at once; the engine posts pending
 //!   items in order with that key, so a retry after a lost answer yields the
 //!   same server message, never a second one.
+//! - Saved replies: kept in the cache from their events, the whole list
+//!   loaded once ([`Cache::saved_replies`]); [`Engine::saved_replies_for`]
+//!   and [`Engine::fill_saved_reply`] serve the composer's picker offline,
+//!   by the rules of [`saved_replies`] (core's `pick` and `fill`).
 //! - Claims, status, transfer, resolve: thin wrappers that need the server and
 //!   return its error code ([`SyncError::code`]).
 //! - What the desktop tells the agent, decided here so it is tested without a
@@ -58,6 +62,7 @@ mod engine;
 mod error;
 pub mod news;
 pub mod open_book;
+pub mod saved_replies;
 pub mod signing;
 pub mod text;
 pub mod tray_model;

@@ -18,6 +18,11 @@ agents: boolean,
  */
 categories: boolean, 
 /**
+ * Some saved reply was added, changed or deleted (or the whole list
+ * was loaded): the composer's picker reads them again.
+ */
+saved_replies: boolean, 
+/**
  * The whole cache was dropped and is being rebuilt: reload everything.
  */
 reset: boolean, };

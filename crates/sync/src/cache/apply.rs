@@ -7,6 +7,7 @@ use switchboard_api::{Agent, Category, Conversation, ConversationSummary, Event,
 use switchboard_core::visibility::{Scope, Viewer};
 
 use super::rows::{corrupt, json_list, ms};
+use super::saved_replies::{delete_saved_reply, may_keep, upsert_saved_reply};
 use super::types::{Applied, Changes};
 use super::{cursor_of, me_of, set_meta, Cache, CURSOR, ME, MESSAGE_UPDATED};
 use crate::error::Result;
@@ -170,6 +171,18 @@ async fn apply_one(
         EventPayload::CategoryUpdated(p) => {
             upsert_category(conn, &p.category).await?;
             out.changes.categories = true;
+        }
+        // The server sends a personal reply's events to its owner alone;
+        // the cache checks again all the same.
+        EventPayload::SavedReplyUpdated(p)
+            if me.as_ref().is_none_or(|me| may_keep(me, &p.saved_reply)) =>
+        {
+            upsert_saved_reply(conn, &p.saved_reply).await?;
+            out.changes.saved_replies = true;
+        }
+        EventPayload::SavedReplyDeleted(p) => {
+            delete_saved_reply(conn, &p.id).await?;
+            out.changes.saved_replies = true;
         }
         // Unknown types (a newer server), and kinds this version does not
         // keep (e.g. a message's channel delivery status).

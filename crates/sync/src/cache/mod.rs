@@ -8,7 +8,8 @@
 //!
 //! By concern: `types` (what the cache hands out), `apply` (the event log
 //! and fetched data going in), `snapshot` (an empty cache filled from the
-//! server's snapshot, and what the cache keeps), `outbox`, `reads` (for the UI and the
+//! server's snapshot, and what the cache keeps), `saved_replies` (the
+//! composer's canned answers), `outbox`, `reads` (for the UI and the
 //! timers) and `rows` (row mapping). This module keeps the [`Cache`] itself:
 //! opening and migrating the file, and its `meta` table (cursor, server,
 //! agent, the signed-in agent as last synced).
@@ -29,6 +30,7 @@ mod apply;
 mod outbox;
 mod reads;
 mod rows;
+mod saved_replies;
 mod snapshot;
 mod types;
 
@@ -243,6 +245,10 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
     sqlx::query("DELETE FROM categories")
         .execute(&mut *conn)
         .await?;
+    // Loaded whole again after the rebuild (the flag goes below).
+    sqlx::query("DELETE FROM saved_replies")
+        .execute(&mut *conn)
+        .await?;
     if outbox_too {
         sqlx::query("DELETE FROM messages")
             .execute(&mut *conn)
@@ -252,9 +258,10 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
         sqlx::query("DELETE FROM messages WHERE id IS NOT NULL OR pending IS NULL")
             .execute(&mut *conn)
             .await?;
-        sqlx::query("DELETE FROM meta WHERE key IN (?, ?)")
+        sqlx::query("DELETE FROM meta WHERE key IN (?, ?, ?)")
             .bind(CURSOR)
             .bind(snapshot::SNAPSHOT)
+            .bind(saved_replies::LOADED)
             .execute(&mut *conn)
             .await?;
     }

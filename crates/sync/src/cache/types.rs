@@ -21,6 +21,9 @@ pub struct Changes {
     pub agents: bool,
     /// Some category changed.
     pub categories: bool,
+    /// Some saved reply was added, changed or deleted (or the whole list
+    /// was loaded): the composer's picker reads them again.
+    pub saved_replies: bool,
     /// The whole cache was dropped and is being rebuilt: reload everything.
     pub reset: bool,
 }
@@ -28,7 +31,11 @@ pub struct Changes {
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.conversations.is_empty() && !self.agents && !self.categories && !self.reset
+        self.conversations.is_empty()
+            && !self.agents
+            && !self.categories
+            && !self.saved_replies
+            && !self.reset
     }
 
     /// Adds `other` to this batch.
@@ -36,6 +43,7 @@ impl Changes {
         self.conversations.extend(other.conversations);
         self.agents |= other.agents;
         self.categories |= other.categories;
+        self.saved_replies |= other.saved_replies;
         self.reset |= other.reset;
     }
 }

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use crate::cache::{Applied, Cache, Changes, OutboxItem};
 use crate::error::{is_transient, Result, SyncError};
 
+mod saved_replies;
 mod snapshot;
 
 /// What the connection-state indicator shows (`data-state` of `connection-state`).
@@ -506,8 +507,10 @@ impl Shared {
                 break;
             }
         }
-        // Loads are not in the log, and setup-time categories have no event.
+        // Loads are not in the log, setup-time categories have no event,
+        // and a cache that never kept saved replies skipped theirs.
         let mut changes = Changes::default();
+        self.load_saved_replies_once(&mut changes).await?;
         self.refresh_agents(&mut changes).await?;
         let categories = self.session.categories().await?;
         self.cache.store_categories(&categories).await?;

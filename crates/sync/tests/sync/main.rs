@@ -5,6 +5,7 @@
 
 mod first_fill;
 mod helpers;
+mod saved_replies;
 mod sender;
 
 use std::collections::BTreeSet;
