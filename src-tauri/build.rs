@@ -27,6 +27,8 @@ const COMMANDS: &[&str] = &[
     "connection",
     "reconnect_now",
     "take_navigation",
+    "list_saved_replies",
+    "fill_saved_reply",
 ];
 
 fn main() {

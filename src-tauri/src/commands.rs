@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, Utc};
 use switchboard_api::{
-    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, Metrics,
-    NewAgent, NewCategory, TransferRequest, View,
+    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, FilledReply,
+    Metrics, NewAgent, NewCategory, SavedReply, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, ListWindow, OutboxItem};
 use tauri::{State, Wry};
@@ -46,6 +46,8 @@ pub const NAMES: &[&str] = &[
     "connection",
     "reconnect_now",
     "take_navigation",
+    "list_saved_replies",
+    "fill_saved_reply",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -295,4 +297,37 @@ pub async fn reconnect_now(desktop: Ds<'_>) -> CmdResult<()> {
 #[tauri::command]
 pub fn take_navigation(pending: State<'_, PendingNavigation>) -> Option<Navigate> {
     pending.take()
+}
+
+/// The saved replies the composer's picker offers in conversation
+/// `conversation_id` for what was typed after `/` (`query`): from the cache
+/// (works offline), those of the conversation's category and those for
+/// every category, best match first.
+#[tauri::command]
+pub async fn list_saved_replies(
+    desktop: Ds<'_>,
+    conversation_id: String,
+    query: String,
+) -> CmdResult<Vec<SavedReply>> {
+    let engine = desktop.engine().await?;
+    let now = desktop.server_now().await;
+    Ok(engine
+        .saved_replies_for(&conversation_id, &query, now)
+        .await?)
+}
+
+/// A saved reply filled in for a conversation, from the cache (works
+/// offline): the text for the composer and the variables left unfilled.
+/// When online the server counts the use; offline uses are not counted.
+#[tauri::command]
+pub async fn fill_saved_reply(
+    desktop: Ds<'_>,
+    conversation_id: String,
+    reply_id: String,
+) -> CmdResult<FilledReply> {
+    let engine = desktop.engine().await?;
+    let now = desktop.server_now().await;
+    Ok(engine
+        .fill_saved_reply(&conversation_id, &reply_id, now)
+        .await?)
 }

@@ -92,6 +92,8 @@ pub fn run() {
             commands::connection,
             commands::reconnect_now,
             commands::take_navigation,
+            commands::list_saved_replies,
+            commands::fill_saved_reply,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
