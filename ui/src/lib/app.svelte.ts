@@ -128,6 +128,8 @@ export class AppState {
   composerMode: 'reply' | 'note' = $state('reply');
   /** Bumped to ask the composer to take the focus. */
   composerFocus = $state(0);
+  /** Bumped when saved replies changed, for an open picker to read them again. */
+  savedReplies = $state(0);
 
   private unlisten: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -434,6 +436,7 @@ export class AppState {
       if (c.agents) jobs.push(this.loadAgents(), this.refreshSession());
       if (c.categories) jobs.push(this.loadCategories());
     }
+    if (c.saved_replies || c.reset) this.savedReplies++;
     await Promise.all(jobs);
   }
 

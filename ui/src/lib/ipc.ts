@@ -23,6 +23,8 @@ import type { NewAgent } from '../gen/NewAgent';
 import type { NewCategory } from '../gen/NewCategory';
 import type { OutboxItem } from '../gen/OutboxItem';
 import type { ListWindow } from '../gen/ListWindow';
+import type { FilledReply } from '../gen/FilledReply';
+import type { SavedReply } from '../gen/SavedReply';
 import type { SessionInfo } from '../gen/SessionInfo';
 import type { TransferRequest } from '../gen/TransferRequest';
 import type { View } from '../gen/View';
@@ -78,6 +80,13 @@ export const updateCategory = (id: string, patch: CategoryPatch) =>
 export const connection = () => invoke<Connection>('connection');
 export const reconnectNow = () => invoke<void>('reconnect_now');
 export const takeNavigation = () => invoke<Navigate | null>('take_navigation');
+
+/** The saved replies offered in a conversation for what follows `/`, best first (from the cache). */
+export const listSavedReplies = (conversationId: string, query: string) =>
+  invoke<SavedReply[]>('list_saved_replies', { conversationId, query });
+/** A saved reply filled in for a conversation (from the cache; unfilled variables stay as placeholders). */
+export const fillSavedReply = (conversationId: string, replyId: string) =>
+  invoke<FilledReply>('fill_saved_reply', { conversationId, replyId });
 
 /** Event names the core emits (see `src-tauri/src/ipc.rs`). */
 export const EVENTS = {

@@ -13,6 +13,7 @@ import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
 import type { ConversationView } from '../gen/ConversationView';
 import type { CachedMessage } from '../gen/CachedMessage';
+import type { SavedReply } from '../gen/SavedReply';
 import type { SessionInfo } from '../gen/SessionInfo';
 
 export const ME: Agent = {
@@ -92,6 +93,7 @@ export class FakeCore {
   lists: Record<string, ConversationSummary[]> = { queue: [], mine: [], all: [] };
   conversations = new Map<string, ConversationView>();
   connection: Connection = { state: 'online', last_error: null, outbox_pending: 0, progress: { stage: 'done', done: 0, total: null } };
+  savedReplies: SavedReply[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
   /** Per-command overrides; throw a `CommandError` to refuse. */
   handlers: Record<string, Handler> = {};
@@ -145,6 +147,16 @@ export class FakeCore {
         const me = { ...(this.session?.me ?? ME), status: args.status as Agent['status'] };
         if (this.session) this.session = { ...this.session, me };
         return me;
+      }
+      case 'list_saved_replies': {
+        const q = String(args.query ?? '').toLowerCase();
+        return this.savedReplies.filter((r) => r.title.toLowerCase().includes(q));
+      }
+      case 'fill_saved_reply': {
+        const r = this.savedReplies.find((x) => x.id === args.replyId);
+        if (!r) throw { code: 'not_found', message: 'That saved reply no longer exists.', conversation_id: null } satisfies CommandError;
+        const text = r.body.split('{{agent.name}}').join(ME.name);
+        return { reply_id: r.id, conversation_id: args.conversationId, text, missing: [...text.matchAll(/\{\{([a-z._]+)\}\}/g)].map((m) => m[1]), attachments: [] };
       }
       case 'logout':
       case 'reconnect_now':
