@@ -3,9 +3,9 @@
 //! `tauri-driver` + `WebKitWebDriver`, against a real Switchboard server
 //! started here. Selectors are DESIGN.md's UI test hooks.
 //!
-//! One agent's day, in order: sign in, see the queue, claim, reply, write a
-//! note, transfer; change status from the window and from the tray menu
-//! (over D-Bus) and see routing follow on the server; let a conversation
+//! One agent's day, in order: sign in, see the queue, claim, reply with a
+//! saved reply from the `/` picker, write a note, transfer; change status
+//! from the window and from the tray menu (over D-Bus) and see routing follow on the server; let a conversation
 //! breach its threshold, find the notification in dunst and click it; the
 //! window opens on that conversation. Then the app is started again: it
 //! signs in from the keychain, and keeps working from its cache when the
@@ -36,6 +36,7 @@ macro_rules! eventually {
 mod dbus;
 mod harness;
 mod page;
+mod picker;
 mod team;
 
 use std::time::{Duration, Instant};
@@ -47,6 +48,7 @@ use page::{
     attr, claim, click, composer_mode, connection_state, count, fill_login, open, pressed, row,
     rows, send, sign_in, type_into, view, visibility,
 };
+use picker::{a_saved_reply_from_the_picker, saved_reply, REFUND_BODY};
 use switchboard_api::{
     AgentPatch, AgentStatus, Client, ConversationState, MessageKind, Role, RoutingMode,
     TransferRequest,
@@ -92,6 +94,15 @@ async fn an_agents_day_in_the_real_app() {
     )
     .await;
 
+    let refund = saved_reply(&admin, "Refund approved", REFUND_BODY, Some("billing")).await;
+    saved_reply(
+        &admin,
+        "Thanks for waiting",
+        "Thanks for waiting, {{customer.first_name}}!",
+        None,
+    )
+    .await;
+
     let desktop = DesktopSession::start();
     let b = desktop.launch().await;
 
@@ -123,7 +134,8 @@ async fn an_agents_day_in_the_real_app() {
         assignee_of(&admin, &first).await.as_deref() == Some(team.ada_id.as_str())
     );
     composer_mode(&b, "reply").await;
-    send(&b, "Sorry about that — the second charge is refunded.").await;
+    step("The reply from a saved one: /ref, Refund approved, edited, sent");
+    let sent = a_saved_reply_from_the_picker(&b, &refund.id).await;
     composer_mode(&b, "note").await;
     assert_eq!(
         attr(&b, "[data-testid=composer-mode-note]", "aria-pressed")
@@ -136,7 +148,7 @@ async fn an_agents_day_in_the_real_app() {
         let conv = admin.conversation(&first).await.expect("conv");
         conv.messages
             .iter()
-            .any(|m| m.kind == MessageKind::Agent && m.body.contains("refunded"))
+            .any(|m| m.kind == MessageKind::Agent && m.body == sent)
             && conv
                 .messages
                 .iter()
