@@ -129,6 +129,26 @@ struct Inner {
     backend: Backend,
 }
 
+/// Turns SQLite's memory statistics off for this process, once, before its
+/// first connection (SQLite refuses afterwards, and then nothing changes).
+/// With them on, every allocation of every connection takes one global
+/// mutex; readers searching at once queued on it (SQLite recommends
+/// building with `SQLITE_DEFAULT_MEMSTATUS=0`; `libsqlite3-sys` does not).
+fn sqlite_without_memstatus() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is safe to call before sqlite3_initialize
+        // with an int argument for SQLITE_CONFIG_MEMSTATUS; after it, it
+        // only returns SQLITE_MISUSE. Once guards against concurrent calls
+        // from this function.
+        let rc =
+            unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0_i32) };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(rc, "SQLite memory statistics stay on (already initialised)");
+        }
+    });
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
@@ -170,6 +190,19 @@ impl Store {
         let any_opts = AnyConnectOptions::from_str(url)?;
         let reader = AnyPoolOptions::new()
             .max_connections(16)
+            // Reads are prepared statements; after five runs PostgreSQL may
+            // plan one generically, ignoring its arguments. For a search
+            // (one statement for every query) that plan fits a common word
+            // or a rare one, never both: a rare word walked the whole
+            // newest-first index. Plan each run for its own arguments.
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("SET plan_cache_mode = force_custom_plan")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
             .connect_with(any_opts.clone())
             .await?;
         let write_conn = Conn::Postgres(AnyConnection::connect_with(&any_opts).await?);
@@ -212,6 +245,7 @@ impl Store {
     }
 
     async fn open_sqlite(url: &str, clock: Clock) -> anyhow::Result<Self> {
+        sqlite_without_memstatus();
         // Create the file if missing and switch it to WAL once (it persists).
         {
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
