@@ -36,8 +36,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::alerts::{Due, MAX_SINGLE};
 use crate::eligibility::AgentLoad;
-use crate::waiting::{breach_at, waited_secs};
-use crate::{ConversationState, DEFAULT_WAIT_THRESHOLD_SECS};
+use crate::waiting::{breach_at, threshold_of, waited_secs};
+use crate::ConversationState;
 
 /// An open conversation as the book needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,9 +180,7 @@ impl OpenBook {
     }
 
     fn threshold(&self, category_id: Option<&String>) -> u64 {
-        category_id
-            .and_then(|c| self.thresholds.get(c).copied())
-            .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS)
+        threshold_of(&self.thresholds, category_id)
     }
 
     fn is_mine(&self, item: &OpenItem) -> bool {
@@ -279,11 +277,7 @@ impl OpenBook {
             .iter()
             .filter(|(_, i)| {
                 let k = i.category_id.as_ref();
-                let old = self.threshold(k);
-                let new = k
-                    .and_then(|c| thresholds.get(c).copied())
-                    .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
-                old != new
+                self.threshold(k) != threshold_of(&thresholds, k)
             })
             .map(|(id, _)| id.clone())
             .collect();

@@ -4,9 +4,11 @@
 //! waits from the oldest customer message that no agent has answered yet.
 //! It is *overdue* once it has waited longer than its category's threshold.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{ConversationState, MessageKind};
+use crate::{ConversationState, MessageKind, DEFAULT_WAIT_THRESHOLD_SECS};
 
 /// The facts `waiting_since` is computed from.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +38,14 @@ pub fn is_overdue(since: Option<DateTime<Utc>>, threshold_secs: u64, now: DateTi
         Some(since) => now - since > threshold(threshold_secs),
         None => false,
     }
+}
+
+/// A category's wait threshold in seconds from `thresholds` (by category
+/// id): [`DEFAULT_WAIT_THRESHOLD_SECS`] for no category or one not listed.
+pub fn threshold_of(thresholds: &HashMap<String, u64>, category_id: Option<&String>) -> u64 {
+    category_id
+        .and_then(|c| thresholds.get(c).copied())
+        .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS)
 }
 
 /// The instant a conversation waiting since `since` becomes overdue.

@@ -5,9 +5,10 @@
 //! Causes ([`Cause`]):
 //! - [`Cause::Overdue`]: a conversation the agent should hear about breaches
 //!   its category's wait threshold — queued ones they are eligible for, and
-//!   their own with a customer waiting ([`watched`]). Announced at the breach
-//!   and again every [`RENOTIFY`] while nobody takes it
-//!   ([`switchboard_core::alerts::AlertBook`] keeps that book).
+//!   their own with a customer waiting. Announced at the breach and again
+//!   every [`RENOTIFY`] while nobody takes it
+//!   ([`switchboard_core::open_book::OpenBook`] keeps that book, fed from
+//!   the cache by [`crate::open_book`]).
 //! - [`Cause::OverdueSummary`]: more than
 //!   [`switchboard_core::alerts::MAX_SINGLE`] fell due at once: one summary.
 //! - [`Cause::Assigned`]: routing or an admin gave a conversation to the
@@ -32,11 +33,10 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use switchboard_api::events::{Change, EventPayload};
-use switchboard_api::{ConversationState, ConversationSummary, MessageKind};
-use switchboard_core::alerts::{Due, Watched};
-use switchboard_core::eligibility::AgentLoad;
+use switchboard_api::{ConversationSummary, MessageKind};
+use switchboard_core::alerts::Due;
 
-use crate::cache::{Cache, OpenConversation, OpenSet};
+use crate::cache::Cache;
 use crate::engine::EventBatch;
 use crate::text::{notification_text, wait};
 
@@ -95,48 +95,6 @@ fn about(s: &ConversationSummary) -> String {
         notification_text(&s.customer.display_name(), 60),
         notification_text(&s.subject, 120)
     )
-}
-
-/// The conversations the agent should hear about when they wait too long,
-/// each with its breach instant: queued ones the agent is eligible for
-/// (available, skilled, below capacity), and their own open ones with a
-/// customer waiting. Kept as id and instant alone (what to show is read
-/// when one is announced), so it stays small with a large queue.
-pub fn watched(set: &OpenSet) -> Vec<Watched> {
-    let me = &set.me;
-    let is_mine = |c: &OpenConversation| {
-        c.state == ConversationState::Assigned && c.assignee_id.as_deref() == Some(me.id.as_str())
-    };
-    let load = AgentLoad {
-        id: me.id.clone(),
-        role: me.role,
-        status: me.status,
-        categories: me.categories.clone(),
-        capacity: me.capacity,
-        open: u32::try_from(set.conversations.iter().filter(|c| is_mine(c)).count())
-            .unwrap_or(u32::MAX),
-    };
-    let eligible = |c: &OpenConversation| match (&c.state, &c.category_id) {
-        (ConversationState::Queued, Some(k)) => load.is_eligible(k),
-        _ => false,
-    };
-    let mut list: Vec<Watched> = set
-        .conversations
-        .iter()
-        .filter(|c| eligible(c) || is_mine(c))
-        .filter_map(|c| {
-            let since = c.waiting_since?;
-            Some(Watched {
-                breach_at: switchboard_core::waiting::breach_at(
-                    since,
-                    set.threshold(c.category_id.as_ref()),
-                ),
-                id: c.id.clone(),
-            })
-        })
-        .collect();
-    list.shrink_to_fit();
-    list
 }
 
 /// The news for one conversation past its threshold, as of `now`: "your

@@ -13,7 +13,7 @@ use switchboard_api::Agent;
 use switchboard_core::eligibility::AgentLoad;
 use switchboard_core::open_book::{OpenBook, OpenItem, Tally};
 
-use crate::cache::{Cache, Changes, Counts, OpenConversation};
+use crate::cache::{Cache, Changes, Counts, OpenConversation, OpenSet};
 use crate::error::Result;
 
 pub use switchboard_core::open_book;
@@ -45,13 +45,23 @@ fn item_of(c: OpenConversation) -> (String, OpenItem) {
 /// A book over every open conversation the cache holds now; `None` before
 /// the first sign-in (no agent yet).
 pub async fn load(cache: &Cache, renotify: chrono::Duration) -> Result<Option<OpenBook>> {
-    let Some(set) = cache.open_set().await? else {
-        return Ok(None);
-    };
-    let thresholds: HashMap<String, u64> = set.thresholds.clone();
-    let mut book = OpenBook::new(load_of(&set.me), thresholds, renotify);
+    Ok(cache.open_set().await?.map(|set| book_of(set, renotify)))
+}
+
+/// A book over `set`: the agent, the thresholds and every open
+/// conversation of one read of the cache.
+pub fn book_of(set: OpenSet, renotify: chrono::Duration) -> OpenBook {
+    let mut book = OpenBook::new(load_of(&set.me), HashMap::new(), renotify);
+    refill(&mut book, set);
+    book
+}
+
+/// Puts everything of `set` in `book` (what was announced and is still
+/// watched keeps its last notice).
+fn refill(book: &mut OpenBook, set: OpenSet) {
+    book.set_me(load_of(&set.me));
+    book.set_thresholds(set.thresholds);
     book.replace_all(set.conversations.into_iter().map(item_of));
-    Ok(Some(book))
 }
 
 /// What a batch of changes brings to the book, read from the cache
@@ -59,7 +69,7 @@ pub async fn load(cache: &Cache, renotify: chrono::Duration) -> Result<Option<Op
 /// ([`Update::apply`]).
 #[derive(Debug, Default)]
 pub struct Update {
-    everything: Option<crate::cache::OpenSet>,
+    everything: Option<OpenSet>,
     me: Option<Agent>,
     thresholds: Option<HashMap<String, u64>>,
     rows: Vec<(String, Option<OpenConversation>)>,
@@ -94,9 +104,7 @@ impl Update {
     /// Applies what was read to `book`.
     pub fn apply(self, book: &mut OpenBook) {
         if let Some(set) = self.everything {
-            book.set_me(load_of(&set.me));
-            book.set_thresholds(set.thresholds);
-            book.replace_all(set.conversations.into_iter().map(item_of));
+            refill(book, set);
             return;
         }
         if let Some(me) = self.me {

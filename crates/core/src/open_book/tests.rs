@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::alerts::{AlertBook, Watched};
 use crate::waiting::is_overdue;
-use crate::{AgentStatus, Role};
+use crate::{AgentStatus, Role, DEFAULT_WAIT_THRESHOLD_SECS};
 
 const ME: &str = "me";
 const RENOTIFY: i64 = 120;

@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteExecutor;
 use sqlx::Row;
 use switchboard_api::{Agent, Category, ConversationState, ConversationSummary, View};
-use switchboard_core::waiting::{is_overdue, waited_secs};
-use switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS;
+use switchboard_core::waiting::{is_overdue, threshold_of, waited_secs};
 
 use super::rows::{agent_of, category_of, from_ms, message_of, parse, summary_of, time_of};
 use super::types::{ConversationView, Counts, ListWindow, OpenConversation, OpenSet};
@@ -339,13 +338,6 @@ async fn thresholds_in<'e>(ex: impl SqliteExecutor<'e>) -> Result<HashMap<String
             Ok((r.try_get("id")?, u64::try_from(secs).unwrap_or(0)))
         })
         .collect()
-}
-
-/// A category's wait threshold, the default for none or an unknown one.
-pub(super) fn threshold_of(thresholds: &HashMap<String, u64>, category_id: Option<&String>) -> u64 {
-    category_id
-        .and_then(|c| thresholds.get(c).copied())
-        .unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS)
 }
 
 fn overdue(s: &ConversationSummary, thresholds: &HashMap<String, u64>, now: DateTime<Utc>) -> bool {

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use switchboard_api::{Agent, ConversationState, ConversationSummary, MessageKind};
 
-use super::reads::threshold_of;
 #[cfg(doc)]
 use super::Cache;
 
@@ -194,7 +193,7 @@ impl OpenSet {
     /// The wait threshold of a category, the default for none or one the
     /// cache does not know.
     pub fn threshold(&self, category_id: Option<&String>) -> u64 {
-        threshold_of(&self.thresholds, category_id)
+        switchboard_core::waiting::threshold_of(&self.thresholds, category_id)
     }
 }
 

@@ -11,7 +11,10 @@ use switchboard_api::{
     Agent, AgentStatus, Channel, ConversationState, ConversationSummary, Customer, Event, Message,
     MessageKind, Role,
 };
-use switchboard_core::alerts::{AlertBook, Due};
+use switchboard_core::alerts::Due;
+use switchboard_core::open_book::OpenBook;
+
+use crate::cache::{OpenConversation, OpenSet};
 
 use super::*;
 
@@ -370,6 +373,25 @@ fn set(me: Agent, conversations: Vec<OpenConversation>) -> OpenSet {
     }
 }
 
+/// The book the desktop keeps over `s` (as `crate::open_book::load` builds it).
+fn book(s: OpenSet) -> OpenBook {
+    crate::open_book::book_of(s, Duration::from_std(RENOTIFY).expect("fits"))
+}
+
+/// Ticks the book at each instant it asks for, up to `until`: which
+/// conversations breach, and when (their first notice; reminders left out).
+fn due_until(book: &mut OpenBook, until: DateTime<Utc>) -> Vec<(String, DateTime<Utc>)> {
+    let mut out: Vec<(String, DateTime<Utc>)> = Vec::new();
+    while let Some(at) = book.next_check().filter(|at| *at <= until) {
+        for id in book.tick(at).single {
+            if !out.iter().any(|(seen, _)| *seen == id) {
+                out.push((id, at));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn watched_are_the_queue_i_could_take_and_mine_with_a_customer_waiting() {
     let conversations = vec![
@@ -381,30 +403,23 @@ fn watched_are_the_queue_i_could_take_and_mine_with_a_customer_waiting() {
         open("theirs", "billing", Some(COLLEAGUE), Some(0)),
         open("mine-other-skill", "tech", Some(ME), Some(5)),
     ];
-    let got = watched(&set(me(AgentStatus::Available, 5), conversations.clone()));
+    // Unknown category: the default threshold.
+    let default_breach = t(5 + switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS as i64);
+    let mut b = book(set(me(AgentStatus::Available, 5), conversations.clone()));
     assert_eq!(
-        got,
+        due_until(&mut b, default_breach),
         vec![
-            Watched {
-                id: "q-billing".into(),
-                breach_at: t(60),
-            },
-            Watched {
-                id: "mine-waiting".into(),
-                breach_at: t(70),
-            },
-            // Unknown category: the default threshold.
-            Watched {
-                id: "mine-other-skill".into(),
-                breach_at: t(5 + switchboard_core::DEFAULT_WAIT_THRESHOLD_SECS as i64),
-            },
+            ("q-billing".to_owned(), t(60)),
+            ("mine-waiting".to_owned(), t(70)),
+            ("mine-other-skill".to_owned(), default_breach),
         ]
     );
     // Busy, or at capacity (three of their own open): only their own.
     for agent in [me(AgentStatus::Busy, 5), me(AgentStatus::Available, 3)] {
-        let ids: Vec<String> = watched(&set(agent, conversations.clone()))
+        let mut b = book(set(agent, conversations.clone()));
+        let ids: Vec<String> = due_until(&mut b, default_breach)
             .into_iter()
-            .map(|w| w.id)
+            .map(|(id, _)| id)
             .collect();
         assert_eq!(ids, vec!["mine-waiting", "mine-other-skill"]);
     }
@@ -412,28 +427,26 @@ fn watched_are_the_queue_i_could_take_and_mine_with_a_customer_waiting() {
 
 #[test]
 fn an_overdue_one_is_announced_again_every_renotify_until_taken() {
-    let s = set(
+    let mut book = book(set(
         me(AgentStatus::Available, 5),
         vec![open("q1", "billing", None, Some(0))],
-    );
-    let renotify = Duration::from_std(RENOTIFY).expect("fits");
-    let mut book = AlertBook::new();
+    ));
     let ids = |due: &Due| due.single.clone();
     // Before the breach: nothing, and a look at the breach instant.
-    let due = book.tick(t(30), &watched(&s), renotify);
+    let due = book.tick(t(30));
     assert!(ids(&due).is_empty());
     assert_eq!(due.next_check, Some(t(60)));
     // At it, then again after RENOTIFY, with the news worded the same.
-    assert_eq!(ids(&book.tick(t(60), &watched(&s), renotify)), vec!["q1"]);
-    assert!(ids(&book.tick(t(61), &watched(&s), renotify)).is_empty());
-    assert_eq!(ids(&book.tick(t(180), &watched(&s), renotify)), vec!["q1"]);
+    assert_eq!(ids(&book.tick(t(60))), vec!["q1"]);
+    assert!(ids(&book.tick(t(61))).is_empty());
+    assert_eq!(ids(&book.tick(t(180))), vec!["q1"]);
     assert_eq!(
         overdue(&summary("q1", None), ME, t(180)).title,
         "Waiting 3m 00s in the queue"
     );
     // Taken: no longer watched, no longer announced.
-    let taken = set(me(AgentStatus::Available, 5), Vec::new());
-    assert!(ids(&book.tick(t(400), &watched(&taken), renotify)).is_empty());
+    book.upsert("q1", None);
+    assert!(ids(&book.tick(t(400))).is_empty());
 }
 
 #[test]
