@@ -111,13 +111,12 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
     // read. Otherwise each round-robin category's queue, oldest first,
     // through its index (migration 0011): the queues of manual categories,
     // however long, are never walked.
-    let round_robin: Vec<String> =
-        db::query("SELECT id FROM categories WHERE routing = 'round_robin'")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
+    let categories = rows::categories(&mut *tx).await?;
+    let round_robin: Vec<&str> = categories
+        .iter()
+        .filter(|c| c.category.routing == RoutingMode::RoundRobin)
+        .map(|c| c.category.id.as_str())
+        .collect();
     if round_robin.is_empty() {
         return Ok(0);
     }
@@ -131,7 +130,7 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
             "SELECT id, category_id, queued_at FROM conversations \
              WHERE state = 'queued' AND category_id = $1 ORDER BY queued_at, id LIMIT 2000",
         )
-        .bind(category)
+        .bind(*category)
         .fetch_all(&mut *tx)
         .await?;
         for r in &found {
@@ -151,8 +150,7 @@ pub async fn drain(tx: &mut Tx) -> AppResult<usize> {
             .then_with(|| a.id.cmp(&b.id))
     });
     queue.truncate(2000);
-    let mut cursors: HashMap<String, String> = rows::categories(&mut *tx)
-        .await?
+    let mut cursors: HashMap<String, String> = categories
         .into_iter()
         .filter_map(|c| c.rr_cursor.map(|cur| (c.category.id, cur)))
         .collect();
