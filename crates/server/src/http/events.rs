@@ -22,8 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{load_caller, ApiQuery, AppState, Auth};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
-use crate::store::db::{self};
-use crate::store::{read_events, LoggedEvent};
+use crate::store::{newest_seq, read_events, LoggedEvent};
 
 /// Pages through the event log after `since`, filtered to what the caller may see.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "sync", security(("bearer" = [])), params(SyncQuery),
@@ -228,9 +227,7 @@ pub async fn stream(
 /// older backup, or a different server) cannot be resumed: the client must
 /// drop its cache and sync again from 0, rather than silently miss events.
 async fn refuse_cursor_ahead(st: &AppState, cursor: i64) -> AppResult<()> {
-    let last: i64 = db::query("SELECT value FROM counters WHERE name = 'event_seq'")
-        .fetch_scalar(st.store.reader())
-        .await?;
+    let last = newest_seq(st.store.reader()).await?;
     if cursor > last {
         return Err(AppError::conflict(
             "resync_required",

@@ -41,9 +41,7 @@ pub async fn snapshot(
     let cutoff = (st.store.now() - chrono::Duration::days(i64::from(keep_days))).timestamp_millis();
     let mut conn = st.store.reader().acquire().await?;
     // First: every event up to `head` is reflected in what is read next.
-    let head: i64 = db::query("SELECT value FROM counters WHERE name = 'event_seq'")
-        .fetch_scalar(&mut *conn)
-        .await?;
+    let head = crate::store::newest_seq(&mut *conn).await?;
     // `$1` the caller, `$2` the cutoff (part `recent`).
     let visible = if caller.is_admin() {
         "($1 = $1)"

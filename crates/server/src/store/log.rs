@@ -35,3 +35,13 @@ pub async fn append_event(
     ));
     Ok(seq)
 }
+
+/// The newest `seq` of the event log (0 when empty): what a sync cursor may
+/// not pass, and a snapshot's head.
+pub async fn newest_seq(db: impl super::db::Runner) -> AppResult<i64> {
+    Ok(
+        super::db::query("SELECT value FROM counters WHERE name = 'event_seq'")
+            .fetch_scalar(db)
+            .await?,
+    )
+}

@@ -44,7 +44,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
 pub use hub::{EventHub, LoggedEvent, Visibility};
-pub use log::{append_event, new_id};
+pub use log::{append_event, new_id, newest_seq};
 pub use writer::WriterHealth;
 use writer::{Queued, Reconnect};
 
