@@ -19,6 +19,7 @@ pub enum SearchOrder {
 /// Query of `GET /api/v1/search`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchQuery {
     /// What to find: words (each a prefix, all required), `"exact phrases"`;
     /// accents and case do not matter. At most 500 characters, 16 words.
@@ -70,6 +71,32 @@ pub enum SearchField {
     Message,
     /// An internal note.
     Note,
+}
+
+impl From<switchboard_core::search::snippet::ConversationField> for SearchField {
+    fn from(f: switchboard_core::search::snippet::ConversationField) -> Self {
+        use switchboard_core::search::snippet::ConversationField as F;
+        match f {
+            F::Subject => SearchField::Subject,
+            F::CustomerName => SearchField::CustomerName,
+            F::CustomerEmail => SearchField::CustomerEmail,
+            F::CustomerPhone => SearchField::CustomerPhone,
+        }
+    }
+}
+
+impl Highlight {
+    /// The highlights of a snippet (core's `[start, end)` offsets).
+    pub fn all_of(snippet: &switchboard_core::search::snippet::Snippet) -> Vec<Highlight> {
+        snippet
+            .highlights
+            .iter()
+            .map(|&(s, e)| Highlight {
+                start: u32::try_from(s).unwrap_or(u32::MAX),
+                end: u32::try_from(e).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
 }
 
 /// A hit inside a snippet: `[start, end)` in UTF-16 code units (JavaScript

@@ -37,6 +37,29 @@ pub fn may_find_notes(audience: Audience) -> bool {
     audience == Audience::Team
 }
 
+/// Bits of a SQLite document number below its place in time: documents
+/// written in the same millisecond are numbered apart in them.
+pub const DOC_SEQ_BITS: u32 = 19;
+
+/// The lowest number of a SQLite index document written at `at` (ms since
+/// the epoch), if it fits: its place in newest-first order (`at` × 2, + 1
+/// for a message, so at the same instant a message comes before its
+/// conversation's own fields) shifted left by [`DOC_SEQ_BITS`]. FTS5 reads
+/// matches in rowid order, so with these numbers as rowids a newest-first
+/// search reads the newest matches first and stops when its page is full.
+/// The server's index and the desktop's cache number documents alike.
+pub fn doc_number_base(at: i64, message: bool) -> Option<i64> {
+    at.checked_mul(2)?
+        .checked_add(i64::from(message))?
+        .checked_mul(1 << DOC_SEQ_BITS)
+}
+
+/// The lowest document number at or after `at` (ms), saturating: a bound
+/// on the rowids of a time filter.
+pub fn doc_number_from(at: i64) -> i64 {
+    doc_number_base(at, false).unwrap_or(if at < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// Where the next page of results starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
@@ -85,6 +108,18 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn document_numbers_keep_time_order_and_saturate() {
+        let a = doc_number_base(1_700_000_000_000, false).unwrap();
+        let b = doc_number_base(1_700_000_000_000, true).unwrap();
+        let c = doc_number_base(1_700_000_000_001, false).unwrap();
+        assert!(a < b && b + (1 << DOC_SEQ_BITS) - 1 < c);
+        assert_eq!(b >> DOC_SEQ_BITS, 1_700_000_000_000 * 2 + 1);
+        assert_eq!(doc_number_base(i64::MAX / 2, true), None);
+        assert_eq!(doc_number_from(i64::MAX / 2), i64::MAX);
+        assert_eq!(doc_number_from(i64::MIN / 2), i64::MIN);
+    }
 
     #[test]
     fn notes_are_found_by_the_team_only() {

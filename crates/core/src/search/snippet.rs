@@ -74,6 +74,55 @@ pub fn snippet(text: &str, query: &Query, max_chars: usize) -> Snippet {
     cut(text, &ranges, terms_found, max_chars)
 }
 
+/// Characters of a message shown around its first hit in a result.
+pub const SNIPPET_CHARS: usize = 160;
+
+/// A conversation's own field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationField {
+    /// The subject.
+    Subject,
+    /// The customer's name.
+    CustomerName,
+    /// The customer's email address.
+    CustomerEmail,
+    /// The customer's phone number.
+    CustomerPhone,
+}
+
+/// Of a conversation's own fields, the one that holds the most of the
+/// query's terms (the subject when none or on a tie), with its snippet:
+/// what a result shows when the conversation's own document matched.
+pub fn best_field(
+    subject: &str,
+    name: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+    query: &Query,
+) -> (ConversationField, Snippet) {
+    let mut best = (
+        ConversationField::Subject,
+        snippet(subject, query, SNIPPET_CHARS),
+    );
+    let fields = [
+        (ConversationField::CustomerName, name),
+        (ConversationField::CustomerEmail, email),
+        (ConversationField::CustomerPhone, phone),
+    ];
+    for (field, value) in fields {
+        let Some(v) = value else { continue };
+        let s = if field == ConversationField::CustomerPhone {
+            phone_snippet(v, query)
+        } else {
+            snippet(v, query, SNIPPET_CHARS)
+        };
+        if s.terms_found > best.1.terms_found {
+            best = (field, s);
+        }
+    }
+    best
+}
+
 /// The snippet of a phone number: the whole number, highlighted when a term
 /// matches it or its digits contain a term made of digits (`0102030` in
 /// `+15550102030`, as the index finds it).

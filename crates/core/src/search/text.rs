@@ -225,6 +225,25 @@ impl DocTerms {
         self
     }
 
+    /// A conversation's own document: its subject and its customer's name,
+    /// email and phone (what the server's index and the desktop's cache
+    /// both hold for it).
+    pub fn conversation(
+        subject: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Self {
+        let mut terms = Self::new().text(subject);
+        for field in [name, email].into_iter().flatten() {
+            terms = terms.text(field);
+        }
+        match phone {
+            Some(phone) => terms.phone(phone),
+            None => terms,
+        }
+    }
+
     fn extend(&mut self, more: Vec<String>) {
         let mut bytes: usize = self.0.iter().map(String::len).sum();
         for t in more {

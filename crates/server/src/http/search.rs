@@ -12,7 +12,7 @@ use switchboard_api::{
     Customer, Highlight, SearchField, SearchOrder, SearchPage, SearchQuery, SearchResult,
 };
 use switchboard_core::search::query::Query;
-use switchboard_core::search::snippet::{phone_snippet, snippet, Snippet};
+use switchboard_core::search::snippet::{self, snippet, Snippet, SNIPPET_CHARS};
 use switchboard_core::search::{may_find_notes, Audience, Cursor};
 
 use super::{ApiQuery, AppState, Auth};
@@ -21,9 +21,6 @@ use crate::error::{AppError, AppResult};
 use crate::rows::{ConvRow, CONV_COLS, CONV_FROM};
 use crate::store::db;
 use crate::store::search::{self, Find, Hit, Order};
-
-/// Characters of a message shown around its first hit.
-const SNIPPET_CHARS: usize = 160;
 
 /// Finds conversations by the words in them, one result per conversation,
 /// each with the snippet that matched and its hits as offsets (render the
@@ -191,14 +188,7 @@ async fn results(
             customer: conv.customer.clone(),
             matched,
             message_id,
-            highlights: snip
-                .highlights
-                .iter()
-                .map(|&(s, e)| Highlight {
-                    start: u32::try_from(s).unwrap_or(u32::MAX),
-                    end: u32::try_from(e).unwrap_or(u32::MAX),
-                })
-                .collect(),
+            highlights: Highlight::all_of(&snip),
             snippet: snip.text,
             at: from_ms(h.at),
         });
@@ -206,25 +196,14 @@ async fn results(
     Ok(out)
 }
 
-/// Of a conversation's own fields, the one that holds the most of the
-/// query's terms (the subject when none or on a tie).
+/// Of a conversation's own fields, the one that best matched (core's rule).
 fn best_field(subject: &str, customer: &Customer, query: &Query) -> (SearchField, Snippet) {
-    let mut best = (SearchField::Subject, snippet(subject, query, SNIPPET_CHARS));
-    let fields = [
-        (SearchField::CustomerName, customer.name.as_deref()),
-        (SearchField::CustomerEmail, customer.email.as_deref()),
-        (SearchField::CustomerPhone, customer.phone.as_deref()),
-    ];
-    for (field, value) in fields {
-        let Some(v) = value else { continue };
-        let s = if field == SearchField::CustomerPhone {
-            phone_snippet(v, query)
-        } else {
-            snippet(v, query, SNIPPET_CHARS)
-        };
-        if s.terms_found > best.1.terms_found {
-            best = (field, s);
-        }
-    }
-    best
+    let (field, snip) = snippet::best_field(
+        subject,
+        customer.name.as_deref(),
+        customer.email.as_deref(),
+        customer.phone.as_deref(),
+        query,
+    );
+    (field.into(), snip)
 }

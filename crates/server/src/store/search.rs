@@ -28,6 +28,7 @@ use std::str::FromStr;
 use sqlx::any::AnyConnectOptions;
 use sqlx::{AnyConnection, Connection};
 use switchboard_api::Customer;
+use switchboard_core::search::doc_number_base;
 use switchboard_core::search::text::DocTerms;
 use switchboard_core::MessageKind;
 
@@ -58,7 +59,7 @@ async fn put(
         // (`find`): the first free one of its instant. One writer, so no
         // two writes pick the same.
         Backend::Sqlite => {
-            let base = find::sqlite_base(at, kind != "conversation");
+            let base = doc_number_base(at, kind != "conversation");
             let text = terms.to_text();
             let added = db::query(
                 "INSERT INTO search_docs (n, doc_id, conversation_id, kind, at, terms) \
@@ -118,13 +119,12 @@ pub async fn index_conversation(
     customer: &Customer,
     created_at: i64,
 ) -> Result<(), sqlx::Error> {
-    let mut terms = DocTerms::new().text(subject);
-    for field in [&customer.name, &customer.email].into_iter().flatten() {
-        terms = terms.text(field);
-    }
-    if let Some(phone) = &customer.phone {
-        terms = terms.phone(phone);
-    }
+    let terms = DocTerms::conversation(
+        subject,
+        customer.name.as_deref(),
+        customer.email.as_deref(),
+        customer.phone.as_deref(),
+    );
     let doc = conversation_doc(id);
     db::query("DELETE FROM search_docs WHERE doc_id = $1")
         .bind(&doc)

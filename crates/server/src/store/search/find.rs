@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::AnyPool;
 use switchboard_core::search::query::Query;
-use switchboard_core::search::Cursor;
+use switchboard_core::search::{doc_number_from, Cursor};
 
 use super::super::db::{self, Row};
 use super::super::Backend;
@@ -133,18 +133,6 @@ impl Stmt {
     }
 }
 
-/// The lowest SQLite document number at time `at` (ms), if it fits.
-pub(super) fn sqlite_base(at: i64, message: bool) -> Option<i64> {
-    at.checked_mul(2)?
-        .checked_add(i64::from(message))?
-        .checked_mul(1 << 19)
-}
-
-/// The SQLite document numbers at or after `at` (ms) start here.
-fn sqlite_from(at: i64) -> i64 {
-    sqlite_base(at, false).unwrap_or(if at < 0 { i64::MIN } else { i64::MAX })
-}
-
 /// What every statement of a search shares: the matching documents of
 /// visible conversations that pass the filters, as `FROM … WHERE …` with
 /// `d` the document (`search_docs`) and `c` its conversation.
@@ -204,7 +192,7 @@ fn doc_filters(backend: Backend, f: &Find<'_>, s: &mut Stmt, t: &str, place: &st
         sql.push_str(&format!(" AND {t}.kind <> 'note'"));
     }
     let bound = |at: i64| match backend {
-        Backend::Sqlite => sqlite_from(at),
+        Backend::Sqlite => doc_number_from(at),
         Backend::Postgres => at.saturating_mul(2),
     };
     if let Some(from) = f.from {
