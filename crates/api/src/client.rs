@@ -503,6 +503,11 @@ impl Session {
         self.get(&path).await
     }
 
+    /// `GET /api/v1/search?q=…`: conversations found by a word in them.
+    pub async fn search(&self, q: &crate::SearchQuery) -> Result<crate::SearchPage, ClientError> {
+        send(self.req(Method::GET, "/api/v1/search").query(q)).await
+    }
+
     /// `GET /api/v1/metrics?from=…&to=…`.
     pub async fn metrics(
         &self,

@@ -27,6 +27,15 @@ pub enum SyncError {
     /// it was asked): a saved reply deleted meanwhile, say.
     #[error("{0}")]
     NotFound(String),
+    /// What was asked cannot be answered as asked (a blank search, a cursor
+    /// from another search): `code` as the server would say it.
+    #[error("{message}")]
+    Invalid {
+        /// `invalid_query`, `invalid_cursor`.
+        code: &'static str,
+        /// What to change.
+        message: String,
+    },
 }
 
 impl SyncError {
@@ -43,6 +52,7 @@ impl SyncError {
             SyncError::Server(ClientError::InvalidUrl(_)) => "invalid_url",
             SyncError::Stopped => "stopped",
             SyncError::NotFound(_) => "not_found",
+            SyncError::Invalid { code, .. } => code,
         }
     }
 

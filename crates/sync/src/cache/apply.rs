@@ -8,6 +8,7 @@ use switchboard_core::visibility::{Scope, Viewer};
 
 use super::rows::{corrupt, json_list, ms};
 use super::saved_replies::{delete_saved_reply, may_keep, upsert_saved_reply};
+use super::search;
 use super::types::{Applied, Changes};
 use super::{cursor_of, me_of, set_meta, Cache, CURSOR, ME, MESSAGE_UPDATED};
 use crate::error::Result;
@@ -297,7 +298,7 @@ pub(super) async fn upsert_conversation(
     .bind(i64::from(complete))
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    search::index_conversation(conn, &s.id).await
 }
 
 /// Inserts a server message once. If it carries the `client_id` of one of our
@@ -327,7 +328,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
         .await?
         .rows_affected();
         if done > 0 {
-            return Ok(());
+            return search::index_message(conn, m).await;
         }
     }
     // Seen again (a conversation fetched whole, a page replayed): the
@@ -351,7 +352,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
     .bind(&m.from_address)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    search::index_message(conn, m).await
 }
 
 /// The delivery state of a message as stored: JSON, or NULL.
@@ -362,7 +363,7 @@ pub(super) fn delivery_json(m: &Message) -> Option<String> {
 }
 
 async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
-    sqlx::query(
+    let updated = sqlx::query(
         "UPDATE messages SET body = ?, author = ?, delivery = ?, from_other_address = ?, from_address = ? \
          WHERE id = ?",
     )
@@ -372,9 +373,13 @@ async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     .bind(m.from_other_address)
     .bind(&m.from_address)
     .bind(&m.id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Ok(());
+    }
+    search::reindex_message(conn, m).await
 }
 
 async fn upsert_agent(conn: &mut SqliteConnection, a: &Agent) -> Result<()> {

@@ -9,7 +9,8 @@
 //! By concern: `types` (what the cache hands out), `apply` (the event log
 //! and fetched data going in), `snapshot` (an empty cache filled from the
 //! server's snapshot, and what the cache keeps), `saved_replies` (the
-//! composer's canned answers), `outbox`, `reads` (for the UI and the
+//! composer's canned answers), `search` (the search index) and `find`
+//! (a search of it), `outbox`, `reads` (for the UI and the
 //! timers) and `rows` (row mapping). This module keeps the [`Cache`] itself:
 //! opening and migrating the file, and its `meta` table (cursor, server,
 //! agent, the signed-in agent as last synced).
@@ -27,10 +28,12 @@ use crate::error::Result;
 use rows::corrupt;
 
 mod apply;
+mod find;
 mod outbox;
 mod reads;
 mod rows;
 mod saved_replies;
+mod search;
 mod snapshot;
 mod types;
 

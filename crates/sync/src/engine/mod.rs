@@ -24,6 +24,7 @@ use crate::cache::{Applied, Cache, Changes, OutboxItem};
 use crate::error::{is_transient, Result, SyncError};
 
 mod saved_replies;
+mod search;
 mod snapshot;
 
 /// What the connection-state indicator shows (`data-state` of `connection-state`).
@@ -199,6 +200,8 @@ impl Engine {
         });
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run(shared.clone(), stop_rx));
+        let indexer = shared.clone();
+        tokio::spawn(async move { indexer.index_backlog().await });
         Ok(Self {
             shared,
             stop,
@@ -529,6 +532,7 @@ impl Shared {
                 body: item.body.clone(),
                 internal: item.internal,
                 client_id: Some(item.client_id.clone()),
+                attachment_ids: vec![],
             };
             match self.session.post_message(&item.conversation_id, &req).await {
                 Ok(msg) => self.cache.confirm_sent(&item.client_id, &msg).await?,

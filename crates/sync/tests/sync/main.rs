@@ -6,6 +6,7 @@
 mod first_fill;
 mod helpers;
 mod saved_replies;
+mod search;
 mod sender;
 
 use std::collections::BTreeSet;
@@ -323,6 +324,7 @@ async fn offline_outbox_delivers_exactly_once_in_order() {
         body: outbox[0].body.clone(),
         internal: outbox[0].internal,
         client_id: Some(outbox[0].client_id.clone()),
+        attachment_ids: vec![],
     };
     let a = side_pat.post_message(&c, &first).await.unwrap();
     let b = side_pat.post_message(&c, &first).await.unwrap();
