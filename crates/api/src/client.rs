@@ -345,9 +345,60 @@ impl Session {
                 body: body.to_owned(),
                 internal: false,
                 client_id: None,
+                attachment_ids: Vec::new(),
             },
         )
         .await
+    }
+
+    /// `POST /api/v1/uploads?filename=…`: stores a file to attach to a
+    /// reply. The body is sent as given (the server streams it to storage).
+    pub async fn upload(
+        &self,
+        filename: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<Upload, ClientError> {
+        send(
+            self.req(Method::POST, "/api/v1/uploads")
+                .query(&[("filename", filename)])
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(body),
+        )
+        .await
+    }
+
+    /// A public reply with uploads attached (no idempotency key).
+    pub async fn reply_with(
+        &self,
+        id: &str,
+        body: &str,
+        attachment_ids: &[&str],
+    ) -> Result<Message, ClientError> {
+        self.post_message(
+            id,
+            &NewMessage {
+                body: body.to_owned(),
+                internal: false,
+                client_id: None,
+                attachment_ids: attachment_ids.iter().map(|a| (*a).to_owned()).collect(),
+            },
+        )
+        .await
+    }
+
+    /// `GET /api/v1/attachments/{id}`: a file's bytes.
+    pub async fn download(&self, id: &str) -> Result<Vec<u8>, ClientError> {
+        let resp = self
+            .req(Method::GET, &format!("/api/v1/attachments/{}", enc(id)))
+            .send()
+            .await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        if status.is_success() {
+            Ok(bytes.to_vec())
+        } else {
+            Err(error_of(status, &bytes))
+        }
     }
 
     /// An internal note (no idempotency key).
@@ -358,6 +409,7 @@ impl Session {
                 body: body.to_owned(),
                 internal: true,
                 client_id: None,
+                attachment_ids: Vec::new(),
             },
         )
         .await

@@ -4,6 +4,8 @@
 //! holds the lease, renews it on every tick, and another instance takes over
 //! once the holder stops renewing (it died) and the lease expires.
 //!
+//! Unattached uploads older than a day are swept about once a minute.
+//!
 //! The threshold watcher announces breaches: the moment a waiting
 //! conversation passes its category's threshold it logs one
 //! `conversation.updated` event with change `overdue` (once per waiting
@@ -149,12 +151,42 @@ pub async fn announce_breaches(tx: &mut Tx) -> AppResult<usize> {
     Ok(n)
 }
 
+/// Ticks between two sweeps of unattached uploads (about a minute).
+const SWEEP_EVERY: u32 = 120;
+
+/// Removes uploads never attached for a day (`ops::uploads::sweep`), under
+/// its own lease so one instance of a fleet does it.
+async fn sweep_uploads(store: &Store, instance: &str) {
+    let holder = instance.to_owned();
+    let swept = store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                if !acquire_lease(tx, "upload_sweep", &holder, ChronoDuration::seconds(120)).await?
+                {
+                    return Ok(0);
+                }
+                crate::ops::uploads::sweep(tx, 50).await
+            })
+        }))
+        .await;
+    match swept {
+        Ok(n) if n > 0 => tracing::info!(n, "removed uploads never attached"),
+        Ok(_) | Err(crate::error::AppError::ShuttingDown) => {}
+        Err(e) => tracing::warn!(error = %e, "sweeping unattached uploads failed; retrying later"),
+    }
+}
+
 /// Runs the background jobs of this instance until the store goes away.
 pub async fn run(store: Store, instance: String) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
+        ticks = ticks.wrapping_add(1);
+        if ticks % SWEEP_EVERY == 1 {
+            sweep_uploads(&store, &instance).await;
+        }
         let holder = instance.clone();
         let due = match breaches_due(store.reader(), store.now()).await {
             Ok(d) => d,

@@ -49,6 +49,17 @@ pub enum AppError {
     /// 413: body too large.
     #[error("request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// 413 with a code and message of its own (an upload over its limit).
+    #[error("{message}")]
+    TooLargeWith {
+        /// Code.
+        code: &'static str,
+        /// Message (says the limit).
+        message: String,
+    },
+    /// 410: it was here, and is no more (an expired link).
+    #[error("{1}")]
+    Gone(&'static str, &'static str),
     /// 422: well-formed but invalid.
     #[error("{message}")]
     Invalid {
@@ -126,8 +137,9 @@ impl AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge(_) | AppError::TooLargeWith { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Gone(..) => StatusCode::GONE,
             AppError::RateLimited(_) | AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) | AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,9 +152,11 @@ impl AppError {
             AppError::BadRequest { code, .. }
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. }
-            | AppError::Invalid { code, .. } => code,
+            | AppError::Invalid { code, .. }
+            | AppError::TooLargeWith { code, .. } => code,
             AppError::Unauthorized(_) => "unauthorized",
             AppError::NotFound(_) => "not_found",
+            AppError::Gone(code, _) => code,
             AppError::TooLarge(_) => "payload_too_large",
             AppError::RateLimited(_) => "rate_limited",
             AppError::TooMany { code, .. } => code,

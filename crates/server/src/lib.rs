@@ -94,6 +94,11 @@ pub struct Config {
     /// not updated for longer are left out of a snapshot
     /// (`GET /api/v1/sync/snapshot`) and dropped from desktop caches.
     pub desktop_cache_days: u32,
+    /// Upload limits (`upload_max_bytes`) and where bodies are staged.
+    pub uploads: ops::uploads::UploadConfig,
+    /// Signed public media links (`media_url_*`, `media_link_ttl_secs`);
+    /// without a secret, derived from the Twilio auth token.
+    pub media: outbox::media::MediaConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -108,6 +113,8 @@ impl std::fmt::Debug for Config {
             .field("widget", &self.widget)
             .field("bot", &self.bot)
             .field("classifier", &self.classifier)
+            .field("uploads", &self.uploads)
+            .field("media", &self.media)
             .finish()
     }
 }
@@ -189,6 +196,8 @@ impl Config {
             metrics_listen: None,
             stream_caps: probes::StreamCaps::default(),
             desktop_cache_days: DEFAULT_DESKTOP_CACHE_DAYS,
+            uploads: ops::uploads::UploadConfig::default(),
+            media: outbox::media::MediaConfig::default(),
         }
     }
 }
@@ -291,7 +300,14 @@ impl Server {
             .with_spool(spool.clone())
             .with_trusted_proxies(config.trusted_proxies.clone())
             .with_classifier(config.classifier.clone())
-            .with_desktop_cache_days(config.desktop_cache_days);
+            .with_desktop_cache_days(config.desktop_cache_days)
+            .with_files(
+                config.uploads.clone(),
+                config
+                    .media
+                    .clone()
+                    .or_derived_from(config.sms.auth_token.as_deref()),
+            );
         let app = routes::router(state.clone(), &config);
         let (metrics_task, metrics_addr) = match config.metrics_listen {
             Some(at) => {

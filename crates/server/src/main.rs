@@ -198,6 +198,14 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                         &settings,
                     )?,
                     bot: switchboard_server::channels::bot::BotConfig::from_settings(&settings)?,
+                    // upload_max_bytes.
+                    uploads: switchboard_server::ops::uploads::UploadConfig::from_settings(
+                        &settings,
+                    )?,
+                    // media_url_secret, media_url_ttl_secs, media_link_ttl_secs.
+                    media: switchboard_server::outbox::media::MediaConfig::from_settings(
+                        &settings,
+                    )?,
                     // classifier_*.
                     classifier: switchboard_server::classifier::ClassifierConfig::from_settings(
                         &settings,

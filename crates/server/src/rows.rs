@@ -157,6 +157,7 @@ pub fn message_from_row(r: &Row) -> AppResult<Message> {
         from_other_address: r.try_get::<i64, _>("from_other_address")? != 0,
         from_address: r.try_get("from_address")?,
         delivery: None,
+        attachments: Vec::new(),
     })
 }
 
@@ -165,8 +166,8 @@ pub const MSG_COLS: &str =
     "id, conversation_id, kind, author, author_id, body, created_at, client_id, \
     from_other_address, from_address";
 
-/// Every message of a conversation, oldest first (delivery states of
-/// replies sent out: `outbox::attach_delivery`).
+/// Every message of a conversation, oldest first, with their files
+/// (delivery states of replies sent out: `outbox::attach_delivery`).
 pub async fn messages(conn: &mut impl Db, conversation_id: &str) -> AppResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MSG_COLS} FROM messages WHERE conversation_id = $1 ORDER BY seq, created_at, id"
@@ -175,10 +176,11 @@ pub async fn messages(conn: &mut impl Db, conversation_id: &str) -> AppResult<Ve
         .bind(conversation_id)
         .fetch_all(&mut *conn)
         .await?;
-    let out = rows
+    let mut out = rows
         .iter()
         .map(message_from_row)
         .collect::<AppResult<Vec<_>>>()?;
+    crate::store::files::attach_infos(&mut *conn, conversation_id, &mut out).await?;
     Ok(out)
 }
 

@@ -1,7 +1,7 @@
 //! Accounts from the command line, and the demo team.
 
 use chrono::Duration;
-use switchboard_api::{Customer, NewCategory, TransferRequest};
+use switchboard_api::{Customer, NewCategory, NewMessage, TransferRequest};
 use switchboard_core::{AgentStatus, Channel, Role, RoutingMode};
 
 use crate::auth::hash_password;
@@ -469,16 +469,13 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
             store
                 .write(op(move |tx| {
                     Box::pin(async move {
-                        ops::post_message(
-                            tx,
-                            &w,
-                            &id,
-                            &reply,
-                            false,
-                            None,
-                            &crate::channels::Replies,
-                        )
-                        .await
+                        let req = NewMessage {
+                            body: reply,
+                            internal: false,
+                            client_id: None,
+                            attachment_ids: Vec::new(),
+                        };
+                        ops::post_message(tx, &w, &id, &req, &crate::channels::Replies).await
                     })
                 }))
                 .await?;
@@ -487,7 +484,13 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 store
                     .write(op(move |tx| {
                         Box::pin(async move {
-                            ops::post_message(tx, &w, &id, "Customer is on the enterprise plan; check the contract before promising anything.", true, None, &crate::channels::Replies).await
+                            let req = NewMessage {
+                                body: "Customer is on the enterprise plan; check the contract before promising anything.".into(),
+                                internal: true,
+                                client_id: None,
+                                attachment_ids: Vec::new(),
+                            };
+                            ops::post_message(tx, &w, &id, &req, &crate::channels::Replies).await
                         })
                     }))
                     .await?;

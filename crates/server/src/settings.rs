@@ -101,6 +101,11 @@ pub struct Settings {
     pub twilio_auth_token: Option<Setting>,
     pub twilio_from: Option<Setting>,
     pub twilio_api_base: Option<Setting>,
+    pub twilio_mms: Option<Setting>,
+    pub upload_max_bytes: Option<Setting>,
+    pub media_url_secret: Option<Setting>,
+    pub media_url_ttl_secs: Option<Setting>,
+    pub media_link_ttl_secs: Option<Setting>,
     pub widget_origins: Option<Setting>,
     pub widget_starts_per_hour: Option<Setting>,
     pub widget_messages_per_minute: Option<Setting>,
@@ -442,7 +447,7 @@ mod tests {
 
     #[test]
     fn every_field_is_known_to_the_environment() {
-        assert_eq!(field_names().len(), 34);
+        assert_eq!(field_names().len(), 39);
         assert!(field_names().contains("classifier_retrain_after"));
     }
 }

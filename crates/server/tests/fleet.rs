@@ -253,6 +253,7 @@ async fn killing_an_instance_mid_load_loses_no_accepted_write_or_event() {
                 body: format!("note {i}"),
                 internal: true,
                 client_id: Some(format!("note-{i}")),
+                attachment_ids: vec![],
             };
             // Half the writers go to A; anything that fails there is retried on B
             // with the same client_id, as a desktop's outbox would.
@@ -839,6 +840,7 @@ async fn breaches_are_announced_once_across_the_fleet_and_the_job_survives_its_h
                 body: "still broken".into(),
                 internal: true,
                 client_id: None,
+                attachment_ids: vec![],
             },
         )
         .await

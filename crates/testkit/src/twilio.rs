@@ -44,6 +44,7 @@ pub fn sms_config(api_base: &str) -> SmsConfig {
         api_base: api_base.into(),
         retry_base: Duration::from_millis(300),
         max_attempts: 6,
+        mms: true,
     }
 }
 

@@ -43,6 +43,51 @@ pub struct Message {
     /// delivery stands. Absent for everything else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// Files that came with it: an agent reply's uploads, an inbound
+    /// email's attachments. Download with `GET /api/v1/attachments/{id}`.
+    /// Empty from servers that predate it.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<AttachmentInfo>>"))]
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// A file on a message: what a client shows (name, size, type) and the id
+/// to download it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AttachmentInfo {
+    /// Id (`GET /api/v1/attachments/{id}`).
+    pub id: String,
+    /// The file's name as given by its sender (show it as text).
+    pub filename: String,
+    /// The type sniffed from its bytes (never from the name).
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// `POST /api/v1/uploads` → 201: a stored file, ready to attach to a reply
+/// (`attachment_ids` of [`NewMessage`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Upload {
+    /// Id, to attach and to download.
+    pub id: String,
+    /// The file name given with the upload (`?filename=`), cleaned of
+    /// paths and control characters.
+    pub filename: String,
+    /// The same as `filename` (the design's name for the field).
+    pub name: String,
+    /// The type sniffed from the bytes (never trusted from the name).
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// When it was uploaded.
+    pub created_at: DateTime<Utc>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -124,6 +169,12 @@ pub struct NewMessage {
     /// Idempotency key chosen by the client (e.g. a UUID made offline).
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Uploads (`POST /api/v1/uploads`, by the same agent, not attached
+    /// elsewhere) to send with the reply, at most 10. `attachments` is
+    /// taken as the same field.
+    #[serde(default, alias = "attachments")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
+    pub attachment_ids: Vec<String>,
 }
 
 #[cfg(test)]
@@ -137,6 +188,7 @@ mod tests {
             "author_id":null,"body":"Hi","created_at":"2026-03-02T09:00:00Z","client_id":null}"#;
         let m: Message = serde_json::from_str(old).unwrap();
         assert!(!m.from_other_address);
+        assert!(m.attachments.is_empty());
         assert_eq!(m.from_address, None);
         // An ordinary message is written without them; a flagged one with both.
         let plain = serde_json::to_value(&m).unwrap();
@@ -152,5 +204,22 @@ mod tests {
         assert_eq!(v["from_other_address"], true);
         assert_eq!(v["from_address"], "olga@example.com");
         assert_eq!(serde_json::from_value::<Message>(v).unwrap(), flagged);
+    }
+}
+
+#[cfg(test)]
+mod attachment_tests {
+    use super::*;
+
+    #[test]
+    fn a_new_message_takes_attachment_ids_or_attachments_or_neither() {
+        let plain: NewMessage = serde_json::from_str(r#"{"body":"Hi"}"#).unwrap();
+        assert!(plain.attachment_ids.is_empty());
+        let ids: NewMessage =
+            serde_json::from_str(r#"{"body":"Hi","attachment_ids":["u1","u2"]}"#).unwrap();
+        assert_eq!(ids.attachment_ids, ["u1", "u2"]);
+        let design: NewMessage =
+            serde_json::from_str(r#"{"body":"Hi","attachments":["u3"]}"#).unwrap();
+        assert_eq!(design.attachment_ids, ["u3"]);
     }
 }

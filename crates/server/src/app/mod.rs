@@ -47,6 +47,10 @@ pub struct AppState {
     /// The team's retention for desktop caches, in days (see
     /// [`crate::Config::desktop_cache_days`]).
     pub desktop_cache_days: u32,
+    /// Upload limits and staging (`POST /api/v1/uploads`).
+    pub uploads: Arc<crate::ops::uploads::UploadConfig>,
+    /// The key and lifetimes of signed public media links.
+    pub media: Arc<crate::outbox::media::MediaConfig>,
 }
 
 /// Resolved conversations a desktop cache keeps, in days, unless the team
@@ -90,7 +94,20 @@ impl AppState {
             instance: crate::store::new_id().into(),
             spool: None,
             desktop_cache_days: DEFAULT_DESKTOP_CACHE_DAYS,
+            uploads: Arc::default(),
+            media: Arc::default(),
         }
+    }
+
+    /// Takes these upload settings and media links' key.
+    pub fn with_files(
+        mut self,
+        uploads: crate::ops::uploads::UploadConfig,
+        media: crate::outbox::media::MediaConfig,
+    ) -> Self {
+        self.uploads = Arc::new(uploads);
+        self.media = Arc::new(media);
+        self
     }
 
     /// Keeps resolved conversations in desktop caches for this many days.

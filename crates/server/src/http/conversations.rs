@@ -284,11 +284,14 @@ impl Drop for Leader {
     }
 }
 
-/// Writes a public reply (assignee only) or an internal note (`internal: true`).
-/// The same `client_id` again returns the same message.
+/// Writes a public reply (assignee only) or an internal note (`internal: true`),
+/// with the caller's uploads in `attachment_ids` attached (sent with a
+/// reply on its channel). The same `client_id` again returns the same
+/// message, its files attached once.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = NewMessage,
-    responses((status = 201, body = Message), (status = 403, body = switchboard_api::ErrorBody)))]
+    responses((status = 201, body = Message), (status = 403, body = switchboard_api::ErrorBody),
+              (status = 422, description = "`unknown_upload` (not an upload of yours), `upload_already_attached`, `too_many_attachments`, `duplicate_attachment`, or the body is empty or too long", body = switchboard_api::ErrorBody)))]
 pub async fn post_message(
     State(st): State<AppState>,
     Auth(caller): Auth,
@@ -299,16 +302,7 @@ pub async fn post_message(
         .store
         .write(op(move |tx| {
             Box::pin(async move {
-                ops::post_message(
-                    tx,
-                    &caller,
-                    &id,
-                    &req.body,
-                    req.internal,
-                    req.client_id.as_deref(),
-                    &crate::channels::Replies,
-                )
-                .await
+                ops::post_message(tx, &caller, &id, &req, &crate::channels::Replies).await
             })
         }))
         .await?;

@@ -2,17 +2,20 @@
 //! OpenAPI document are assembled in `routes`.
 
 pub(crate) mod agents;
+pub(crate) mod attachments;
 pub(crate) mod auth;
 pub(crate) mod categories;
 pub(crate) mod classifier;
 pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod health;
+pub(crate) mod media;
 pub(crate) mod metrics;
 pub mod prometheus;
 pub(crate) mod saved_replies;
 pub(crate) mod search;
 pub(crate) mod snapshot;
+pub(crate) mod uploads;
 
 pub use crate::app::{
     caller_for_token, load_caller, ApiJson, ApiPath, ApiQuery, AppState, Auth, MAX_JSON_BODY,

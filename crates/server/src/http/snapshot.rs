@@ -131,5 +131,13 @@ async fn messages_of<'a>(
         let m = rows::message_from_row(&r)?;
         out.entry(m.conversation_id.clone()).or_default().push(m);
     }
+    for (conv, message_id, info) in crate::store::files::infos_of(&mut *conn, &ids).await? {
+        if let Some(m) = out
+            .get_mut(&conv)
+            .and_then(|ms| ms.iter_mut().find(|m| m.id == message_id))
+        {
+            m.attachments.push(info);
+        }
+    }
     Ok(out)
 }

@@ -113,16 +113,17 @@ pub trait Outbound: Sync {
 /// Maximum length of a message body, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// A reply or an internal note by an agent. Same `client_id` again → the same message.
+/// A reply or an internal note by an agent (`req`: body, `internal`,
+/// `client_id`, `attachment_ids`). Same `client_id` again → the same message.
 pub async fn post_message(
     tx: &mut Tx,
     caller: &Caller,
     id: &str,
-    body: &str,
-    internal: bool,
-    client_id: Option<&str>,
+    req: &NewMessage,
     outbound: &dyn Outbound,
 ) -> AppResult<(Message, bool)> {
+    let (body, internal, client_id) = (req.body.as_str(), req.internal, req.client_id.as_deref());
+    let attachment_ids = req.attachment_ids.as_slice();
     if let Some(cid) = client_id {
         if cid.is_empty() || cid.len() > 128 {
             return Err(AppError::invalid(
@@ -139,13 +140,18 @@ pub async fn post_message(
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(r) = existing {
-            let m = rows::message_from_row(&r)?;
+            let mut m = rows::message_from_row(&r)?;
             if m.conversation_id != id {
                 return Err(AppError::conflict(
                     "client_id_reused",
                     "this client_id was already used for a message in another conversation",
                 ));
             }
+            m.attachments = crate::store::files::of_message(&mut *tx, &m.id)
+                .await?
+                .iter()
+                .map(|f| f.info())
+                .collect();
             return Ok((m, false));
         }
     }
@@ -172,7 +178,9 @@ pub async fn post_message(
         }
         MessageKind::Agent
     };
+    let files = super::uploads::check(tx, caller, attachment_ids).await?;
     let now = tx.now.timestamp_millis();
+    // Written without its event: the event carries the files, linked first.
     let mut msg = insert_message(
         tx,
         &conv,
@@ -185,7 +193,18 @@ pub async fn post_message(
             id: None,
             at: None,
         },
-        true,
+        false,
+    )
+    .await?;
+    super::uploads::link(tx, &conv.id, &msg.id, &files).await?;
+    msg.attachments = files;
+    append_event(
+        tx,
+        EventPayload::MessageCreated(MessageCreated {
+            message: msg.clone(),
+        }),
+        Some(&conv.id),
+        conv_visibility(None, &conv),
     )
     .await?;
     if kind == MessageKind::Agent {

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod routing;
 pub mod saved_replies;
 pub mod tokens;
+pub mod uploads;
 
 pub use agents::*;
 pub use categories::*;
@@ -34,7 +35,7 @@ use switchboard_api::events::{
 };
 use switchboard_api::{
     Agent, AgentPatch, Category, CategoryPatch, CategorySource, Conversation, ConversationSummary,
-    Customer, Delivery, Message, NewCategory, TransferRequest,
+    Customer, Delivery, Message, NewCategory, NewMessage, TransferRequest,
 };
 use switchboard_core::categorize::{Categorizer, DecidedBy};
 use switchboard_core::claim::{candidates, decide_claim, ClaimDecision, ClaimTarget, QueuedItem};
@@ -172,6 +173,7 @@ async fn insert_message_full(
         from_other_address: other.is_some(),
         from_address: other.and_then(|o| o.address.clone()),
         delivery: None,
+        attachments: Vec::new(),
     };
     if emit {
         append_event(

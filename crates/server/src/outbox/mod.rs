@@ -10,6 +10,8 @@
 //! ([`attach_delivery`]), the `message.updated` event after every change of
 //! status ([`announce`]), and the retry schedule ([`backoff`]).
 
+pub mod media;
+
 use std::time::Duration;
 
 use switchboard_api::events::{EventPayload, MessageUpdated};
@@ -89,6 +91,7 @@ pub async fn announce(tx: &mut Tx, message_id: &str) -> AppResult<()> {
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     attach_delivery(&mut *tx, &conv.id, std::slice::from_mut(&mut msg)).await?;
+    crate::store::files::attach_infos(&mut *tx, &conv.id, std::slice::from_mut(&mut msg)).await?;
     let vis = Visibility::Conversation {
         category_id: conv.category_id.clone(),
         assignee_id: conv.assignee_id.clone(),

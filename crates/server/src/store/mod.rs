@@ -23,6 +23,7 @@ mod log;
 mod writer;
 
 pub mod db;
+pub mod files;
 pub mod schema;
 pub mod search;
 pub mod spool;

@@ -38,6 +38,11 @@ pub async fn spawn_app() -> TestApp {
     TestApp(switchboard_testkit::spawn().await)
 }
 
+/// [`spawn_app`] with the config changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut switchboard_server::Config)) -> TestApp {
+    TestApp(switchboard_testkit::spawn_with(configure).await)
+}
+
 impl TestApp {
     /// Many agents at once, for load tests. Each argon2 hash costs ~0.1 s
     /// here, so instead of `POST /agents` + login per agent (two hashes

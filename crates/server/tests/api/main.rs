@@ -20,4 +20,5 @@ mod routing;
 mod saved_replies;
 mod search;
 mod sync;
+mod uploads;
 mod visibility;

@@ -12,6 +12,7 @@ fn msg(body: &str, internal: bool, client_id: &str) -> NewMessage {
         body: body.to_owned(),
         internal,
         client_id: Some(client_id.to_owned()),
+        attachment_ids: vec![],
     }
 }
 

@@ -217,6 +217,7 @@ async fn a_sync_page_is_bounded_in_bytes() {
                     body: format!("{i} {big}"),
                     internal: true,
                     client_id: None,
+                    attachment_ids: vec![],
                 },
             )
             .await

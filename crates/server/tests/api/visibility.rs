@@ -226,6 +226,7 @@ async fn sync_and_sse_never_leak_conversations_the_agent_cannot_see() {
             body: "on it".into(),
             internal: false,
             client_id: None,
+            attachment_ids: vec![],
         },
     )
     .await

@@ -8,6 +8,7 @@
 //! Without `dovecot` or `aiosmtpd` installed the round-trip tests say so and
 //! pass — unless `CI` is set, where a missing peer fails them.
 
+mod attachments;
 mod harness;
 mod inbound;
 mod outbox;

@@ -30,10 +30,19 @@ impl Deref for App {
 
 /// Starts a server (system clock, background jobs on) with `sms`.
 pub async fn spawn(sms: SmsConfig) -> App {
+    spawn_with(sms, |_| {}).await
+}
+
+/// [`spawn`], the rest of the config changed by `configure`.
+pub async fn spawn_with(
+    sms: SmsConfig,
+    configure: impl FnOnce(&mut switchboard_server::Config),
+) -> App {
     App(switchboard_testkit::spawn_with(|c| {
         c.clock = Clock::system();
         c.background = true;
         c.sms = sms;
+        configure(c);
     })
     .await)
 }

@@ -7,6 +7,7 @@
 
 mod harness;
 mod inbound;
+mod media;
 mod outbound;
 mod spool;
 mod twilio;

@@ -5,9 +5,10 @@
 //!   Twilio's error body, code 20003), and the account in the path must be
 //!   that account (else 404, code 20404);
 //! - the body must be a form with `To` (21604), `From` (21603) and `Body`
-//!   (21602); `From` must be one of the account's numbers (21606); `Body` at
-//!   most 1600 characters (21617); a `StatusCallback` must be an absolute
-//!   http(s) URL (21609);
+//!   or at least one `MediaUrl` (21602); `From` must be one of the account's
+//!   numbers (21606); `Body` at most 1600 characters (21617); each
+//!   `MediaUrl` an absolute http(s) URL (21620), at most 10 of them (21623);
+//!   a `StatusCallback` must be an absolute http(s) URL (21609);
 //! - accepted: 201 with Twilio's message JSON (`sid` `SM…`, `status: queued`).
 //!
 //! Failures can be queued: the next request gets a 500, or its connection is
@@ -47,6 +48,8 @@ pub struct Accepted {
     pub to: String,
     pub from: String,
     pub body: String,
+    /// The `MediaUrl`s, in order.
+    pub media_urls: Vec<String>,
     pub status_callback: Option<String>,
 }
 
@@ -282,14 +285,40 @@ async fn create_message(
             "A 'From' phone number is required.",
         );
     };
-    let Some(text) = field("Body") else {
+    let media_urls: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "MediaUrl")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let text = field("Body").unwrap_or_default();
+    if text.is_empty() && media_urls.is_empty() {
         return error(
             &account,
             StatusCode::BAD_REQUEST,
             21602,
             "Message body is required.",
         );
+    }
+    if media_urls.len() > 10 {
+        return error(
+            &account,
+            StatusCode::BAD_REQUEST,
+            21623,
+            "Number of media files exceeds allowed limit.",
+        );
+    }
+    let absolute = |u: &str| {
+        url::Url::parse(u)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
     };
+    if media_urls.iter().any(|u| !absolute(u)) {
+        return error(
+            &account,
+            StatusCode::BAD_REQUEST,
+            21620,
+            "Invalid media URL(s).",
+        );
+    }
     if !account.numbers.contains(&from) {
         return error(
             &account,
@@ -327,6 +356,7 @@ async fn create_message(
             to: to.clone(),
             from: from.clone(),
             body: text.clone(),
+            media_urls: media_urls.clone(),
             status_callback,
         });
         sid
@@ -339,7 +369,7 @@ async fn create_message(
         "error_code": null,
         "error_message": null,
         "from": from,
-        "num_media": "0",
+        "num_media": media_urls.len().to_string(),
         "num_segments": "1",
         "sid": sid,
         "status": "queued",

@@ -334,6 +334,7 @@ async fn external_bots_hand_off_with_their_token() {
                 body: "internal: customer is a VIP".into(),
                 internal: true,
                 client_id: None,
+                attachment_ids: vec![],
             },
         )
         .await

@@ -111,6 +111,7 @@ fn customer_wrote(seq: i64, conversation_id: &str, body: &str) -> Event {
                 from_other_address: false,
                 from_address: None,
                 delivery: None,
+                attachments: vec![],
             },
         }),
     )

@@ -140,6 +140,11 @@ pub async fn store_parsed(
         });
     }
     let existing = find_thread(tx, &mail).await?;
+    // What each file is, from its bytes: the sender's word is not taken.
+    let mut mail = mail;
+    for a in &mut mail.attachments {
+        a.content_type = crate::ops::uploads::sniff::sniff(&a.data);
+    }
     let attachment_ids: Vec<String> = mail.attachments.iter().map(|_| new_id()).collect();
     let (conversation_id, message_id, created) = match existing {
         Some(conv_id) => {
@@ -202,6 +207,10 @@ pub async fn store_parsed(
         .bind(tx.now.timestamp_millis())
         .execute(&mut *tx)
         .await?;
+    }
+    if !attachment_ids.is_empty() {
+        // The message was logged before its files: log it again with them.
+        crate::outbox::announce(tx, &message_id).await?;
     }
     Ok(Received {
         conversation_id,

@@ -16,11 +16,12 @@
 //!   a fleet-wide lease, retried with exponential backoff; its status
 //!   (`sending`/`sent`/`failed`) is the message's `delivery`.
 //! - Attachments are stored and downloadable at `GET /api/v1/attachments/{id}`
-//!   by anyone who can see the conversation ([`attachments`]).
+//!   by anyone who can see the conversation (`http::attachments`); an
+//!   agent's reply carries its uploads as MIME parts ([`outbound`]).
 
-pub mod attachments;
 pub mod imap;
 pub mod inbound;
+pub mod mime;
 pub mod outbound;
 pub mod parse;
 

@@ -7,7 +7,8 @@
 //! `Message-ID` (stored, so the customer's answer threads back), `In-Reply-To`
 //! (the customer's last message) and `References` (the thread), the subject
 //! `Re: <subject> [#SB-token]`, From = `SWITCHBOARD_SMTP_FROM`, To = the
-//! customer. Temporary failures are retried with exponential backoff;
+//! customer; the reply's files as attachment parts (`mime`). Temporary
+//! failures are retried with exponential backoff;
 //! permanent ones (5xx, a bad address) or too many attempts end as `failed`
 //! with the reason. Every change of status is a `message.updated` event.
 //!
@@ -41,6 +42,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 
+use super::mime::File;
 use super::parse::one_line;
 use super::EmailConfig;
 use crate::background::acquire_lease;
@@ -366,7 +368,10 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
                     continue;
                 }
             }
-            let outcome = send_one(&transport, &from, &d, config.send_timeout).await;
+            let outcome = match super::mime::files_of(store.reader(), &d.message_id).await {
+                Ok(files) => send_one(&transport, &from, &d, &files, config.send_timeout).await,
+                Err(e) => Outcome::Temporary(format!("reading the reply's files: {e}")),
+            };
             let base = config.retry_base;
             let max = config.max_attempts;
             let recorded = crate::outbox::record_send(&store, "email", || {
@@ -473,7 +478,13 @@ async fn renew_mark(
     Ok((done == 1).then_some(renewed))
 }
 
+#[cfg(test)]
 fn build(from: &Mailbox, d: &Due) -> Result<lettre::Message, String> {
+    build_with(from, d, &[])
+}
+
+/// The mail of a reply, its files as attachment parts (`mime`).
+fn build_with(from: &Mailbox, d: &Due, files: &[File]) -> Result<lettre::Message, String> {
     let addr = d
         .to_addr
         .as_deref()
@@ -505,18 +516,22 @@ fn build(from: &Mailbox, d: &Due) -> Result<lettre::Message, String> {
     if !refs.is_empty() {
         b = b.references(refs.join(" "));
     }
-    b.header(ContentType::TEXT_PLAIN)
-        .body(d.body.clone())
-        .map_err(|e| format!("the message could not be built: {e}"))
+    if files.is_empty() {
+        b.header(ContentType::TEXT_PLAIN).body(d.body.clone())
+    } else {
+        b.multipart(super::mime::mixed(&d.body, files))
+    }
+    .map_err(|e| format!("the message could not be built: {e}"))
 }
 
 async fn send_one(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     d: &Due,
+    files: &[File],
     limit: Duration,
 ) -> Outcome {
-    let email = match build(from, d) {
+    let email = match build_with(from, d, files) {
         Ok(e) => e,
         Err(reason) => return Outcome::Permanent(reason),
     };

@@ -19,6 +19,7 @@
 //!   settings sends them.
 
 pub mod inbound;
+pub mod media;
 pub mod outbound;
 pub mod signature;
 pub mod status;
@@ -65,6 +66,9 @@ pub struct SmsConfig {
     pub retry_base: Duration,
     /// Attempts before a reply is marked `failed`.
     pub max_attempts: u32,
+    /// Whether the number sends MMS (`SWITCHBOARD_TWILIO_MMS`, default on):
+    /// a reply's files go as `MediaUrl`; off, as signed links in the text.
+    pub mms: bool,
 }
 
 /// The settings once complete.
@@ -99,6 +103,7 @@ impl SmsConfig {
             api_base: DEFAULT_API_BASE.into(),
             retry_base: Duration::from_secs(30),
             max_attempts: 8,
+            mms: true,
         }
     }
 
@@ -112,6 +117,13 @@ impl SmsConfig {
         c.public_url = var(&s.public_url).map(|v| v.trim().to_owned());
         if let Some(base) = var(&s.twilio_api_base) {
             c.api_base = base.trim().to_owned();
+        }
+        if let Some(mms) = var(&s.twilio_mms) {
+            c.mms = match mms.trim().to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" | "1" => true,
+                "off" | "false" | "no" | "0" => false,
+                _ => anyhow::bail!("SWITCHBOARD_TWILIO_MMS must be on or off"),
+            };
         }
         c.validate()?;
         Ok(c)
@@ -221,6 +233,7 @@ impl std::fmt::Debug for SmsConfig {
             .field("from", &self.from)
             .field("public_url", &self.public_url)
             .field("api_base", &self.api_base)
+            .field("mms", &self.mms)
             .finish()
     }
 }
@@ -251,7 +264,8 @@ pub fn router(state: AppState, config: SmsConfig) -> OpenApiRouter {
 /// This instance's SMS outbox (under a fleet-wide lease). Runs until the
 /// store closes or the future is dropped.
 pub async fn run_jobs(state: AppState, config: SmsConfig, instance: String) {
-    outbound::run(state.store.clone(), Arc::new(config), instance).await;
+    let media = state.media.clone();
+    outbound::run(state.store.clone(), Arc::new(config), media, instance).await;
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //! A background job ([`run`]) holding the fleet-wide `sms_outbox` lease
 //! sends due parts: `POST {api_base}/2010-04-01/Accounts/{AccountSid}/Messages.json`
 //! with Basic auth (account SID and auth token) and the form fields `To`,
-//! `From`, `Body` and `StatusCallback` (the public URL's
+//! `From`, `Body` (or `MediaUrl`s: a reply's files ride on parts of their
+//! own after the text, see [`media`]) and `StatusCallback` (the public URL's
 //! `/channels/sms/twilio/status`, with the part named in its query so a
 //! callback finds its part even before the send was recorded). A part is
 //! marked in flight while it is sent, so no other instance picks it up.
@@ -32,9 +33,11 @@ use serde::Deserialize;
 use switchboard_api::{Delivery, DeliveryStatus, Message};
 use switchboard_core::sms::{split_for_requests, MAX_REQUEST_CHARS};
 
+use super::media::{self, Carried};
 use super::{SmsConfig, Twilio};
 use crate::background::acquire_lease;
 use crate::error::{AppError, AppResult};
+use crate::outbox::media::MediaConfig;
 use crate::rows::ConvRow;
 use crate::store::db::{self};
 use crate::store::{op, Store, Tx};
@@ -68,20 +71,31 @@ pub async fn enqueue(tx: &mut Tx, conv: &ConvRow, msg: &Message) -> AppResult<De
         ));
     }
     let now = tx.now.timestamp_millis();
-    let count = i64::try_from(parts.len()).unwrap_or(i64::MAX);
-    for (i, body) in parts.iter().enumerate() {
+    // The text first, then the files, a few to a part (`media`).
+    let rows: Vec<(&str, Option<String>)> = parts
+        .iter()
+        .map(|p| (p.as_str(), None))
+        .chain(
+            media::groups(&msg.attachments)
+                .into_iter()
+                .map(|g| ("", Some(g))),
+        )
+        .collect();
+    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    for (i, (body, files)) in rows.iter().enumerate() {
         db::query(
             "INSERT INTO sms_outbox (message_id, part, parts, conversation_id, to_number, body, status, attempts, \
-             next_attempt_at, last_error, provider_sid, provider_status, sent_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'sending', 0, $7, NULL, NULL, NULL, NULL, $7)",
+             next_attempt_at, last_error, provider_sid, provider_status, sent_at, updated_at, attachments) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'sending', 0, $7, NULL, NULL, NULL, NULL, $7, $8)",
         )
         .bind(&msg.id)
         .bind(i64::try_from(i).unwrap_or(i64::MAX))
         .bind(count)
         .bind(&conv.id)
         .bind(conv.customer.phone.as_deref())
-        .bind(body)
+        .bind(*body)
         .bind(now)
+        .bind(files.as_deref())
         .execute(&mut *tx)
         .await?;
     }
@@ -102,6 +116,8 @@ struct Due {
     to_number: Option<String>,
     body: String,
     attempts: u32,
+    /// The upload ids this part carries (`media`).
+    attachments: Option<String>,
 }
 
 /// What one request came to.
@@ -117,7 +133,7 @@ enum Outcome {
 }
 
 /// The outbox loop of one instance: sends while it holds the lease.
-pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
+pub async fn run(store: Store, config: Arc<SmsConfig>, links: Arc<MediaConfig>, instance: String) {
     let Some(twilio) = config.twilio() else {
         // Replies wait in the outbox (`sending`) until an instance with
         // Twilio settings picks them up.
@@ -161,7 +177,25 @@ pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
             }
         };
         for d in due {
-            let outcome = send_one(&client, &twilio, &d).await;
+            let carried = match &d.attachments {
+                Some(ids) => Some(
+                    media::carried(
+                        store.reader(),
+                        &links,
+                        &twilio.public_url,
+                        config.mms,
+                        ids,
+                        store.now(),
+                    )
+                    .await,
+                ),
+                None => None,
+            };
+            let outcome = match carried {
+                Some(Err(e)) => Outcome::Temporary(e),
+                Some(Ok(c)) => send_one(&client, &twilio, &d, Some(&c)).await,
+                None => send_one(&client, &twilio, &d, None).await,
+            };
             let base = config.retry_base;
             let max = config.max_attempts;
             let recorded = crate::outbox::record_send(&store, "sms", || {
@@ -181,7 +215,7 @@ pub async fn run(store: Store, config: Arc<SmsConfig>, instance: String) {
 async fn pick_due(tx: &mut Tx) -> AppResult<Vec<Due>> {
     let now = tx.now.timestamp_millis();
     let found = db::query(
-        "SELECT o.message_id, o.part, o.to_number, o.body, o.attempts FROM sms_outbox o \
+        "SELECT o.message_id, o.part, o.to_number, o.body, o.attempts, o.attachments FROM sms_outbox o \
          WHERE o.status = 'sending' AND o.next_attempt_at <= $1 \
          AND NOT EXISTS (SELECT 1 FROM sms_outbox e WHERE e.message_id = o.message_id AND e.part < o.part AND e.status = 'sending') \
          ORDER BY o.next_attempt_at, o.message_id, o.part LIMIT $2",
@@ -198,6 +232,7 @@ async fn pick_due(tx: &mut Tx) -> AppResult<Vec<Due>> {
             to_number: r.try_get("to_number")?,
             body: r.try_get("body")?,
             attempts: u32::try_from(r.try_get::<i64, _>("attempts")?.max(0)).unwrap_or(u32::MAX),
+            attachments: r.try_get("attachments")?,
         };
         db::query("UPDATE sms_outbox SET next_attempt_at = $1 WHERE message_id = $2 AND part = $3")
             .bind(now + IN_FLIGHT.num_milliseconds())
@@ -237,7 +272,12 @@ fn clip(s: &str, max: usize) -> String {
     s.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
-async fn send_one(client: &reqwest::Client, t: &Twilio, d: &Due) -> Outcome {
+async fn send_one(
+    client: &reqwest::Client,
+    t: &Twilio,
+    d: &Due,
+    carried: Option<&Carried>,
+) -> Outcome {
     let Some(to) = d.to_number.as_deref().filter(|n| !n.trim().is_empty()) else {
         return Outcome::Permanent("the customer has no phone number".into());
     };
@@ -245,15 +285,28 @@ async fn send_one(client: &reqwest::Client, t: &Twilio, d: &Due) -> Outcome {
         "{}/2010-04-01/Accounts/{}/Messages.json",
         t.api_base, t.account_sid
     );
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("To", to)
-        .append_pair("From", &t.from)
-        .append_pair("Body", &d.body)
-        .append_pair(
+    let form = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("To", to).append_pair("From", &t.from);
+        match carried {
+            None => {
+                form.append_pair("Body", &d.body);
+            }
+            Some(Carried::Links(text)) => {
+                form.append_pair("Body", text);
+            }
+            Some(Carried::Media(urls)) => {
+                for u in urls {
+                    form.append_pair("MediaUrl", u);
+                }
+            }
+        }
+        form.append_pair(
             "StatusCallback",
             &status_callback(&t.public_url, &d.message_id, d.part),
         )
-        .finish();
+        .finish()
+    };
     let resp = client
         .post(&url)
         .basic_auth(&t.account_sid, Some(&t.auth_token))

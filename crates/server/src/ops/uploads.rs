@@ -1,0 +1,267 @@
+//! Files agents upload and attach to replies (docs/attachments.md).
+//!
+//! `POST /api/v1/uploads` stages the body in a temporary file
+//! ([`staging`]), sniffs its type ([`sniff`]) and stores it in one write
+//! ([`store_upload`]): the `uploads` row and its chunks, all or nothing. A
+//! reply then names uploads in `attachment_ids`; [`link`] attaches them to
+//! the new message in the reply's own transaction (the caller's own, not
+//! attached elsewhere, at most [`MAX_ATTACHMENTS`]), so the outbox that
+//! sends the reply finds them with it. Uploads never attached are removed
+//! after a day ([`sweep`]).
+
+pub mod sniff;
+pub mod staging;
+
+use chrono::Duration as ChronoDuration;
+use switchboard_api::{AttachmentInfo, Upload};
+
+use crate::caller::Caller;
+use crate::error::{AppError, AppResult};
+use crate::settings::{value, Settings};
+use crate::store::files::{self, Kind};
+use crate::store::{db, new_id, Tx};
+
+pub use staging::{stage, StageError, Staged};
+
+/// Files one message may carry (Twilio's limit for one MMS, too).
+pub const MAX_ATTACHMENTS: usize = 10;
+/// The largest upload unless `SWITCHBOARD_UPLOAD_MAX_BYTES` says otherwise.
+pub const DEFAULT_MAX_BYTES: u64 = 25 * 1024 * 1024;
+/// Uploads not attached to a message are removed after this long.
+pub const UNATTACHED_TTL: ChronoDuration = ChronoDuration::days(1);
+/// Longest file name kept, in characters.
+const MAX_NAME_CHARS: usize = 200;
+
+/// Upload settings.
+#[derive(Debug, Clone)]
+pub struct UploadConfig {
+    /// Largest upload, in bytes (`SWITCHBOARD_UPLOAD_MAX_BYTES`).
+    pub max_bytes: u64,
+    /// Where bodies are staged while they arrive (the system's temporary
+    /// directory unless set).
+    pub staging_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for UploadConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_MAX_BYTES,
+            staging_dir: None,
+        }
+    }
+}
+
+impl UploadConfig {
+    /// Reads `upload_max_bytes`.
+    pub fn from_settings(s: &Settings) -> anyhow::Result<Self> {
+        let mut c = Self::default();
+        if let Some(v) = value(&s.upload_max_bytes) {
+            c.max_bytes = v.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                anyhow::anyhow!("SWITCHBOARD_UPLOAD_MAX_BYTES must be a whole number of bytes ≥ 1")
+            })?;
+        }
+        Ok(c)
+    }
+
+    /// The staging directory.
+    pub fn staging_dir(&self) -> std::path::PathBuf {
+        self.staging_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+}
+
+/// `max` in words: `25 MiB`, `1.5 MiB`, `300 KiB`, `12 bytes`.
+pub fn human_bytes(max: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * 1024;
+    let fmt = |n: u64, unit: u64, name: &str| {
+        if n.is_multiple_of(unit) {
+            format!("{} {name}", n / unit)
+        } else {
+            format!("{:.1} {name}", n as f64 / unit as f64)
+        }
+    };
+    if max >= MIB {
+        fmt(max, MIB, "MiB")
+    } else if max >= KIB {
+        fmt(max, KIB, "KiB")
+    } else {
+        format!("{max} bytes")
+    }
+}
+
+/// A file name as kept: its last path component, without control
+/// characters, trimmed, at most 200 characters; `None` when nothing is left.
+pub fn clean_filename(given: &str) -> Option<String> {
+    let last = given.rsplit(['/', '\\']).next().unwrap_or("");
+    let name: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim().trim_matches('.').trim();
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Stores a staged upload by `caller`: its row and chunks in this write.
+pub async fn store_upload(
+    tx: &mut Tx,
+    caller: &Caller,
+    filename: &str,
+    staged: &mut Staged,
+) -> AppResult<Upload> {
+    let id = new_id();
+    let content_type = sniff::sniff(&staged.head);
+    let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
+    db::query(
+        "INSERT INTO uploads (id, agent_id, filename, content_type, size, sha256, chunks, created_at, \
+         conversation_id, message_id, position) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL, NULL)",
+    )
+    .bind(&id)
+    .bind(&caller.id)
+    .bind(filename)
+    .bind(&content_type)
+    .bind(size)
+    .bind(&staged.sha256)
+    .bind(tx.now.timestamp_millis())
+    .execute(&mut *tx)
+    .await?;
+    let chunks = files::insert_chunks(tx, &id, &mut staged.file).await?;
+    db::query("UPDATE uploads SET chunks = $1 WHERE id = $2")
+        .bind(chunks)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Upload {
+        id,
+        filename: filename.to_owned(),
+        name: filename.to_owned(),
+        content_type,
+        size: staged.size,
+        sha256: staged.sha256.clone(),
+        created_at: tx.now,
+    })
+}
+
+/// Checks the uploads a new message names before it is written: the
+/// caller's own, not attached elsewhere, no id twice, at most
+/// [`MAX_ATTACHMENTS`]. Returns what the message will show, in order.
+pub async fn check(tx: &mut Tx, caller: &Caller, ids: &[String]) -> AppResult<Vec<AttachmentInfo>> {
+    if ids.len() > MAX_ATTACHMENTS {
+        return Err(AppError::invalid(
+            "too_many_attachments",
+            format!(
+                "a message takes at most {MAX_ATTACHMENTS} attachments; this one names {}",
+                ids.len()
+            ),
+        ));
+    }
+    let mut out: Vec<AttachmentInfo> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if out.iter().any(|a| &a.id == id) {
+            return Err(AppError::invalid(
+                "duplicate_attachment",
+                format!("upload {id} is named twice"),
+            ));
+        }
+        let file = files::meta(&mut *tx, id)
+            .await?
+            .filter(|f| f.kind == Kind::Upload && f.agent_id.as_deref() == Some(&caller.id));
+        let Some(file) = file else {
+            return Err(AppError::invalid(
+                "unknown_upload",
+                format!("no upload {id} of yours: upload the file first (POST /api/v1/uploads)"),
+            ));
+        };
+        if file.message_id.is_some() {
+            return Err(AppError::invalid(
+                "upload_already_attached",
+                format!(
+                    "upload {id} ({}) is already attached to another message; upload it again",
+                    file.filename
+                ),
+            ));
+        }
+        out.push(file.info());
+    }
+    Ok(out)
+}
+
+/// Attaches checked uploads ([`check`]) to a message just written.
+pub async fn link(
+    tx: &mut Tx,
+    conversation_id: &str,
+    message_id: &str,
+    files: &[AttachmentInfo],
+) -> AppResult<()> {
+    for (position, f) in files.iter().enumerate() {
+        let done = db::query(
+            "UPDATE uploads SET conversation_id = $1, message_id = $2, position = $3 \
+             WHERE id = $4 AND message_id IS NULL",
+        )
+        .bind(conversation_id)
+        .bind(message_id)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(&f.id)
+        .execute(&mut *tx)
+        .await?;
+        if done != 1 {
+            return Err(AppError::invalid(
+                "upload_already_attached",
+                format!("upload {} was attached to another message meanwhile", f.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Removes up to `limit` uploads never attached and older than
+/// [`UNATTACHED_TTL`]; returns how many.
+pub async fn sweep(tx: &mut Tx, limit: i64) -> AppResult<usize> {
+    let cutoff = (tx.now - UNATTACHED_TTL).timestamp_millis();
+    let ids: Vec<String> = db::query(
+        "SELECT id FROM uploads WHERE created_at < $1 AND message_id IS NULL ORDER BY created_at LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all_scalar(&mut *tx)
+    .await?;
+    files::delete_uploads(tx, &ids).await?;
+    Ok(ids.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(
+            clean_filename("invoice.pdf").as_deref(),
+            Some("invoice.pdf")
+        );
+        assert_eq!(
+            clean_filename("C:\\Users\\me\\scan 1.png").as_deref(),
+            Some("scan 1.png")
+        );
+        assert_eq!(
+            clean_filename("../../etc/passwd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            clean_filename("a\r\nb\0.txt").as_deref(),
+            Some("ab.txt"),
+            "no header can be injected through a name"
+        );
+        assert_eq!(clean_filename(" .. "), None);
+        assert_eq!(clean_filename("dir/"), None);
+        assert_eq!(clean_filename(&"x".repeat(500)).map(|n| n.len()), Some(200));
+    }
+
+    #[test]
+    fn limits_are_said_in_words() {
+        assert_eq!(human_bytes(25 * 1024 * 1024), "25 MiB");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_bytes(300 * 1024), "300 KiB");
+        assert_eq!(human_bytes(12), "12 bytes");
+    }
+}
