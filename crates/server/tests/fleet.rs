@@ -462,6 +462,22 @@ fn seed_demo(dir: &tempfile::TempDir) -> String {
 async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = seed_demo(&dir);
+    // A file of three chunks (BLOBs on SQLite, BYTEA on PostgreSQL).
+    let file: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+    let upload_id = {
+        let mut seeding = Instance::start(&sqlite).await;
+        let admin = Client::new(&seeding.url)
+            .expect("client")
+            .login("admin@demo.switchboard", "switchboard-demo")
+            .await
+            .expect("login");
+        let up = admin
+            .upload("manual.bin", file.clone())
+            .await
+            .expect("upload");
+        seeding.kill();
+        up.id
+    };
     let pg = postgres::server().fresh_database().await;
     let out = Command::new(BIN)
         .args(["migrate-sqlite-to-postgres", "--from", &sqlite, "--to", &pg])
@@ -539,6 +555,7 @@ async fn a_demo_sqlite_database_migrates_to_postgres_and_reads_the_same() {
         };
         assert_eq!(ids(&x), ids(&y), "{view:?} lists agree");
     }
+    assert_eq!(b.download(&upload_id).await.expect("the file"), file);
     let (ax, bx) = (
         a.agents().await.expect("agents"),
         b.agents().await.expect("agents"),
