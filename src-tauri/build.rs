@@ -29,6 +29,8 @@ const COMMANDS: &[&str] = &[
     "take_navigation",
     "list_saved_replies",
     "fill_saved_reply",
+    "search",
+    "search_server",
 ];
 
 fn main() {

@@ -39,6 +39,8 @@ fn export_all(cfg: &Config) {
         switchboard_api::NewSavedReply,
         switchboard_api::SavedReplyPatch,
         switchboard_api::FilledReply,
+        switchboard_api::SearchQuery,
+        switchboard_api::SearchPage,
         switchboard_sync::ConversationView,
         switchboard_sync::OutboxItem,
         switchboard_sync::Counts,

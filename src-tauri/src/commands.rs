@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use switchboard_api::{
     Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, FilledReply,
-    Metrics, NewAgent, NewCategory, SavedReply, TransferRequest, View,
+    Metrics, NewAgent, NewCategory, SavedReply, SearchPage, SearchQuery, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, ListWindow, OutboxItem};
 use tauri::{State, Wry};
@@ -48,6 +48,8 @@ pub const NAMES: &[&str] = &[
     "take_navigation",
     "list_saved_replies",
     "fill_saved_reply",
+    "search",
+    "search_server",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -330,4 +332,21 @@ pub async fn fill_saved_reply(
     Ok(engine
         .fill_saved_reply(&conversation_id, &reply_id, now)
         .await?)
+}
+
+/// Searches the local cache (works offline, at the speed of a local read):
+/// the same query language, filters, orders and results as the server's
+/// `GET /api/v1/search`, over what the cache keeps.
+#[tauri::command]
+pub async fn search(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage> {
+    let engine = desktop.engine().await?;
+    Ok(engine.search_local(&query).await?)
+}
+
+/// Searches the server ("search the server too"): its whole history, for
+/// what the cache does not keep. `offline` when it cannot be reached.
+#[tauri::command]
+pub async fn search_server(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage> {
+    let engine = desktop.engine().await?;
+    Ok(engine.search_server(&query).await?)
 }

@@ -94,6 +94,8 @@ pub fn run() {
             commands::take_navigation,
             commands::list_saved_replies,
             commands::fill_saved_reply,
+            commands::search,
+            commands::search_server,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

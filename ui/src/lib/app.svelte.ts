@@ -124,7 +124,7 @@ export class AppState {
   unsentOnSignOut: string | null = $state(null);
   statusBusy: AgentStatus | null = $state(null);
 
-  dialog: 'transfer' | 'help' | null = $state(null);
+  dialog: 'transfer' | 'help' | 'search' | null = $state(null);
   composerMode: 'reply' | 'note' = $state('reply');
   /** Bumped to ask the composer to take the focus. */
   composerFocus = $state(0);

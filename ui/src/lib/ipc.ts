@@ -25,6 +25,8 @@ import type { OutboxItem } from '../gen/OutboxItem';
 import type { ListWindow } from '../gen/ListWindow';
 import type { FilledReply } from '../gen/FilledReply';
 import type { SavedReply } from '../gen/SavedReply';
+import type { SearchPage } from '../gen/SearchPage';
+import type { SearchQuery } from '../gen/SearchQuery';
 import type { SessionInfo } from '../gen/SessionInfo';
 import type { TransferRequest } from '../gen/TransferRequest';
 import type { View } from '../gen/View';
@@ -87,6 +89,11 @@ export const listSavedReplies = (conversationId: string, query: string) =>
 /** A saved reply filled in for a conversation (from the cache; unfilled variables stay as placeholders). */
 export const fillSavedReply = (conversationId: string, replyId: string) =>
   invoke<FilledReply>('fill_saved_reply', { conversationId, replyId });
+
+/** Conversations found in the local cache (works offline): the server's search, answered locally. */
+export const search = (query: SearchQuery) => invoke<SearchPage>('search', { query });
+/** The same search on the server: its whole history, for what the cache does not keep. */
+export const searchServer = (query: SearchQuery) => invoke<SearchPage>('search_server', { query });
 
 /** Event names the core emits (see `src-tauri/src/ipc.rs`). */
 export const EVENTS = {

@@ -29,6 +29,22 @@ describe('KeyMap', () => {
     expect(map('x')).toBeNull();
   });
 
+  it('/ searches outside fields; Ctrl/⌘+K searches everywhere', () => {
+    const k = new KeyMap();
+    const body = document.body;
+    const input = el('<input type="text">');
+    const area = el('<textarea></textarea>');
+    expect(k.dispatch({ key: '/', target: body })).toBe('search');
+    // In the composer, / opens the saved-reply picker instead.
+    expect(k.dispatch({ key: '/', target: area })).toBeNull();
+    expect(k.dispatch({ key: 'k', ctrlKey: true, target: body })).toBe('search');
+    expect(k.dispatch({ key: 'k', metaKey: true, target: area })).toBe('search');
+    expect(k.dispatch({ key: 'K', ctrlKey: true, target: input })).toBe('search');
+    expect(k.dispatch({ key: 'k', ctrlKey: true, altKey: true, target: body })).toBeNull();
+    // Plain k still moves up.
+    expect(k.dispatch({ key: 'k', target: body })).toBe('prev');
+  });
+
   it('g then q / m / t goes places, within the timeout', () => {
     const k = new KeyMap();
     expect(k.dispatch({ key: 'g' }, 0)).toBeNull();

@@ -15,6 +15,7 @@ export type Action =
   | 'go-team'
   | 'escape'
   | 'help'
+  | 'search'
   | 'send';
 
 /** The parts of a `KeyboardEvent` the mapping looks at. */
@@ -37,6 +38,7 @@ export const SHORTCUTS: { keys: string; what: string }[] = [
   { keys: 't', what: 'Transfer' },
   { keys: 'e', what: 'Resolve' },
   { keys: 'g then q / m / t', what: 'Go to Queue / Mine / Team' },
+  { keys: '/ or Ctrl/⌘ + K', what: 'Search (works offline)' },
   { keys: 'Ctrl/⌘ + Enter', what: 'Send from the composer' },
   { keys: 'Esc', what: 'Close the dialog, or go back to the list' },
   { keys: '?', what: 'Show this help' },
@@ -75,6 +77,7 @@ const PLAIN: Record<string, Action> = {
   t: 'transfer',
   e: 'resolve',
   '?': 'help',
+  '/': 'search',
   Escape: 'escape',
 };
 
@@ -91,6 +94,8 @@ export class KeyMap {
   dispatch(ev: KeyPress, nowMs: number = Date.now()): Action | null {
     const mod = ev.ctrlKey || ev.metaKey;
     if (ev.key === 'Enter' && mod) return 'send';
+    // Ctrl/⌘+K searches from anywhere, even while typing (as in most apps).
+    if (mod && !ev.altKey && (ev.key === 'k' || ev.key === 'K')) return 'search';
     if (ev.key === 'Escape') {
       this.gAt = null;
       return 'escape';

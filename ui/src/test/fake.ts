@@ -158,6 +158,33 @@ export class FakeCore {
         const text = r.body.split('{{agent.name}}').join(ME.name);
         return { reply_id: r.id, conversation_id: args.conversationId, text, missing: [...text.matchAll(/\{\{([a-z._]+)\}\}/g)].map((m) => m[1]), attachments: [] };
       }
+      case 'search':
+      case 'search_server': {
+        // A stand-in for the core's index: subjects containing the words.
+        const q = String((args.query as { q?: string })?.q ?? '').toLowerCase();
+        const seen = new Set<string>();
+        const results = Object.values(this.lists)
+          .flat()
+          .filter((c) => !seen.has(c.id) && seen.add(c.id) && c.subject.toLowerCase().includes(q))
+          .slice(0, 30)
+          .map((c) => {
+            const at = c.subject.toLowerCase().indexOf(q);
+            return {
+              conversation_id: c.id,
+              subject: c.subject,
+              channel: c.channel,
+              state: c.state,
+              category_id: c.category_id,
+              assignee_id: c.assignee_id,
+              customer: c.customer,
+              matched: 'subject',
+              snippet: c.subject,
+              highlights: [{ start: at, end: at + q.length }],
+              at: c.created_at,
+            };
+          });
+        return { results, next_cursor: null };
+      }
       case 'logout':
       case 'reconnect_now':
       case 'retry_message':
