@@ -397,3 +397,38 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn uploads_never_attached_are_swept_after_a_day_and_attached_ones_stay() {
+    use switchboard_server::{ops, store::op};
+    let app = spawn_app().await;
+    let (pat, conv) = holding(&app, "Pat").await;
+    let kept = pat
+        .upload("kept.png", png(300 * 1024))
+        .await
+        .expect("upload");
+    let loose = pat
+        .upload("loose.png", png(300 * 1024))
+        .await
+        .expect("upload");
+    pat.reply_with(&conv, "Attached.", &[kept.id.as_str()])
+        .await
+        .expect("reply");
+    let sweep = || {
+        app.server().store().write(op(|tx| {
+            Box::pin(async move { ops::uploads::sweep(tx, 50).await })
+        }))
+    };
+    app.advance(23 * 3600);
+    assert_eq!(sweep().await.expect("sweep"), 0, "not a day old yet");
+    app.advance(2 * 3600);
+    assert_eq!(sweep().await.expect("sweep"), 1);
+    assert_eq!(
+        stored_rows(&app).await,
+        (1, 2),
+        "the attached file and its chunks"
+    );
+    let resp = raw_download(&app, pat.token(), &loose.id).await;
+    expect_error_body(resp, 404, "not_found").await;
+    assert_eq!(pat.download(&kept.id).await.expect("kept"), png(300 * 1024));
+}

@@ -100,6 +100,20 @@ async fn an_mms_carries_signed_media_urls_that_give_the_bytes_until_they_expire(
     assert_eq!(fetch(&app, &forged).await.status().as_u16(), 403);
     let longer = link.replacen("expires=", "expires=9", 1);
     assert_eq!(fetch(&app, &longer).await.status().as_u16(), 403);
+    // A file not attached to a reply is never served by link, even signed
+    // with the server's key (derived from the Twilio token here).
+    let agent = app.agent("Kim").await;
+    let loose = agent.upload("loose.png", png()).await.expect("upload");
+    let signed = MediaConfig::default()
+        .or_derived_from(Some(AUTH_TOKEN))
+        .url(
+            PUBLIC_URL,
+            &loose.id,
+            chrono::Utc::now(),
+            Duration::from_secs(60),
+        )
+        .expect("signed");
+    assert_eq!(fetch(&app, &signed).await.status().as_u16(), 404);
     // Once expired: gone.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let resp = fetch(&app, link).await;
