@@ -23,7 +23,11 @@
 //! - Outbox: [`Engine::queue_reply`] / [`Engine::queue_note`] write a pending
 //!   message with a fresh UUID `client_id` at once; the engine posts pending
 //!   items in order with that key, so a retry after a lost answer yields the
-//!   same server message, never a second one.
+//!   same server message, never a second one. With files
+//!   ([`Engine::queue_message_with_files`]) each file is copied beside the
+//!   cache when queued and uploaded once before its message is posted
+//!   (the upload's id is kept as soon as it is known);
+//!   [`Engine::attachment_bytes`] downloads a message's file.
 //! - Saved replies: kept in the cache from their events, the whole list
 //!   loaded once ([`Cache::saved_replies`]); [`Engine::saved_replies_for`]
 //!   and [`Engine::fill_saved_reply`] serve the composer's picker offline,
@@ -68,8 +72,9 @@ pub mod text;
 pub mod tray_model;
 
 pub use cache::{
-    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
-    OpenSet, OutboxItem, SendState, SnapshotState, DEFAULT_KEEP_DAYS,
+    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, NewFile,
+    OpenConversation, OpenSet, OutboxItem, PendingFile, SendState, SnapshotState,
+    DEFAULT_KEEP_DAYS, MAX_FILES,
 };
 pub use engine::{
     backoff_delay, ConnectionState, Engine, EngineConfig, EventBatch, SyncProgress, SyncStage,

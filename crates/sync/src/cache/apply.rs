@@ -6,7 +6,7 @@ use switchboard_api::events::{Change, EventPayload};
 use switchboard_api::{Agent, Category, Conversation, ConversationSummary, Event, Message, Role};
 use switchboard_core::visibility::{Scope, Viewer};
 
-use super::rows::{corrupt, json_list, ms};
+use super::rows::{attachments_json, corrupt, json_list, ms};
 use super::saved_replies::{delete_saved_reply, may_keep, upsert_saved_reply};
 use super::search;
 use super::types::{Applied, Changes};
@@ -307,7 +307,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
     if let Some(cid) = &m.client_id {
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, body = ?, created_at = ?, \
-             delivery = ?, from_other_address = ?, from_address = ?, \
+             delivery = ?, from_other_address = ?, from_address = ?, attachments = ?, \
              pending = NULL, error_code = NULL, error_message = NULL \
              WHERE client_id = ? AND id IS NULL AND author_id IS ? \
              AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)",
@@ -321,6 +321,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
         .bind(delivery_json(m))
         .bind(m.from_other_address)
         .bind(&m.from_address)
+        .bind(attachments_json(m))
         .bind(cid)
         .bind(&m.author_id)
         .bind(&m.id)
@@ -332,12 +333,13 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
         }
     }
     // Seen again (a conversation fetched whole, a page replayed): the
-    // delivery and the sender's flag follow the server's copy.
+    // delivery, the sender's flag and the files follow the server's copy.
     sqlx::query(
         "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, delivery, \
-         from_other_address, from_address, pending) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery, \
-         from_other_address = excluded.from_other_address, from_address = excluded.from_address",
+         from_other_address, from_address, attachments, pending) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(id) DO UPDATE SET delivery = excluded.delivery, \
+         from_other_address = excluded.from_other_address, from_address = excluded.from_address, \
+         attachments = excluded.attachments",
     )
     .bind(&m.id)
     .bind(&m.conversation_id)
@@ -350,6 +352,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
     .bind(delivery_json(m))
     .bind(m.from_other_address)
     .bind(&m.from_address)
+    .bind(attachments_json(m))
     .execute(&mut *conn)
     .await?;
     search::index_message(conn, m).await
@@ -364,7 +367,8 @@ pub(super) fn delivery_json(m: &Message) -> Option<String> {
 
 async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
     let updated = sqlx::query(
-        "UPDATE messages SET body = ?, author = ?, delivery = ?, from_other_address = ?, from_address = ? \
+        "UPDATE messages SET body = ?, author = ?, delivery = ?, from_other_address = ?, from_address = ?, \
+         attachments = ? \
          WHERE id = ?",
     )
     .bind(&m.body)
@@ -372,6 +376,7 @@ async fn update_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> 
     .bind(delivery_json(m))
     .bind(m.from_other_address)
     .bind(&m.from_address)
+    .bind(attachments_json(m))
     .bind(&m.id)
     .execute(&mut *conn)
     .await?

@@ -10,7 +10,7 @@
 //! and fetched data going in), `snapshot` (an empty cache filled from the
 //! server's snapshot, and what the cache keeps), `saved_replies` (the
 //! composer's canned answers), `search` (the search index) and `find`
-//! (a search of it), `outbox`, `reads` (for the UI and the
+//! (a search of it), `outbox` and `outbox_files` (its files), `reads` (for the UI and the
 //! timers) and `rows` (row mapping). This module keeps the [`Cache`] itself:
 //! opening and migrating the file, and its `meta` table (cursor, server,
 //! agent, the signed-in agent as last synced).
@@ -30,6 +30,7 @@ use rows::corrupt;
 mod apply;
 mod find;
 mod outbox;
+mod outbox_files;
 mod reads;
 mod rows;
 mod saved_replies;
@@ -37,10 +38,12 @@ mod search;
 mod snapshot;
 mod types;
 
+pub(crate) use outbox_files::OutboxFile;
+pub use outbox_files::{NewFile, MAX_FILES};
 pub use snapshot::{SnapshotState, DEFAULT_KEEP_DAYS};
 pub use types::{
     Applied, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
-    OpenSet, OutboxItem, SendState,
+    OpenSet, OutboxItem, PendingFile, SendState,
 };
 
 const CURSOR: &str = "cursor";
@@ -110,7 +113,7 @@ impl Cache {
     }
 
     /// Closes the cache (every clone of it stops working) and deletes its
-    /// files: what signing out leaves of an account on this computer. The
+    /// files (the outbox's copies of files included): what signing out leaves of an account on this computer. The
     /// next [`Cache::open`] of the same path starts empty, and the next
     /// sync fills it from the server.
     pub async fn delete(self) -> Result<()> {
@@ -175,6 +178,10 @@ impl Cache {
             set_meta(&mut tx, ME, &serde_json::to_string(me).map_err(corrupt)?).await?;
         }
         tx.commit().await?;
+        if foreign {
+            // The other account's outbox copies.
+            self.sweep_outbox_files().await?;
+        }
         Ok(foreign)
     }
 
@@ -256,6 +263,9 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
         sqlx::query("DELETE FROM messages")
             .execute(&mut *conn)
             .await?;
+        sqlx::query("DELETE FROM outbox_files")
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("DELETE FROM meta").execute(&mut *conn).await?;
     } else {
         sqlx::query("DELETE FROM messages WHERE id IS NOT NULL OR pending IS NULL")
@@ -271,10 +281,15 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
     Ok(())
 }
 
-/// Deletes the cache at `path`: the database and the files SQLite keeps
-/// beside it (`-wal`, `-shm`, `-journal`). Files already gone are fine. The
-/// cache must not be open.
+/// Deletes the cache at `path`: the database, the files SQLite keeps
+/// beside it (`-wal`, `-shm`, `-journal`) and the outbox's copies of files
+/// (`-outbox`). Files already gone are fine. The cache must not be open.
 fn remove_files(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_dir_all(outbox_files::files_dir(path)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);

@@ -1,12 +1,16 @@
-//! The outbox: replies and notes written locally, waiting to be sent with
-//! their `client_id` as the idempotency key, and what the server said of them.
+//! The outbox: replies and notes written locally (with their files, see
+//! `outbox_files`), waiting to be sent with their `client_id` as the
+//! idempotency key, and what the server said of them.
 
 use chrono::{DateTime, Utc};
 use switchboard_api::{Agent, Message, MessageKind};
 
 use super::apply::delivery_json;
-use super::rows::{ms, outbox_item};
-use super::types::{OutboxItem, SendState};
+use super::outbox_files::{
+    insert_files, pending_files, remove_copies, take_files, Copied, NewFile,
+};
+use super::rows::{attachments_json, ms, outbox_item};
+use super::types::{OutboxItem, PendingFile, SendState};
 use super::Cache;
 use crate::error::Result;
 
@@ -21,12 +25,76 @@ impl Cache {
         author: &Agent,
         at: DateTime<Utc>,
     ) -> Result<OutboxItem> {
+        self.queue_message_with_files(conversation_id, body, internal, author, at, &[])
+            .await
+    }
+
+    /// [`Cache::queue_message`] with files: each is copied into the cache's
+    /// outbox folder first, then the item and its files are written in one
+    /// transaction (all of it or nothing; copies left by a failure are
+    /// removed). An unreadable file fails with `unreadable_file` naming it;
+    /// more than ten with `too_many_attachments`.
+    pub async fn queue_message_with_files(
+        &self,
+        conversation_id: &str,
+        body: &str,
+        internal: bool,
+        author: &Agent,
+        at: DateTime<Utc>,
+        files: &[NewFile],
+    ) -> Result<OutboxItem> {
         let client_id = uuid::Uuid::new_v4().to_string();
+        let copied = self.copy_in(&client_id, files).await?;
+        let written = self
+            .write_item(
+                conversation_id,
+                body,
+                internal,
+                author,
+                at,
+                &client_id,
+                &copied,
+            )
+            .await;
+        if written.is_err() {
+            let made: Vec<_> = copied.iter().map(|c| c.path.clone()).collect();
+            remove_copies(&made).await;
+        }
+        written?;
+        Ok(OutboxItem {
+            client_id,
+            conversation_id: conversation_id.to_owned(),
+            body: body.to_owned(),
+            internal,
+            send_state: SendState::Pending,
+            files: copied
+                .into_iter()
+                .map(|c| PendingFile {
+                    filename: c.filename,
+                    size: c.size,
+                })
+                .collect(),
+        })
+    }
+
+    /// The item's row and its files' rows, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_item(
+        &self,
+        conversation_id: &str,
+        body: &str,
+        internal: bool,
+        author: &Agent,
+        at: DateTime<Utc>,
+        client_id: &str,
+        copied: &[Copied],
+    ) -> Result<()> {
         let kind = if internal {
             MessageKind::Note
         } else {
             MessageKind::Agent
         };
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO messages (id, conversation_id, kind, author, author_id, body, created_at, client_id, pending) \
              VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, 'pending')",
@@ -37,26 +105,31 @@ impl Cache {
         .bind(&author.id)
         .bind(body)
         .bind(ms(at))
-        .bind(&client_id)
-        .execute(&self.writer)
+        .bind(client_id)
+        .execute(&mut *tx)
         .await?;
-        Ok(OutboxItem {
-            client_id,
-            conversation_id: conversation_id.to_owned(),
-            body: body.to_owned(),
-            internal,
-            send_state: SendState::Pending,
-        })
+        insert_files(&mut tx, client_id, copied).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Pending and failed outbox items, oldest first.
     pub async fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT * FROM messages WHERE id IS NULL AND pending IS NOT NULL ORDER BY local_id",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.iter().map(outbox_item).collect()
+        let mut files = pending_files(&mut *tx, None).await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let mut item = outbox_item(r)?;
+                item.files = files.remove(&item.client_id).unwrap_or_default();
+                Ok(item)
+            })
+            .collect()
     }
 
     /// The oldest pending outbox item (the next to send).
@@ -66,7 +139,19 @@ impl Cache {
         )
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(outbox_item).transpose()
+        let Some(mut item) = row.as_ref().map(outbox_item).transpose()? else {
+            return Ok(None);
+        };
+        item.files = self
+            .item_files(&item.client_id)
+            .await?
+            .into_iter()
+            .map(|f| PendingFile {
+                filename: f.filename,
+                size: f.size,
+            })
+            .collect();
+        Ok(Some(item))
     }
 
     /// The server has the item: the outbox row becomes the server's message
@@ -75,7 +160,7 @@ impl Cache {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, author_id = ?, body = ?, \
-             created_at = ?, delivery = ?, pending = NULL, error_code = NULL, error_message = NULL \
+             created_at = ?, delivery = ?, attachments = ?, pending = NULL, error_code = NULL, error_message = NULL \
              WHERE client_id = ? AND id IS NULL AND NOT EXISTS (SELECT 1 FROM messages WHERE id = ?)",
         )
         .bind(&msg.id)
@@ -86,6 +171,7 @@ impl Cache {
         .bind(&msg.body)
         .bind(ms(msg.created_at))
         .bind(delivery_json(msg))
+        .bind(attachments_json(msg))
         .bind(client_id)
         .bind(&msg.id)
         .execute(&mut *tx)
@@ -98,7 +184,9 @@ impl Cache {
                 .execute(&mut *tx)
                 .await?;
         }
+        let copies = take_files(&mut tx, &self.path, client_id).await?;
         tx.commit().await?;
+        remove_copies(&copies).await;
         Ok(())
     }
 
@@ -115,14 +203,22 @@ impl Cache {
         Ok(())
     }
 
-    /// Gives an item a new idempotency key (its old one is taken on the server).
+    /// Gives an item a new idempotency key (its old one is taken on the
+    /// server); its files (and their uploads) go with it.
     pub async fn renew_client_id(&self, client_id: &str) -> Result<String> {
         let fresh = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.writer.begin().await?;
         sqlx::query("UPDATE messages SET client_id = ? WHERE client_id = ? AND id IS NULL")
             .bind(&fresh)
             .bind(client_id)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE outbox_files SET client_id = ? WHERE client_id = ?")
+            .bind(&fresh)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(fresh)
     }
 
@@ -137,13 +233,19 @@ impl Cache {
         .await?)
     }
 
-    /// Removes an unsent item. Returns its conversation, if found.
+    /// Removes an unsent item with its files. Returns its conversation, if
+    /// found.
     pub async fn discard(&self, client_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        let mut tx = self.writer.begin().await?;
+        let conversation = sqlx::query_scalar(
             "DELETE FROM messages WHERE client_id = ? AND id IS NULL RETURNING conversation_id",
         )
         .bind(client_id)
-        .fetch_optional(&self.writer)
-        .await?)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let copies = take_files(&mut tx, &self.path, client_id).await?;
+        tx.commit().await?;
+        remove_copies(&copies).await;
+        Ok(conversation)
     }
 }

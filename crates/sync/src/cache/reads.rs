@@ -10,6 +10,7 @@ use sqlx::Row;
 use switchboard_api::{Agent, Category, ConversationState, ConversationSummary, View};
 use switchboard_core::waiting::{is_overdue, threshold_of, waited_secs};
 
+use super::outbox_files::pending_files;
 use super::rows::{agent_of, category_of, from_ms, message_of, parse, summary_of, time_of};
 use super::types::{ConversationView, Counts, ListWindow, OpenConversation, OpenSet};
 use super::{me_in, meta_in, Cache, AGENT_ID};
@@ -169,8 +170,20 @@ impl Cache {
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
+        let mut files = pending_files(&mut *tx, Some(id)).await?;
         tx.commit().await?;
-        let messages = rows.iter().map(message_of).collect::<Result<Vec<_>>>()?;
+        let messages = rows
+            .iter()
+            .map(|r| {
+                let mut m = message_of(r)?;
+                if m.id.is_none() {
+                    if let Some(f) = m.client_id.as_ref().and_then(|c| files.remove(c)) {
+                        m.pending_files = f;
+                    }
+                }
+                Ok(m)
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some(ConversationView {
             summary,
             complete,

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use switchboard_api::{
     Agent, AgentStatus, Category, Channel, ConversationState, ConversationSummary, Customer,
-    MessageKind, Role, RoutingMode,
+    Message, MessageKind, Role, RoutingMode,
 };
 
 use super::types::{CachedMessage, OutboxItem, SendState};
@@ -30,6 +30,11 @@ pub(super) fn corrupt(e: impl std::fmt::Display) -> SyncError {
 
 pub(super) fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+/// A message's files as stored: a JSON array of `AttachmentInfo`.
+pub(super) fn attachments_json(m: &Message) -> String {
+    serde_json::to_string(&m.attachments).unwrap_or_else(|_| "[]".into())
 }
 
 pub(super) fn parse_list(s: &str) -> Result<Vec<String>> {
@@ -111,6 +116,9 @@ pub(super) fn message_of(r: &SqliteRow) -> Result<CachedMessage> {
         delivery: r
             .try_get::<Option<String>, _>("delivery")?
             .and_then(|d| serde_json::from_str(&d).ok()),
+        attachments: serde_json::from_str(r.try_get("attachments")?).map_err(corrupt)?,
+        // Filled by the read from `outbox_files` for outbox items.
+        pending_files: Vec::new(),
     })
 }
 
@@ -124,6 +132,8 @@ pub(super) fn outbox_item(r: &SqliteRow) -> Result<OutboxItem> {
         body: r.try_get("body")?,
         internal: kind == MessageKind::Note,
         send_state: send_state_of(r)?,
+        // Filled by the read from `outbox_files`.
+        files: Vec::new(),
     })
 }
 

@@ -115,6 +115,25 @@ pub struct CachedMessage {
     /// For a reply sent out over email or SMS: how its delivery is going
     /// (`sending`, `sent`, `delivered`, `failed`).
     pub delivery: Option<switchboard_api::Delivery>,
+    /// A server message's files (an agent reply's uploads, an inbound
+    /// email's attachments): download by id with `Engine::attachment_bytes`.
+    /// Empty for outbox items (see `pending_files`).
+    pub attachments: Vec<switchboard_api::AttachmentInfo>,
+    /// An outbox item's files, waiting to be uploaded with it. Empty for
+    /// server messages.
+    pub pending_files: Vec<PendingFile>,
+}
+
+/// A file waiting in the outbox with its reply or note (a copy kept by the
+/// cache, so the original may be moved or deleted).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PendingFile {
+    /// The file's name, as it will be sent.
+    pub filename: String,
+    /// Size in bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: u64,
 }
 
 /// A conversation with its messages: the server's, then pending outbox items.
@@ -143,6 +162,8 @@ pub struct OutboxItem {
     pub internal: bool,
     /// Pending or failed.
     pub send_state: SendState,
+    /// Its files, in the order they were given.
+    pub files: Vec<PendingFile>,
 }
 
 /// Counters for the tray and the navigation badges.

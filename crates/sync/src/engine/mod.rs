@@ -14,15 +14,15 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use rand::Rng;
 use switchboard_api::{
-    Agent, AgentStatus, ClientError, ConversationSummary, Event, NewMessage, Session,
-    TransferRequest, View,
+    Agent, AgentStatus, ClientError, ConversationSummary, Event, Session, TransferRequest, View,
 };
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::cache::{Applied, Cache, Changes, OutboxItem};
-use crate::error::{is_transient, Result, SyncError};
+use crate::cache::{Applied, Cache, Changes};
+use crate::error::{Result, SyncError};
 
+mod outbox;
 mod saved_replies;
 mod search;
 mod snapshot;
@@ -198,6 +198,9 @@ impl Engine {
             reconnect: Notify::new(),
             last_error: Mutex::new(None),
         });
+        // Copies left by an item that was never written, rows of items
+        // sent while the app was stopped.
+        shared.cache.sweep_outbox_files().await?;
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(run(shared.clone(), stop_rx));
         let indexer = shared.clone();
@@ -295,48 +298,6 @@ impl Engine {
                 Ok(None)
             }
         }
-    }
-
-    /// Queues a public reply: in the cache at once (pending), sent when online.
-    pub async fn queue_reply(&self, conversation_id: &str, body: &str) -> Result<OutboxItem> {
-        self.queue(conversation_id, body, false).await
-    }
-
-    /// Queues an internal note: in the cache at once (pending), sent when online.
-    pub async fn queue_note(&self, conversation_id: &str, body: &str) -> Result<OutboxItem> {
-        self.queue(conversation_id, body, true).await
-    }
-
-    async fn queue(&self, conversation_id: &str, body: &str, internal: bool) -> Result<OutboxItem> {
-        let me = match self.shared.cache.me().await? {
-            Some(me) => me,
-            None => self.shared.session.agent.clone(),
-        };
-        let item = self
-            .shared
-            .cache
-            .queue_message(conversation_id, body, internal, &me, Utc::now())
-            .await?;
-        self.shared.touched(conversation_id);
-        self.shared.outbox_wake.notify_one();
-        Ok(item)
-    }
-
-    /// Puts a failed outbox item back in line.
-    pub async fn retry_outbox(&self, client_id: &str) -> Result<()> {
-        if let Some(c) = self.shared.cache.retry(client_id).await? {
-            self.shared.touched(&c);
-            self.shared.outbox_wake.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Drops an unsent outbox item.
-    pub async fn discard_outbox(&self, client_id: &str) -> Result<()> {
-        if let Some(c) = self.shared.cache.discard(client_id).await? {
-            self.shared.touched(&c);
-        }
-        Ok(())
     }
 
     /// Claims a conversation (needs the server). Errors carry the server's
@@ -520,41 +481,6 @@ impl Shared {
         changes.categories = true;
         self.emit(changes);
         self.publish(SyncProgress::done());
-        Ok(())
-    }
-
-    /// Sends pending outbox items in order. A transient failure stops here
-    /// (the item stays pending and the connection is retried); a refusal marks
-    /// the item failed and goes on with the next.
-    async fn flush_outbox(&self) -> Result<()> {
-        while let Some(item) = self.cache.next_pending().await? {
-            let req = NewMessage {
-                body: item.body.clone(),
-                internal: item.internal,
-                client_id: Some(item.client_id.clone()),
-                attachment_ids: vec![],
-            };
-            match self.session.post_message(&item.conversation_id, &req).await {
-                Ok(msg) => self.cache.confirm_sent(&item.client_id, &msg).await?,
-                Err(e) if e.code() == Some("client_id_reused") => {
-                    // Our key is taken by a message elsewhere (not this one):
-                    // send it again under a fresh key.
-                    self.cache.renew_client_id(&item.client_id).await?;
-                }
-                Err(e) if is_transient(&e) => return Err(e.into()),
-                Err(ClientError::Api { detail, .. }) => {
-                    self.cache
-                        .mark_failed(&item.client_id, &detail.code, &detail.message)
-                        .await?;
-                }
-                Err(e) => {
-                    self.cache
-                        .mark_failed(&item.client_id, "bad_response", &e.to_string())
-                        .await?;
-                }
-            }
-            self.touched(&item.conversation_id);
-        }
         Ok(())
     }
 
