@@ -39,6 +39,7 @@ mod dbus;
 mod harness;
 mod page;
 mod picker;
+mod search;
 mod team;
 
 use std::time::{Duration, Instant};
@@ -242,6 +243,9 @@ async fn an_agents_day_in_the_real_app() {
     click(&b, "[data-testid=nav-queue]").await;
     eventually!("the cached queue offline", rows(&b).await >= 2);
     screenshot(&b, "08-offline").await;
+
+    step("Search from the cache with the server away: found, marked, opened");
+    search::search_offline(&b, "\"charged twice\"", &first, "charged twice").await;
     let tray = dbus::TrayMenu::find(&desktop);
     eventually!(
         "the tray says the connection is lost",
