@@ -41,6 +41,11 @@
 //! SQLite inserting as many rows (`crates/sync/benches/first_sync.rs`,
 //! `target/bench/first_sync.json`).
 //!
+//! The phase `cache-search` (`--only cache-search`; only when named) is the
+//! desktop cache's search at 10,000 and 100,000 conversations of 10
+//! messages each (`crates/sync/benches/cache_search.rs`,
+//! `target/bench/cache_search.json`).
+//!
 //! The phase `fuzz` (`--only fuzz`, and part of a run without `--only`) runs
 //! the property tests of every parser of outside input (`proptest_*`: email
 //! MIME intake, Twilio forms and signatures, widget requests, the
@@ -65,8 +70,8 @@ pub struct BenchArgs {
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events,
     /// search (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
-    /// fuzz (both also in a run without --only), desktop and sync (only when
-    /// named).
+    /// fuzz (both also in a run without --only), desktop, sync and
+    /// cache-search (only when named).
     #[arg(long)]
     pub only: Option<String>,
     /// Cases of each property in the `fuzz` phase (default 100000).
@@ -94,10 +99,11 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let desktop = phases.as_ref().is_some_and(|p| p.contains(&"desktop"));
     let fuzz = phases.as_ref().is_none_or(|p| p.contains(&"fuzz"));
     let sync = phases.as_ref().is_some_and(|p| p.contains(&"sync"));
+    let cache_search = phases.as_ref().is_some_and(|p| p.contains(&"cache-search"));
     let load_phases: Option<Vec<&str>> = phases.as_ref().map(|p| {
         p.iter()
             .copied()
-            .filter(|&x| !["classifier", "desktop", "fuzz", "sync"].contains(&x))
+            .filter(|&x| !["classifier", "desktop", "fuzz", "sync", "cache-search"].contains(&x))
             .collect()
     });
     if classifier {
@@ -108,6 +114,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     }
     if sync {
         run_first_sync(root)?;
+    }
+    if cache_search {
+        run_sync_bench(root, "cache_search", "the desktop cache's search")?;
     }
     if desktop {
         run_desktop(root, args.big)?;
@@ -279,17 +288,23 @@ fn run_classifier(root: &Path) -> Result<()> {
 
 /// The first fill of a desktop cache, headless, at 10,000 and 100,000.
 fn run_first_sync(root: &Path) -> Result<()> {
+    run_sync_bench(root, "first_sync", "the first-sync benchmark")
+}
+
+/// One of the sync crate's benches (`crates/sync/benches/{name}.rs`), at
+/// 10,000 and 100,000 conversations unless `SWITCHBOARD_BENCH_SIZES` says.
+fn run_sync_bench(root: &Path, name: &str, what: &str) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("xtask bench: cargo bench -p switchboard-sync --bench first_sync");
+    eprintln!("xtask bench: cargo bench -p switchboard-sync --bench {name}");
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["bench", "-p", "switchboard-sync", "--bench", "first_sync"]);
+        .args(["bench", "-p", "switchboard-sync", "--bench", name]);
     if std::env::var_os("SWITCHBOARD_BENCH_SIZES").is_none() {
         cmd.env("SWITCHBOARD_BENCH_SIZES", "10000,100000");
     }
     let status = cmd.status().context("running cargo bench")?;
     if !status.success() {
-        bail!("the first-sync benchmark failed ({status})");
+        bail!("{what} failed ({status})");
     }
     Ok(())
 }
