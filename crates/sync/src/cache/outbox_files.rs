@@ -174,18 +174,32 @@ impl Cache {
         Ok(())
     }
 
-    /// Tidies the outbox folder: drops the rows of items no longer in the
-    /// outbox (sent while the app was stopped before it could tidy up), then
-    /// removes every file in the folder no row names (copied for an item
-    /// whose transaction never committed). Run before the engine starts
+    /// Drops the rows of items no longer in the outbox, and their copies:
+    /// an item the server's echo (`message.created` with its `client_id`)
+    /// turned into the server's message before the POST's answer arrived,
+    /// or one whose answer was lost. Cheap (an index lookup per file
+    /// waiting): run after each pass over the outbox.
+    pub(crate) async fn tidy_outbox_files(&self) -> Result<()> {
+        let names: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM outbox_files WHERE NOT EXISTS \
+             (SELECT 1 FROM messages m WHERE m.client_id = outbox_files.client_id AND m.id IS NULL) \
+             RETURNING path",
+        )
+        .fetch_all(&self.writer)
+        .await?;
+        let dir = files_dir(&self.path);
+        let copies: Vec<PathBuf> = names.into_iter().map(|n| dir.join(n)).collect();
+        remove_copies(&copies).await;
+        Ok(())
+    }
+
+    /// Tidies the outbox folder: the rows of items no longer in the outbox
+    /// and their copies (`tidy_outbox_files`), then every file in
+    /// the folder no row names (copied for an item whose transaction never
+    /// committed: the app stopped in between). Run before the engine starts
     /// sending, when nothing is being queued.
     pub async fn sweep_outbox_files(&self) -> Result<()> {
-        sqlx::query(
-            "DELETE FROM outbox_files WHERE NOT EXISTS \
-             (SELECT 1 FROM messages m WHERE m.client_id = outbox_files.client_id AND m.id IS NULL)",
-        )
-        .execute(&self.writer)
-        .await?;
+        self.tidy_outbox_files().await?;
         let dir = files_dir(&self.path);
         let mut entries = match tokio::fs::read_dir(&dir).await {
             Ok(e) => e,

@@ -90,7 +90,8 @@ impl Shared {
             self.send(&item).await?;
             self.touched(&item.conversation_id);
         }
-        Ok(())
+        // Files of items the server's echo settled before their answer.
+        self.cache.tidy_outbox_files().await
     }
 
     /// Uploads the item's files still to upload, then posts it. Returns

@@ -43,6 +43,7 @@ pub struct TestServer {
     pub admin: Session,
     pub client: Client,
     server: Option<Server>,
+    upload_max: Option<u64>,
     counter: std::sync::atomic::AtomicUsize,
     pub dir: TempDir,
 }
@@ -53,12 +54,21 @@ pub fn db_url(path: &Path) -> String {
 
 /// Starts a server on `addr` (retrying while the port is still held).
 pub async fn start_at(addr: SocketAddr, db: &Path) -> Server {
+    start_limited(addr, db, None).await
+}
+
+/// [`start_at`] with the largest upload (`SWITCHBOARD_UPLOAD_MAX_BYTES`)
+/// set when given.
+pub async fn start_limited(addr: SocketAddr, db: &Path, upload_max: Option<u64>) -> Server {
     let mut tries = 0;
     loop {
         let mut config = Config {
             background: false,
             ..Config::new(addr, db_url(db))
         };
+        if let Some(max) = upload_max {
+            config.uploads.max_bytes = max;
+        }
         // Mail in through the inbound webhook (`switchboard_testkit::email`).
         switchboard_testkit::email::enable_inbound(&mut config);
         match Server::start(config).await {
@@ -75,10 +85,16 @@ pub async fn start_at(addr: SocketAddr, db: &Path) -> Server {
 
 impl TestServer {
     pub async fn spawn() -> Self {
+        Self::spawn_limited(None).await
+    }
+
+    /// A server taking uploads of at most `upload_max` bytes (when given),
+    /// restarts included.
+    pub async fn spawn_limited(upload_max: Option<u64>) -> Self {
         switchboard_testkit::init_tracing("info,switchboard_sync=debug");
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("server.db");
-        let server = start_at("127.0.0.1:0".parse().unwrap(), &db).await;
+        let server = start_limited("127.0.0.1:0".parse().unwrap(), &db, upload_max).await;
         let admin = seed_admin(&server, ADMIN_EMAIL, ADMIN_NAME).await;
         let addr = server.addr();
         let client = Client::new(&server.url()).expect("client");
@@ -88,6 +104,7 @@ impl TestServer {
             admin,
             client,
             server: Some(server),
+            upload_max,
             counter: Default::default(),
             dir,
         }
@@ -102,7 +119,7 @@ impl TestServer {
     /// Starts again on the same address, on `db` (the same file unless changed).
     pub async fn start(&mut self) {
         assert!(self.server.is_none(), "already running");
-        self.server = Some(start_at(self.addr, &self.db).await);
+        self.server = Some(start_limited(self.addr, &self.db, self.upload_max).await);
     }
 
     pub fn cache_path(&self, name: &str) -> PathBuf {
