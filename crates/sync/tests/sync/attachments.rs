@@ -393,3 +393,102 @@ async fn a_file_over_the_limit_fails_its_item_and_nothing_else_is_lost() {
     assert!(engine.cache().outbox().await.unwrap().is_empty());
     assert_eq!(copies(&cache_file), 0);
 }
+
+/// A customer's mail with a PDF attached (Base64 of [`STATEMENT`]).
+const MAIL_WITH_FILE: &str = "From: Carla <carla@example.com>\r\nTo: support@acme.test\r\n\
+Subject: Statement\r\nMessage-ID: <st-1@example.com>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n\
+--b1\r\nContent-Type: application/pdf; name=\"statement.pdf\"\r\n\
+Content-Disposition: attachment; filename=\"statement.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+JVBERi0xLjQKJeLjz9MKVGhlIHN0YXRlbWVudCBmb3IgTWFyY2gKJSVFT0YK\r\n--b1--\r\n";
+
+const STATEMENT: &[u8] = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\nThe statement for March\n%%EOF\n";
+
+#[tokio::test]
+async fn an_old_cache_with_email_is_rebuilt_with_the_mails_files() {
+    let srv = TestServer::spawn().await;
+    let got = switchboard_testkit::email::deliver(srv.client.base(), MAIL_WITH_FILE).await;
+    let conv = got["conversation_id"].as_str().expect("id").to_owned();
+    let mail = srv.admin.conversation(&conv).await.unwrap().messages[0].clone();
+    assert_eq!(mail.attachments.len(), 1, "{mail:?}");
+
+    // What the previous version cached: migrations up to 0008, the mail
+    // without its file, the cursor at the end of the log.
+    let path = srv.cache_path("old.db");
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    let mut migrator = sqlx::migrate!("./migrations");
+    let old: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 8)
+        .cloned()
+        .collect();
+    migrator.migrations = old.into();
+    migrator.run(&pool).await.unwrap();
+    let now = Utc::now().timestamp_millis();
+    sqlx::query(
+        "INSERT INTO conversations (id, channel, customer_name, customer_email, subject, state, \
+         created_at, updated_at, waiting_since, preview, complete) \
+         VALUES (?, 'email', 'Carla', 'carla@example.com', 'Statement', 'queued', ?, ?, ?, 'See attached.', 1)",
+    )
+    .bind(&conv)
+    .bind(now)
+    .bind(now)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO messages (id, conversation_id, kind, author, body, created_at) \
+         VALUES (?, ?, 'customer', ?, ?, ?)",
+    )
+    .bind(&mail.id)
+    .bind(&conv)
+    .bind(&mail.author)
+    .bind(&mail.body)
+    .bind(mail.created_at.timestamp_millis())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let me = serde_json::to_string(&srv.admin.agent).unwrap();
+    let last = srv.last_seq().await.to_string();
+    for (key, value) in [
+        ("cursor", last.as_str()),
+        ("server_url", srv.admin.client().base()),
+        ("agent_id", srv.admin.agent.id.as_str()),
+        ("me", me.as_str()),
+    ] {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?)")
+            .bind(key)
+            .bind(value)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    // Opened by this version: rebuilt, and filled again with the file.
+    let cache = switchboard_sync::Cache::open(&path).await.unwrap();
+    assert_eq!(cache.cursor().await.unwrap(), 0, "the cursor went back");
+    let engine = Engine::start(cache, srv.admin.clone(), fast_config())
+        .await
+        .unwrap();
+    wait_online(&engine).await;
+    wait_until!("the mail's file in the cache", {
+        engine
+            .cache()
+            .conversation(&conv, Utc::now())
+            .await
+            .unwrap()
+            .is_some_and(|v| v.messages.iter().any(|m| m.attachments == mail.attachments))
+    });
+    let id = &mail.attachments[0].id;
+    assert_eq!(engine.attachment_bytes(id).await.unwrap(), STATEMENT);
+}
