@@ -31,7 +31,9 @@ pub enum SyncError {
     /// from another search): `code` as the server would say it.
     #[error("{message}")]
     Invalid {
-        /// `invalid_query`, `invalid_cursor`.
+        /// `invalid_query`, `invalid_cursor`; for files queued with a
+        /// message `unreadable_file`, `too_many_attachments`,
+        /// `missing_filename`.
         code: &'static str,
         /// What to change.
         message: String,

@@ -132,7 +132,6 @@ pub struct PendingFile {
     /// The file's name, as it will be sent.
     pub filename: String,
     /// Size in bytes.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub size: u64,
 }
 
