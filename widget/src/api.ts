@@ -3,12 +3,28 @@
 
 export type Kind = "customer" | "agent" | "bot";
 
+/** A file on a message: shown with its name, size and type. */
+export interface AttachmentInfo {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+}
+
 export interface VisitorMessage {
   id: string;
   kind: Kind;
   author: string | null;
   body: string;
   created_at: string;
+  attachments?: AttachmentInfo[];
+}
+
+export interface Upload {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
 }
 
 export interface VisitorAgent {
@@ -50,15 +66,17 @@ export class VisitorApi {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
-    if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const resp = await fetch(this.origin + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "omit",
-      mode: "cors",
-    });
+    const resp = await this.request(method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+    return this.answer<T>(resp);
+  }
+
+  private request(method: string, path: string, headers: Record<string, string>, body?: BodyInit): Promise<Response> {
+    if (this.token) headers["Authorization"] = `Bearer ${this.token}`;
+    return fetch(this.origin + path, { method, headers, body, credentials: "omit", mode: "cors" });
+  }
+
+  private async answer<T>(resp: Response): Promise<T> {
     const text = await resp.text();
     let json: unknown = null;
     try {
@@ -87,8 +105,26 @@ export class VisitorApi {
     return this.call("GET", "/widget/v1/conversation");
   }
 
-  send(body: string, clientId: string): Promise<{ message: VisitorMessage; conversation: VisitorConversation }> {
-    return this.call("POST", "/widget/v1/messages", { body, client_id: clientId });
+  send(
+    body: string,
+    clientId: string,
+    attachmentIds: string[] = [],
+  ): Promise<{ message: VisitorMessage; conversation: VisitorConversation }> {
+    return this.call("POST", "/widget/v1/messages", { body, client_id: clientId, attachment_ids: attachmentIds });
+  }
+
+  /** Uploads a file's bytes (the server sniffs its type and enforces its size limit). */
+  async upload(file: File): Promise<Upload> {
+    const path = `/widget/v1/uploads?filename=${encodeURIComponent(file.name || "file")}`;
+    const resp = await this.request("POST", path, { "Content-Type": "application/octet-stream" }, file);
+    return this.answer<Upload>(resp);
+  }
+
+  /** A file of the conversation, fetched with the visitor token (never a URL holding a secret). */
+  async file(id: string): Promise<Blob> {
+    const resp = await this.request("GET", `/widget/v1/attachments/${encodeURIComponent(id)}`, {});
+    if (!resp.ok) return this.answer<never>(resp);
+    return resp.blob();
   }
 
   handoff(): Promise<VisitorConversation> {

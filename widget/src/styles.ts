@@ -39,4 +39,15 @@ textarea { flex: 1; resize: none; border: 1px solid #d3d9e4; border-radius: 10px
 textarea:focus { border-color: var(--sb-accent); }
 .send { width: 40px; height: 40px; border: 0; border-radius: 10px; background: var(--sb-accent); color: #fff; display: grid; place-items: center; }
 .send:disabled { opacity: .6; cursor: default; }
+.attach { width: 40px; height: 40px; border: 0; border-radius: 10px; background: transparent; color: #5d6678; display: grid; place-items: center; }
+.attach:hover { background: #eef1f6; }
+.staged { margin: 6px 14px 0; font-size: 12.5px; color: #1d2330; display: flex; gap: 6px; align-items: center; }
+.staged button { border: 0; background: transparent; color: #5d6678; padding: 0 4px; }
+.files { display: flex; flex-direction: column; gap: 4px; margin-top: 4px; }
+.file { display: flex; flex-direction: column; gap: 2px; background: #fff; border: 1px solid #e2e6ee; border-radius: 10px; padding: 6px 8px; }
+.file img { max-width: 220px; max-height: 180px; border-radius: 6px; object-fit: contain; }
+.file a { color: var(--sb-accent); text-decoration: none; display: flex; flex-direction: column; }
+.file a:hover .name { text-decoration: underline; }
+.file .name { overflow-wrap: anywhere; }
+.file .meta { font-size: 11px; color: #5d6678; }
 `;

@@ -10,7 +10,8 @@
 // token travels in a header, never in a URL).
 //
 // Every text from the server or the visitor is set with `textContent`: it is
-// never parsed as HTML.
+// never parsed as HTML. Files on messages: see files.ts; the visitor attaches
+// one with the paperclip (uploaded, then sent with the message).
 //
 // Optional attributes on the script tag: `data-title` (panel title),
 // `data-color` (accent colour, e.g. `#0b6bcb`), `data-open` (open at once).
@@ -18,6 +19,7 @@
 import { EventSource } from "eventsource";
 
 import { ApiError, type Frame, type Status, type VisitorConversation, type VisitorMessage, VisitorApi } from "./api";
+import { renderAttachments } from "./files";
 import { STYLES } from "./styles";
 
 const TYPING_MS = 5000;
@@ -56,6 +58,8 @@ const CHAT_ICON =
 const CLOSE_ICON =
   "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z";
 const SEND_ICON = "M3 20.5 21 12 3 3.5 3 10l12 2-12 2z";
+const CLIP_ICON =
+  "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
 
 function newId(): string {
   const c = (globalThis as { crypto?: Crypto }).crypto;
@@ -81,6 +85,9 @@ class Widget {
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;
   private errorLine: HTMLElement;
+  private fileInput: HTMLInputElement;
+  private stagedLine: HTMLElement;
+  private staged: File | null = null;
   private seen = new Map<string, HTMLElement>();
   private agentName: string | null = null;
   private cursor = 0;
@@ -126,7 +133,13 @@ class Widget {
     this.input = el("textarea", { rows: "1", placeholder: "Write a message…", "aria-label": "Message", "data-testid": "sb-input", maxlength: "10000" });
     this.sendButton = el("button", { type: "submit", class: "send", "aria-label": "Send", "data-testid": "sb-send" });
     this.sendButton.appendChild(icon(SEND_ICON));
-    form.append(this.input, this.sendButton);
+    this.fileInput = el("input", { type: "file", hidden: "", "data-testid": "sb-file-input" });
+    this.fileInput.addEventListener("change", () => this.stage(this.fileInput.files?.[0] ?? null));
+    const attach = el("button", { type: "button", class: "attach", "aria-label": "Attach a file", "data-testid": "sb-attach" });
+    attach.appendChild(icon(CLIP_ICON));
+    attach.addEventListener("click", () => this.fileInput.click());
+    this.stagedLine = el("p", { class: "staged", "data-testid": "sb-staged", hidden: "" });
+    form.append(this.fileInput, attach, this.input, this.sendButton);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       void this.send();
@@ -138,7 +151,7 @@ class Widget {
       }
     });
 
-    this.panel.append(header, this.list, this.typingLine, this.humanButton, this.errorLine, form);
+    this.panel.append(header, this.list, this.typingLine, this.humanButton, this.errorLine, this.stagedLine, form);
     shell.append(this.panel, this.launcher);
     this.root.appendChild(shell);
     document.body.appendChild(host);
@@ -200,24 +213,45 @@ class Widget {
     }
   }
 
+  /** The file chosen with the paperclip, shown above the composer until sent. */
+  private stage(file: File | null): void {
+    this.staged = file;
+    this.fileInput.value = "";
+    this.stagedLine.replaceChildren();
+    this.stagedLine.hidden = !file;
+    if (!file) return;
+    const remove = el("button", { type: "button", "aria-label": "Remove the file" }, "×");
+    remove.addEventListener("click", () => this.stage(null));
+    this.stagedLine.append(el("span", {}, `📎 ${file.name}`), remove);
+  }
+
   private async send(): Promise<void> {
     const body = this.input.value.trim();
-    if (!body || this.busy) return;
+    const file = this.staged;
+    if ((!body && !file) || this.busy) return;
     this.busy = true;
     this.sendButton.disabled = true;
     const clientId = newId();
     try {
       if (!this.api.token) {
-        const started = await this.api.start(body, clientId);
+        // A conversation starts with words; a file alone starts it with its name.
+        const started = await this.api.start(body || file?.name || "File", clientId);
         this.api.token = started.visitor_token;
         this.saveToken(started.visitor_token);
         this.apply(started.conversation);
         this.follow();
+        this.input.value = "";
+        if (file) {
+          const uploaded = await this.api.upload(file);
+          this.apply((await this.api.send("", newId(), [uploaded.id])).conversation);
+        }
       } else {
-        const posted = await this.api.send(body, clientId);
+        const ids = file ? [(await this.api.upload(file)).id] : [];
+        const posted = await this.api.send(body, clientId, ids);
         this.apply(posted.conversation);
       }
       this.input.value = "";
+      this.stage(null);
       this.showError(null);
     } catch (e) {
       this.showError(this.explain(e));
@@ -250,7 +284,9 @@ class Widget {
     if (this.seen.has(m.id)) return;
     const row = el("div", { class: `message ${m.kind}`, "data-testid": "sb-message", "data-kind": m.kind, "data-id": m.id });
     if (m.author) row.appendChild(el("span", { class: "author" }, m.author));
-    row.appendChild(el("p", { class: "body" }, m.body));
+    if (m.body) row.appendChild(el("p", { class: "body" }, m.body));
+    const files = renderAttachments(this.api, m.attachments, (e) => this.showError(this.explain(e)));
+    if (files) row.appendChild(files);
     row.appendChild(el("time", { datetime: m.created_at }, timeOf(m.created_at)));
     this.seen.set(m.id, row);
     this.list.appendChild(row);

@@ -6,6 +6,7 @@
 //! JSON error shape of [`AppError`].
 
 mod extract;
+pub mod files;
 
 pub use extract::{ApiJson, ApiPath, ApiQuery, Auth};
 

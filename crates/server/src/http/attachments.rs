@@ -6,16 +6,14 @@
 //! attachment`, `X-Content-Type-Options: nosniff`, a sandboxing CSP, and a
 //! type that is the sniffed one only when inert (`ops::uploads::sniff`).
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
+pub use crate::app::files::file_response;
 use crate::app::{ApiPath, AppState, Auth};
 use crate::error::{AppError, AppResult};
-use crate::ops::uploads::sniff::served_type;
 use crate::rows;
-use crate::store::files::{self, FileMeta};
+use crate::store::files;
 
 /// Downloads an attachment (always as a download, never rendered inline).
 #[utoipa::path(
@@ -53,68 +51,9 @@ pub async fn download(
     Ok(file_response(&st, file))
 }
 
-/// The answer carrying `file`: its chunks as they are read, with the
-/// headers that keep it a download.
-pub fn file_response(st: &AppState, file: FileMeta) -> Response {
-    let ctype = HeaderValue::from_str(served_type(&file.content_type))
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let disposition = content_disposition(&file.filename);
-    let length = HeaderValue::from(file.size);
-    let body = Body::from_stream(files::chunks(st.store.reader().clone(), file));
-    (
-        [
-            (header::CONTENT_TYPE, ctype),
-            (header::CONTENT_LENGTH, length),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; sandbox"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`.
-pub fn content_disposition(filename: &str) -> HeaderValue {
-    let ascii: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = filename
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    ))
-    .unwrap_or(HeaderValue::from_static("attachment"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::app::files::content_disposition;
 
     #[test]
     fn names_are_quoted_and_encoded() {

@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use crate::app::{ApiQuery, AppState, Auth};
 use crate::error::{AppError, AppResult};
-use crate::ops::uploads::{self, human_bytes, StageError};
+use crate::ops::uploads;
 use crate::store::op;
 
 /// `?filename=`.
@@ -58,27 +58,19 @@ pub async fn upload(
             "name the file: POST /api/v1/uploads?filename=NAME with the bytes as the body",
         ));
     };
-    let max = st.uploads.max_bytes;
-    let dir = st.uploads.staging_dir();
-    let mut staged = match uploads::stage(&dir, body.into_data_stream(), max).await {
-        Ok(s) => s,
-        Err(StageError::TooLarge) => {
-            return Err(AppError::TooLargeWith {
-                code: "upload_too_large",
-                message: format!(
-                    "files are limited to {} ({max} bytes) on this server; nothing was stored",
-                    human_bytes(max)
-                ),
-            })
-        }
-        Err(StageError::Failed(e)) => return Err(e),
-    };
+    let mut staged = crate::app::files::stage_body(&st, body).await?;
     let stored = st
         .store
         .write(op(move |tx| {
-            Box::pin(
-                async move { uploads::store_upload(tx, &caller, &filename, &mut staged).await },
-            )
+            Box::pin(async move {
+                uploads::store_upload(
+                    tx,
+                    uploads::Owner::Agent(&caller.id),
+                    &filename,
+                    &mut staged,
+                )
+                .await
+            })
         }))
         .await?;
     Ok((StatusCode::CREATED, Json(stored)))

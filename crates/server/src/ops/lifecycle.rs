@@ -156,8 +156,12 @@ pub async fn post_message(
         }
     }
     let body = body.trim_end();
-    if body.trim().is_empty() {
-        return Err(AppError::invalid("empty_body", "the message is empty"));
+    // A reply with files may have no text; without files it may not.
+    if body.trim().is_empty() && attachment_ids.is_empty() {
+        return Err(AppError::invalid(
+            "empty_body",
+            "the message is empty: write something or attach a file",
+        ));
     }
     if body.len() > MAX_BODY_BYTES {
         return Err(AppError::invalid(

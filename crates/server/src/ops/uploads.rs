@@ -102,22 +102,47 @@ pub fn clean_filename(given: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-/// Stores a staged upload by `caller`: its row and chunks in this write.
+/// Whose an upload is: an agent's, or a widget visitor's (by session).
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    /// An agent, by id.
+    Agent(&'a str),
+    /// A widget visitor, by their session's id (their conversation's too).
+    Visitor(&'a str),
+}
+
+impl Owner<'_> {
+    /// Whether `file` is an upload of this owner's.
+    fn owns(&self, file: &files::FileMeta) -> bool {
+        file.kind == Kind::Upload
+            && match self {
+                Owner::Agent(id) => file.agent_id.as_deref() == Some(*id),
+                Owner::Visitor(id) => file.session_id.as_deref() == Some(*id),
+            }
+    }
+}
+
+/// Stores a staged upload by `owner`: its row and chunks in this write.
 pub async fn store_upload(
     tx: &mut Tx,
-    caller: &Caller,
+    owner: Owner<'_>,
     filename: &str,
     staged: &mut Staged,
 ) -> AppResult<Upload> {
     let id = new_id();
     let content_type = sniff::sniff(&staged.head);
     let size = i64::try_from(staged.size).unwrap_or(i64::MAX);
+    let (agent_id, session_id) = match owner {
+        Owner::Agent(a) => (Some(a), None),
+        Owner::Visitor(s) => (None, Some(s)),
+    };
     db::query(
-        "INSERT INTO uploads (id, agent_id, filename, content_type, size, sha256, chunks, created_at, \
-         conversation_id, message_id, position) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, NULL, NULL, NULL)",
+        "INSERT INTO uploads (id, agent_id, session_id, filename, content_type, size, sha256, chunks, created_at, \
+         conversation_id, message_id, position) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, NULL, NULL, NULL)",
     )
     .bind(&id)
-    .bind(&caller.id)
+    .bind(agent_id)
+    .bind(session_id)
     .bind(filename)
     .bind(&content_type)
     .bind(size)
@@ -142,10 +167,19 @@ pub async fn store_upload(
     })
 }
 
-/// Checks the uploads a new message names before it is written: the
-/// caller's own, not attached elsewhere, no id twice, at most
-/// [`MAX_ATTACHMENTS`]. Returns what the message will show, in order.
+/// Checks the uploads an agent's new message names ([`check_owned`]).
 pub async fn check(tx: &mut Tx, caller: &Caller, ids: &[String]) -> AppResult<Vec<AttachmentInfo>> {
+    check_owned(tx, Owner::Agent(&caller.id), ids).await
+}
+
+/// Checks the uploads a new message names before it is written: the
+/// owner's own, not attached elsewhere, no id twice, at most
+/// [`MAX_ATTACHMENTS`]. Returns what the message will show, in order.
+pub async fn check_owned(
+    tx: &mut Tx,
+    owner: Owner<'_>,
+    ids: &[String],
+) -> AppResult<Vec<AttachmentInfo>> {
     if ids.len() > MAX_ATTACHMENTS {
         return Err(AppError::invalid(
             "too_many_attachments",
@@ -163,13 +197,11 @@ pub async fn check(tx: &mut Tx, caller: &Caller, ids: &[String]) -> AppResult<Ve
                 format!("upload {id} is named twice"),
             ));
         }
-        let file = files::meta(&mut *tx, id)
-            .await?
-            .filter(|f| f.kind == Kind::Upload && f.agent_id.as_deref() == Some(&caller.id));
+        let file = files::meta(&mut *tx, id).await?.filter(|f| owner.owns(f));
         let Some(file) = file else {
             return Err(AppError::invalid(
                 "unknown_upload",
-                format!("no upload {id} of yours: upload the file first (POST /api/v1/uploads)"),
+                format!("no upload {id} of yours: upload the file first"),
             ));
         };
         if file.message_id.is_some() {

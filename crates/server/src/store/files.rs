@@ -44,8 +44,10 @@ pub struct FileMeta {
     pub conversation_id: Option<String>,
     /// Its message (`None`: an upload not attached yet).
     pub message_id: Option<String>,
-    /// Who uploaded it (uploads only).
+    /// The agent who uploaded it (agents' uploads only).
     pub agent_id: Option<String>,
+    /// The widget session of the visitor who uploaded it (visitors' uploads only).
+    pub session_id: Option<String>,
     /// Name as given.
     pub filename: String,
     /// Type as stored (sniffed).
@@ -75,7 +77,8 @@ fn size_of(n: i64) -> u64 {
 /// A stored file by id, upload or inbound attachment.
 pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
     if let Some(r) = db::query(
-        "SELECT agent_id, filename, content_type, size, chunks, conversation_id, message_id FROM uploads WHERE id = $1",
+        "SELECT agent_id, session_id, filename, content_type, size, chunks, conversation_id, message_id \
+         FROM uploads WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -87,6 +90,7 @@ pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
             conversation_id: r.try_get("conversation_id")?,
             message_id: r.try_get("message_id")?,
             agent_id: r.try_get("agent_id")?,
+            session_id: r.try_get("session_id")?,
             filename: r.try_get("filename")?,
             content_type: r.try_get("content_type")?,
             size: size_of(r.try_get("size")?),
@@ -108,6 +112,7 @@ pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
         conversation_id: r.try_get("conversation_id")?,
         message_id: r.try_get("message_id")?,
         agent_id: None,
+        session_id: None,
         filename: r.try_get("filename")?,
         content_type: r.try_get("content_type")?,
         size: size_of(r.try_get("size")?),
@@ -118,7 +123,7 @@ pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
 /// The uploads attached to `message_id`, in the order they were given.
 pub async fn of_message(conn: &mut impl Db, message_id: &str) -> AppResult<Vec<FileMeta>> {
     let found = db::query(
-        "SELECT id, agent_id, filename, content_type, size, chunks, conversation_id FROM uploads \
+        "SELECT id, agent_id, session_id, filename, content_type, size, chunks, conversation_id FROM uploads \
          WHERE message_id = $1 ORDER BY position, id",
     )
     .bind(message_id)
@@ -133,6 +138,7 @@ pub async fn of_message(conn: &mut impl Db, message_id: &str) -> AppResult<Vec<F
                 conversation_id: r.try_get("conversation_id")?,
                 message_id: Some(message_id.to_owned()),
                 agent_id: r.try_get("agent_id")?,
+                session_id: r.try_get("session_id")?,
                 filename: r.try_get("filename")?,
                 content_type: r.try_get("content_type")?,
                 size: size_of(r.try_get("size")?),

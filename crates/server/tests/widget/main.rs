@@ -6,5 +6,6 @@
 //! SQLite by default; `SWITCHBOARD_TEST_DATABASE=postgres` runs them on PostgreSQL.
 
 mod bot;
+mod files;
 mod harness;
 mod visitor;

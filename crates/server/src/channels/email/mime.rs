@@ -39,9 +39,15 @@ pub async fn files_of(reader: &sqlx::AnyPool, message_id: &str) -> AppResult<Vec
     Ok(out)
 }
 
-/// `multipart/mixed`: the text, then the files.
+/// `multipart/mixed`: the text, then the files. A reply of files alone
+/// gets a short text naming them, so every mail client shows a body.
 pub fn mixed(text: &str, files: &[File]) -> MultiPart {
-    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(text.to_owned()));
+    let text = if text.trim().is_empty() {
+        text_for_files(files)
+    } else {
+        text.to_owned()
+    };
+    let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(text));
     for f in files {
         let ctype = ContentType::parse(&f.content_type).unwrap_or_else(|_| {
             ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
@@ -49,4 +55,10 @@ pub fn mixed(text: &str, files: &[File]) -> MultiPart {
         parts = parts.singlepart(Attachment::new(f.name.clone()).body(f.bytes.clone(), ctype));
     }
     parts
+}
+
+/// The text of a reply that has files and no words: `Attached: a.pdf, b.png`.
+pub fn text_for_files(files: &[File]) -> String {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    format!("Attached: {}", names.join(", "))
 }

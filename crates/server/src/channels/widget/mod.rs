@@ -264,6 +264,8 @@ pub fn router(state: AppState, config: WidgetConfig, bot: BotConfig) -> OpenApiR
         .routes(routes!(visitor::history_by_id))
         .routes(routes!(visitor::post_message))
         .routes(routes!(visitor::handoff))
+        .routes(routes!(visitor::upload))
+        .routes(routes!(visitor::download))
         .routes(routes!(stream::events))
         .layer(axum::middleware::from_fn(check_origin))
         .layer(cors(&shared.config));

@@ -166,6 +166,11 @@ pub struct MessageRequest {
     /// Client-generated id: the same id again is the same message.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Files uploaded first (`POST /widget/v1/uploads`), at most 10; with
+    /// files the body may be empty. A file sent while the bot answers hands
+    /// the conversation to the team (the bot reads text only).
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
 }
 
 /// A posted message and the conversation after it (with the bot's reply).
@@ -179,7 +184,9 @@ pub struct Posted {
 
 /// A visitor's message: to the bot while it answers, else to the humans.
 #[utoipa::path(post, path = "/widget/v1/messages", tag = "widget", security(("visitor" = [])), request_body = MessageRequest,
-    responses((status = 201, body = Posted),
+    responses((status = 200, body = Posted, description = "The same `client_id` again: the first message"),
+        (status = 201, body = Posted),
+        (status = 422, body = switchboard_api::ErrorBody, description = "`empty_body` (no text and no file), `body_too_long`, `unknown_upload` (not an upload of this visitor's), `upload_already_attached`, `too_many_attachments`, `duplicate_attachment`"),
         (status = 429, body = switchboard_api::ErrorBody, description = "Too many messages from this visitor or address")))]
 pub async fn post_message(
     State(st): State<AppState>,
@@ -191,9 +198,10 @@ pub async fn post_message(
     w.limits
         .messages_by_address
         .take(&switchboard_core::ratelimit::address_key(v.ip))?;
-    let body = check_body(&req.body)?;
+    let body = check_body_with_files(&req.body, !req.attachment_ids.is_empty())?;
     check_client_id(&req.client_id)?;
-    let answers = if v.session.mode == Mode::Bot {
+    let attachment_ids = req.attachment_ids;
+    let answers = if v.session.mode == Mode::Bot && attachment_ids.is_empty() {
         bot_answers(&st, &w).await?
     } else {
         Vec::new()
@@ -219,7 +227,10 @@ pub async fn post_message(
                         return Ok((false, m, conv));
                     }
                 }
-                let message_id = match s.mode {
+                let message_id = if !attachment_ids.is_empty() {
+                    with_files(tx, &s, &body, &attachment_ids, &categorizer).await?
+                } else {
+                    match s.mode {
                     Mode::Bot => {
                         let line = add_line(tx, &id, MessageKind::Customer, "", &body).await?;
                         remember_client_id(tx, &id, client_id.as_deref(), &line).await?;
@@ -232,12 +243,12 @@ pub async fn post_message(
                         }
                         line
                     }
-                    Mode::Human => {
-                        let m = ops::customer_message(tx, &id, &body).await?;
-                        remember_client_id(tx, &id, client_id.as_deref(), &m.id).await?;
-                        m.id
+                    Mode::Human => ops::customer_message(tx, &id, &body).await?.id,
                     }
                 };
+                if s.mode == Mode::Human || !attachment_ids.is_empty() {
+                    remember_client_id(tx, &id, client_id.as_deref(), &message_id).await?;
+                }
                 let s = session(&mut *tx, &id).await?;
                 let conv = { let seq = tx.next_seq; view(&mut *tx, &s, seq) }.await?;
                 Ok((true, message_id, conv))

@@ -4,6 +4,7 @@
 //! name.
 
 mod endpoints;
+mod files;
 mod session;
 mod turns;
 mod view;
@@ -12,6 +13,7 @@ mod view;
 mod proptests;
 
 pub use endpoints::*;
+pub use files::*;
 pub use session::*;
 use turns::*;
 pub use view::*;
@@ -27,7 +29,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use switchboard_api::{Customer, Message};
+use switchboard_api::{AttachmentInfo, Customer, Message};
 use switchboard_core::bot::{decide, BotAnswer, BotTurn, HandOffReason};
 use switchboard_core::categorize::Categorizer;
 use switchboard_core::{Channel, ConversationState, MessageKind};

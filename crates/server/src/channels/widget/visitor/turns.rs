@@ -5,8 +5,13 @@ use super::*;
 use crate::store::db::{self};
 
 pub(super) fn check_body(body: &str) -> AppResult<String> {
+    check_body_with_files(body, false)
+}
+
+/// The message's text, trimmed; empty is taken only when files come with it.
+pub(super) fn check_body_with_files(body: &str, files: bool) -> AppResult<String> {
     let body = body.trim();
-    if body.is_empty() {
+    if body.is_empty() && !files {
         return Err(AppError::invalid("empty_body", "the message is empty"));
     }
     if body.len() > MAX_VISITOR_MESSAGE {

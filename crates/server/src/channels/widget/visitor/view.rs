@@ -13,10 +13,15 @@ pub struct VisitorMessage {
     pub kind: MessageKind,
     /// Agent's first name or the bot's name; none for the visitor's own.
     pub author: Option<String>,
-    /// Text (render as text).
+    /// Text (render as text; may be empty when files are attached).
     pub body: String,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// Files attached (an agent's reply's, or the visitor's own), in order:
+    /// each downloads from `GET /widget/v1/attachments/{id}` with the
+    /// visitor token.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// The agent on the conversation, as visitors see them.
@@ -56,6 +61,7 @@ pub fn visitor_message(m: &Message) -> Option<VisitorMessage> {
         author,
         body: m.body.clone(),
         created_at: m.created_at,
+        attachments: m.attachments.clone(),
     })
 }
 
@@ -90,6 +96,7 @@ pub async fn view(
                     .transpose()?,
                 body: l.try_get("body")?,
                 created_at: from_ms(l.try_get("created_at")?),
+                attachments: Vec::new(),
             });
         }
         return Ok(VisitorConversation {
