@@ -281,14 +281,23 @@ class Widget {
   }
 
   private addMessage(m: VisitorMessage): void {
-    if (this.seen.has(m.id)) return;
+    const shown = this.seen.get(m.id);
+    // A message seen before its files were attached (the stream can bring
+    // it first) is drawn again with them.
+    const files = m.attachments?.length ?? 0;
+    if (shown && Number(shown.dataset.files ?? "0") >= files) return;
     const row = el("div", { class: `message ${m.kind}`, "data-testid": "sb-message", "data-kind": m.kind, "data-id": m.id });
+    row.dataset.files = String(files);
     if (m.author) row.appendChild(el("span", { class: "author" }, m.author));
     if (m.body) row.appendChild(el("p", { class: "body" }, m.body));
-    const files = renderAttachments(this.api, m.attachments, (e) => this.showError(this.explain(e)));
-    if (files) row.appendChild(files);
+    const box = renderAttachments(this.api, m.attachments, (e) => this.showError(this.explain(e)));
+    if (box) row.appendChild(box);
     row.appendChild(el("time", { datetime: m.created_at }, timeOf(m.created_at)));
     this.seen.set(m.id, row);
+    if (shown) {
+      shown.replaceWith(row);
+      return;
+    }
     this.list.appendChild(row);
     if (m.kind === "agent") this.hideTyping();
     this.scrollDown();

@@ -11,7 +11,8 @@
 // Writes a screenshot to target/widget-e2e/widget.png.
 
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
+import { crc32, deflateSync } from "node:zlib";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -32,6 +33,8 @@ const PASSWORD = "correct-horse-battery";
 const NOTE = "INTERNAL-NOTE-7f3a do not show the customer";
 const HOSTILE = `<img src=x onerror="window.__pwned=1"><b>bold?</b>`;
 const WAIT = 15_000;
+const STRICT_CSP = (server) =>
+  `default-src 'none'; script-src ${server}; connect-src ${server}; img-src blob:; style-src 'unsafe-inline'`;
 
 let dir;
 let server;
@@ -82,7 +85,11 @@ before(async () => {
   api = `http://127.0.0.1:${serverPort}`;
   page_origin = `http://localhost:${sitePort}`;
   site = createServer((req, res) => {
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    const headers = { "Content-Type": "text/html; charset=utf-8" };
+    // /strict: a site with a strict CSP; the widget needs only its server
+    // for script and connections and blob: for the images it shows.
+    if (req.url === "/strict") headers["Content-Security-Policy"] = STRICT_CSP(api);
+    res.writeHead(200, headers);
     res.end(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Acme Outdoor</title>
 <style>body{font-family:Georgia,serif;margin:0;background:#faf8f4;color:#222}
@@ -251,6 +258,152 @@ test("a visitor chats with the bot, gets a person live, and keeps the history", 
     assert.ok(!(await network(page)).includes(secret));
   }
   assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// A real PNG (w×h, RGB stripes), so the browser decodes it.
+function pngOf(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td) >>> 0);
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + w * 3);
+    for (let x = 0; x < w; x++) row.set(y % 8 < 4 ? [11, 107, 203] : [250, 200, 40], 1 + x * 3);
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+async function upload(token, name, bytes) {
+  const resp = await fetch(`${api}/api/v1/uploads?filename=${encodeURIComponent(name)}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" },
+    body: bytes,
+  });
+  assert.equal(resp.status, 201, await resp.clone().text());
+  return resp.json();
+}
+
+async function agentDownload(id) {
+  const resp = await fetch(`${api}/api/v1/attachments/${id}`, { headers: { Authorization: `Bearer ${agent}` } });
+  assert.equal(resp.status, 200);
+  return { headers: resp.headers, bytes: Buffer.from(await resp.arrayBuffer()) };
+}
+
+test("files both ways: an agent's PDF and PNG in the widget, a visitor's file to the agent", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const violations = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+  });
+  await page.goto(`${page_origin}/strict`);
+  await page.locator('[data-testid="sb-launcher"]').click();
+  const input = page.locator('[data-testid="sb-input"]');
+  await input.fill("I need my invoice, please");
+  await input.press("Enter");
+  await page.locator('[data-testid="sb-message"][data-kind="bot"]').first().waitFor({ timeout: WAIT });
+  await page.locator('[data-testid="sb-human"]').click();
+  await page.locator('[data-testid="sb-status"]').filter({ hasText: "Waiting" }).waitFor({ timeout: WAIT });
+  const conv = (await call("GET", "/api/v1/conversations?view=queue", agent)).find((c) => c.customer.name !== null);
+  await call("POST", `/api/v1/conversations/${conv.id}/claim`, agent);
+
+  // The agent sends a PDF and a PNG with no text.
+  const pdf = Buffer.concat([Buffer.from("%PDF-1.7\n%\xe2\xe3\n1 0 obj\n"), Buffer.alloc(300_000, 7)]);
+  const png = pngOf(64, 40);
+  const p = await upload(agent, "invoice.pdf", pdf);
+  const i = await upload(agent, "photo.png", png);
+  await call("POST", `/api/v1/conversations/${conv.id}/messages`, agent, { body: "", attachment_ids: [p.id, i.id] });
+  const reply = page.locator('[data-testid="sb-message"][data-kind="agent"]').last();
+  await reply.locator('[data-testid="sb-file"]').nth(1).waitFor({ timeout: WAIT });
+  const files = await reply.locator('[data-testid="sb-file"]').allTextContents();
+  assert.match(files[0], /invoice\.pdf.*293\.0 KB.*PDF/s);
+  assert.match(files[1], /photo\.png.*PNG/s);
+  // The PNG is an image (decoded, from a blob: URL the widget made), the PDF is not.
+  const image = reply.locator('[data-testid="sb-image"]');
+  assert.equal(await image.count(), 1);
+  await page.waitForFunction(
+    () => {
+      const host = document.querySelector("#switchboard-chat-widget");
+      const img = host?.shadowRoot?.querySelector('[data-testid="sb-image"]');
+      return img && img.complete && img.naturalWidth === 64;
+    },
+    null,
+    { timeout: WAIT },
+  );
+  assert.match(await image.getAttribute("src"), /^blob:/);
+  assert.equal(await image.getAttribute("alt"), "photo.png");
+  // The PDF link downloads the same bytes.
+  const [download] = await Promise.all([
+    page.waitForEvent("download", { timeout: WAIT }),
+    reply.locator('[data-testid="sb-download"]').first().click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "invoice.pdf");
+  assert.ok(readFileSync(await download.path()).equals(pdf), "the downloaded PDF is byte for byte the agent's");
+
+  // The visitor attaches a file with the paperclip's file input.
+  const note = Buffer.from("Order 1234: the stove arrived with a cracked burner.\n".repeat(50));
+  const fileInput = page.locator('[data-testid="sb-file-input"]');
+  await fileInput.setInputFiles({ name: "damage report.txt", mimeType: "text/plain", buffer: note });
+  await page.locator('[data-testid="sb-staged"]').filter({ hasText: "damage report.txt" }).waitFor({ timeout: WAIT });
+  await input.fill("Here is what happened");
+  await input.press("Enter");
+  const mine = page.locator('[data-testid="sb-message"][data-kind="customer"]').last();
+  await mine.locator('[data-testid="sb-file"]').waitFor({ timeout: WAIT });
+  assert.match(await mine.textContent(), /Here is what happened.*damage report\.txt/s);
+  let full = await call("GET", `/api/v1/conversations/${conv.id}`, agent);
+  const sent = full.messages.at(-1);
+  assert.equal(sent.kind, "customer");
+  assert.equal(sent.attachments[0].filename, "damage report.txt");
+  assert.ok((await agentDownload(sent.attachments[0].id)).bytes.equals(note), "the agent gets the same bytes");
+
+  // 30 MiB: a clear error in the widget, nothing attached.
+  await fileInput.setInputFiles({ name: "huge.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(30 * 1024 * 1024, 1) });
+  await input.fill("A big one");
+  await input.press("Enter");
+  const error = page.locator(".error");
+  await error.filter({ hasText: "25 MiB" }).waitFor({ timeout: 60_000 });
+  assert.match(await error.textContent(), /files are limited to 25 MiB.*nothing was stored/);
+  await page.locator('[data-testid="sb-staged"] button').click();
+  full = await call("GET", `/api/v1/conversations/${conv.id}`, agent);
+  assert.equal(full.messages.at(-1).id, sent.id, "no message for the refused file");
+
+  // HTML named invoice.pdf from the visitor: agents get a nosniff download.
+  const html = Buffer.from("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>");
+  await fileInput.setInputFiles({ name: "invoice.pdf", mimeType: "application/pdf", buffer: html });
+  await input.fill("My invoice");
+  await input.press("Enter");
+  await page.locator('[data-testid="sb-message"][data-kind="customer"]', { hasText: "My invoice" }).locator('[data-testid="sb-file"]').waitFor({ timeout: WAIT });
+  full = await call("GET", `/api/v1/conversations/${conv.id}`, agent);
+  const fake = full.messages.at(-1).attachments[0];
+  assert.equal(fake.content_type, "text/html");
+  const got = await agentDownload(fake.id);
+  assert.equal(got.headers.get("content-type"), "application/octet-stream");
+  assert.equal(got.headers.get("x-content-type-options"), "nosniff");
+  assert.match(got.headers.get("content-disposition"), /^attachment;/);
+  assert.ok(got.bytes.equals(html));
+
+  mkdirSync(artefacts, { recursive: true });
+  await page.screenshot({ path: join(artefacts, "widget-files.png") });
+  assert.deepEqual(violations, [], "the strict CSP let everything through");
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -119,6 +119,10 @@ async fn frame_of(reader: &AnyPool, e: &Event) -> AppResult<Option<Frame>> {
         EventPayload::MessageCreated(m) => {
             visitor_message(&m.message).map(|message| Frame::Message { message })
         }
+        // A message again once its files are attached (a visitor's upload).
+        EventPayload::MessageUpdated(m) if !m.message.attachments.is_empty() => {
+            visitor_message(&m.message).map(|message| Frame::Message { message })
+        }
         EventPayload::ConversationCreated(c) => Some(status_frame(reader, &c.conversation).await?),
         // Who has it and whether it is open; not re-categorizing, waiting
         // times or overdue announcements (the team's business).
