@@ -55,6 +55,8 @@ const CONTRACT: &[(&str, &str)] = &[
     ("/widget/v1/messages", "post"),
     ("/widget/v1/handoff", "post"),
     ("/widget/v1/events", "get"),
+    ("/widget/v1/uploads", "post"),
+    ("/widget/v1/attachments/{id}", "get"),
 ];
 
 #[tokio::test]

@@ -97,3 +97,55 @@ Could you send the invoice and a screenshot?\r\n",
     assert_eq!(sha(&pdf), a.sha256);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_reply_of_files_alone_still_sends_with_a_short_text() {
+    let Some(sink) = SmtpSink::start() else {
+        return;
+    };
+    let mut cfg = EmailConfig::new();
+    cfg.smtp_url = Some(sink.url());
+    cfg.smtp_from = Some("Acme Support <support@acme.test>".into());
+    cfg.retry_base = Duration::from_millis(200);
+    let app = spawn(cfg).await;
+    let agent = app.agent("Sam").await;
+    let got = app
+        .deliver(
+            "From: Carla <carla@example.com>\r\nTo: support@acme.test\r\nSubject: Label\r\n\
+Message-ID: <label-1@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n\
+The return label, please.\r\n",
+        )
+        .await;
+    let conv = got["conversation_id"].as_str().expect("id").to_owned();
+    agent.claim(&conv).await.expect("claim");
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\nlabel".to_vec();
+    let a = agent.upload("label.pdf", pdf.clone()).await.expect("pdf");
+    let reply = agent
+        .reply_with(&conv, "", &[a.id.as_str()])
+        .await
+        .expect("a reply of a file alone is taken");
+    assert_eq!(reply.body, "");
+    eventually(20, "the reply sent", || async {
+        let c = app.conversation(&conv).await;
+        c.messages
+            .into_iter()
+            .find(|m| m.id == reply.id)
+            .and_then(|m| m.delivery)
+            .filter(|d| d.status == DeliveryStatus::Sent)
+    })
+    .await;
+    let mails = sink.received();
+    let parsed = MessageParser::default()
+        .parse(mails[0].as_bytes())
+        .expect("the mail parses");
+    assert_eq!(
+        parsed.body_text(0).as_deref().map(str::trim),
+        Some("Attached: label.pdf")
+    );
+    let names: Vec<String> = parsed
+        .attachments()
+        .map(|p| p.attachment_name().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(names, ["label.pdf"]);
+    app.stop().await;
+}

@@ -41,6 +41,15 @@ async fn fetch(app: &App, link: &str) -> reqwest::Response {
 /// A server with `mms` and links living `ttl`, an agent holding a texted
 /// conversation; the agent replies with a PNG. Returns what Twilio took.
 async fn reply_with_png(mms: bool, ttl: Duration) -> (App, FakeTwilio, Vec<Accepted>) {
+    reply_with_png_saying(mms, ttl, "Here is your parcel at the depot.").await
+}
+
+/// [`reply_with_png`] with the reply's text (empty: the file alone).
+async fn reply_with_png_saying(
+    mms: bool,
+    ttl: Duration,
+    text: &str,
+) -> (App, FakeTwilio, Vec<Accepted>) {
     let twilio = FakeTwilio::start(ACCOUNT_SID, AUTH_TOKEN, &[OUR_NUMBER]).await;
     let mut cfg = sms_config(&twilio.url);
     cfg.mms = mms;
@@ -62,12 +71,13 @@ async fn reply_with_png(mms: bool, ttl: Duration) -> (App, FakeTwilio, Vec<Accep
     agent.claim(&id).await.expect("claim");
     let up = agent.upload("parcel.png", png()).await.expect("upload");
     agent
-        .reply_with(&id, "Here is your parcel at the depot.", &[up.id.as_str()])
+        .reply_with(&id, text, &[up.id.as_str()])
         .await
         .expect("reply");
+    let parts = if text.is_empty() { 1 } else { 2 };
     let sent = eventually(20, "text and media at Twilio", || async {
         let a = twilio.accepted();
-        (a.len() == 2).then_some(a)
+        (a.len() == parts).then_some(a)
     })
     .await;
     (app, twilio, sent)
@@ -132,6 +142,18 @@ async fn without_mms_the_links_are_in_the_text() {
         .unwrap_or_else(|| panic!("a named link: {line}"));
     let resp = fetch(&app, link).await;
     assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(sha(&resp.bytes().await.expect("bytes")), sha(&png()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_of_a_file_alone_is_one_mms_with_no_text() {
+    let (app, twilio, sent) = reply_with_png_saying(true, Duration::from_secs(3600), "").await;
+    assert!(twilio.refused().is_empty(), "{:?}", twilio.refused());
+    assert_eq!(sent.len(), 1, "no empty text part");
+    assert_eq!(sent[0].body, "");
+    assert_eq!(sent[0].media_urls.len(), 1);
+    let resp = fetch(&app, &sent[0].media_urls[0]).await;
     assert_eq!(sha(&resp.bytes().await.expect("bytes")), sha(&png()));
     app.stop().await;
 }
