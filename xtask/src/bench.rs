@@ -46,6 +46,11 @@
 //! messages each (`crates/sync/benches/cache_search.rs`,
 //! `target/bench/cache_search.json`).
 //!
+//! The phase `uploads` (`--only uploads`; only when named) is the upload
+//! and send of a 10 MiB attachment: time of each and the server's peak
+//! memory against its idle memory, the server a release child process
+//! (`crates/server/benches/uploads.rs`).
+//!
 //! The phase `fuzz` (`--only fuzz`, and part of a run without `--only`) runs
 //! the property tests of every parser of outside input (`proptest_*`: email
 //! MIME intake, Twilio forms and signatures, widget requests, the
@@ -70,8 +75,8 @@ pub struct BenchArgs {
     pub scale: Option<f64>,
     /// Run only these phases, comma-separated: ingest,store,claims,events,
     /// search (sets SWITCHBOARD_BENCH_ONLY for the load bench), classifier and
-    /// fuzz (both also in a run without --only), desktop, sync and
-    /// cache-search (only when named).
+    /// fuzz (both also in a run without --only), desktop, sync,
+    /// cache-search and uploads (only when named).
     #[arg(long)]
     pub only: Option<String>,
     /// Cases of each property in the `fuzz` phase (default 100000).
@@ -100,10 +105,21 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     let fuzz = phases.as_ref().is_none_or(|p| p.contains(&"fuzz"));
     let sync = phases.as_ref().is_some_and(|p| p.contains(&"sync"));
     let cache_search = phases.as_ref().is_some_and(|p| p.contains(&"cache-search"));
+    let uploads = phases.as_ref().is_some_and(|p| p.contains(&"uploads"));
     let load_phases: Option<Vec<&str>> = phases.as_ref().map(|p| {
         p.iter()
             .copied()
-            .filter(|&x| !["classifier", "desktop", "fuzz", "sync", "cache-search"].contains(&x))
+            .filter(|&x| {
+                ![
+                    "classifier",
+                    "desktop",
+                    "fuzz",
+                    "sync",
+                    "cache-search",
+                    "uploads",
+                ]
+                .contains(&x)
+            })
             .collect()
     });
     if classifier {
@@ -120,6 +136,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<()> {
     }
     if desktop {
         run_desktop(root, args.big)?;
+    }
+    if uploads {
+        run_uploads(root)?;
     }
     if load_phases.as_ref().is_some_and(Vec::is_empty) {
         return Ok(());
@@ -272,6 +291,21 @@ fn run_fuzz(root: &Path, cases: u32) -> Result<()> {
 }
 
 /// The categorization benchmark (accuracy on the held-out split).
+/// The `uploads` phase: `cargo bench -p switchboard-server --bench uploads`.
+fn run_uploads(root: &Path) -> Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("xtask bench: cargo bench -p switchboard-server --bench uploads");
+    let status = Command::new(cargo)
+        .current_dir(root)
+        .args(["bench", "-p", "switchboard-server", "--bench", "uploads"])
+        .status()
+        .context("running cargo bench")?;
+    if !status.success() {
+        bail!("the uploads benchmark failed ({status})");
+    }
+    Ok(())
+}
+
 fn run_classifier(root: &Path) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("xtask bench: cargo bench -p switchboard-classify --bench accuracy");
