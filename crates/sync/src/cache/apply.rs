@@ -260,6 +260,17 @@ pub(super) async fn upsert_conversation(
     s: &ConversationSummary,
     complete: bool,
 ) -> Result<()> {
+    upsert_conversation_row(conn, s, complete).await?;
+    search::index_conversation(conn, &s.id).await
+}
+
+/// [`upsert_conversation`] without the search index (a snapshot page: its
+/// conversations are indexed in the background afterwards).
+pub(super) async fn upsert_conversation_row(
+    conn: &mut SqliteConnection,
+    s: &ConversationSummary,
+    complete: bool,
+) -> Result<()> {
     // A summary older than the cached one (a page replayed after a fetch)
     // does not overwrite it; `complete` only ever goes from 0 to 1.
     sqlx::query(
@@ -298,12 +309,19 @@ pub(super) async fn upsert_conversation(
     .bind(i64::from(complete))
     .execute(&mut *conn)
     .await?;
-    search::index_conversation(conn, &s.id).await
+    Ok(())
 }
 
-/// Inserts a server message once. If it carries the `client_id` of one of our
-/// outbox items, that row becomes the message (the event beat the POST's answer).
+/// Inserts a server message once, and indexes it. If it carries the
+/// `client_id` of one of our outbox items, that row becomes the message (the
+/// event beat the POST's answer).
 pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
+    insert_message_row(conn, m).await?;
+    search::index_message(conn, m).await
+}
+
+/// [`insert_message`] without the search index (a snapshot page).
+pub(super) async fn insert_message_row(conn: &mut SqliteConnection, m: &Message) -> Result<()> {
     if let Some(cid) = &m.client_id {
         let done = sqlx::query(
             "UPDATE messages SET id = ?, conversation_id = ?, kind = ?, author = ?, body = ?, created_at = ?, \
@@ -329,7 +347,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
         .await?
         .rows_affected();
         if done > 0 {
-            return search::index_message(conn, m).await;
+            return Ok(());
         }
     }
     // Seen again (a conversation fetched whole, a page replayed): the
@@ -355,7 +373,7 @@ pub(super) async fn insert_message(conn: &mut SqliteConnection, m: &Message) -> 
     .bind(attachments_json(m))
     .execute(&mut *conn)
     .await?;
-    search::index_message(conn, m).await
+    Ok(())
 }
 
 /// The delivery state of a message as stored: JSON, or NULL.

@@ -2,8 +2,10 @@
 //! covers (migration 0008): one document per message (system lines
 //! excepted) and one per conversation (its subject and customer), each
 //! holding its terms as `switchboard_core::search::text` normalises them,
-//! the same rules as the server's index. A cache filled before the index
-//! existed is indexed in the background ([`Cache::index_backlog`]).
+//! the same rules as the server's index. What a snapshot page stores, and
+//! a cache filled before the index existed, is indexed in the background
+//! ([`Cache::index_backlog`]), so a first fill runs at the rate SQLite
+//! inserts rows.
 //!
 //! The documents leave with their conversation (a trigger), so pruning,
 //! a conversation no longer visible and a rebuild need nothing here.
@@ -16,7 +18,7 @@ use switchboard_api::{Message, MessageKind};
 use switchboard_core::search::text::DocTerms;
 use switchboard_core::search::{doc_number_base, DOC_SEQ_BITS};
 
-use super::rows::ms;
+use super::rows::{corrupt, ms};
 use super::{meta_in, set_meta, Cache};
 use crate::error::Result;
 
@@ -64,10 +66,12 @@ async fn put(
         .bind(&text)
         .execute(&mut *conn)
         .await?;
+    // Its long words in one statement (most are known already).
     let words: BTreeSet<&str> = text.split(' ').filter(|w| w.chars().count() >= 4).collect();
-    for w in words {
-        sqlx::query("INSERT OR IGNORE INTO search_terms (term) VALUES (?)")
-            .bind(w)
+    if !words.is_empty() {
+        let words = serde_json::to_string(&words).map_err(corrupt)?;
+        sqlx::query("INSERT OR IGNORE INTO search_terms (term) SELECT value FROM json_each(?)")
+            .bind(words)
             .execute(&mut *conn)
             .await?;
     }
@@ -143,7 +147,24 @@ pub(super) async fn reindex_message(conn: &mut SqliteConnection, m: &Message) ->
     index_message(conn, m).await
 }
 
+/// Marks that conversations were stored without their index (a snapshot
+/// page): the background indexing walks the conversations from the start
+/// (those indexed meanwhile are indexed again, which changes nothing).
+pub(super) async fn mark_backlog(conn: &mut SqliteConnection) -> Result<()> {
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, '0') ON CONFLICT(key) DO NOTHING")
+        .bind(BACKLOG)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 impl Cache {
+    /// Whether conversations are waiting to be indexed (search does not
+    /// find all of them yet).
+    pub async fn indexing(&self) -> Result<bool> {
+        Ok(meta_in(&self.pool, BACKLOG).await?.is_some())
+    }
+
     /// Indexes up to `batch` conversations (with their messages) of a cache
     /// filled before it had a search index, in one transaction. Returns
     /// whether any are left. Called in the background until it says no.

@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use switchboard_api::{SnapshotPage, SnapshotPart};
 
-use super::apply::{insert_message, upsert_conversation, visible};
+use super::apply::{insert_message_row, upsert_conversation_row, visible};
 use super::rows::{corrupt, ms};
+use super::search;
 use super::types::Changes;
 use super::{me_of, meta_in, set_meta, Cache, CURSOR};
 use crate::error::Result;
@@ -68,13 +69,17 @@ impl Cache {
             if me.as_ref().is_some_and(|me| !visible(me, &conv.summary)) {
                 continue;
             }
-            upsert_conversation(&mut tx, &conv.summary, true).await?;
+            upsert_conversation_row(&mut tx, &conv.summary, true).await?;
             for m in &conv.messages {
-                insert_message(&mut tx, m).await?;
+                insert_message_row(&mut tx, m).await?;
             }
             changes.conversations.insert(conv.summary.id.clone());
         }
         set_meta(&mut tx, KEEP_DAYS, &page.keep_resolved_days.to_string()).await?;
+        // Its conversations go into the search index in the background
+        // (`Cache::index_backlog`): a first fill stores at the rate SQLite
+        // inserts rows, and search catches up after it.
+        search::mark_backlog(&mut tx).await?;
         match next {
             Some(state) => {
                 let json = serde_json::to_string(state).map_err(corrupt)?;

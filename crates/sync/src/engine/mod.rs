@@ -147,6 +147,8 @@ struct Shared {
     events: broadcast::Sender<Arc<EventBatch>>,
     outbox_wake: Notify,
     reconnect: Notify,
+    /// Wakes the background search indexing (a first fill ended).
+    index_wake: Notify,
     last_error: Mutex<Option<(String, String)>>,
 }
 
@@ -196,15 +198,22 @@ impl Engine {
             events,
             outbox_wake: Notify::new(),
             reconnect: Notify::new(),
+            index_wake: Notify::new(),
             last_error: Mutex::new(None),
         });
         // Copies left by an item that was never written, rows of items
         // sent while the app was stopped.
         shared.cache.sweep_outbox_files().await?;
         let (stop, stop_rx) = watch::channel(false);
+        let mut indexer_stop = stop_rx.clone();
         let task = tokio::spawn(run(shared.clone(), stop_rx));
         let indexer = shared.clone();
-        tokio::spawn(async move { indexer.index_backlog().await });
+        tokio::spawn(async move {
+            tokio::select! {
+                () = indexer.index_backlog() => {}
+                _ = indexer_stop.changed() => {}
+            }
+        });
         Ok(Self {
             shared,
             stop,
@@ -463,6 +472,9 @@ impl Shared {
         if !self.fill_from_snapshot().await? {
             tracing::info!("the server has no snapshot: replaying the log from the start");
         }
+        // What the fill stored goes into the search index now, in the
+        // background.
+        self.index_wake.notify_one();
         loop {
             let cursor = self.cache.cursor().await?;
             let page = self.session.sync(cursor, self.config.page_size).await?;

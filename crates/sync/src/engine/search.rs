@@ -1,8 +1,8 @@
 //! Search in the engine: the cache's own index first (offline, instant),
 //! the server's `GET /api/v1/search` when asked ("search the server too":
 //! what the cache does not keep, resolved conversations past the team's
-//! retention), and the background indexing of a cache filled before it had
-//! an index.
+//! retention), and the background indexing of what a first fill stored (and
+//! of a cache filled before it had an index).
 
 use std::time::Duration;
 
@@ -28,19 +28,31 @@ impl Engine {
 }
 
 impl Shared {
-    /// Indexes what the cache held before it had a search index, a batch at
-    /// a time so the window's reads never wait long. A failure is logged
-    /// and the rest waits for the next start.
+    /// Indexes what the cache holds without its search index (what a
+    /// snapshot stored, or a cache made before the index), a batch at a time
+    /// so the window's reads never wait long; then waits until a fill
+    /// stores more. Not while a fill runs: it catches up once it ends. A
+    /// failure is logged and the rest waits for the next start.
     pub(super) async fn index_backlog(&self) {
         loop {
-            match self.cache.index_backlog(BACKLOG_BATCH).await {
-                Ok(true) => tokio::time::sleep(Duration::from_millis(5)).await,
-                Ok(false) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "indexing the cache for search stopped");
-                    return;
+            let filling = match self.cache.snapshot_state().await {
+                Ok(s) => s.is_some(),
+                Err(_) => return,
+            };
+            if !filling {
+                match self.cache.index_backlog(BACKLOG_BATCH).await {
+                    Ok(true) => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "indexing the cache for search stopped");
+                        return;
+                    }
                 }
             }
+            self.index_wake.notified().await;
         }
     }
 }

@@ -25,6 +25,15 @@ fn q(text: &str) -> SearchQuery {
     }
 }
 
+/// Waits until what the first fill stored is in the search index (it is
+/// indexed in the background after the fill).
+async fn wait_indexed(engine: &Engine) {
+    wait_until!(
+        "the first fill indexed",
+        !engine.cache().indexing().await.expect("indexing")
+    );
+}
+
 async fn found(engine: &Engine, query: SearchQuery) -> BTreeSet<String> {
     engine
         .search_local(&query)
@@ -82,6 +91,7 @@ async fn the_cache_finds_what_the_server_finds_and_only_what_the_agent_may_see()
 
     let engine = engine(&pat, &srv.cache_path("pat.db")).await;
     wait_online(&engine).await;
+    wait_indexed(&engine).await;
 
     // Accents folded both ways, non-Latin scripts, prefixes.
     assert_eq!(found_text(&engine, "cafe").await, set(&[&cafe]));
@@ -186,6 +196,7 @@ async fn pages_orders_and_bad_queries() {
     }
     let engine = engine(&srv.admin, &srv.cache_path("admin.db")).await;
     wait_online(&engine).await;
+    wait_indexed(&engine).await;
 
     // Newest first, three at a time, each conversation once.
     let mut seen = Vec::new();
@@ -256,6 +267,7 @@ async fn a_cache_filled_before_the_index_is_indexed_in_the_background() {
     let path = srv.cache_path("admin.db");
     let engine = engine(&srv.admin, &path).await;
     wait_online(&engine).await;
+    wait_indexed(&engine).await;
     engine.shutdown().await;
 
     // Make it a cache of the previous version: no index, the backlog flag
