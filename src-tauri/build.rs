@@ -31,6 +31,11 @@ const COMMANDS: &[&str] = &[
     "fill_saved_reply",
     "search",
     "search_server",
+    "pick_files",
+    "stage_pasted_file",
+    "unstage_file",
+    "save_attachment",
+    "attachment_preview",
 ];
 
 fn main() {

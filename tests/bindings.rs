@@ -25,6 +25,7 @@ fn export_all(cfg: &Config) {
         switchboard_app::ipc::Connection,
         switchboard_app::ipc::Navigate,
         switchboard_app::ipc::CommandError,
+        switchboard_app::files::StagedFile,
         switchboard_api::Agent,
         switchboard_api::AgentPatch,
         switchboard_api::NewAgent,

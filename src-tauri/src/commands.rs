@@ -10,9 +10,10 @@ use switchboard_api::{
     Metrics, NewAgent, NewCategory, SavedReply, SearchPage, SearchQuery, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, ListWindow, OutboxItem};
-use tauri::{State, Wry};
+use tauri::{AppHandle, State, Wry};
 
 use crate::desktop::Desktop;
+use crate::files::{self, Staged, StagedFile};
 use crate::ipc::{CmdResult, CommandError, Connection, Navigate, SessionInfo};
 use crate::window::PendingNavigation;
 
@@ -50,6 +51,11 @@ pub const NAMES: &[&str] = &[
     "fill_saved_reply",
     "search",
     "search_server",
+    "pick_files",
+    "stage_pasted_file",
+    "unstage_file",
+    "save_attachment",
+    "attachment_preview",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -130,21 +136,21 @@ pub async fn claim(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary
 #[tauri::command]
 pub async fn send_message(
     desktop: Ds<'_>,
+    staged: State<'_, Staged>,
     id: String,
     body: String,
     internal: bool,
+    files: Vec<String>,
 ) -> CmdResult<OutboxItem> {
-    if body.trim().is_empty() {
+    if body.trim().is_empty() && files.is_empty() {
         return Err(CommandError::new("invalid_input", "Write something first."));
     }
     let engine = desktop.engine().await?;
-    Ok(if internal {
-        engine.queue_note(&id, &body).await?
-    } else {
-        engine.queue_reply(&id, &body).await?
-    })
+    let files = staged.take(&files)?;
+    Ok(engine
+        .queue_message_with_files(&id, &body, internal, files)
+        .await?)
 }
-
 /// Sends a failed outbox item again.
 #[tauri::command]
 pub async fn retry_message(desktop: Ds<'_>, client_id: String) -> CmdResult<()> {
@@ -349,4 +355,80 @@ pub async fn search(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage
 pub async fn search_server(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage> {
     let engine = desktop.engine().await?;
     Ok(engine.search_server(&query).await?)
+}
+
+/// Opens the native file dialog (from Rust: the page has no dialog or
+/// file-system permission) and stages what the agent picks for the next
+/// reply. Empty when the agent cancels.
+#[tauri::command]
+pub async fn pick_files(
+    app: AppHandle<Wry>,
+    staged: State<'_, Staged>,
+) -> CmdResult<Vec<StagedFile>> {
+    files::pick(&app)
+        .await
+        .iter()
+        .map(|p| staged.add(p))
+        .collect()
+}
+
+/// Stages an image pasted in the composer (its bytes; the page never
+/// writes files itself).
+#[tauri::command]
+pub fn stage_pasted_file(
+    app: AppHandle<Wry>,
+    staged: State<'_, Staged>,
+    filename: String,
+    bytes: Vec<u8>,
+) -> CmdResult<StagedFile> {
+    files::stage_pasted(&app, &staged, &filename, &bytes)
+}
+
+/// Takes a staged file off the next reply.
+#[tauri::command]
+pub fn unstage_file(staged: State<'_, Staged>, id: String) {
+    staged.remove(&id);
+}
+
+/// Saves an attachment where the agent chooses (the native save dialog).
+/// Returns whether it was saved (false: the agent cancelled).
+#[tauri::command]
+pub async fn save_attachment(
+    app: AppHandle<Wry>,
+    desktop: Ds<'_>,
+    id: String,
+    filename: String,
+) -> CmdResult<bool> {
+    let Some(path) = files::save_path(&app, &filename).await else {
+        return Ok(false);
+    };
+    let engine = desktop.engine().await?;
+    let bytes = engine.attachment_bytes(&id).await?;
+    std::fs::write(&path, bytes).map_err(|e| {
+        CommandError::new(
+            "file_unwritable",
+            format!("{} could not be written: {e}", path.display()),
+        )
+    })?;
+    Ok(true)
+}
+
+/// An image attachment's bytes, for a preview the page shows from a
+/// `blob:` URL (never a remote address). Only PNG, JPEG, GIF and WebP.
+#[tauri::command]
+pub async fn attachment_preview(
+    desktop: Ds<'_>,
+    id: String,
+    content_type: String,
+) -> CmdResult<tauri::ipc::Response> {
+    if !files::previewable(&content_type) {
+        return Err(CommandError::new(
+            "not_previewable",
+            "Only images are previewed: save the file to open it.",
+        ));
+    }
+    let engine = desktop.engine().await?;
+    Ok(tauri::ipc::Response::new(
+        engine.attachment_bytes(&id).await?,
+    ))
 }

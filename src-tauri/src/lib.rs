@@ -8,6 +8,8 @@
 //! - [`desktop`]: the signed-in session, forwarding cache changes and the
 //!   connection state to the page and the tray's model, the breach timer and
 //!   event notifications;
+//! - [`files`]: files attached to replies (dialog, drop, paste) and
+//!   attachments saved or previewed, paths kept on the Rust side;
 //! - [`keychain`]: the token in the OS keychain;
 //! - [`logging`]: stderr and daily log files in the app's log directory;
 //! - [`notify`]: notifications whose click opens the conversation;
@@ -27,6 +29,7 @@
 
 pub mod commands;
 pub mod desktop;
+pub mod files;
 mod first_show;
 pub mod ipc;
 pub mod keychain;
@@ -65,7 +68,9 @@ pub fn run() {
             },
         ))
         .manage(window::PendingNavigation::default())
+        .manage(files::Staged::default())
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::session_current,
             commands::login,
@@ -96,6 +101,11 @@ pub fn run() {
             commands::fill_saved_reply,
             commands::search,
             commands::search_server,
+            commands::pick_files,
+            commands::stage_pasted_file,
+            commands::unstage_file,
+            commands::save_attachment,
+            commands::attachment_preview,
         ])
         .setup(|app| {
             let handle = app.handle().clone();
@@ -143,6 +153,7 @@ pub fn run() {
                 });
             }
 
+            files::clear_pasted(&handle);
             first_show::show_anyway_after(&handle, first_show::FALLBACK);
             let restoring = handle.clone();
             tauri::async_runtime::spawn(async move {
@@ -163,6 +174,14 @@ pub fn run() {
             }
             WindowEvent::Focused(focused) if window.label() == MAIN_WINDOW => {
                 window::set_in_front(*focused);
+            }
+            // Files dropped on the window are attached to the reply being
+            // written (the paths stay here; the page gets names and sizes).
+            WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. })
+                if window.label() == MAIN_WINDOW =>
+            {
+                let app = window.app_handle();
+                files::dropped(app, &app.state::<files::Staged>(), paths);
             }
             _ => {}
         })

@@ -277,8 +277,9 @@ pub(crate) const X11_MOVES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/d
 
 /// Whether the app under test is running.
 pub(crate) fn app_running(desktop: &DesktopSession) -> bool {
+    // The whole command line from its start, so `…/switchboard-server`
+    // (the same folder, a longer name) is not taken for the app.
     let app = harness::app_binary();
-    desktop
-        .try_run("pgrep", &["-f", &app.to_string_lossy()])
-        .is_some()
+    let pattern = format!("^{}( |$)", regex::escape(&app.to_string_lossy()));
+    desktop.try_run("pgrep", &["-f", &pattern]).is_some()
 }

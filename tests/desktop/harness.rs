@@ -271,6 +271,17 @@ impl DesktopSession {
                 "/usr/bin/WebKitWebDriver",
             ])
             .env("SWITCHBOARD_LOG", "info,switchboard_app=debug")
+            // The native open and save dialogs cannot be driven over
+            // WebDriver: the app takes these answers instead (files.rs).
+            .env(
+                "SWITCHBOARD_TEST_PICK_FILES",
+                std::env::join_paths([
+                    me.pick_dir().join("invoice-1042.pdf"),
+                    me.pick_dir().join("screenshot.png"),
+                ])
+                .expect("pick paths"),
+            )
+            .env("SWITCHBOARD_TEST_SAVE_DIR", me.save_dir())
             .stdout(log)
             .stderr(log_err)
             .spawn()
@@ -279,6 +290,19 @@ impl DesktopSession {
         me.driver_port = port;
         wait_for_port(port);
         me
+    }
+
+    /// Where the files the app's open dialog "picks" are (see `files.rs` in
+    /// the app: `SWITCHBOARD_TEST_PICK_FILES`).
+    pub fn pick_dir(&self) -> PathBuf {
+        self.home.path().join("pick")
+    }
+
+    /// Where the app's save dialog "saves" (`SWITCHBOARD_TEST_SAVE_DIR`).
+    pub fn save_dir(&self) -> PathBuf {
+        let dir = self.home.path().join("saved");
+        let _ = std::fs::create_dir_all(&dir);
+        dir
     }
 
     /// A command that runs inside this session (display, bus, home).

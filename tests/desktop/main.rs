@@ -34,6 +34,7 @@ macro_rules! eventually {
 }
 
 mod admin_and_fleet;
+mod attachments;
 mod day_steps;
 mod dbus;
 mod harness;
@@ -163,6 +164,11 @@ async fn an_agents_day_in_the_real_app() {
         count(&b, "[data-testid=message][data-kind=note]").await == 1
     );
     screenshot(&b, "03-conversation").await;
+
+    step("A reply with a PDF and a PNG: attached, mailed as MIME parts, shown, saved");
+    attachments::a_reply_with_files(&b, &desktop, &team, &team.ada_id).await;
+    click(&b, "[data-testid=nav-mine]").await;
+    open(&b, &first).await;
 
     step("Transfer to Bob with a note");
     click(&b, "[data-testid=transfer]").await;

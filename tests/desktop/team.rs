@@ -15,6 +15,8 @@ pub const ADMIN_EMAIL: &str = "admin@e2e.test";
 
 pub struct Team {
     pub servers: Vec<Server>,
+    /// Where the servers send mail (None without Python's aiosmtpd).
+    pub smtp: Option<switchboard_testkit::smtp::SmtpSink>,
     pub admin: Session,
     pub ada_id: String,
     pub bob_id: String,
@@ -32,8 +34,13 @@ pub async fn team() -> Team {
 /// A team on `db`, served by `instances` server instances sharing it.
 pub async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Team {
     let mut servers = Vec::new();
+    let smtp = switchboard_testkit::smtp::SmtpSink::start();
     for _ in 0..instances {
         let mut config = Config::new("127.0.0.1:0".parse().expect("addr"), db.clone());
+        if let Some(sink) = &smtp {
+            config.email.smtp_url = Some(sink.url());
+            config.email.smtp_from = Some("Acme Support <support@acme.test>".into());
+        }
         // Mail in through the inbound webhook (`switchboard_testkit::email`).
         switchboard_testkit::email::enable_inbound(&mut config);
         servers.push(Server::start(config).await.expect("server"));
@@ -85,6 +92,7 @@ pub async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Te
     }
     Team {
         servers,
+        smtp,
         admin,
         ada_id: ids[0].clone(),
         bob_id: ids[1].clone(),

@@ -469,7 +469,7 @@ describe('conversation view', () => {
     type(byTestId('composer-input'), 'Thanks, refunded.');
     click(byTestId('composer-send'));
     await settle();
-    expect(core.called('send_message')[0].args).toEqual({ id: 'c1', body: 'Thanks, refunded.', internal: false });
+    expect(core.called('send_message')[0].args).toEqual({ id: 'c1', body: 'Thanks, refunded.', internal: false, files: [] });
     expect(byTestId<HTMLTextAreaElement>('composer-input').value).toBe('');
 
     click(byTestId('composer-mode-note'));
@@ -478,7 +478,7 @@ describe('conversation view', () => {
     type(byTestId('composer-input'), 'For the team');
     byTestId('composer-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true }));
     await settle();
-    expect(core.called('send_message')[1].args).toEqual({ id: 'c1', body: 'For the team', internal: true });
+    expect(core.called('send_message')[1].args).toEqual({ id: 'c1', body: 'For the team', internal: true, files: [] });
   });
 
   it('replies only when assigned to me, notes always', async () => {

@@ -640,8 +640,8 @@ export class AppState {
   }
 
   /** Queues a reply or a note; returns whether it was accepted. */
-  async send(id: string, body: string, internal: boolean): Promise<boolean> {
-    const ok = (await this.act(() => ipc.sendMessage(id, body, internal))) !== undefined;
+  async send(id: string, body: string, internal: boolean, files: string[] = []): Promise<boolean> {
+    const ok = (await this.act(() => ipc.sendMessage(id, body, internal, files))) !== undefined;
     // The outbox item shows once the history is read again; the composer is
     // free for the next message at once.
     if (ok) void Promise.all([this.reloadOpen(), this.loadConnection()]);

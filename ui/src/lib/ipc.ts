@@ -26,6 +26,7 @@ import type { ListWindow } from '../gen/ListWindow';
 import type { FilledReply } from '../gen/FilledReply';
 import type { SavedReply } from '../gen/SavedReply';
 import type { SearchPage } from '../gen/SearchPage';
+import type { StagedFile } from '../gen/StagedFile';
 import type { SearchQuery } from '../gen/SearchQuery';
 import type { SessionInfo } from '../gen/SessionInfo';
 import type { TransferRequest } from '../gen/TransferRequest';
@@ -52,8 +53,9 @@ export const listWindow = (view: View, offset: number, limit: number, find: stri
 export const getConversation = (id: string) =>
   invoke<ConversationView | null>('get_conversation', { id });
 export const claim = (id: string) => invoke<ConversationSummary>('claim', { id });
-export const sendMessage = (id: string, body: string, internal: boolean) =>
-  invoke<OutboxItem>('send_message', { id, body, internal });
+/** Queues a reply or note with the staged files `files` (ids from the pick, drop or paste). */
+export const sendMessage = (id: string, body: string, internal: boolean, files: string[] = []) =>
+  invoke<OutboxItem>('send_message', { id, body, internal, files });
 export const retryMessage = (clientId: string) => invoke<void>('retry_message', { clientId });
 export const discardMessage = (clientId: string) => invoke<void>('discard_message', { clientId });
 export const transfer = (id: string, to: TransferRequest) =>
@@ -95,6 +97,19 @@ export const search = (query: SearchQuery) => invoke<SearchPage>('search', { que
 /** The same search on the server: its whole history, for what the cache does not keep. */
 export const searchServer = (query: SearchQuery) => invoke<SearchPage>('search_server', { query });
 
+/** The native file dialog (in the core); the files picked, staged for the next reply. */
+export const pickFiles = () => invoke<StagedFile[]>('pick_files');
+/** A pasted file's bytes, staged for the next reply. */
+export const stagePastedFile = (filename: string, bytes: number[]) =>
+  invoke<StagedFile>('stage_pasted_file', { filename, bytes });
+export const unstageFile = (id: string) => invoke<void>('unstage_file', { id });
+/** Saves an attachment where the agent chooses (native save dialog); false when cancelled. */
+export const saveAttachment = (id: string, filename: string) =>
+  invoke<boolean>('save_attachment', { id, filename });
+/** An image attachment's bytes, for a preview from a `blob:` URL. */
+export const attachmentPreview = (id: string, contentType: string) =>
+  invoke<ArrayBuffer>('attachment_preview', { id, contentType });
+
 /** Event names the core emits (see `src-tauri/src/ipc.rs`). */
 export const EVENTS = {
   changes: 'sync-changes',
@@ -103,6 +118,7 @@ export const EVENTS = {
   counts: 'sync-counts',
   navigate: 'navigate',
   statusError: 'status-error',
+  filesStaged: 'files-staged',
 } as const;
 
 export const onChanges = (f: (c: Changes) => void): Promise<UnlistenFn> =>
@@ -119,6 +135,10 @@ export const onNavigate = (f: (n: Navigate) => void): Promise<UnlistenFn> =>
 /** A status chosen in the tray menu could not be set. */
 export const onStatusError = (f: (e: CommandError) => void): Promise<UnlistenFn> =>
   listen<CommandError>(EVENTS.statusError, (e) => f(e.payload));
+
+/** Files dropped on the window, staged by the core. */
+export const onFilesStaged = (f: (files: StagedFile[]) => void): Promise<UnlistenFn> =>
+  listen<StagedFile[]>(EVENTS.filesStaged, (e) => f(e.payload));
 
 /** Whether a rejection is the core's structured error. */
 export function isCommandError(e: unknown): e is CommandError {

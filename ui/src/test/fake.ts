@@ -80,6 +80,8 @@ export function message(kind: CachedMessage['kind'], body: string, over: Partial
     client_id: null,
     send_state: { state: 'sent' },
     delivery: null,
+    attachments: [],
+    pending_files: [],
     ...over,
   };
 }
@@ -94,6 +96,8 @@ export class FakeCore {
   conversations = new Map<string, ConversationView>();
   connection: Connection = { state: 'online', last_error: null, outbox_pending: 0, progress: { stage: 'done', done: 0, total: null } };
   savedReplies: SavedReply[] = [];
+  /** What the native file dialog "returns" (`pick_files`). */
+  picked: { id: string; filename: string; size: number }[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
   /** Per-command overrides; throw a `CommandError` to refuse. */
   handlers: Record<string, Handler> = {};
@@ -185,8 +189,13 @@ export class FakeCore {
           });
         return { results, next_cursor: null };
       }
+      case 'pick_files':
+        return this.picked;
+      case 'stage_pasted_file':
+        return { id: `staged-${this.calls.length}`, filename: args.filename, size: (args.bytes as number[]).length };
       case 'logout':
       case 'reconnect_now':
+      case 'unstage_file':
       case 'retry_message':
       case 'discard_message':
         return null;
