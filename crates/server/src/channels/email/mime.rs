@@ -39,11 +39,12 @@ pub async fn files_of(reader: &sqlx::AnyPool, message_id: &str) -> AppResult<Vec
     Ok(out)
 }
 
-/// `multipart/mixed`: the text, then the files. A reply of files alone
-/// gets a short text naming them, so every mail client shows a body.
-pub fn mixed(text: &str, files: &[File]) -> MultiPart {
+/// `multipart/mixed`: the text, then the files (taken, so each file's
+/// bytes are freed once encoded). A reply of files alone gets a short text
+/// naming them, so every mail client shows a body.
+pub fn mixed(text: &str, files: Vec<File>) -> MultiPart {
     let text = if text.trim().is_empty() {
-        text_for_files(files)
+        text_for_files(&files)
     } else {
         text.to_owned()
     };
@@ -52,7 +53,7 @@ pub fn mixed(text: &str, files: &[File]) -> MultiPart {
         let ctype = ContentType::parse(&f.content_type).unwrap_or_else(|_| {
             ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
         });
-        parts = parts.singlepart(Attachment::new(f.name.clone()).body(f.bytes.clone(), ctype));
+        parts = parts.singlepart(Attachment::new(f.name).body(f.bytes, ctype));
     }
     parts
 }

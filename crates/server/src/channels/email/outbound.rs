@@ -369,7 +369,7 @@ pub async fn run(store: Store, config: Arc<EmailConfig>, instance: String) {
                 }
             }
             let outcome = match super::mime::files_of(store.reader(), &d.message_id).await {
-                Ok(files) => send_one(&transport, &from, &d, &files, config.send_timeout).await,
+                Ok(files) => send_one(&transport, &from, &d, files, config.send_timeout).await,
                 Err(e) => Outcome::Temporary(format!("reading the reply's files: {e}")),
             };
             let base = config.retry_base;
@@ -480,11 +480,11 @@ async fn renew_mark(
 
 #[cfg(test)]
 fn build(from: &Mailbox, d: &Due) -> Result<lettre::Message, String> {
-    build_with(from, d, &[])
+    build_with(from, d, Vec::new())
 }
 
 /// The mail of a reply, its files as attachment parts (`mime`).
-fn build_with(from: &Mailbox, d: &Due, files: &[File]) -> Result<lettre::Message, String> {
+fn build_with(from: &Mailbox, d: &Due, files: Vec<File>) -> Result<lettre::Message, String> {
     let addr = d
         .to_addr
         .as_deref()
@@ -528,7 +528,7 @@ async fn send_one(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     d: &Due,
-    files: &[File],
+    files: Vec<File>,
     limit: Duration,
 ) -> Outcome {
     let email = match build_with(from, d, files) {
