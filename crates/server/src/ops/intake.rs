@@ -298,6 +298,28 @@ pub async fn customer_message_from(
     body: &str,
     other: Option<&OtherSender>,
 ) -> AppResult<Message> {
+    customer_message_previewed(tx, conversation_id, body, other, &preview_of(body)).await
+}
+
+/// [`customer_message`] with files to come: the conversation's preview
+/// names them when the message has no text.
+pub async fn customer_message_with_files(
+    tx: &mut Tx,
+    conversation_id: &str,
+    body: &str,
+    files: &[switchboard_api::AttachmentInfo],
+) -> AppResult<Message> {
+    let preview = preview_with_files(body, files);
+    customer_message_previewed(tx, conversation_id, body, None, &preview).await
+}
+
+async fn customer_message_previewed(
+    tx: &mut Tx,
+    conversation_id: &str,
+    body: &str,
+    other: Option<&OtherSender>,
+    preview: &str,
+) -> AppResult<Message> {
     let conv = load(tx, conversation_id).await?;
     let author = match other {
         Some(o) => o.author.clone(),
@@ -308,7 +330,7 @@ pub async fn customer_message_from(
         "UPDATE conversations SET unanswered_since = COALESCE(unanswered_since, $1), updated_at = $1, preview = $2 WHERE id = $3",
     )
     .bind(now)
-    .bind(preview_of(body))
+    .bind(preview)
     .bind(conversation_id)
     .execute(&mut *tx)
     .await?;

@@ -221,7 +221,7 @@ pub async fn post_message(
              first_response_at = COALESCE(first_response_at, $1) WHERE id = $4",
         )
         .bind(now)
-        .bind(preview_of(body))
+        .bind(super::preview_with_files(body, &msg.attachments))
         .bind(&caller.id)
         .bind(id)
         .execute(&mut *tx)

@@ -61,6 +61,16 @@ pub(crate) fn preview_of(body: &str) -> String {
     flat.chars().take(PREVIEW_CHARS).collect()
 }
 
+/// The preview of a message with files: its text, or with no text the
+/// files' names (`📎 label.pdf, photo.png`).
+pub(crate) fn preview_with_files(body: &str, files: &[switchboard_api::AttachmentInfo]) -> String {
+    if !body.trim().is_empty() || files.is_empty() {
+        return preview_of(body);
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+    preview_of(&format!("📎 {}", names.join(", ")))
+}
+
 async fn load(tx: &mut Tx, id: &str) -> AppResult<ConvRow> {
     rows::conversation(&mut *tx, id)
         .await?

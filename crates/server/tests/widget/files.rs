@@ -109,6 +109,8 @@ async fn an_agents_pdf_and_png_reach_the_visitor_and_download_byte_for_byte() {
     // A reply of files alone: no text needed.
     let reply = agent.reply_with(&id, "", &[&p.id, &i.id]).await.unwrap();
     assert_eq!(reply.attachments.len(), 2);
+    let summary = agent.conversation(&id).await.unwrap().summary;
+    assert_eq!(summary.preview, "📎 invoice.pdf, photo.png");
     // A file on a note stays the team's.
     let secret = agent.upload("internal.pdf", pdf()).await.unwrap();
     let note = switchboard_api::NewMessage {
@@ -231,6 +233,10 @@ async fn a_visitors_file_reaches_the_agents_with_the_same_bytes() {
     assert_eq!(again.status, 200, "{}", again.text);
 
     let full = agent.conversation(&id).await.unwrap();
+    assert_eq!(
+        full.summary.preview, "📎 damage.png",
+        "a file alone is named in the list"
+    );
     let m = full.messages.last().unwrap();
     assert_eq!(m.kind, switchboard_core::MessageKind::Customer);
     assert_eq!(m.attachments.len(), 1);

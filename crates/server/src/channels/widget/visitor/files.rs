@@ -133,7 +133,7 @@ pub(super) async fn with_files(
     if s.mode == Mode::Bot {
         hand_off(tx, s, "the visitor sent a file", categorizer).await?;
     }
-    let m = ops::customer_message(tx, &s.id, body).await?;
+    let m = ops::customer_message_with_files(tx, &s.id, body, &found).await?;
     uploads::link(tx, &s.id, &m.id, &found).await?;
     crate::outbox::announce(tx, &m.id).await?;
     Ok(m.id)
