@@ -9,7 +9,7 @@ let core: FakeCore;
 
 beforeEach(() => {
   core = new FakeCore().install();
-  core.lists.queue = [summary('c1', { subject: 'Refund for order 7' }), summary('c2', { subject: 'Cannot log in' })];
+  core.lists.queue = [summary('c1', { subject: 'Refund for order 7' }), summary('c2', { subject: 'Cannot log in to my order' })];
   for (const c of core.lists.queue) core.conversations.set(c.id, { summary: c, complete: true, messages: [message('customer', 'hi')] });
 });
 
@@ -54,7 +54,7 @@ describe('the search box', () => {
     await start();
     key('/');
     const input = byTestId<HTMLInputElement>('search-input');
-    type(input, 'o');
+    type(input, 'or');
     await settle();
     expect(core.called('search_server')).toHaveLength(0);
     key('ArrowDown', {}, input);

@@ -33,17 +33,21 @@ describe('parts', () => {
 describe('queryFor', () => {
   it('is null for blank text and carries the filters', () => {
     expect(queryFor('   ', NO_FILTERS)).toBeNull();
+    // One Latin letter waits for the next keystroke; one Japanese character is a word.
+    expect(queryFor(' r ', NO_FILTERS)).toBeNull();
+    expect(queryFor('re', NO_FILTERS)?.q).toBe('re');
+    expect(queryFor('東', NO_FILTERS)?.q).toBe('東');
     const q = queryFor(' refund ', { ...NO_FILTERS, channel: 'sms', state: 'resolved', order: 'relevance' }, 10);
     expect(q).toMatchObject({ q: 'refund', channel: 'sms', state: 'resolved', order: 'relevance', limit: 10, from: null, to: null });
   });
 
   it('takes the date range as whole local days, the end included', () => {
-    const q = queryFor('x', { ...NO_FILTERS, from: '2026-03-01', to: '2026-03-01' });
+    const q = queryFor('xy', { ...NO_FILTERS, from: '2026-03-01', to: '2026-03-01' });
     const from = new Date(q!.from!);
     const to = new Date(q!.to!);
     expect(from.getDate()).toBe(1);
     expect(to.getTime() - from.getTime()).toBeGreaterThanOrEqual(23 * 3600_000);
-    expect(queryFor('x', { ...NO_FILTERS, from: 'yesterday' })!.from).toBeNull();
+    expect(queryFor('xy', { ...NO_FILTERS, from: 'yesterday' })!.from).toBeNull();
   });
 });
 

@@ -81,10 +81,23 @@ function dayStart(day: string, days = 0): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** Chinese, Japanese and Korean characters: one of them is already a word. */
+const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]/;
+
+/**
+ * Whether `text` is enough to search: two characters, or one Chinese,
+ * Japanese or Korean character. One Latin letter is a prefix of most of the
+ * cache: it is not searched until the next keystroke.
+ */
+export function searchable(text: string): boolean {
+  const q = text.trim();
+  return [...q].length >= 2 || CJK.test(q);
+}
+
 /** The query for `text` with `filters`, or `null` when there is nothing to search. */
 export function queryFor(text: string, filters: Filters, limit = 30): SearchQuery | null {
   const q = text.trim();
-  if (q === '') return null;
+  if (!searchable(q)) return null;
   return {
     q,
     channel: filters.channel || null,
