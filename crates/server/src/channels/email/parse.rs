@@ -458,6 +458,24 @@ mod tests {
         assert_eq!(strip_quoted("> only quote"), "> only quote");
     }
 
+    /// Found at random by `proptest_email_almost_valid_messages`: a
+    /// `message/rfc822` part in another one inside a multipart makes
+    /// mail-parser 0.11 panic. The guard answers with the raw text.
+    #[test]
+    fn a_message_that_panics_the_mime_parser_is_kept_as_raw_text() {
+        let raw = b"Content-Type: multipart/mixed; boundary=\"=_\"\r\n\r\n--=_\r\n\
+Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n\
+Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\r\n--=_--\r\n";
+        let direct = std::panic::catch_unwind(|| parse_mime(raw));
+        let p = parse(raw);
+        assert!(!p.message_id.is_empty());
+        assert!(
+            direct.is_err(),
+            "mail-parser no longer panics here: {direct:?}"
+        );
+        assert!(p.body.contains("multipart/mixed"), "{}", p.body);
+    }
+
     #[test]
     fn ids_and_names_are_sanitized() {
         assert_eq!(clean_id("<abc@x>"), Some("abc@x".into()));

@@ -85,14 +85,18 @@ fn invariants(raw: &[u8], p: &ParsedEmail) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// Parses `raw` through the guard and without it: no panic either way, the
-/// same answer twice (a redelivery is recognised), the promises kept.
+/// Parses `raw` through the guard and without it: the guard never panics,
+/// the same answer twice (a redelivery is recognised), the promises kept.
+/// Without the guard, mail-parser itself may panic: a `message/rfc822` part
+/// nested in another one inside a multipart panics mail-parser 0.11
+/// ("Invalid part ID, could not find multipart"), which a run found at
+/// random. That is what the guard is for: then `parse` must still answer
+/// (with the raw text) and keep every promise.
 fn parses_well(raw: &[u8]) -> Result<(), TestCaseError> {
-    // A panic here (inside mail-parser) is counted and fails the property.
-    let direct = parse_mime(raw);
+    let direct = std::panic::catch_unwind(|| parse_mime(raw));
     let p = parse(raw);
     invariants(raw, &p)?;
-    if let Some(d) = direct {
+    if let Ok(Some(d)) = direct {
         prop_assert_eq!(&d.message_id, &p.message_id);
         prop_assert_eq!(&d.body, &p.body);
     }
