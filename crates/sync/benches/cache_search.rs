@@ -265,7 +265,9 @@ async fn run() {
                     let typed: String = chars[..k].iter().collect();
                     // As the search box: from two characters (or one
                     // Chinese or Japanese one).
-                    let cjk = typed.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+                    let cjk = typed
+                        .chars()
+                        .any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
                     if typed.trim().chars().count() < 2 && !cjk {
                         continue;
                     }
