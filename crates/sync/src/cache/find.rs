@@ -20,7 +20,7 @@ use switchboard_core::search::query::Query;
 use switchboard_core::search::snippet::{best_field, snippet, SNIPPET_CHARS};
 use switchboard_core::search::{doc_number_from, Cursor, DOC_SEQ_BITS};
 
-use super::rows::{customer_of, from_ms, parse};
+use super::rows::{corrupt, customer_of, from_ms, parse};
 use super::Cache;
 use crate::error::{Result, SyncError};
 
@@ -315,27 +315,46 @@ async fn relevance(
         .collect())
 }
 
-/// The hits as results: their conversations and messages read back, with
-/// snippets.
+/// The hits as results: their conversations and messages read back in one
+/// statement (the hits' places in the page, their conversations, the
+/// bodies of those that are messages), with snippets.
 async fn results(
     conn: &mut SqliteConnection,
     query: &Query,
     hits: &[Hit],
 ) -> Result<Vec<SearchResult>> {
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<(&str, Option<&str>)> = hits
+        .iter()
+        .map(|h| {
+            let message = (h.kind != "conversation").then_some(h.doc_id.as_str());
+            (h.conversation_id.as_str(), message)
+        })
+        .collect();
+    let rows = sqlx::query(
+        "SELECT CAST(h.key AS INTEGER) AS k, c.channel, c.subject, c.category_id, c.state, \
+         c.assignee_id, c.customer_name, c.customer_email, c.customer_phone, m.body AS body \
+         FROM json_each(?) h \
+         JOIN conversations c ON c.id = json_extract(h.value, '$[0]') \
+         LEFT JOIN messages m ON m.id = json_extract(h.value, '$[1]')",
+    )
+    .bind(serde_json::to_string(&keys).map_err(corrupt)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found: Vec<Option<&SqliteRow>> = vec![None; hits.len()];
+    for r in &rows {
+        let k: i64 = r.try_get("k")?;
+        if let Some(slot) = usize::try_from(k).ok().and_then(|k| found.get_mut(k)) {
+            *slot = Some(r);
+        }
+    }
     let mut out = Vec::with_capacity(hits.len());
-    for h in hits {
-        let Some(c) = sqlx::query(
-            "SELECT id, channel, subject, category_id, state, assignee_id, \
-             customer_name, customer_email, customer_phone FROM conversations WHERE id = ?",
-        )
-        .bind(&h.conversation_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
-            continue;
-        };
+    for (h, c) in hits.iter().zip(found) {
+        let Some(c) = c else { continue };
         let subject: String = c.try_get("subject")?;
-        let customer = customer_of(&c)?;
+        let customer = customer_of(c)?;
         let (matched, message_id, snip) = if h.kind == "conversation" {
             let (field, snip) = best_field(
                 &subject,
@@ -346,10 +365,7 @@ async fn results(
             );
             (field.into(), None, snip)
         } else {
-            let body: Option<String> = sqlx::query_scalar("SELECT body FROM messages WHERE id = ?")
-                .bind(&h.doc_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let body: Option<String> = c.try_get("body")?;
             let Some(body) = body else { continue };
             let field = if h.kind == "note" {
                 SearchField::Note
