@@ -4,6 +4,7 @@
 //!   and Japanese characters one token each) and what a document indexes.
 //! - [`query`]: what a query means, and its FTS5 and `tsquery` forms.
 //! - [`snippet`]: where the hits are, for highlighting as text.
+//! - [`rank`]: relevance among a search's candidates.
 //! - [`Cursor`]: the opaque position of a page.
 //! - [`may_find_notes`]: internal notes are found by the team only.
 //!
@@ -17,6 +18,7 @@
 //! ```
 
 pub mod query;
+pub mod rank;
 pub mod snippet;
 pub mod text;
 

@@ -93,6 +93,24 @@ fn term(word: &str, quoted: bool) -> Option<Term> {
     Some(Term { alternatives })
 }
 
+/// A term that is one letter or digit typed as a prefix.
+fn one_letter_prefix(t: &Term) -> bool {
+    matches!(t.alternatives.as_slice(),
+        [p] if p.prefix && p.tokens.len() == 1 && p.tokens[0].chars().count() == 1)
+}
+
+/// Prefixes this long or longer are spelled out as the index's words that
+/// complete them (shorter ones have FTS5 prefix indexes of their own: 2 and
+/// 3 characters): see [`Query::to_fts5_spelled`].
+pub const SPELL_FROM_CHARS: usize = 4;
+
+/// A prefix that completes to more words than this stays a prefix. FTS5
+/// reads an `OR` of words at about 25 µs a word before the first row, so
+/// 512 words cost about 13 ms; beyond that FTS5's own prefix merge is used
+/// (it costs what the prefix's postings are: little for the many rare words
+/// — numbers, ids — that make such long lists of completions).
+pub const MAX_SPELLED: usize = 512;
+
 impl Query {
     /// Parses what was typed.
     pub fn parse(q: &str) -> Result<Query, QueryError> {
@@ -124,6 +142,12 @@ impl Query {
         }
         if terms.is_empty() {
             return Err(QueryError::Empty);
+        }
+        // A one-letter word still being typed (`refund c`) is left out
+        // while other words narrow the search: as a prefix it matches a
+        // large share of every word, and the next letter comes next.
+        if terms.iter().any(|t| !one_letter_prefix(t)) {
+            terms.retain(|t| !one_letter_prefix(t));
         }
         if terms.len() > MAX_TERMS {
             return Err(QueryError::TooManyTerms);
@@ -263,6 +287,17 @@ mod tests {
         assert_eq!(q.terms[0].alternatives, [p(&["cafe"], true)]);
         assert_eq!(q.to_fts5(), "\"cafe\" * AND \"ref\" *");
         assert_eq!(q.to_tsquery(), "'cafe':* & 'ref':*");
+    }
+
+    #[test]
+    fn a_one_letter_word_being_typed_waits_for_the_next_letter() {
+        let q = Query::parse("refund c").unwrap();
+        assert_eq!(q.to_fts5(), "\"refund\" *");
+        // Alone, or quoted, or in a script without spaces, it counts.
+        assert_eq!(Query::parse("c").unwrap().to_fts5(), "\"c\" *");
+        assert_eq!(Query::parse("a b").unwrap().terms.len(), 2);
+        assert_eq!(Query::parse("refund \"c\"").unwrap().terms.len(), 2);
+        assert_eq!(Query::parse("refund 東").unwrap().terms.len(), 2);
     }
 
     #[test]

@@ -9,15 +9,19 @@
 //!   document's place in time) in batches, grouped by conversation (its
 //!   newest match represents it), until the page is full.
 //! - **By relevance**: the newest [`RELEVANCE_CANDIDATES`] matches are
-//!   ranked by BM25, one per conversation (its best).
+//!   read with their text and ranked by BM25 over those candidates
+//!   (`switchboard_core::search::rank`: FTS5's own `bm25()` reads every
+//!   posting of each word first), one per conversation (its best).
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use switchboard_api::{Highlight, SearchField, SearchOrder, SearchPage, SearchQuery, SearchResult};
-use switchboard_core::search::query::Query;
+use switchboard_core::search::query::{Query, MAX_SPELLED, SPELL_FROM_CHARS};
+use switchboard_core::search::rank;
 use switchboard_core::search::snippet::{best_field, snippet, SNIPPET_CHARS};
+use switchboard_core::search::text::{terms, DocTerms};
 use switchboard_core::search::{doc_number_from, Cursor, DOC_SEQ_BITS};
 
 use super::rows::{corrupt, customer_of, from_ms, parse};
@@ -31,10 +35,6 @@ pub const RELEVANCE_CANDIDATES: i64 = 1_000;
 const FIRST_BATCH_PER_RESULT: i64 = 8;
 /// The largest batch a newest-first search reads at once.
 const MAX_BATCH: i64 = 4_096;
-/// Prefixes this long or longer are spelled out as their words.
-const SPELL_FROM_CHARS: usize = 4;
-/// A prefix that completes to more words than this stays a prefix.
-const MAX_SPELLED: i64 = 64;
 
 /// A document found.
 #[derive(Debug, Clone)]
@@ -124,7 +124,7 @@ impl Cache {
         let mut hits = match order {
             SearchOrder::Newest => newest(&mut tx, q, &expr, cursor.as_ref(), limit + 1).await?,
             SearchOrder::Relevance => {
-                relevance(&mut tx, q, &expr, cursor.as_ref(), limit + 1).await?
+                relevance(&mut tx, q, &query, &expr, cursor.as_ref(), limit + 1).await?
             }
         };
         let more = hits.len() > limit;
@@ -161,14 +161,14 @@ async fn fts5_expr(conn: &mut SqliteConnection, q: &Query) -> Result<Option<Stri
             "SELECT term FROM search_terms WHERE term >= ? ORDER BY term LIMIT ?",
         )
         .bind(prefix)
-        .bind(MAX_SPELLED + 1)
+        .bind(MAX_SPELLED as i64 + 1)
         .fetch_all(&mut *conn)
         .await?;
         let words: Vec<String> = words
             .into_iter()
             .filter(|w| w.starts_with(prefix))
             .collect();
-        if words.len() as i64 <= MAX_SPELLED {
+        if words.len() <= MAX_SPELLED {
             spelled.insert(prefix.to_owned(), words);
         }
     }
@@ -274,11 +274,13 @@ async fn newest(
     }
 }
 
-/// By relevance: the newest [`RELEVANCE_CANDIDATES`] matches ranked by
-/// BM25, one per conversation (its best), from the cursor's offset.
+/// By relevance: the newest [`RELEVANCE_CANDIDATES`] matches read with
+/// their text and ranked (`rank`), one per conversation (its best), from
+/// the cursor's offset.
 async fn relevance(
     conn: &mut SqliteConnection,
     f: &SearchQuery,
+    query: &Query,
     expr: &str,
     cursor: Option<&Cursor>,
     want: usize,
@@ -287,22 +289,46 @@ async fn relevance(
     let from = matching(f, expr, &mut s);
     let limit = s.int(RELEVANCE_CANDIDATES);
     let sql = format!(
-        "SELECT {HIT_COLUMNS}, bm25(search_fts) AS score {from} \
-         ORDER BY search_fts.rowid DESC LIMIT {limit}"
+        "SELECT x.*, m.body AS body FROM \
+         (SELECT {HIT_COLUMNS}, c.subject AS subject, c.customer_name AS name, \
+          c.customer_email AS email, c.customer_phone AS phone {from} \
+          ORDER BY search_fts.rowid DESC LIMIT {limit}) x \
+         LEFT JOIN messages m ON x.kind <> 'conversation' AND m.id = x.doc_id"
     );
-    let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
-    for r in &s.rows(&sql, conn).await? {
+    let rows = s.rows(&sql, conn).await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    let mut counts = Vec::with_capacity(rows.len());
+    for r in &rows {
         let h = hit(r)?;
-        let score: f64 = r.try_get("score")?;
+        let doc = if h.kind == "conversation" {
+            let field = |c: &str| r.try_get::<Option<String>, _>(c);
+            DocTerms::conversation(
+                &r.try_get::<String, _>("subject")?,
+                field("name")?.as_deref(),
+                field("email")?.as_deref(),
+                field("phone")?.as_deref(),
+            )
+            .as_slice()
+            .to_vec()
+        } else {
+            terms(&r.try_get::<Option<String>, _>("body")?.unwrap_or_default())
+        };
+        counts.push(rank::counts(&doc, query));
+        hits.push(h);
+    }
+    let scores = rank::scores(&counts);
+    // Each conversation's best document (the newest on a tie).
+    let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
+    for (h, score) in hits.into_iter().zip(scores) {
         match best.get(&h.conversation_id) {
-            Some((b, _)) if *b <= score => {}
+            Some((b, _)) if *b >= score => {}
             _ => {
                 best.insert(h.conversation_id.clone(), (score, h));
             }
         }
     }
     let mut ranked: Vec<(f64, Hit)> = best.into_values().collect();
-    ranked.sort_by(|(a, x), (b, y)| a.total_cmp(b).then(y.n.cmp(&x.n)));
+    ranked.sort_by(|(a, x), (b, y)| b.total_cmp(a).then(y.n.cmp(&x.n)));
     let skip = match cursor {
         Some(Cursor::Offset(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
         _ => 0,
