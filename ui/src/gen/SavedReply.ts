@@ -30,7 +30,9 @@ owner_id: string | null,
  */
 category_id: string | null, 
 /**
- * Upload ids sent along with the reply (opaque references).
+ * Its files, as upload ids: the reply holds them (they are not swept
+ * while it names them), and a message naming one in `attachment_ids`
+ * gets a copy of its own.
  */
 attachments: Array<string>, 
 /**

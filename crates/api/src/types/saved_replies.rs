@@ -24,7 +24,9 @@ pub struct SavedReply {
     /// Offered only for conversations of this category; `None`: everywhere.
     #[serde(default)]
     pub category_id: Option<String>,
-    /// Upload ids sent along with the reply (opaque references).
+    /// Its files, as upload ids: the reply holds them (they are not swept
+    /// while it names them), and a message naming one in `attachment_ids`
+    /// gets a copy of its own.
     #[serde(default)]
     pub attachments: Vec<String>,
     /// Created.

@@ -291,7 +291,7 @@ impl Drop for Leader {
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = NewMessage,
     responses((status = 201, body = Message), (status = 403, body = switchboard_api::ErrorBody),
-              (status = 422, description = "`unknown_upload` (not an upload of yours), `upload_already_attached`, `too_many_attachments`, `duplicate_attachment`, or the body is empty or too long", body = switchboard_api::ErrorBody)))]
+              (status = 422, description = "`unknown_upload` (not an upload of yours, nor a file of a saved reply you may use), `upload_already_attached`, `too_many_attachments`, `duplicate_attachment`, or the body is empty or too long", body = switchboard_api::ErrorBody)))]
 pub async fn post_message(
     State(st): State<AppState>,
     Auth(caller): Auth,

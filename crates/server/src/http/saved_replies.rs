@@ -39,7 +39,7 @@ pub async fn list(
     request_body = NewSavedReply,
     responses((status = 201, body = SavedReply),
               (status = 403, description = "`admin_only`: team replies are created by admins", body = switchboard_api::ErrorBody),
-              (status = 422, description = "`unknown_variable`, `malformed_variable`, `invalid_title`, `invalid_reply_body`, `invalid_attachments`, `unknown_category`", body = switchboard_api::ErrorBody)))]
+              (status = 422, description = "`unknown_variable`, `malformed_variable`, `invalid_title`, `invalid_reply_body`, `invalid_attachments`, `unknown_category`, `unknown_upload` (an attachment that is not an upload of yours), `upload_already_attached` (on a message or another saved reply)", body = switchboard_api::ErrorBody)))]
 pub async fn create(
     State(st): State<AppState>,
     Auth(caller): Auth,

@@ -184,6 +184,7 @@ pub async fn create(tx: &mut Tx, caller: &Caller, req: &NewSavedReply) -> AppRes
     .bind(tx.now.timestamp_millis())
     .execute(&mut *tx)
     .await?;
+    super::uploads::hold(tx, caller, &id, &attachments).await?;
     announce(tx, &id, &caller.id).await
 }
 
@@ -205,7 +206,11 @@ pub async fn update(
         None => cur.body,
     };
     let attachments = match &patch.attachments {
-        Some(a) => clean_attachments(a).map_err(refused)?,
+        Some(a) => {
+            let a = clean_attachments(a).map_err(refused)?;
+            super::uploads::hold(tx, caller, id, &a).await?;
+            a
+        }
         None => cur.attachments,
     };
     let category_id = match &patch.category_id {
@@ -238,6 +243,8 @@ pub async fn delete(tx: &mut Tx, caller: &Caller, id: &str) -> AppResult<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    // Its files are let go: the sweep removes them.
+    super::uploads::hold(tx, caller, id, &[]).await?;
     let vis = audience(&cur);
     append_event(
         tx,

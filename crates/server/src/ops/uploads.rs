@@ -7,13 +7,18 @@
 //! the new message in the reply's own transaction (the caller's own, not
 //! attached elsewhere, at most [`MAX_ATTACHMENTS`]), so the outbox that
 //! sends the reply finds them with it. Uploads never attached are removed
-//! after a day ([`sweep`]).
+//! after a day ([`sweep`]), except those a saved reply holds ([`hold`]):
+//! a reply naming one of those gets a copy of its own, so the saved reply
+//! keeps its file for the next use.
 
 pub mod sniff;
 pub mod staging;
 
 use chrono::Duration as ChronoDuration;
 use switchboard_api::{AttachmentInfo, Upload};
+
+use switchboard_core::saved_replies::can_see;
+use switchboard_core::ReplyScope;
 
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
@@ -167,9 +172,10 @@ pub async fn store_upload(
     })
 }
 
-/// Checks the uploads an agent's new message names ([`check_owned`]).
+/// Checks the uploads an agent's new message names ([`check_owned`]); a
+/// file of a saved reply the agent may use is copied for the message.
 pub async fn check(tx: &mut Tx, caller: &Caller, ids: &[String]) -> AppResult<Vec<AttachmentInfo>> {
-    check_owned(tx, Owner::Agent(&caller.id), ids).await
+    check_files(tx, Owner::Agent(&caller.id), Some(caller), ids).await
 }
 
 /// Checks the uploads a new message names before it is written: the
@@ -178,6 +184,17 @@ pub async fn check(tx: &mut Tx, caller: &Caller, ids: &[String]) -> AppResult<Ve
 pub async fn check_owned(
     tx: &mut Tx,
     owner: Owner<'_>,
+    ids: &[String],
+) -> AppResult<Vec<AttachmentInfo>> {
+    check_files(tx, owner, None, ids).await
+}
+
+/// [`check_owned`], and with `agent` the files of the saved replies they
+/// may use, each replaced by a copy of its own.
+async fn check_files(
+    tx: &mut Tx,
+    owner: Owner<'_>,
+    agent: Option<&Caller>,
     ids: &[String],
 ) -> AppResult<Vec<AttachmentInfo>> {
     if ids.len() > MAX_ATTACHMENTS {
@@ -197,7 +214,18 @@ pub async fn check_owned(
                 format!("upload {id} is named twice"),
             ));
         }
-        let file = files::meta(&mut *tx, id).await?.filter(|f| owner.owns(f));
+        let mut file = files::meta(&mut *tx, id).await?;
+        if let (Some(agent), Some(f)) = (agent, &file) {
+            if let Some(reply) = f.saved_reply_id.as_deref() {
+                if may_use(tx, agent, reply).await? {
+                    let copy = copy_upload(tx, &agent.id, f).await?;
+                    out.push(copy.info());
+                    continue;
+                }
+                file = None;
+            }
+        }
+        let file = file.filter(|f| owner.owns(f) && f.saved_reply_id.is_none());
         let Some(file) = file else {
             return Err(AppError::invalid(
                 "unknown_upload",
@@ -246,12 +274,106 @@ pub async fn link(
     Ok(())
 }
 
+/// Whether `agent` may use saved reply `reply_id` (it exists and they see
+/// it: core's `saved_replies::can_see`).
+async fn may_use(tx: &mut Tx, agent: &Caller, reply_id: &str) -> AppResult<bool> {
+    let row = db::query("SELECT scope, owner_id FROM saved_replies WHERE id = $1")
+        .bind(reply_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(r) = row else { return Ok(false) };
+    let scope: String = r.try_get("scope")?;
+    let owner: Option<String> = r.try_get("owner_id")?;
+    let scope = ReplyScope::parse(&scope).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(can_see(&agent.viewer(), scope, owner.as_deref()))
+}
+
+/// A copy of upload `f` (row and chunks, copied inside the database) as
+/// `agent_id`'s own, not attached.
+async fn copy_upload(
+    tx: &mut Tx,
+    agent_id: &str,
+    f: &files::FileMeta,
+) -> AppResult<files::FileMeta> {
+    let id = new_id();
+    db::query(
+        "INSERT INTO uploads (id, agent_id, session_id, filename, content_type, size, sha256, chunks, created_at, \
+         conversation_id, message_id, position, saved_reply_id) \
+         SELECT $1, $2, NULL, filename, content_type, size, sha256, chunks, $3, NULL, NULL, NULL, NULL \
+         FROM uploads WHERE id = $4",
+    )
+    .bind(&id)
+    .bind(agent_id)
+    .bind(tx.now.timestamp_millis())
+    .bind(&f.id)
+    .execute(&mut *tx)
+    .await?;
+    db::query(
+        "INSERT INTO upload_chunks (upload_id, n, data) SELECT $1, n, data FROM upload_chunks WHERE upload_id = $2",
+    )
+    .bind(&id)
+    .bind(&f.id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(files::FileMeta {
+        id,
+        agent_id: Some(agent_id.to_owned()),
+        session_id: None,
+        saved_reply_id: None,
+        ..f.clone()
+    })
+}
+
+/// Makes `ids` the files saved reply `reply_id` holds: each the caller's
+/// own upload not attached to a message, or already this reply's. Files
+/// the reply held and no longer names are let go (the sweep removes them).
+pub async fn hold(tx: &mut Tx, caller: &Caller, reply_id: &str, ids: &[String]) -> AppResult<()> {
+    for id in ids {
+        let file = files::meta(&mut *tx, id).await?;
+        match file {
+            Some(f) if f.kind == Kind::Upload && f.saved_reply_id.as_deref() == Some(reply_id) => {}
+            Some(f)
+                if Owner::Agent(&caller.id).owns(&f)
+                    && f.message_id.is_none()
+                    && f.saved_reply_id.is_none() => {}
+            Some(f) if f.kind == Kind::Upload && Owner::Agent(&caller.id).owns(&f) => {
+                return Err(AppError::invalid(
+                    "upload_already_attached",
+                    format!(
+                        "upload {id} ({}) belongs to a message or another saved reply; upload it again",
+                        f.filename
+                    ),
+                ));
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "unknown_upload",
+                    format!("no upload {id} of yours: upload the file first"),
+                ));
+            }
+        }
+    }
+    db::query("UPDATE uploads SET saved_reply_id = NULL WHERE saved_reply_id = $1")
+        .bind(reply_id)
+        .execute(&mut *tx)
+        .await?;
+    for id in ids {
+        db::query("UPDATE uploads SET saved_reply_id = $1 WHERE id = $2")
+            .bind(reply_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Removes up to `limit` uploads never attached and older than
 /// [`UNATTACHED_TTL`]; returns how many.
 pub async fn sweep(tx: &mut Tx, limit: i64) -> AppResult<usize> {
     let cutoff = (tx.now - UNATTACHED_TTL).timestamp_millis();
     let ids: Vec<String> = db::query(
-        "SELECT id FROM uploads WHERE created_at < $1 AND message_id IS NULL ORDER BY created_at LIMIT $2",
+        "SELECT id FROM uploads WHERE created_at < $1 AND message_id IS NULL AND saved_reply_id IS NULL \
+         ORDER BY created_at LIMIT $2",
     )
     .bind(cutoff)
     .bind(limit)

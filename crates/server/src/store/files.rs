@@ -56,6 +56,8 @@ pub struct FileMeta {
     pub size: u64,
     /// Chunks (uploads only).
     pub chunks: i64,
+    /// The saved reply holding it (uploads only: `ops::uploads::hold`).
+    pub saved_reply_id: Option<String>,
 }
 
 impl FileMeta {
@@ -77,8 +79,8 @@ fn size_of(n: i64) -> u64 {
 /// A stored file by id, upload or inbound attachment.
 pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
     if let Some(r) = db::query(
-        "SELECT agent_id, session_id, filename, content_type, size, chunks, conversation_id, message_id \
-         FROM uploads WHERE id = $1",
+        "SELECT agent_id, session_id, filename, content_type, size, chunks, conversation_id, message_id, \
+         saved_reply_id FROM uploads WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -95,6 +97,7 @@ pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
             content_type: r.try_get("content_type")?,
             size: size_of(r.try_get("size")?),
             chunks: r.try_get("chunks")?,
+            saved_reply_id: r.try_get("saved_reply_id")?,
         }));
     }
     let Some(r) = db::query(
@@ -117,6 +120,7 @@ pub async fn meta(conn: &mut impl Db, id: &str) -> AppResult<Option<FileMeta>> {
         content_type: r.try_get("content_type")?,
         size: size_of(r.try_get("size")?),
         chunks: 0,
+        saved_reply_id: None,
     }))
 }
 
@@ -143,6 +147,7 @@ pub async fn of_message(conn: &mut impl Db, message_id: &str) -> AppResult<Vec<F
                 content_type: r.try_get("content_type")?,
                 size: size_of(r.try_get("size")?),
                 chunks: r.try_get("chunks")?,
+                saved_reply_id: None,
             })
         })
         .collect()

@@ -95,10 +95,18 @@ async fn crud_team_replies_for_admins_personal_ones_private() {
     );
 
     // Agents create personal replies (the default scope), never team ones.
+    let up1 = pat
+        .upload("one.txt", b"one".to_vec())
+        .await
+        .expect("upload");
+    let up2 = pat
+        .upload("two.txt", b"two".to_vec())
+        .await
+        .expect("upload");
     let mine = pat
         .create_saved_reply(&NewSavedReply {
             category_id: Some("general".into()),
-            attachments: vec!["upload-1".into(), " upload-2 ".into(), "upload-1".into()],
+            attachments: vec![up1.id.clone(), format!(" {} ", up2.id), up1.id.clone()],
             ..new_reply("My sign-off", "Cheers, {{agent.name}}", None)
         })
         .await
@@ -106,7 +114,7 @@ async fn crud_team_replies_for_admins_personal_ones_private() {
     assert_eq!(mine.scope, ReplyScope::Personal);
     assert_eq!(mine.owner_id.as_deref(), Some(pat.agent.id.as_str()));
     assert_eq!(mine.category_id.as_deref(), Some("general"));
-    assert_eq!(mine.attachments, ["upload-1", "upload-2"]);
+    assert_eq!(mine.attachments, [up1.id.clone(), up2.id.clone()]);
     expect_err(
         pat.create_saved_reply(&new_reply("Ours", "text", Some(ReplyScope::Team)))
             .await,
@@ -427,9 +435,10 @@ async fn filling_uses_the_conversation_and_the_caller_and_leaves_missing_values_
     assert_eq!(filled.missing, ["customer.first_name", "customer.name"]);
 
     // Personal replies fill for their owner, attachments come along.
+    let up = pat.upload("sign.txt", b"sign".to_vec()).await.unwrap();
     let mine = pat
         .create_saved_reply(&NewSavedReply {
-            attachments: vec!["up-1".into()],
+            attachments: vec![up.id.clone()],
             ..new_reply("Sign-off", "Cheers, {{agent.name}}", None)
         })
         .await
@@ -439,7 +448,7 @@ async fn filling_uses_the_conversation_and_the_caller_and_leaves_missing_values_
         .await
         .unwrap();
     assert_eq!(filled.text, "Cheers, Pat Doe");
-    assert_eq!(filled.attachments, ["up-1"]);
+    assert_eq!(filled.attachments, std::slice::from_ref(&up.id));
 
     // A conversation the caller may not see, or a reply that is not theirs: 404.
     let elsewhere = conversation_from(&app, Some("Bo"), "billing").await;

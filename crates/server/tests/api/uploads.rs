@@ -432,3 +432,106 @@ async fn uploads_never_attached_are_swept_after_a_day_and_attached_ones_stay() {
     expect_error_body(resp, 404, "not_found").await;
     assert_eq!(pat.download(&kept.id).await.expect("kept"), png(300 * 1024));
 }
+
+#[tokio::test]
+async fn a_saved_replys_files_stay_and_each_reply_gets_a_copy_of_its_own() {
+    use switchboard_api::{NewSavedReply, ReplyScope};
+    use switchboard_server::{ops, store::op};
+    let app = spawn_app().await;
+    let (pat, conv) = holding(&app, "Pat").await;
+    let guide = png(300 * 1024);
+    let up = pat
+        .upload("guide.png", guide.clone())
+        .await
+        .expect("upload");
+    let saved = |scope: Option<ReplyScope>, ids: Vec<String>| NewSavedReply {
+        title: "Setup guide".into(),
+        body: "Here is the guide.".into(),
+        scope,
+        category_id: None,
+        attachments: ids,
+    };
+    let reply = pat
+        .create_saved_reply(&saved(None, vec![up.id.clone()]))
+        .await
+        .expect("saved reply");
+    let sweep = || {
+        app.server().store().write(op(|tx| {
+            Box::pin(async move { ops::uploads::sweep(tx, 50).await })
+        }))
+    };
+    app.advance(25 * 3600);
+    assert_eq!(
+        sweep().await.expect("sweep"),
+        0,
+        "a saved reply's file stays"
+    );
+
+    // Two replies use it: each message gets a copy of its own, same bytes.
+    let a = pat
+        .reply_with(&conv, "Here is the guide.", &[up.id.as_str()])
+        .await
+        .expect("first use");
+    let b = pat
+        .reply_with(&conv, "Here it is again.", &[up.id.as_str()])
+        .await
+        .expect("second use");
+    let (fa, fb) = (&a.attachments[0], &b.attachments[0]);
+    assert!(fa.id != up.id && fb.id != up.id && fa.id != fb.id, "copies");
+    assert_eq!(
+        (fa.filename.as_str(), fa.size),
+        ("guide.png", guide.len() as u64)
+    );
+    assert_eq!(pat.download(&fa.id).await.expect("a"), guide);
+    assert_eq!(pat.download(&fb.id).await.expect("b"), guide);
+    assert_eq!(
+        stored_rows(&app).await,
+        (3, 6),
+        "the reply's file and two copies"
+    );
+
+    // A personal reply's file is its owner's alone; a team reply's, everyone's.
+    let (sam, sams_conv) = holding(&app, "Sam").await;
+    expect_err(
+        sam.reply_with(&sams_conv, "With Pat's file", &[up.id.as_str()])
+            .await,
+        422,
+        "unknown_upload",
+    );
+    let admins = app
+        .admin
+        .upload("terms.png", png(64))
+        .await
+        .expect("upload");
+    app.admin
+        .create_saved_reply(&saved(Some(ReplyScope::Team), vec![admins.id.clone()]))
+        .await
+        .expect("team reply");
+    let used = sam
+        .reply_with(&sams_conv, "Our terms.", &[admins.id.as_str()])
+        .await
+        .expect("a team reply's file");
+    assert_eq!(
+        sam.download(&used.attachments[0].id).await.expect("copy"),
+        png(64)
+    );
+
+    // A file already on a message, or someone else's, cannot be held.
+    expect_err(
+        pat.create_saved_reply(&saved(None, vec![fa.id.clone()]))
+            .await,
+        422,
+        "upload_already_attached",
+    );
+    expect_err(
+        pat.create_saved_reply(&saved(None, vec![admins.id.clone()]))
+            .await,
+        422,
+        "unknown_upload",
+    );
+
+    // Deleted, the reply lets its file go: the sweep removes it, the copies stay.
+    pat.delete_saved_reply(&reply.id).await.expect("delete");
+    assert_eq!(sweep().await.expect("sweep"), 1);
+    assert_eq!(pat.download(&fa.id).await.expect("a stays"), guide);
+}
