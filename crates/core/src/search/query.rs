@@ -111,6 +111,15 @@ pub const SPELL_FROM_CHARS: usize = 4;
 /// — numbers, ids — that make such long lists of completions).
 pub const MAX_SPELLED: usize = 512;
 
+/// Above every word that starts with `prefix` (in the byte order of UTF-8,
+/// SQLite's `BINARY`): the words it completes to are the range `prefix ≤
+/// word < completions_end(prefix)`, read without stepping past them.
+pub fn completions_end(prefix: &str) -> String {
+    let mut end = prefix.to_owned();
+    end.push(char::MAX);
+    end
+}
+
 impl Query {
     /// Parses what was typed.
     pub fn parse(q: &str) -> Result<Query, QueryError> {
@@ -287,6 +296,17 @@ mod tests {
         assert_eq!(q.terms[0].alternatives, [p(&["cafe"], true)]);
         assert_eq!(q.to_fts5(), "\"cafe\" * AND \"ref\" *");
         assert_eq!(q.to_tsquery(), "'cafe':* & 'ref':*");
+    }
+
+    #[test]
+    fn the_completions_of_a_prefix_are_a_range() {
+        let end = completions_end("ref");
+        for w in ["ref", "refund", "refz", "ref\u{FFFF}x"] {
+            assert!(w >= "ref" && w < end.as_str(), "{w}");
+        }
+        for w in ["reg", "rf", "re"] {
+            assert!(!(w >= "ref" && w < end.as_str()), "{w}");
+        }
     }
 
     #[test]

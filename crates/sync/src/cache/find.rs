@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use switchboard_api::{Highlight, SearchField, SearchOrder, SearchPage, SearchQuery, SearchResult};
-use switchboard_core::search::query::{Query, MAX_SPELLED, SPELL_FROM_CHARS};
+use switchboard_core::search::query::{completions_end, Query, MAX_SPELLED, SPELL_FROM_CHARS};
 use switchboard_core::search::rank;
 use switchboard_core::search::snippet::{best_field, snippet, SNIPPET_CHARS};
 use switchboard_core::search::text::{terms, DocTerms};
@@ -158,9 +158,10 @@ async fn fts5_expr(conn: &mut SqliteConnection, q: &Query) -> Result<Option<Stri
     let mut spelled = HashMap::new();
     for prefix in q.prefixes(SPELL_FROM_CHARS) {
         let words: Vec<String> = sqlx::query_scalar(
-            "SELECT term FROM search_terms WHERE term >= ? ORDER BY term LIMIT ?",
+            "SELECT term FROM search_terms WHERE term >= ? AND term < ? ORDER BY term LIMIT ?",
         )
         .bind(prefix)
+        .bind(completions_end(prefix))
         .bind(MAX_SPELLED as i64 + 1)
         .fetch_all(&mut *conn)
         .await?;

@@ -17,18 +17,20 @@
 //!   on an earlier page and is skipped (checked in the statement, against
 //!   the conversation's own documents).
 //! - **By relevance**: the [`RELEVANCE_CANDIDATES`] newest matching
-//!   documents the caller may see are ranked (on SQLite BM25 over those
-//!   candidates, read with their text: `switchboard_core::search::rank`,
-//!   as FTS5's own `bm25()` first reads every posting of each word; on
-//!   PostgreSQL `ts_rank_cd`) and grouped by their best document. A query with fewer
+//!   documents the caller may see are ranked (BM25 on SQLite, `ts_rank_cd`
+//!   on PostgreSQL) and grouped by their best document. (The desktop's
+//!   cache ranks its candidates from their text instead,
+//!   `switchboard_core::search::rank`: there FTS5's `bm25()`, which reads
+//!   every posting of each word first, was most of a search at a million
+//!   messages; here reading the candidates' text through the pool cost
+//!   more than that: 1,022 searches/s with `bm25()` against 808 with the
+//!   text ranked, `cargo xtask bench --only search`.) A query with fewer
 //!   matches is ranked whole; a more common one, among its newest matches.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::AnyPool;
-use switchboard_core::search::query::{Query, MAX_SPELLED, SPELL_FROM_CHARS};
-use switchboard_core::search::rank;
-use switchboard_core::search::text::{terms, DocTerms};
+use switchboard_core::search::query::{completions_end, Query, MAX_SPELLED, SPELL_FROM_CHARS};
 use switchboard_core::search::{doc_number_from, Cursor};
 
 use super::super::db::{self, Row};
@@ -273,10 +275,11 @@ async fn fts5_expr(reader: &AnyPool, q: &Query) -> AppResult<Option<String>> {
             .iter()
             .enumerate()
             .map(|(k, p)| {
-                let (p, limit) = (s.text(p), s.int(MAX_SPELLED as i64 + 1));
+                let (from, to) = (s.text(p), s.text(&completions_end(p)));
+                let limit = s.int(MAX_SPELLED as i64 + 1);
                 format!(
                     "SELECT * FROM (SELECT {k} AS k, term FROM search_terms \
-                     WHERE term >= {p} ORDER BY term LIMIT {limit})"
+                     WHERE term >= {from} AND term < {to} ORDER BY term LIMIT {limit})"
                 )
             })
             .collect();
@@ -411,52 +414,36 @@ async fn relevance(
     let cols = hit_columns(backend);
     let order = newest_first(backend);
     let sql = match backend {
-        // Ranked here, from the candidates' text.
+        // bm25 is computed for the rows returned only.
         Backend::Sqlite => {
             format!(
-                "SELECT x.*, m.body AS body FROM \
-                 (SELECT {cols}, c.subject AS subject, c.customer_name AS name, \
-                  c.customer_email AS email, c.customer_phone AS phone {from} \
-                  ORDER BY {order} LIMIT {limit}) x \
-                 LEFT JOIN messages m ON x.kind <> 'conversation' AND m.id = x.doc_id"
+                "SELECT {cols}, bm25(search_fts) AS score {from} ORDER BY {order} LIMIT {limit}"
             )
         }
         // Ranked outside, so only the candidates are.
         Backend::Postgres => {
             let q = s.text(expr);
             format!(
-                "SELECT m.cid, m.doc_id, m.kind, m.at, m.pos, m.n, ts_rank_cd(m.terms, {q}::tsquery)::float8 AS score FROM \
+                "SELECT m.cid, m.doc_id, m.kind, m.at, m.pos, m.n, -(ts_rank_cd(m.terms, {q}::tsquery)::float8) AS score FROM \
                  (SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}) m"
             )
         }
     };
     let rows = s.rows(&sql, reader).await?;
-    let mut hits = Vec::with_capacity(rows.len());
-    let mut scores = Vec::with_capacity(rows.len());
-    let mut counts = Vec::new();
+    // Each conversation's best document (lowest score; the newest on a tie).
+    let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
     for r in &rows {
         let h = hit(r)?;
-        match backend {
-            Backend::Sqlite => counts.push(rank::counts(&doc_terms(r, &h.kind)?, f.query)),
-            Backend::Postgres => scores.push(r.try_get::<f64, _>("score")?),
-        }
-        hits.push(h);
-    }
-    if backend == Backend::Sqlite {
-        scores = rank::scores(&counts);
-    }
-    // Each conversation's best document (highest score; the newest on a tie).
-    let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
-    for (h, score) in hits.into_iter().zip(scores) {
+        let score: f64 = r.try_get("score")?;
         match best.get(&h.conversation_id) {
-            Some((b, _)) if *b >= score => {}
+            Some((b, _)) if *b <= score => {}
             _ => {
                 best.insert(h.conversation_id.clone(), (score, h));
             }
         }
     }
     let mut ranked: Vec<(f64, Hit)> = best.into_values().collect();
-    ranked.sort_by(|(a, x), (b, y)| b.total_cmp(a).then(y.pos.cmp(&x.pos)).then(y.n.cmp(&x.n)));
+    ranked.sort_by(|(a, x), (b, y)| a.total_cmp(b).then(y.pos.cmp(&x.pos)).then(y.n.cmp(&x.n)));
     let skip = match f.cursor {
         Some(Cursor::Offset(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
         _ => 0,
@@ -468,24 +455,4 @@ async fn relevance(
         .take(take)
         .map(|(_, h)| h)
         .collect())
-}
-
-/// A SQLite candidate's terms, as indexed: its conversation's own fields,
-/// or its message's body.
-fn doc_terms(r: &Row, kind: &str) -> AppResult<Vec<String>> {
-    if kind == "conversation" {
-        let field = |c: &str| r.try_get::<Option<String>, _>(c);
-        Ok(DocTerms::conversation(
-            &r.try_get::<String, _>("subject")?,
-            field("name")?.as_deref(),
-            field("email")?.as_deref(),
-            field("phone")?.as_deref(),
-        )
-        .as_slice()
-        .to_vec())
-    } else {
-        Ok(terms(
-            &r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
-        ))
-    }
 }
