@@ -331,12 +331,12 @@ pub async fn hold(tx: &mut Tx, caller: &Caller, reply_id: &str, ids: &[String]) 
     for id in ids {
         let file = files::meta(&mut *tx, id).await?;
         match file {
-            Some(f) if f.kind == Kind::Upload && f.saved_reply_id.as_deref() == Some(reply_id) => {}
+            Some(f) if f.saved_reply_id.as_deref() == Some(reply_id) => {}
             Some(f)
                 if Owner::Agent(&caller.id).owns(&f)
                     && f.message_id.is_none()
                     && f.saved_reply_id.is_none() => {}
-            Some(f) if f.kind == Kind::Upload && Owner::Agent(&caller.id).owns(&f) => {
+            Some(f) if Owner::Agent(&caller.id).owns(&f) => {
                 return Err(AppError::invalid(
                     "upload_already_attached",
                     format!(

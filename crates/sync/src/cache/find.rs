@@ -165,10 +165,6 @@ async fn fts5_expr(conn: &mut SqliteConnection, q: &Query) -> Result<Option<Stri
         .bind(MAX_SPELLED as i64 + 1)
         .fetch_all(&mut *conn)
         .await?;
-        let words: Vec<String> = words
-            .into_iter()
-            .filter(|w| w.starts_with(prefix))
-            .collect();
         if words.len() <= MAX_SPELLED {
             spelled.insert(prefix.to_owned(), words);
         }
@@ -301,20 +297,19 @@ async fn relevance(
     let mut counts = Vec::with_capacity(rows.len());
     for r in &rows {
         let h = hit(r)?;
-        let doc = if h.kind == "conversation" {
+        counts.push(if h.kind == "conversation" {
             let field = |c: &str| r.try_get::<Option<String>, _>(c);
-            DocTerms::conversation(
+            let doc = DocTerms::conversation(
                 &r.try_get::<String, _>("subject")?,
                 field("name")?.as_deref(),
                 field("email")?.as_deref(),
                 field("phone")?.as_deref(),
-            )
-            .as_slice()
-            .to_vec()
+            );
+            rank::counts(doc.as_slice(), query)
         } else {
-            terms(&r.try_get::<Option<String>, _>("body")?.unwrap_or_default())
-        };
-        counts.push(rank::counts(&doc, query));
+            let body: Option<String> = r.try_get("body")?;
+            rank::counts(&terms(&body.unwrap_or_default()), query)
+        });
         hits.push(h);
     }
     let scores = rank::scores(&counts);

@@ -292,10 +292,6 @@ async fn fts5_expr(reader: &AnyPool, q: &Query) -> AppResult<Option<String>> {
             }
         }
         for (prefix, words) in prefixes.iter().zip(words) {
-            let words: Vec<String> = words
-                .into_iter()
-                .filter(|w| w.starts_with(prefix))
-                .collect();
             if words.len() <= MAX_SPELLED {
                 spelled.insert((*prefix).to_owned(), words);
             }
