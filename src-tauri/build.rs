@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "take_navigation",
     "list_saved_replies",
     "fill_saved_reply",
+    "stage_saved_reply_files",
     "search",
     "search_server",
     "pick_files",

@@ -49,6 +49,7 @@ pub const NAMES: &[&str] = &[
     "take_navigation",
     "list_saved_replies",
     "fill_saved_reply",
+    "stage_saved_reply_files",
     "search",
     "search_server",
     "pick_files",
@@ -338,6 +339,20 @@ pub async fn fill_saved_reply(
     Ok(engine
         .fill_saved_reply(&conversation_id, &reply_id, now)
         .await?)
+}
+
+/// Stages the files of saved reply `reply_id` for the reply being written
+/// (from the cache, so offline too): they are the server's already and go
+/// with the reply by id.
+#[tauri::command]
+pub async fn stage_saved_reply_files(
+    desktop: Ds<'_>,
+    staged: State<'_, Staged>,
+    reply_id: String,
+) -> CmdResult<Vec<StagedFile>> {
+    let engine = desktop.engine().await?;
+    let files = engine.saved_reply_files(&reply_id).await?;
+    Ok(staged.add_held(&files))
 }
 
 /// Searches the local cache (works offline, at the speed of a local read):

@@ -8,6 +8,8 @@
 //!   *staged* files: an id, a name and a size for the page, the path here.
 //!   Sending a reply hands the staged files to the outbox, which copies
 //!   them beside the cache and sends them exactly once with the reply.
+//!   A saved reply's files, chosen in the composer's picker, are staged
+//!   too: they are already on the server, so they go by upload id.
 //! - Opening: a customer's or colleague's file is saved where the agent
 //!   chooses (the native save dialog); an image's bytes go to the page for a
 //!   preview it shows from a `blob:` URL, never from a remote address.
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use serde::Serialize;
+use switchboard_api::AttachmentInfo;
 use switchboard_sync::NewFile;
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_dialog::DialogExt;
@@ -50,10 +53,19 @@ pub struct StagedFile {
     pub size: u64,
 }
 
+/// Where a staged file's bytes are.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A file on this computer.
+    Path(PathBuf),
+    /// A saved reply's file on the server (its upload id).
+    Held(String),
+}
+
 /// Staged files by id, with their paths (tauri-managed state).
 #[derive(Debug, Default)]
 pub struct Staged {
-    files: Mutex<HashMap<String, (StagedFile, PathBuf)>>,
+    files: Mutex<HashMap<String, (StagedFile, Source)>>,
 }
 
 impl Staged {
@@ -80,10 +92,31 @@ impl Staged {
             filename,
             size: meta.len(),
         };
-        if let Ok(mut files) = self.files.lock() {
-            files.insert(staged.id.clone(), (staged.clone(), path.to_owned()));
-        }
+        self.keep(&staged, Source::Path(path.to_owned()));
         Ok(staged)
+    }
+
+    /// Stages a saved reply's files (already on the server: sent by their
+    /// upload ids, the server copies them into the message).
+    pub fn add_held(&self, files: &[AttachmentInfo]) -> Vec<StagedFile> {
+        files
+            .iter()
+            .map(|f| {
+                let staged = StagedFile {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    filename: f.filename.clone(),
+                    size: f.size,
+                };
+                self.keep(&staged, Source::Held(f.id.clone()));
+                staged
+            })
+            .collect()
+    }
+
+    fn keep(&self, staged: &StagedFile, source: Source) {
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(staged.id.clone(), (staged.clone(), source));
+        }
     }
 
     /// Forgets a staged file (a pasted one's bytes stay until the next start).
@@ -102,15 +135,22 @@ impl Staged {
             .map_err(|_| CommandError::new("internal", "the staged files are unavailable"))?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let (f, path) = files.get(id).ok_or_else(|| {
+            let (f, source) = files.get(id).ok_or_else(|| {
                 CommandError::new(
                     "file_unavailable",
                     "An attached file is no longer there: attach it again.",
                 )
             })?;
-            out.push(NewFile {
-                filename: f.filename.clone(),
-                path: path.clone(),
+            out.push(match source {
+                Source::Path(path) => NewFile::Local {
+                    filename: f.filename.clone(),
+                    path: path.clone(),
+                },
+                Source::Held(upload_id) => NewFile::Held {
+                    filename: f.filename.clone(),
+                    upload_id: upload_id.clone(),
+                    size: f.size,
+                },
             });
         }
         for id in ids {

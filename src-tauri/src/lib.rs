@@ -99,6 +99,7 @@ pub fn run() {
             commands::take_navigation,
             commands::list_saved_replies,
             commands::fill_saved_reply,
+            commands::stage_saved_reply_files,
             commands::search,
             commands::search_server,
             commands::pick_files,

@@ -53,7 +53,7 @@ use page::{
     attr, claim, click, composer_mode, connection_state, count, fill_login, open, pressed, row,
     rows, send, sign_in, type_into, view, visibility,
 };
-use picker::{a_saved_reply_from_the_picker, saved_reply, REFUND_BODY};
+use picker::{a_saved_reply_from_the_picker, saved_reply, REFUND_BODY, REFUND_FILE};
 use switchboard_api::{
     AgentPatch, AgentStatus, Client, ConversationState, MessageKind, Role, RoutingMode,
     TransferRequest,
@@ -99,12 +99,20 @@ async fn an_agents_day_in_the_real_app() {
     )
     .await;
 
-    let refund = saved_reply(&admin, "Refund approved", REFUND_BODY, Some("billing")).await;
+    let refund = saved_reply(
+        &admin,
+        "Refund approved",
+        REFUND_BODY,
+        Some("billing"),
+        &[REFUND_FILE],
+    )
+    .await;
     saved_reply(
         &admin,
         "Thanks for waiting",
         "Thanks for waiting, {{customer.first_name}}!",
         None,
+        &[],
     )
     .await;
 
@@ -162,6 +170,27 @@ async fn an_agents_day_in_the_real_app() {
     eventually!(
         "the note in the window",
         count(&b, "[data-testid=message][data-kind=note]").await == 1
+    );
+    // The saved reply's file went with it: a copy of its own, same bytes.
+    let conv = admin.conversation(&first).await.expect("conv");
+    let reply = conv
+        .messages
+        .iter()
+        .find(|m| m.kind == MessageKind::Agent && m.body == sent)
+        .expect("the reply");
+    let names: Vec<&str> = reply
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_str())
+        .collect();
+    assert_eq!(names, [REFUND_FILE.0]);
+    assert!(!refund.attachments.contains(&reply.attachments[0].id));
+    assert_eq!(
+        admin
+            .download(&reply.attachments[0].id)
+            .await
+            .expect("download"),
+        REFUND_FILE.1
     );
     screenshot(&b, "03-conversation").await;
 

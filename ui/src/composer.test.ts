@@ -13,7 +13,7 @@ let core: FakeCore;
 
 function reply(id: string, title: string, body: string): SavedReply {
   const at = '2026-01-01T00:00:00Z';
-  return { id, title, body, scope: 'team', owner_id: null, category_id: null, attachments: [], created_at: at, updated_at: at };
+  return { id, title, body, scope: 'team', owner_id: null, category_id: null, attachments: [], files: [], created_at: at, updated_at: at };
 }
 
 beforeEach(() => {
@@ -115,5 +115,33 @@ describe('saved-reply picker', () => {
     option.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, cancelable: true }));
     await settle();
     expect(input.value).toBe('Sorry, no.');
+  });
+
+  it("a reply's files are staged with its text and go with the reply by id", async () => {
+    const withFile = reply('r4', 'Return label', 'Here is your label.');
+    withFile.attachments = ['up-1'];
+    withFile.files = [{ id: 'up-1', filename: 'label <1>.pdf', content_type: 'application/pdf', size: 2048 }];
+    core.savedReplies.push(withFile);
+    const input = await openConversation();
+    type(input, '/label');
+    await settle();
+    press(input, 'Enter');
+    await settle();
+    expect(core.called('stage_saved_reply_files')[0].args).toEqual({ replyId: 'r4' });
+    expect(input.value).toBe('Here is your label.');
+    const staged = allByTestId('staged-file');
+    expect(staged).toHaveLength(1);
+    expect(staged[0].querySelector('.fname')!.textContent).toBe('label <1>.pdf');
+    byTestId('composer-send').click();
+    await settle();
+    const sent = core.called('send_message')[0].args as { files: string[] };
+    expect(sent.files).toHaveLength(1);
+    expect(sent.files[0]).toMatch(/^held-/);
+    // A reply without files stages none.
+    type(input, '/denied');
+    await settle();
+    press(input, 'Enter');
+    await settle();
+    expect(core.called('stage_saved_reply_files')).toHaveLength(1);
   });
 });

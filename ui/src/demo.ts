@@ -69,9 +69,9 @@ export function installDemo(params: URLSearchParams) {
   });
   const at = new Date(now).toISOString();
   core.savedReplies = [
-    { id: 'sr1', title: 'Refund approved', body: 'Hi {{customer.first_name}},\n\nyour refund is approved and reaches your account in 3–5 days.\n\n{{agent.name}}', scope: 'team', owner_id: null, category_id: 'billing', attachments: [], created_at: at, updated_at: at },
-    { id: 'sr2', title: 'Reset your password', body: 'Hi {{customer.name}}, use "Forgot password" on the sign-in page.', scope: 'team', owner_id: null, category_id: 'tech', attachments: [], created_at: at, updated_at: at },
-    { id: 'sr3', title: 'Thanks for waiting', body: 'Thanks for waiting, {{customer.first_name}}! <b>Markup</b> shows as text.', scope: 'personal', owner_id: me.id, category_id: null, attachments: [], created_at: at, updated_at: at },
+    { id: 'sr1', title: 'Refund approved', body: 'Hi {{customer.first_name}},\n\nyour refund is approved and reaches your account in 3–5 days.\n\n{{agent.name}}', scope: 'team', owner_id: null, category_id: 'billing', attachments: [], files: [], created_at: at, updated_at: at },
+    { id: 'sr2', title: 'Reset your password', body: 'Hi {{customer.name}}, use "Forgot password" on the sign-in page.', scope: 'team', owner_id: null, category_id: 'tech', attachments: [], files: [], created_at: at, updated_at: at },
+    { id: 'sr3', title: 'Thanks for waiting', body: 'Thanks for waiting, {{customer.first_name}}! <b>Markup</b> shows as text.', scope: 'personal', owner_id: me.id, category_id: null, attachments: [], files: [], created_at: at, updated_at: at },
   ];
   if (params.get('open')) core.handlers.take_navigation = () => ({ to: 'conversation', id: params.get('open')! });
   core.install();

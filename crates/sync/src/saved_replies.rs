@@ -66,6 +66,7 @@ mod tests {
             owner_id: None,
             category_id: category.map(Into::into),
             attachments: vec!["up-1".into()],
+            files: vec![],
             created_at: Utc::now(),
             updated_at: Utc::now(),
         }

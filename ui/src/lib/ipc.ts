@@ -91,6 +91,9 @@ export const listSavedReplies = (conversationId: string, query: string) =>
 /** A saved reply filled in for a conversation (from the cache; unfilled variables stay as placeholders). */
 export const fillSavedReply = (conversationId: string, replyId: string) =>
   invoke<FilledReply>('fill_saved_reply', { conversationId, replyId });
+/** A saved reply's files, staged for the reply being written (from the cache: offline too). */
+export const stageSavedReplyFiles = (replyId: string) =>
+  invoke<StagedFile[]>('stage_saved_reply_files', { replyId });
 
 /** Conversations found in the local cache (works offline): the server's search, answered locally. */
 export const search = (query: SearchQuery) => invoke<SearchPage>('search', { query });

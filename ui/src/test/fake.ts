@@ -191,6 +191,11 @@ export class FakeCore {
       }
       case 'pick_files':
         return this.picked;
+      case 'stage_saved_reply_files': {
+        const r = this.savedReplies.find((x) => x.id === args.replyId);
+        if (!r) throw { code: 'not_found', message: 'That saved reply no longer exists.', conversation_id: null } satisfies CommandError;
+        return r.files.map((f, i) => ({ id: `held-${this.calls.length}-${i}`, filename: f.filename, size: f.size }));
+      }
       case 'stage_pasted_file':
         return { id: `staged-${this.calls.length}`, filename: args.filename, size: (args.bytes as number[]).length };
       case 'logout':

@@ -29,6 +29,11 @@ pub struct SavedReply {
     /// gets a copy of its own.
     #[serde(default)]
     pub attachments: Vec<String>,
+    /// The files of `attachments`, in the same order: name, sniffed type
+    /// and size, for the composer to show (set by the server; ignored when
+    /// sent).
+    #[serde(default)]
+    pub files: Vec<AttachmentInfo>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.

@@ -11,7 +11,9 @@
 //! reply itself.
 
 use switchboard_api::events::{SavedReplyDeleted, SavedReplyUpdated};
-use switchboard_api::{FilledReply, NewSavedReply, SavedReply, SavedReplyPatch, SavedReplyUsage};
+use switchboard_api::{
+    AttachmentInfo, FilledReply, NewSavedReply, SavedReply, SavedReplyPatch, SavedReplyUsage,
+};
 use switchboard_core::saved_replies::{
     self as rules, clean_attachments, clean_body, clean_title, cmp_usage, ReplyError, Usage, Values,
 };
@@ -40,21 +42,49 @@ fn reply_of(r: &Row) -> AppResult<SavedReply> {
         owner_id: r.try_get("owner_id")?,
         category_id: r.try_get("category_id")?,
         attachments: serde_json::from_str(&attachments)?,
+        files: Vec::new(),
         created_at: from_ms(r.try_get("created_at")?),
         updated_at: from_ms(r.try_get("updated_at")?),
     })
 }
 
+/// Sets `files` on each reply: the uploads it holds, in the order of its
+/// `attachments`.
+async fn with_files(conn: &mut impl Db, replies: &mut [SavedReply]) -> AppResult<()> {
+    let ids: Vec<&str> = replies
+        .iter()
+        .filter(|r| !r.attachments.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    let mut held: HashMap<(String, String), AttachmentInfo> =
+        crate::store::files::held_infos(&mut *conn, &ids)
+            .await?
+            .into_iter()
+            .map(|(reply, info)| ((reply, info.id.clone()), info))
+            .collect();
+    for r in replies.iter_mut() {
+        r.files = r
+            .attachments
+            .iter()
+            .filter_map(|a| held.remove(&(r.id.clone(), a.clone())))
+            .collect();
+    }
+    Ok(())
+}
+
 /// One saved reply, whoever owns it.
 async fn find(conn: &mut impl Db, id: &str) -> AppResult<Option<SavedReply>> {
     let sql = format!("SELECT {COLS} FROM saved_replies WHERE id = $1");
-    db::query(&sql)
+    let found = db::query(&sql)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
         .as_ref()
         .map(reply_of)
-        .transpose()
+        .transpose()?;
+    let mut found: Vec<SavedReply> = found.into_iter().collect();
+    with_files(&mut *conn, &mut found).await?;
+    Ok(found.pop())
 }
 
 /// One saved reply the caller may see (404 otherwise: another agent's
@@ -103,6 +133,7 @@ pub async fn list(
     let mut out = rows.iter().map(reply_of).collect::<AppResult<Vec<_>>>()?;
     // Sorted here: the two databases collate text differently.
     out.retain(|r| rules::can_see(&caller.viewer(), r.scope, r.owner_id.as_deref()));
+    with_files(&mut *conn, &mut out).await?;
     out.sort_by(|a, b| {
         a.title
             .to_lowercase()

@@ -195,6 +195,42 @@ pub async fn infos_of(
         .collect()
 }
 
+/// The files saved replies `reply_ids` hold: (reply, file), in no order.
+pub async fn held_infos(
+    conn: &mut impl Db,
+    reply_ids: &[&str],
+) -> AppResult<Vec<(String, AttachmentInfo)>> {
+    if reply_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = (1..=reply_ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT id, saved_reply_id, filename, content_type, size FROM uploads WHERE saved_reply_id IN ({marks})"
+    );
+    let mut q = db::query(&sql);
+    for id in reply_ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("saved_reply_id")?,
+                AttachmentInfo {
+                    id: r.try_get("id")?,
+                    filename: r.try_get("filename")?,
+                    content_type: r.try_get("content_type")?,
+                    size: size_of(r.try_get("size")?),
+                },
+            ))
+        })
+        .collect()
+}
+
 /// Fills `attachments` on the messages of one conversation.
 pub async fn attach_infos(
     conn: &mut impl Db,

@@ -7,7 +7,7 @@ use switchboard_api::{Agent, Message, MessageKind};
 
 use super::apply::delivery_json;
 use super::outbox_files::{
-    insert_files, pending_files, remove_copies, take_files, Copied, NewFile,
+    copies, insert_files, pending_files, remove_copies, take_files, Copied, NewFile,
 };
 use super::rows::{attachments_json, ms, outbox_item};
 use super::types::{OutboxItem, PendingFile, SendState};
@@ -57,8 +57,7 @@ impl Cache {
             )
             .await;
         if written.is_err() {
-            let made: Vec<_> = copied.iter().map(|c| c.path.clone()).collect();
-            remove_copies(&made).await;
+            remove_copies(&copies(&copied)).await;
         }
         written?;
         Ok(OutboxItem {

@@ -10,6 +10,11 @@
 //! file's `upload_id` is stored as soon as the server has the file, so a
 //! retry never uploads it again; once the server has the message (or the
 //! item is discarded) the rows and the copies go.
+//!
+//! A saved reply's file ([`NewFile::Held`]) is already on the server: its
+//! row has the upload id from the start, no copy (`path` is empty) and
+//! `held` set, so it is neither uploaded nor forgotten; the server gives
+//! the message a copy of its own.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,16 +30,36 @@ use crate::error::{Result, SyncError};
 /// Files one message may carry (the server's limit).
 pub const MAX_FILES: usize = 10;
 
-/// A file to send with a reply or note: its name as the server will show
-/// it, and where it is on this computer (copied when queued).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct NewFile {
-    /// The name to send (the server keeps its last path component).
-    pub filename: String,
-    /// The file on this computer.
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
-    pub path: PathBuf,
+/// A file to send with a reply or note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewFile {
+    /// A file on this computer: copied into the outbox when queued,
+    /// uploaded when sent.
+    Local {
+        /// The name to send (the server keeps its last path component).
+        filename: String,
+        /// The file on this computer.
+        path: PathBuf,
+    },
+    /// A file already on the server that a saved reply holds: sent as its
+    /// upload id (the server copies it into the message), never uploaded.
+    Held {
+        /// Its name.
+        filename: String,
+        /// The saved reply's upload.
+        upload_id: String,
+        /// Size in bytes.
+        size: u64,
+    },
+}
+
+impl NewFile {
+    /// The name it is sent (and shown) with.
+    pub fn filename(&self) -> &str {
+        match self {
+            NewFile::Local { filename, .. } | NewFile::Held { filename, .. } => filename,
+        }
+    }
 }
 
 /// A file of an outbox item as stored.
@@ -48,18 +73,29 @@ pub(crate) struct OutboxFile {
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
-    /// The server's upload id, once uploaded.
+    /// The server's upload id, once uploaded (from the start when held).
     pub upload_id: Option<String>,
+    /// A saved reply's file: no copy here, the upload id is the server's.
+    pub held: bool,
 }
 
-/// A copy made for an item being queued.
+/// A file of an item being queued: a copy made in the outbox folder, or
+/// a saved reply's upload (no copy).
 pub(super) struct Copied {
     pub filename: String,
-    /// The copy's name in the outbox folder (what `outbox_files.path` holds).
+    /// The copy's name in the outbox folder (what `outbox_files.path`
+    /// holds); empty for a held file.
     pub name: String,
-    /// The copy.
-    pub path: PathBuf,
+    /// The copy; `None` for a held file.
+    pub path: Option<PathBuf>,
     pub size: u64,
+    /// A held file's upload id.
+    pub held: Option<String>,
+}
+
+/// The copies among `copied` (to remove when the item is not written).
+pub(super) fn copies(copied: &[Copied]) -> Vec<PathBuf> {
+    copied.iter().filter_map(|c| c.path.clone()).collect()
 }
 
 /// The folder of a cache's outbox files: `<cache file>-outbox`, beside the
@@ -84,7 +120,7 @@ impl Cache {
                 ),
             });
         }
-        if files.iter().any(|f| f.filename.trim().is_empty()) {
+        if files.iter().any(|f| f.filename().trim().is_empty()) {
             return Err(SyncError::Invalid {
                 code: "missing_filename",
                 message: "every file needs a name".into(),
@@ -94,30 +130,46 @@ impl Cache {
             return Ok(Vec::new());
         }
         let dir = files_dir(&self.path);
-        tokio::fs::create_dir_all(&dir).await?;
+        if files.iter().any(|f| matches!(f, NewFile::Local { .. })) {
+            tokio::fs::create_dir_all(&dir).await?;
+        }
         let mut copied: Vec<Copied> = Vec::with_capacity(files.len());
         for (seq, f) in files.iter().enumerate() {
+            let (filename, from) = match f {
+                NewFile::Held {
+                    filename,
+                    upload_id,
+                    size,
+                } => {
+                    copied.push(Copied {
+                        filename: filename.clone(),
+                        name: String::new(),
+                        path: None,
+                        size: *size,
+                        held: Some(upload_id.clone()),
+                    });
+                    continue;
+                }
+                NewFile::Local { filename, path } => (filename, path),
+            };
             let name = format!("{client_id}-{seq}");
             let path = dir.join(&name);
-            match tokio::fs::copy(&f.path, &path).await {
+            match tokio::fs::copy(from, &path).await {
                 Ok(size) => copied.push(Copied {
-                    filename: f.filename.clone(),
+                    filename: filename.clone(),
                     name,
-                    path,
+                    path: Some(path),
                     size,
+                    held: None,
                 }),
                 Err(e) => {
                     // A partial copy too.
-                    let mut made: Vec<PathBuf> = copied.into_iter().map(|c| c.path).collect();
+                    let mut made = copies(&copied);
                     made.push(path);
                     remove_copies(&made).await;
                     return Err(SyncError::Invalid {
                         code: "unreadable_file",
-                        message: format!(
-                            "{} ({}) cannot be read: {e}",
-                            f.filename,
-                            f.path.display()
-                        ),
+                        message: format!("{filename} ({}) cannot be read: {e}", from.display()),
                     });
                 }
             }
@@ -128,7 +180,7 @@ impl Cache {
     /// The files of the outbox item `client_id`, in order.
     pub(crate) async fn item_files(&self, client_id: &str) -> Result<Vec<OutboxFile>> {
         let rows = sqlx::query(
-            "SELECT seq, filename, path, size, upload_id FROM outbox_files WHERE client_id = ? ORDER BY seq",
+            "SELECT seq, filename, path, size, upload_id, held FROM outbox_files WHERE client_id = ? ORDER BY seq",
         )
         .bind(client_id)
         .fetch_all(&self.pool)
@@ -142,6 +194,7 @@ impl Cache {
                     path: dir.join(r.try_get::<String, _>("path")?),
                     size: u64::try_from(r.try_get::<i64, _>("size")?).map_err(corrupt)?,
                     upload_id: r.try_get("upload_id")?,
+                    held: r.try_get("held")?,
                 })
             })
             .collect()
@@ -165,9 +218,9 @@ impl Cache {
 
     /// Forgets the uploads of item `client_id` (the server no longer has
     /// them: unattached uploads are removed after a day), so they are
-    /// uploaded again.
+    /// uploaded again. A held file keeps its id: it has no copy to upload.
     pub(crate) async fn forget_upload_ids(&self, client_id: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox_files SET upload_id = NULL WHERE client_id = ?")
+        sqlx::query("UPDATE outbox_files SET upload_id = NULL WHERE client_id = ? AND held = 0")
             .bind(client_id)
             .execute(&self.writer)
             .await?;
@@ -187,9 +240,7 @@ impl Cache {
         )
         .fetch_all(&self.writer)
         .await?;
-        let dir = files_dir(&self.path);
-        let copies: Vec<PathBuf> = names.into_iter().map(|n| dir.join(n)).collect();
-        remove_copies(&copies).await;
+        remove_copies(&copy_paths(&self.path, names)).await;
         Ok(())
     }
 
@@ -231,14 +282,16 @@ pub(super) async fn insert_files(
 ) -> Result<()> {
     for (seq, c) in copied.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO outbox_files (client_id, seq, filename, path, size, upload_id) \
-             VALUES (?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO outbox_files (client_id, seq, filename, path, size, upload_id, held) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(client_id)
         .bind(i64::try_from(seq).map_err(corrupt)?)
         .bind(&c.filename)
         .bind(&c.name)
         .bind(i64::try_from(c.size).map_err(corrupt)?)
+        .bind(&c.held)
+        .bind(c.held.is_some())
         .execute(&mut *conn)
         .await?;
     }
@@ -257,8 +310,17 @@ pub(super) async fn take_files(
             .bind(client_id)
             .fetch_all(&mut *conn)
             .await?;
+    Ok(copy_paths(cache_path, names))
+}
+
+/// The copies named `names` (a held file's empty name is no copy).
+fn copy_paths(cache_path: &Path, names: Vec<String>) -> Vec<PathBuf> {
     let dir = files_dir(cache_path);
-    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .map(|n| dir.join(n))
+        .collect()
 }
 
 /// The pending files of outbox items, by `client_id`: those of

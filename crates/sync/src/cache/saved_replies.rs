@@ -14,7 +14,7 @@ use sqlx::Row;
 use switchboard_api::{Agent, ReplyScope, SavedReply};
 use switchboard_core::visibility::Viewer;
 
-use super::rows::{from_ms, json_list, ms, parse, parse_list};
+use super::rows::{corrupt, from_ms, json_list, ms, parse, parse_list};
 use super::types::Changes;
 use super::{me_of, meta_in, set_meta, Cache};
 use crate::error::Result;
@@ -90,11 +90,11 @@ pub(super) fn may_keep(me: &Agent, r: &SavedReply) -> bool {
 /// one (a page replayed) does not overwrite it.
 pub(super) async fn upsert_saved_reply(conn: &mut SqliteConnection, r: &SavedReply) -> Result<()> {
     sqlx::query(
-        "INSERT INTO saved_replies (id, title, body, scope, owner_id, category_id, attachments, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET \
+        "INSERT INTO saved_replies (id, title, body, scope, owner_id, category_id, attachments, files, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET \
            title = excluded.title, body = excluded.body, scope = excluded.scope, \
            owner_id = excluded.owner_id, category_id = excluded.category_id, \
-           attachments = excluded.attachments, created_at = excluded.created_at, \
+           attachments = excluded.attachments, files = excluded.files, created_at = excluded.created_at, \
            updated_at = excluded.updated_at \
          WHERE excluded.updated_at >= saved_replies.updated_at",
     )
@@ -105,6 +105,7 @@ pub(super) async fn upsert_saved_reply(conn: &mut SqliteConnection, r: &SavedRep
     .bind(&r.owner_id)
     .bind(&r.category_id)
     .bind(json_list(&r.attachments))
+    .bind(serde_json::to_string(&r.files).map_err(corrupt)?)
     .bind(ms(r.created_at))
     .bind(ms(r.updated_at))
     .execute(&mut *conn)
@@ -130,6 +131,7 @@ fn saved_reply_of(r: &SqliteRow) -> Result<SavedReply> {
         owner_id: r.try_get("owner_id")?,
         category_id: r.try_get("category_id")?,
         attachments: parse_list(r.try_get("attachments")?)?,
+        files: serde_json::from_str(r.try_get("files")?).map_err(corrupt)?,
         created_at: from_ms(r.try_get("created_at")?)?,
         updated_at: from_ms(r.try_get("updated_at")?)?,
     })

@@ -100,7 +100,9 @@ impl Shared {
     async fn send(&self, item: &OutboxItem) -> Result<()> {
         let client_id = item.client_id.as_str();
         let files = self.cache.item_files(client_id).await?;
-        let reused = files.iter().any(|f| f.upload_id.is_some());
+        // Uploads of an earlier attempt (a held file's id is the saved
+        // reply's, never uploaded here).
+        let reused = files.iter().any(|f| f.upload_id.is_some() && !f.held);
         let mut attachment_ids = Vec::with_capacity(files.len());
         for f in &files {
             match self.upload(client_id, f).await? {

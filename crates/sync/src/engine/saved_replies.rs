@@ -9,7 +9,7 @@
 //! A fill made offline is not counted: the server never hears of it.
 
 use chrono::{DateTime, Utc};
-use switchboard_api::{ClientError, FilledReply, SavedReply};
+use switchboard_api::{AttachmentInfo, ClientError, FilledReply, SavedReply};
 
 use super::{ConnectionState, Engine, Shared};
 use crate::cache::Changes;
@@ -74,6 +74,18 @@ impl Engine {
             });
         }
         Ok(filled)
+    }
+
+    /// The files saved reply `reply_id` holds, from the cache (works
+    /// offline): to send with a reply as [`crate::NewFile::Held`].
+    pub async fn saved_reply_files(&self, reply_id: &str) -> Result<Vec<AttachmentInfo>> {
+        Ok(self
+            .shared
+            .cache
+            .saved_reply(reply_id)
+            .await?
+            .ok_or_else(|| SyncError::NotFound("That saved reply no longer exists.".into()))?
+            .files)
     }
 }
 

@@ -42,7 +42,7 @@ fn png_bytes() -> Vec<u8> {
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> NewFile {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write a test file");
-    NewFile {
+    NewFile::Local {
         filename: name.to_owned(),
         path,
     }
@@ -324,7 +324,7 @@ async fn a_file_over_the_limit_fails_its_item_and_nothing_else_is_lost() {
     let dir = srv.dir.path();
 
     // An unreadable file: refused at once, naming it; nothing queued.
-    let missing = NewFile {
+    let missing = NewFile::Local {
         filename: "gone.txt".into(),
         path: dir.join("no-such-file.txt"),
     };

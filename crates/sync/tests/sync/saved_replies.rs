@@ -9,9 +9,10 @@ use std::time::Duration;
 use chrono::Utc;
 use sqlx::Connection;
 use switchboard_api::{
-    Customer, NewConversation, NewSavedReply, ReplyScope, SavedReply, SavedReplyPatch, Session,
+    Customer, MessageKind, NewConversation, NewSavedReply, ReplyScope, SavedReply, SavedReplyPatch,
+    Session,
 };
-use switchboard_sync::{Cache, ConnectionState};
+use switchboard_sync::{Cache, ConnectionState, NewFile, PendingFile};
 
 use crate::helpers::*;
 use crate::wait_until;
@@ -316,5 +317,104 @@ async fn the_picker_lists_and_fills_from_the_cache_with_the_server_stopped() {
     srv.start().await;
     wait_online(&engine).await;
     assert_eq!(uses(&srv.admin, &refund.id).await, 1);
+    engine.shutdown().await;
+}
+
+/// A saved reply's file, chosen offline: it waits in the outbox by its
+/// upload id (no copy, nothing to upload) and goes once with the reply,
+/// which gets a copy of its own; the saved reply keeps its file.
+#[tokio::test]
+async fn a_saved_replys_file_goes_with_a_reply_queued_offline_once() {
+    let mut srv = TestServer::spawn().await;
+    srv.category("billing").await;
+    let pat = srv.agent("Pat", &["billing"]).await;
+    let c = srv.conversation_in("billing").await.summary.id;
+    pat.claim(&c).await.unwrap();
+    let pdf: Vec<u8> = b"%PDF-1.4\n% a return label\n"
+        .iter()
+        .copied()
+        .chain((0..5000u32).map(|i| (i * 7 % 251) as u8))
+        .collect();
+    let up = pat.upload("return-label.pdf", pdf.clone()).await.unwrap();
+    let reply = pat
+        .create_saved_reply(&NewSavedReply {
+            title: "Return label".into(),
+            body: "Here is your return label.".into(),
+            scope: Some(ReplyScope::Personal),
+            category_id: None,
+            attachments: vec![up.id.clone()],
+        })
+        .await
+        .unwrap();
+    assert_eq!(reply.files.len(), 1);
+    assert_eq!(
+        (reply.files[0].id.as_str(), reply.files[0].filename.as_str()),
+        (up.id.as_str(), "return-label.pdf")
+    );
+    assert_eq!(reply.files[0].size, pdf.len() as u64);
+
+    let cache_file = srv.cache_path("pat.db");
+    let engine = engine(&pat, &cache_file).await;
+    wait_online(&engine).await;
+    wait_until!(
+        "the reply's files in the cache",
+        engine.saved_reply_files(&reply.id).await.unwrap() == reply.files
+    );
+
+    srv.stop().await;
+    engine
+        .watch_state()
+        .wait_for(|s| *s == ConnectionState::Offline)
+        .await
+        .unwrap();
+    let files = engine.saved_reply_files(&reply.id).await.unwrap();
+    let held: Vec<NewFile> = files
+        .iter()
+        .map(|f| NewFile::Held {
+            filename: f.filename.clone(),
+            upload_id: f.id.clone(),
+            size: f.size,
+        })
+        .collect();
+    let item = engine
+        .queue_message_with_files(&c, "Here is your return label.", false, held)
+        .await
+        .unwrap();
+    assert_eq!(
+        item.files,
+        vec![PendingFile {
+            filename: "return-label.pdf".into(),
+            size: pdf.len() as u64
+        }]
+    );
+    let mut outbox_dir = cache_file.as_os_str().to_owned();
+    outbox_dir.push("-outbox");
+    assert!(
+        std::fs::read_dir(&outbox_dir).map_or(true, |d| d.count() == 0),
+        "a held file is not copied"
+    );
+
+    srv.start().await;
+    wait_until!(
+        "the outbox to empty",
+        engine.cache().outbox().await.unwrap().is_empty()
+    );
+    let sent: Vec<_> = pat
+        .conversation(&c)
+        .await
+        .unwrap()
+        .messages
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Agent)
+        .collect();
+    assert_eq!(sent.len(), 1, "sent once: {sent:?}");
+    assert_eq!(sent[0].attachments.len(), 1);
+    let copy = &sent[0].attachments[0];
+    assert_eq!(copy.filename, "return-label.pdf");
+    assert_ne!(copy.id, up.id, "the message has a copy of its own");
+    assert_eq!(engine.attachment_bytes(&copy.id).await.unwrap(), pdf);
+    // The saved reply still holds its file.
+    let kept = pat.saved_reply(&reply.id).await.unwrap();
+    assert_eq!(kept.files, reply.files);
     engine.shutdown().await;
 }
