@@ -48,6 +48,35 @@
 //! 6. The first fill: for each size a new server and an empty cache; from
 //!    the launch to the first queue rows, and to the whole history stored
 //!    (online, no fill progress shown), with the rate.
+//! 7. Search (the message mode below): the search dialog opened from the
+//!    sidebar (`open-search`), then 13 queries typed key by key into
+//!    `search-input` over WebDriver, three rounds (`bench/corpus.rs`:
+//!    support words common and rare, accent-folded `cafe`/`creme`/`zurich`
+//!    finding `café`/`crème`/`Zürich`, the most common and a rare made-up
+//!    word, two words, a customer's surname, two words found nowhere; every
+//!    prefix from two characters on is a search, as in the box). After each
+//!    keystroke the bench waits (a MutationObserver on the status line) for
+//!    `data-query` to equal the text typed and `data-elapsed` to change,
+//!    and takes `data-elapsed`: the page's own time from the input event to
+//!    the results rendered (after Svelte's `tick()`). p50, p99 and the
+//!    slowest keystroke; per query in the log. A `data-elapsed` that stays
+//!    the same for 3 s is taken as it reads (the same 0.1 ms value as the
+//!    search before) and counted apart.
+//!
+//! The message mode (`SWITCHBOARD_BENCH_MESSAGES=N`, N > 1, messages per
+//! conversation; default 1): each size's conversations get N customer
+//! messages of varied words (`bench/corpus.rs`), written through the
+//! server's own operations in this process (`ops::create_conversation`,
+//! `customer_message`, `resolve`; each conversation one write, 64 at once)
+//! instead of through the API. After the first fill the bench waits until
+//! the cache's background search index is complete (the cache's `meta` key
+//! `search_backlog` gone, read with `sqlite3 -readonly`: the window does
+//! not show it), takes the memory 10 s later in that same process (the
+//! figure after the index build), then goes on as for any size (starts,
+//! the idle memory after a restart, the lists), adds search (7.), then the
+//! notifications. The case, 100,000 conversations / 1,000,000
+//! messages: `SWITCHBOARD_BENCH_SIZES=100000 SWITCHBOARD_BENCH_MESSAGES=10
+//! cargo xtask bench --only desktop`.
 //!
 //! Sizes: the figures 1–5 are taken per team size, each team on a server
 //! of its own with every 10th conversation open and the rest resolved
@@ -59,10 +88,14 @@
 //! Nothing is asserted: figures are printed beside their targets and written
 //! to `target/bench/desktop.json`. Knobs: `SWITCHBOARD_BENCH_EMPTY_APP`
 //! (required: the empty window's binary), `SWITCHBOARD_BENCH_SIZES`,
+//! `SWITCHBOARD_BENCH_MESSAGES` (messages per conversation, the message
+//! mode above 1),
 //! `SWITCHBOARD_BENCH_STRESS`, `SWITCHBOARD_BENCH_SAMPLES` (60 notification
 //! samples), `SWITCHBOARD_BENCH_SMAPS_DIR` (where to copy each process's
 //! `smaps` when memory is measured).
 
+#[path = "bench/corpus.rs"]
+mod corpus;
 #[allow(dead_code)]
 #[path = "harness.rs"]
 mod harness;
@@ -74,6 +107,8 @@ mod notify;
 mod procs;
 #[path = "bench/report.rs"]
 mod report;
+#[path = "bench/search.rs"]
+mod search;
 #[path = "bench/team.rs"]
 mod team;
 
@@ -81,6 +116,7 @@ use in_page::*;
 use notify::*;
 use procs::*;
 use report::*;
+use search::*;
 use team::*;
 
 use std::io::{BufRead, BufReader, Write};
@@ -141,8 +177,9 @@ async fn run() {
         .collect();
     let stress = env_usize("SWITCHBOARD_BENCH_STRESS", 0);
     let samples = env_usize("SWITCHBOARD_BENCH_SAMPLES", 60);
+    let messages = env_usize("SWITCHBOARD_BENCH_MESSAGES", 1).max(1);
     eprintln!(
-        "desktop bench: {} and {}; cached sizes {sizes:?} (10% open){}",
+        "desktop bench: {} and {}; cached sizes {sizes:?} × {messages} message(s) (10% open){}",
         app.display(),
         empty.display(),
         if stress > 0 {
@@ -185,12 +222,12 @@ async fn run() {
 
     let mut at_sizes = Vec::new();
     for &size in &sizes {
-        let f = measure_size(&desktop, &app, size, 10, samples, true).await;
+        let f = measure_size(&desktop, &app, size, messages, 10, samples, true).await;
         print_size(&baseline, &f, samples, true);
         at_sizes.push(f);
     }
     let stress = if stress > 0 {
-        let f = measure_size(&desktop, &app, stress, 1, samples, false).await;
+        let f = measure_size(&desktop, &app, stress, 1, 1, samples, false).await;
         print_size(&baseline, &f, samples, false);
         Some(f)
     } else {
@@ -275,21 +312,28 @@ async fn measure_empty(desktop: &DesktopSession, empty: &Path) -> Baseline {
 /// One team of `size` conversations (every `open_every`-th open) on a
 /// server of its own: the first fill of an empty cache, then (with `full`)
 /// starts, idle memory and the list figures, then the notification and
-/// breach figures.
+/// breach figures. With `messages` above 1 (the message mode), the
+/// conversations hold that many messages of varied words, the search index
+/// is waited for after the fill, and search is measured too.
 async fn measure_size(
     desktop: &DesktopSession,
     app: &Path,
     size: usize,
+    messages: usize,
     open_every: usize,
     samples: usize,
     full: bool,
 ) -> SizeFigures {
     let team = Team::start().await;
     let t = Instant::now();
-    let open = team.seed_history(size, open_every).await;
+    let open = if messages > 1 {
+        team.seed_words(size, messages, open_every).await
+    } else {
+        team.seed_history(size, open_every).await
+    };
+    let seed_s = t.elapsed().as_secs_f64();
     eprintln!(
-        "  seeded {size} conversations ({open} open) in {:.1} s",
-        t.elapsed().as_secs_f64()
+        "  seeded {size} conversations × {messages} message(s) ({open} open) in {seed_s:.1} s"
     );
     // A new server: the cache file of the last one goes, as on a new desktop.
     let cache = desktop.app_data_dir().join("cache.db");
@@ -313,6 +357,7 @@ async fn measure_size(
     }
     wait_filled(&b).await;
     let first_sync_s = launched.elapsed().as_secs_f64();
+    let filled = Instant::now();
     eprintln!(
         "  first fill of {size} conversations: queue rows after {open_rows_s:.1} s, whole history {first_sync_s:.1} s ({:.0} conversations/s)",
         size as f64 / first_sync_s
@@ -322,15 +367,41 @@ async fn measure_size(
     if let Err(seen) = queue_count_within(&b, open, Duration::from_secs(30)).await {
         eprintln!("  MISS: the queue badge says {seen} after the fill, not {open}");
     }
-    close(b, desktop, app).await;
-
     let mut figures = SizeFigures {
         size,
+        messages,
+        seed_s,
         open,
         first_sync_s,
         open_rows_s,
         ..SizeFigures::default()
     };
+    if messages > 1 {
+        // The search index is built in the background after the fill:
+        // search is measured on the whole of it, memory once it is done.
+        match wait_indexed(&cache).await {
+            Some(_) => {
+                figures.index_s = Some(filled.elapsed().as_secs_f64());
+                eprintln!(
+                    "  search index of {} messages built {:.0} s after the fill",
+                    size * messages,
+                    filled.elapsed().as_secs_f64()
+                );
+            }
+            None => eprintln!("  MISS: the search index was not built within an hour"),
+        }
+        if let Some(pid) = app_pid(desktop, app) {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            figures.pss_indexed = pss_kib(pid);
+            eprintln!(
+                "  PSS idle right after the index build: {} MiB ({})",
+                figures.pss_indexed / 1024,
+                pss_line(pid)
+            );
+        }
+    }
+    close(b, desktop, app).await;
+
     // Its starts; the last one stays open for the rest.
     let (b, pid) = loop {
         let (b, pid, start) = cold_start(desktop, app, ROW).await;
@@ -363,6 +434,10 @@ async fn measure_size(
         let (fling, rows_after) = fling_then_rows(&b, 600).await;
         figures.fling = fling;
         figures.rows_after_fling = rows_after;
+        if messages > 1 {
+            figures.search = measure_search(&b, &corpus::queries(size)).await;
+            print_by_query(&figures.search);
+        }
     }
 
     // Notifications: transfers to the agent, then breaches.

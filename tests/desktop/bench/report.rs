@@ -40,6 +40,18 @@ pub(crate) struct Baseline {
 #[derive(Debug, Default)]
 pub(crate) struct SizeFigures {
     pub(crate) size: usize,
+    /// Messages per conversation (the message mode above 1).
+    pub(crate) messages: usize,
+    /// Seeding the server (s).
+    pub(crate) seed_s: f64,
+    /// The first fill's end → the cache's search index built (s; the
+    /// message mode).
+    pub(crate) index_s: Option<f64>,
+    /// PSS 10 s after the index build, in the process that filled and
+    /// indexed (KiB; the message mode).
+    pub(crate) pss_indexed: u64,
+    /// Keystroke → results rendered in the search dialog (the message mode).
+    pub(crate) search: Vec<SearchSample>,
     pub(crate) open: usize,
     /// Launch → the cache holds the whole history (s).
     pub(crate) first_sync_s: f64,
@@ -103,7 +115,22 @@ impl SizeFigures {
         let empty_start = start_ms(&base.starts);
         let start = start_ms(&self.starts);
         let n = self.size;
-        let mut rows: Vec<Row> = vec![(
+        let mut rows: Vec<Row> = Vec::new();
+        if self.messages > 1 {
+            rows.push((
+                format!(
+                    "seeded {n} × {} = {} messages (server operations)",
+                    self.messages,
+                    n * self.messages
+                ),
+                format!("{:.1} s", self.seed_s),
+                String::new(),
+                String::new(),
+                "—".to_owned(),
+                "",
+            ));
+        }
+        rows.push((
             format!(
                 "first fill of {n}: whole history (queue rows after {:.1} s)",
                 self.open_rows_s
@@ -113,7 +140,10 @@ impl SizeFigures {
             format!("{:.0}/s", n as f64 / self.first_sync_s),
             "≤ 20 s".to_owned(),
             verdict(self.first_sync_s <= 20.0),
-        )];
+        ));
+        if self.messages > 1 {
+            rows.extend(self.message_rows(base));
+        }
         if full {
             let pss_ratio = self.pss as f64 / base.pss as f64;
             let steady_p99 = percentile(&self.steady, 99.0);
@@ -130,7 +160,10 @@ impl SizeFigures {
                     verdict(start / empty_start <= 1.5),
                 ),
                 (
-                    format!("memory idle, PSS app + WebKit children ({n} cached)"),
+                    format!(
+                        "memory idle, PSS app + WebKit children ({n} cached{})",
+                        self.with_messages()
+                    ),
                     format!("{:.0} MiB", mib(self.pss)),
                     format!("{:.0} MiB", mib(base.pss)),
                     format!("{pss_ratio:.2}×"),
@@ -203,6 +236,9 @@ impl SizeFigures {
                 ),
             ]);
         }
+        if !self.search.is_empty() {
+            rows.extend(self.search_rows());
+        }
         let event_p99 = percentile(&self.event_ms, 99.0);
         let late_max = max(&self.late_ms);
         rows.extend([
@@ -247,11 +283,104 @@ impl SizeFigures {
         rows
     }
 
+    /// `, 1,000,000 messages` in the message mode.
+    fn with_messages(&self) -> String {
+        if self.messages > 1 {
+            format!(", {} messages", self.size * self.messages)
+        } else {
+            String::new()
+        }
+    }
+
+    /// The index build and the memory right after it (the message mode).
+    fn message_rows(&self, base: &Baseline) -> Vec<Row> {
+        let mib = |k: u64| k as f64 / 1024.0;
+        let ratio = self.pss_indexed as f64 / base.pss as f64;
+        vec![
+            (
+                "the fill's end → search index built (in the background)".to_owned(),
+                self.index_s
+                    .map(|s| format!("{s:.0} s"))
+                    .unwrap_or_else(|| "not within 1 h".to_owned()),
+                String::new(),
+                String::new(),
+                "—".to_owned(),
+                "",
+            ),
+            (
+                "memory idle 10 s after the index build (the same process)".to_owned(),
+                format!("{:.0} MiB", mib(self.pss_indexed)),
+                format!("{:.0} MiB", mib(base.pss)),
+                format!("{ratio:.2}×"),
+                "≤ 1.25×".to_owned(),
+                verdict(ratio <= 1.25),
+            ),
+        ]
+    }
+
+    /// Keystroke → results rendered in the search dialog.
+    fn search_rows(&self) -> Vec<Row> {
+        let ms: Vec<f64> = self.search.iter().map(|s| s.ms).collect();
+        let p99 = percentile(&ms, 99.0);
+        let unconfirmed = self.search.iter().filter(|s| s.unconfirmed).count();
+        let mut rows = vec![(
+            format!(
+                "search: keystroke → results rendered, p50 / p99 ({} keystrokes{})",
+                ms.len(),
+                if unconfirmed > 0 {
+                    format!(", {unconfirmed} unconfirmed")
+                } else {
+                    String::new()
+                }
+            ),
+            format!("{:.1} / {p99:.1} ms", percentile(&ms, 50.0)),
+            String::new(),
+            String::new(),
+            "p99 ≤ 50 ms".to_owned(),
+            verdict(p99 <= 50.0),
+        )];
+        if let Some(s) = slowest(&self.search) {
+            rows.push((
+                format!(
+                    "  the slowest keystroke: {:?} ({} rows)",
+                    s.typed, s.results
+                ),
+                format!("{:.1} ms", s.ms),
+                String::new(),
+                String::new(),
+                "—".to_owned(),
+                "",
+            ));
+        }
+        rows
+    }
+
+    fn search_json(&self) -> Value {
+        if self.search.is_empty() {
+            return Value::Null;
+        }
+        let ms: Vec<f64> = self.search.iter().map(|s| s.ms).collect();
+        json!({
+            "keystrokes": ms.len(),
+            "p50": percentile(&ms, 50.0),
+            "p99": percentile(&ms, 99.0),
+            "max": max(&ms),
+            "slowest": slowest(&self.search).map(|s| json!({ "typed": s.typed, "ms": s.ms, "rows": s.results })),
+            "unconfirmed": self.search.iter().filter(|s| s.unconfirmed).count(),
+            "samples": self.search.iter().map(|s| json!([s.typed, s.ms, s.results])).collect::<Vec<_>>(),
+        })
+    }
+
     fn json(&self, base: &Baseline) -> Value {
         let start = start_ms(&self.starts);
         let empty_start = start_ms(&base.starts);
         json!({
             "conversations": self.size,
+            "messages_per_conversation": self.messages,
+            "seed_s": self.seed_s,
+            "search_index_built_after_fill_s": self.index_s,
+            "memory_pss_kib_after_index_build": (self.messages > 1).then_some(self.pss_indexed),
+            "search_keystroke_to_results_ms": self.search_json(),
             "open": self.open,
             "first_sync_s": self.first_sync_s,
             "first_sync_conversations_per_s": self.size as f64 / self.first_sync_s,
@@ -276,7 +405,12 @@ impl SizeFigures {
 /// One size's figures as soon as they are taken (the whole table comes at
 /// the end).
 pub(crate) fn print_size(base: &Baseline, f: &SizeFigures, samples: usize, full: bool) {
-    println!("— {} cached ({} open), as measured:", f.size, f.open);
+    println!(
+        "— {} cached{} ({} open), as measured:",
+        f.size,
+        f.with_messages(),
+        f.open
+    );
     print_rows(&f.rows(base, samples, full));
 }
 
@@ -324,7 +458,12 @@ impl Report {
             ),
         ]);
         for f in &self.sizes {
-            println!("— {} cached ({} open):", f.size, f.open);
+            println!(
+                "— {} cached{} ({} open):",
+                f.size,
+                f.with_messages(),
+                f.open
+            );
             print_rows(&f.rows(base, self.samples, true));
         }
         if let [small, .., big] = &self.sizes[..] {

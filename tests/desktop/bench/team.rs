@@ -5,6 +5,8 @@ use super::*;
 pub(crate) struct Team {
     pub(crate) server: Option<Server>,
     pub(crate) admin: Session,
+    /// The admin's agent id (the message mode resolves as them).
+    pub(crate) admin_id: String,
     pub(crate) agent_id: String,
     pub(crate) url: String,
     pub(crate) _dir: tempfile::TempDir,
@@ -17,9 +19,11 @@ impl Team {
         let server = Server::start(Config::new("127.0.0.1:0".parse().expect("addr"), db))
             .await
             .expect("server");
-        seed::create_admin(server.store(), "admin@bench.test", PASSWORD, "Morgan Admin")
-            .await
-            .expect("admin");
+        let admin_id =
+            seed::create_admin(server.store(), "admin@bench.test", PASSWORD, "Morgan Admin")
+                .await
+                .expect("admin")
+                .id;
         let url = server.url();
         let admin = Client::new(&url)
             .expect("client")
@@ -64,6 +68,7 @@ impl Team {
         Self {
             server: Some(server),
             admin,
+            admin_id,
             agent_id: agent.id,
             url,
             _dir: dir,
