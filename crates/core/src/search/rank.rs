@@ -35,13 +35,14 @@ pub struct Counts {
 
 /// Occurrences of `p` in `doc` starting at `i`: 1 when whole, the prefix
 /// weight when its last word only starts the document's.
-fn phrase_at(doc: &[String], i: usize, p: &Phrase) -> f64 {
+fn phrase_at<S: AsRef<str>>(doc: &[S], i: usize, p: &Phrase) -> f64 {
     let n = p.tokens.len();
     let Some(window) = doc.get(i..i + n) else {
         return 0.0;
     };
     let mut weight = 1.0;
     for (k, (have, want)) in window.iter().zip(&p.tokens).enumerate() {
+        let have = have.as_ref();
         if have == want {
             continue;
         }
@@ -56,7 +57,7 @@ fn phrase_at(doc: &[String], i: usize, p: &Phrase) -> f64 {
 
 /// The counts of a candidate whose terms (as indexed: `text::terms`, or
 /// `DocTerms`) are `doc`.
-pub fn counts(doc: &[String], query: &Query) -> Counts {
+pub fn counts<S: AsRef<str>>(doc: &[S], query: &Query) -> Counts {
     let per_term = query
         .terms
         .iter()

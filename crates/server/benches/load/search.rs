@@ -17,6 +17,11 @@
 //! it matches a large share of all messages). 80 % newest first, 20 % by
 //! relevance. Latency is the whole HTTP round trip as the agent sees it.
 //!
+//! `SWITCHBOARD_BENCH_KEEP_DIR=DIR` keeps the SQLite data set in DIR
+//! (`search-{conversations}x{messages}.db`, with its agents' tokens beside
+//! it) and uses it again in the next run, for measuring changes to the
+//! search without writing 1,000,000 messages each time.
+//!
 //! Runs on SQLite and on PostgreSQL with one instance (`Backend::Postgres(1)`;
 //! the two-instance column is skipped: search is a read of one instance).
 
@@ -330,14 +335,30 @@ pub(super) async fn phase_search(
         agents()
     );
     let _dir;
+    // SQLite with SWITCHBOARD_BENCH_KEEP_DIR: the data set is kept there
+    // (with its agents' tokens, valid a day) and used again by the next run.
+    let mut kept: Option<std::path::PathBuf> = None;
     let url = match backend {
         Backend::Sqlite => {
-            let dir = tempfile::Builder::new()
-                .prefix("switchboard-bench-")
-                .tempdir()?;
-            let url = format!("sqlite://{}", dir.path().join("search.db").display());
-            _dir = Some(dir);
-            url
+            let file = match std::env::var_os("SWITCHBOARD_BENCH_KEEP_DIR") {
+                Some(keep) => {
+                    std::fs::create_dir_all(&keep)?;
+                    _dir = None;
+                    let f = std::path::Path::new(&keep)
+                        .join(format!("search-{convs}x{}.db", messages()));
+                    kept = Some(f.clone());
+                    f
+                }
+                None => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("switchboard-bench-")
+                        .tempdir()?;
+                    let f = dir.path().join("search.db");
+                    _dir = Some(dir);
+                    f
+                }
+            };
+            format!("sqlite://{}", file.display())
         }
         Backend::Postgres(_) => {
             _dir = None;
@@ -351,9 +372,29 @@ pub(super) async fn phase_search(
     };
     let t0 = Instant::now();
     let store = Store::open(&url, switchboard_server::Clock::system()).await?;
-    let tokens = timeout(Duration::from_secs(1800), generate(&store, convs))
-        .await
-        .context("generating the data set timed out")??;
+    let tokens_file = kept.as_ref().map(|f| f.with_extension("tokens"));
+    let reused = match &tokens_file {
+        Some(t) => std::fs::read_to_string(t).ok().map(|s| {
+            println!(
+                "data set kept from an earlier run: {}",
+                t.with_extension("db").display()
+            );
+            s.lines().map(str::to_owned).collect::<Vec<_>>()
+        }),
+        None => None,
+    };
+    let tokens = match reused {
+        Some(t) if t.len() >= agents() => t.into_iter().take(agents()).collect(),
+        _ => {
+            let t = timeout(Duration::from_secs(1800), generate(&store, convs))
+                .await
+                .context("generating the data set timed out")??;
+            if let Some(f) = &tokens_file {
+                std::fs::write(f, t.join("\n"))?;
+            }
+            t
+        }
+    };
     if let Backend::Postgres(_) = backend {
         // What autovacuum does after a bulk load: statistics (the planner
         // picks between the GIN index and the newest-first one by them) and

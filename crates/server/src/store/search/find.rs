@@ -17,21 +17,26 @@
 //!   on an earlier page and is skipped (checked in the statement, against
 //!   the conversation's own documents).
 //! - **By relevance**: the [`RELEVANCE_CANDIDATES`] newest matching
-//!   documents the caller may see are ranked (BM25 on SQLite, `ts_rank_cd`
-//!   on PostgreSQL) and grouped by their best document. (The desktop's
-//!   cache ranks its candidates from their text instead,
-//!   `switchboard_core::search::rank`: there FTS5's `bm25()`, which reads
-//!   every posting of each word first, was most of a search at a million
-//!   messages; here reading the candidates' text through the pool cost
-//!   more than that: 1,022 searches/s with `bm25()` against 808 with the
-//!   text ranked, `cargo xtask bench --only search`.) A query with fewer
-//!   matches is ranked whole; a more common one, among its newest matches.
+//!   documents the caller may see are ranked and grouped by their best
+//!   document: on SQLite from the candidates' own terms
+//!   (`switchboard_core::search::rank`, as the desktop's cache does), on
+//!   PostgreSQL by `ts_rank_cd`. FTS5's `bm25()` was used on SQLite until
+//!   the index held a million messages: it counts each word's documents by
+//!   reading every posting first (25 ms for the commonest word there,
+//!   against 1 ms to read the candidates' terms; at 10,000 conversations
+//!   it had been the cheaper of the two, `cargo xtask bench --only search`).
+//!   A query with fewer matches is ranked whole; a more common one, among
+//!   its newest matches.
+//!
+//! On SQLite the hits of a statement come back as one row (a JSON array,
+//! [`sqlite_hits`]): sqlx hands each row over from the connection's thread
+//! on its own, which cost more than the statement for hundreds of hits.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::AnyPool;
 use switchboard_core::search::query::{completions_end, Query, MAX_SPELLED, SPELL_FROM_CHARS};
-use switchboard_core::search::{doc_number_from, Cursor};
+use switchboard_core::search::{doc_number_from, rank, Cursor};
 
 use super::super::db::{self, Row};
 use super::super::Backend;
@@ -139,6 +144,54 @@ impl Stmt {
     }
 }
 
+/// Hits with their terms (`terms`: empty unless asked for), read on
+/// SQLite as one row: sqlx hands a SQLite statement's rows over from the
+/// connection's thread one at a time, and for the hundreds of hits a search
+/// reads that hand-over cost more than the statement (a JSON array is built
+/// by SQLite and parsed here instead). `inner` selects `hit_columns` and,
+/// when `with_terms`, `terms`; the hits come back newest first.
+async fn sqlite_hits(
+    s: Stmt,
+    inner: &str,
+    with_terms: bool,
+    reader: &AnyPool,
+) -> AppResult<Vec<(Hit, String)>> {
+    let terms = if with_terms { "terms" } else { "''" };
+    let sql = format!(
+        "SELECT json_group_array(json_array(cid, doc_id, kind, at, pos, n, {terms})) AS hits FROM ({inner})"
+    );
+    let rows = s.rows(&sql, reader).await?;
+    let json: Option<String> = match rows.first() {
+        Some(r) => r.try_get("hits")?,
+        None => None,
+    };
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    type Raw = (String, String, String, i64, i64, i64, String);
+    let raw: Vec<Raw> = serde_json::from_str(&json)
+        .map_err(|e| crate::error::AppError::Internal(format!("search hits: {e}")))?;
+    let mut out: Vec<(Hit, String)> = raw
+        .into_iter()
+        .map(|(conversation_id, doc_id, kind, at, pos, n, terms)| {
+            (
+                Hit {
+                    conversation_id,
+                    doc_id,
+                    kind,
+                    at,
+                    pos,
+                    n,
+                },
+                terms,
+            )
+        })
+        .collect();
+    // The aggregate's order is the subquery's in practice, not by promise.
+    out.sort_by_key(|h| std::cmp::Reverse(h.0.n));
+    Ok(out)
+}
+
 /// What every statement of a search shares: the matching documents of
 /// visible conversations that pass the filters, as `FROM … WHERE …` with
 /// `d` the document (`search_docs`) and `c` its conversation.
@@ -146,10 +199,12 @@ fn matching(backend: Backend, f: &Find<'_>, expr: &str, s: &mut Stmt) -> String 
     let q = s.text(expr);
     let mut sql = match backend {
         // CROSS JOIN keeps FTS5 the outer loop, so rows come in its rowid
-        // order and a LIMIT stops the reading.
+        // order and a LIMIT stops the reading; the conversation is checked
+        // in the index that holds every column checked (migration 0018).
         Backend::Sqlite => {
             format!(
-                "FROM search_fts CROSS JOIN search_docs d CROSS JOIN conversations c \
+                "FROM search_fts CROSS JOIN search_docs d \
+                 CROSS JOIN conversations c INDEXED BY conversations_seen \
                  WHERE search_fts MATCH {q} AND d.n = search_fts.rowid AND c.id = d.conversation_id"
             )
         }
@@ -343,10 +398,21 @@ async fn newest(
             " ORDER BY {} LIMIT {limit}",
             newest_first(backend)
         ));
-        let rows = s.rows(&sql, reader).await?;
-        let full = rows.len() as i64 == batch;
-        for r in &rows {
-            let h = hit(r)?;
+        let batch_hits: Vec<Hit> = match backend {
+            Backend::Sqlite => sqlite_hits(s, &sql, false, reader)
+                .await?
+                .into_iter()
+                .map(|(h, _)| h)
+                .collect(),
+            Backend::Postgres => s
+                .rows(&sql, reader)
+                .await?
+                .iter()
+                .map(hit)
+                .collect::<AppResult<_>>()?,
+        };
+        let full = batch_hits.len() as i64 == batch;
+        for h in batch_hits {
             below = Some((h.pos, h.n));
             if seen.insert(h.conversation_id.clone()) {
                 hits.push(h);
@@ -409,28 +475,42 @@ async fn relevance(
     let limit = s.int(RELEVANCE_CANDIDATES);
     let cols = hit_columns(backend);
     let order = newest_first(backend);
-    let sql = match backend {
-        // bm25 is computed for the rows returned only.
+    let scored: Vec<(Hit, f64)> = match backend {
+        // The candidates' terms, ranked here (core's rank): FTS5's bm25()
+        // reads every posting of each word first (25 ms for the commonest
+        // word at a million messages, against 1 ms for the candidates).
         Backend::Sqlite => {
-            format!(
-                "SELECT {cols}, bm25(search_fts) AS score {from} ORDER BY {order} LIMIT {limit}"
-            )
+            let inner =
+                format!("SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}");
+            let found = sqlite_hits(s, &inner, true, reader).await?;
+            let counts: Vec<rank::Counts> = found
+                .iter()
+                .map(|(_, terms)| {
+                    let doc: Vec<&str> = terms.split(' ').collect();
+                    rank::counts(&doc, f.query)
+                })
+                .collect();
+            // Lower is better below, as with PostgreSQL's negated rank.
+            let scores = rank::scores(&counts).into_iter().map(|s| -s);
+            found.into_iter().map(|(h, _)| h).zip(scores).collect()
         }
         // Ranked outside, so only the candidates are.
         Backend::Postgres => {
             let q = s.text(expr);
-            format!(
+            let sql = format!(
                 "SELECT m.cid, m.doc_id, m.kind, m.at, m.pos, m.n, -(ts_rank_cd(m.terms, {q}::tsquery)::float8) AS score FROM \
                  (SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}) m"
-            )
+            );
+            s.rows(&sql, reader)
+                .await?
+                .iter()
+                .map(|r| Ok((hit(r)?, r.try_get::<f64, _>("score")?)))
+                .collect::<AppResult<_>>()?
         }
     };
-    let rows = s.rows(&sql, reader).await?;
     // Each conversation's best document (lowest score; the newest on a tie).
     let mut best: HashMap<String, (f64, Hit)> = HashMap::new();
-    for r in &rows {
-        let h = hit(r)?;
-        let score: f64 = r.try_get("score")?;
+    for (h, score) in scored {
         match best.get(&h.conversation_id) {
             Some((b, _)) if *b <= score => {}
             _ => {
