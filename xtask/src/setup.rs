@@ -62,6 +62,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ),
     ("python3-pip", "installs the tests' Python packages"),
     (
+        "sqlite3",
+        "the desktop bench reads the app's cache (search index built) with it",
+    ),
+    (
         "systemd",
         "systemd-analyze verifies the unit in deploy/systemd",
     ),
