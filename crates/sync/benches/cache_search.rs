@@ -36,6 +36,7 @@ use switchboard_api::{
     SearchPage, SearchQuery, SnapshotPage, SnapshotPart,
 };
 use switchboard_sync::{Cache, SnapshotState};
+use switchboard_testkit::corpus::{made_up, MIXED_PHRASES};
 
 const MESSAGES_PER_CONVERSATION: usize = 10;
 const PAGE: usize = 2_000;
@@ -67,28 +68,10 @@ impl Rng {
 }
 
 fn word(i: usize) -> String {
-    const SYL: [&str; 16] = [
-        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "po", "ri", "an", "el", "or", "un",
-        "is",
-    ];
-    let mut s = String::new();
-    let mut k = i + 17;
-    for _ in 0..3 {
-        s.push_str(SYL[k % 16]);
-        k /= 16;
-    }
-    s.push_str(&(i % 97).to_string());
-    s
+    made_up(i)
 }
 
-const EXTRA: [&str; 6] = [
-    "Le café était froid à l'arrivée",
-    "東京の店で買いました",
-    "Прошу вернуть деньги за заказ",
-    "The parcel tracking number is missing",
-    "Please refund the duplicate charge",
-    "Crème brûlée order cancelled",
-];
+const EXTRA: [&str; 6] = MIXED_PHRASES;
 
 fn body(rng: &mut Rng) -> String {
     let mut words: Vec<String> = (0..14).map(|_| word(rng.skewed(VOCABULARY))).collect();

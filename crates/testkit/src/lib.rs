@@ -34,6 +34,7 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod corpus;
 pub mod email;
 pub mod nginx;
 pub mod postgres;

@@ -21,94 +21,13 @@ use switchboard_server::ops;
 use switchboard_server::store::op;
 
 use super::*;
+use switchboard_testkit::corpus::{self, customer, made_up, surname, MIXED_PHRASES};
 
 /// The made-up vocabulary's size.
 const VOCABULARY: usize = 20_000;
 
 /// Conversations written at once (the store groups them into transactions).
 const WRITERS: usize = 64;
-
-/// The support words (the server's search bench's), drawn skewed: the
-/// first far more often than the last.
-const WORDS: &[&str] = &[
-    "order",
-    "parcel",
-    "delivery",
-    "refund",
-    "invoice",
-    "account",
-    "password",
-    "shipping",
-    "tracking",
-    "payment",
-    "card",
-    "address",
-    "return",
-    "exchange",
-    "size",
-    "colour",
-    "broken",
-    "late",
-    "missing",
-    "wrong",
-    "charged",
-    "twice",
-    "subscription",
-    "cancel",
-    "upgrade",
-    "plan",
-    "discount",
-    "coupon",
-    "warranty",
-    "repair",
-    "replacement",
-    "courier",
-    "warehouse",
-    "stock",
-    "café",
-    "crème",
-    "naïve",
-    "Zürich",
-    "São",
-    "Paulo",
-    "Málaga",
-    "Kraków",
-    "résumé",
-    "façade",
-    "hello",
-    "thanks",
-    "please",
-    "could",
-    "would",
-    "help",
-    "again",
-    "today",
-    "yesterday",
-    "week",
-    "monday",
-    "friday",
-    "email",
-    "phone",
-    "number",
-    "reference",
-    "ticket",
-    "support",
-    "agent",
-];
-
-const PHRASES: &[&str] = &[
-    "Le café était froid à l'arrivée",
-    "東京の店で買いました",
-    "Прошу вернуть деньги за заказ",
-    "The parcel tracking number is missing",
-    "Please refund the duplicate charge",
-    "Crème brûlée order cancelled",
-];
-
-const FIRST: &[&str] = &[
-    "Anna", "Zoë", "José", "Mary", "Lars", "Ingrid", "Yuki", "Ivan", "Olga", "Chen", "Priya",
-    "Tomás", "Amélie", "Björn", "Fatima", "Kenji",
-];
 
 /// A small deterministic generator (xorshift): every run writes the same text.
 struct Rng(u64);
@@ -137,25 +56,8 @@ impl Rng {
     }
 }
 
-/// Made-up word `i` (three syllables and a number, as the cache bench's).
-pub(crate) fn made_up(i: usize) -> String {
-    const SYL: [&str; 16] = [
-        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "po", "ri", "an", "el", "or", "un",
-        "is",
-    ];
-    let mut s = String::new();
-    let mut k = i + 17;
-    for _ in 0..3 {
-        s.push_str(SYL[k % 16]);
-        k /= 16;
-    }
-    s.push_str(&(i % 97).to_string());
-    s
-}
-
 fn support_word(rng: &mut Rng) -> &'static str {
-    let r = rng.unit();
-    WORDS[((r * r * r) * WORDS.len() as f64) as usize % WORDS.len()]
+    corpus::support_word(rng.unit())
 }
 
 fn body(rng: &mut Rng) -> String {
@@ -170,37 +72,9 @@ fn body(rng: &mut Rng) -> String {
         })
         .collect();
     if rng.next().is_multiple_of(20) {
-        words.push(PHRASES[(rng.next() % PHRASES.len() as u64) as usize].to_owned());
+        words.push(MIXED_PHRASES[(rng.next() % MIXED_PHRASES.len() as u64) as usize].to_owned());
     }
     words.join(" ")
-}
-
-/// Customer `i`'s made-up surname (one per 40 conversations or so).
-pub(crate) fn surname(i: usize) -> String {
-    const SYL: &[&str] = &[
-        "ka", "lo", "mi", "ren", "sto", "vi", "dal", "ne", "ro", "tu",
-    ];
-    let k = i / 40;
-    format!(
-        "{}{}{}",
-        SYL[k % 10].to_uppercase(),
-        SYL[(k / 10) % 10],
-        SYL[(k / 100) % 10]
-    )
-}
-
-fn customer(i: usize) -> Customer {
-    let first = FIRST[i % FIRST.len()];
-    let last = surname(i);
-    Customer {
-        name: Some(format!("{first} {last}")),
-        email: Some(format!(
-            "{}.{}{i}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase()
-        )),
-        phone: Some(format!("+1555{:07}", i * 7919 % 10_000_000)),
-    }
 }
 
 /// What is typed into the search box, key by key (every prefix from two

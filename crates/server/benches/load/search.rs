@@ -30,12 +30,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use switchboard_api::{AgentStatus, Channel, Customer, NewCategory, RoutingMode};
+use switchboard_api::{AgentStatus, Channel, NewCategory, RoutingMode};
 use switchboard_server::store::{op, Store};
 use switchboard_server::{auth, ops};
 use tokio::time::timeout;
 
 use super::{dist, pct, postgres, Backend, Figures, Params, Proc, Rng};
+use switchboard_testkit::corpus::{customer, support_word, surname, FIRST_NAMES};
 
 /// Agents searching at once (`SWITCHBOARD_BENCH_SEARCH_AGENTS` changes it,
 /// for diagnosis: 1 gives the latency of one search alone).
@@ -59,72 +60,6 @@ fn messages() -> usize {
         .unwrap_or(5)
 }
 
-const WORDS: &[&str] = &[
-    "order",
-    "parcel",
-    "delivery",
-    "refund",
-    "invoice",
-    "account",
-    "password",
-    "shipping",
-    "tracking",
-    "payment",
-    "card",
-    "address",
-    "return",
-    "exchange",
-    "size",
-    "colour",
-    "broken",
-    "late",
-    "missing",
-    "wrong",
-    "charged",
-    "twice",
-    "subscription",
-    "cancel",
-    "upgrade",
-    "plan",
-    "discount",
-    "coupon",
-    "warranty",
-    "repair",
-    "replacement",
-    "courier",
-    "warehouse",
-    "stock",
-    "café",
-    "crème",
-    "naïve",
-    "Zürich",
-    "São",
-    "Paulo",
-    "Málaga",
-    "Kraków",
-    "résumé",
-    "façade",
-    "hello",
-    "thanks",
-    "please",
-    "could",
-    "would",
-    "help",
-    "again",
-    "today",
-    "yesterday",
-    "week",
-    "monday",
-    "friday",
-    "email",
-    "phone",
-    "number",
-    "reference",
-    "ticket",
-    "support",
-    "agent",
-];
-
 const JAPANESE: &[&str] = &[
     "注文した商品がまだ届いていません。配送状況を確認してください。",
     "東京都に住んでいます。返品の方法を教えてください。",
@@ -139,29 +74,8 @@ const RUSSIAN: &[&str] = &[
     "Посылка пришла повреждённой, нужна замена.",
 ];
 
-const FIRST: &[&str] = &[
-    "Anna", "Zoë", "José", "Mary", "Lars", "Ingrid", "Yuki", "Ivan", "Olga", "Chen", "Priya",
-    "Tomás", "Amélie", "Björn", "Fatima", "Kenji",
-];
-
-fn surname(i: usize) -> String {
-    // Distinct made-up surnames: one per 40 conversations or so.
-    const SYL: &[&str] = &[
-        "ka", "lo", "mi", "ren", "sto", "vi", "dal", "ne", "ro", "tu",
-    ];
-    let k = i / 40;
-    format!(
-        "{}{}{}",
-        SYL[k % 10].to_uppercase(),
-        SYL[(k / 10) % 10],
-        SYL[(k / 100) % 10]
-    )
-}
-
 fn word(rng: &mut Rng) -> &'static str {
-    // Skewed: low indices far more often (the first word ≈ 1 in 7 draws).
-    let r = rng.next_f64();
-    WORDS[((r * r * r) * WORDS.len() as f64) as usize % WORDS.len()]
+    support_word(rng.next_f64())
 }
 
 fn body(rng: &mut Rng, i: usize, k: usize) -> String {
@@ -180,20 +94,6 @@ fn body(rng: &mut Rng, i: usize, k: usize) -> String {
     out.join(" ")
 }
 
-fn customer(i: usize) -> Customer {
-    let first = FIRST[i % FIRST.len()];
-    let last = surname(i);
-    Customer {
-        name: Some(format!("{first} {last}")),
-        email: Some(format!(
-            "{}.{}{i}@example.com",
-            first.to_lowercase(),
-            last.to_lowercase()
-        )),
-        phone: Some(format!("+1555{:07}", i * 7919 % 10_000_000)),
-    }
-}
-
 /// The query mix: (label, query), chosen from the generated data so that
 /// each finds something.
 fn queries(convs: usize) -> Vec<(&'static str, String)> {
@@ -206,7 +106,7 @@ fn queries(convs: usize) -> Vec<(&'static str, String)> {
             "email",
             format!(
                 "{}.{}",
-                FIRST[i % FIRST.len()].to_lowercase(),
+                FIRST_NAMES[i % FIRST_NAMES.len()].to_lowercase(),
                 surname(i).to_lowercase()
             ),
         ),

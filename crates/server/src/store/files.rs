@@ -13,7 +13,7 @@ use futures_util::Stream;
 use sqlx::AnyPool;
 use switchboard_api::{AttachmentInfo, Message};
 
-use super::db::{self, Db};
+use super::db::{self, Db, Row};
 use super::Tx;
 use crate::error::{AppError, AppResult};
 
@@ -153,6 +153,24 @@ pub async fn of_message(conn: &mut impl Db, message_id: &str) -> AppResult<Vec<F
         .collect()
 }
 
+/// `$1, $2, …, $n`.
+fn marks(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A file's description from a row with `id, filename, content_type, size`.
+fn info_of(r: &Row) -> AppResult<AttachmentInfo> {
+    Ok(AttachmentInfo {
+        id: r.try_get("id")?,
+        filename: r.try_get("filename")?,
+        content_type: r.try_get("content_type")?,
+        size: size_of(r.try_get("size")?),
+    })
+}
+
 /// The files of the messages of `conversation_ids`: (conversation,
 /// message, file), agents' uploads first in their order, then inbound
 /// email attachments in theirs.
@@ -163,10 +181,7 @@ pub async fn infos_of(
     if conversation_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = (1..=conversation_ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = marks(conversation_ids.len());
     let sql = format!(
         "SELECT id, conversation_id, message_id, filename, content_type, size, 0 AS src, position AS pos \
          FROM uploads WHERE conversation_id IN ({marks}) AND message_id IS NOT NULL \
@@ -184,12 +199,7 @@ pub async fn infos_of(
             Ok((
                 r.try_get("conversation_id")?,
                 r.try_get("message_id")?,
-                AttachmentInfo {
-                    id: r.try_get("id")?,
-                    filename: r.try_get("filename")?,
-                    content_type: r.try_get("content_type")?,
-                    size: size_of(r.try_get("size")?),
-                },
+                info_of(r)?,
             ))
         })
         .collect()
@@ -203,12 +213,9 @@ pub async fn held_infos(
     if reply_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = (1..=reply_ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
-        "SELECT id, saved_reply_id, filename, content_type, size FROM uploads WHERE saved_reply_id IN ({marks})"
+        "SELECT id, saved_reply_id, filename, content_type, size FROM uploads WHERE saved_reply_id IN ({})",
+        marks(reply_ids.len())
     );
     let mut q = db::query(&sql);
     for id in reply_ids {
@@ -217,17 +224,7 @@ pub async fn held_infos(
     q.fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| {
-            Ok((
-                r.try_get("saved_reply_id")?,
-                AttachmentInfo {
-                    id: r.try_get("id")?,
-                    filename: r.try_get("filename")?,
-                    content_type: r.try_get("content_type")?,
-                    size: size_of(r.try_get("size")?),
-                },
-            ))
-        })
+        .map(|r| Ok((r.try_get("saved_reply_id")?, info_of(r)?)))
         .collect()
 }
 
