@@ -108,7 +108,8 @@ pub struct JobDetails {
     /// The instance holding it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
-    /// When the holder last ran the job (renewed the lease).
+    /// When the holder last renewed the lease (once half of it has run out;
+    /// the job itself runs every half second meanwhile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<DateTime<Utc>>,
     /// When the lease runs out unless renewed.
