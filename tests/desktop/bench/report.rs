@@ -339,6 +339,26 @@ impl SizeFigures {
             "p99 ≤ 50 ms".to_owned(),
             verdict(p99 <= 50.0),
         )];
+        let answered: Vec<f64> = self
+            .search
+            .iter()
+            .map(|s| s.answered_ms)
+            .filter(|a| a.is_finite())
+            .collect();
+        if !answered.is_empty() {
+            rows.push((
+                "  … of which keystroke → the cache's answer parsed, p50 / p99".to_owned(),
+                format!(
+                    "{:.1} / {:.1} ms",
+                    percentile(&answered, 50.0),
+                    percentile(&answered, 99.0)
+                ),
+                String::new(),
+                String::new(),
+                "—".to_owned(),
+                "",
+            ));
+        }
         if let Some(s) = slowest(&self.search) {
             rows.push((
                 format!(
@@ -367,7 +387,7 @@ impl SizeFigures {
             "max": max(&ms),
             "slowest": slowest(&self.search).map(|s| json!({ "typed": s.typed, "ms": s.ms, "rows": s.results })),
             "unconfirmed": self.search.iter().filter(|s| s.unconfirmed).count(),
-            "samples": self.search.iter().map(|s| json!([s.typed, s.ms, s.results])).collect::<Vec<_>>(),
+            "samples": self.search.iter().map(|s| json!([s.typed, s.ms, s.results, s.answered_ms.is_finite().then_some(s.answered_ms)])).collect::<Vec<_>>(),
         })
     }
 
