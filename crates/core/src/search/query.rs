@@ -99,9 +99,10 @@ fn one_letter_prefix(t: &Term) -> bool {
         [p] if p.prefix && p.tokens.len() == 1 && p.tokens[0].chars().count() == 1)
 }
 
-/// Prefixes this long or longer are spelled out as the index's words that
-/// complete them (shorter ones have FTS5 prefix indexes of their own: 2 and
-/// 3 characters): see [`Query::to_fts5_spelled`].
+/// Prefixes this long or longer are spelled out as the server's index's
+/// words that complete them (shorter ones have FTS5 prefix indexes of their
+/// own: 2 and 3 characters): see [`Query::to_fts5_spelled`]. The desktop
+/// cache also has a 4-character prefix index and spells from 5.
 pub const SPELL_FROM_CHARS: usize = 4;
 
 /// A prefix that completes to more words than this stays a prefix. FTS5

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::Row;
 use switchboard_api::{Highlight, SearchField, SearchOrder, SearchPage, SearchQuery, SearchResult};
-use switchboard_core::search::query::{completions_end, Query, MAX_SPELLED, SPELL_FROM_CHARS};
+use switchboard_core::search::query::{completions_end, Query, MAX_SPELLED};
 use switchboard_core::search::rank;
 use switchboard_core::search::snippet::{best_field, snippet, SNIPPET_CHARS};
 use switchboard_core::search::text::{terms, DocTerms};
@@ -31,6 +31,12 @@ use crate::error::{Result, SyncError};
 /// The newest matching documents a relevance search ranks (the server's
 /// bound too).
 pub const RELEVANCE_CANDIDATES: i64 = 1_000;
+
+/// Prefixes this long or longer are spelled out as the cache's words that
+/// complete them (`search_terms`); shorter ones have FTS5 prefix indexes of
+/// 2, 3 and 4 characters (migration 0011). The server's index has no
+/// 4-character one (core's `SPELL_FROM_CHARS`).
+pub(super) const SPELL_FROM_CHARS: usize = 5;
 /// Documents read by a newest-first search's first batch, per result wanted.
 const FIRST_BATCH_PER_RESULT: i64 = 8;
 /// The largest batch a newest-first search reads at once.

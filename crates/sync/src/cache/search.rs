@@ -18,6 +18,7 @@ use switchboard_api::{Message, MessageKind};
 use switchboard_core::search::text::DocTerms;
 use switchboard_core::search::{doc_number_base, DOC_SEQ_BITS};
 
+use super::find::SPELL_FROM_CHARS;
 use super::rows::{corrupt, ms};
 use super::{meta_in, set_meta, Cache};
 use crate::error::Result;
@@ -32,8 +33,8 @@ pub(super) fn conversation_doc(id: &str) -> String {
 }
 
 /// Adds a document unless one of that id is there: numbered first free in
-/// its instant, its terms in the FTS5 index, its long words in
-/// `search_terms`.
+/// its instant, its terms in the FTS5 index, its words of
+/// [`SPELL_FROM_CHARS`] or more in `search_terms`.
 async fn put(
     conn: &mut SqliteConnection,
     doc_id: &str,
@@ -67,7 +68,10 @@ async fn put(
         .execute(&mut *conn)
         .await?;
     // Its long words in one statement (most are known already).
-    let words: BTreeSet<&str> = text.split(' ').filter(|w| w.chars().count() >= 4).collect();
+    let words: BTreeSet<&str> = text
+        .split(' ')
+        .filter(|w| w.chars().count() >= SPELL_FROM_CHARS)
+        .collect();
     if !words.is_empty() {
         let words = serde_json::to_string(&words).map_err(corrupt)?;
         sqlx::query("INSERT OR IGNORE INTO search_terms (term) SELECT value FROM json_each(?)")

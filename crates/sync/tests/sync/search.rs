@@ -297,3 +297,98 @@ async fn a_cache_filled_before_the_index_is_indexed_in_the_background() {
     );
     engine.shutdown().await;
 }
+
+/// A cache of the version before the 4-character prefix index (migrations
+/// up to 0010, its index filled): opened by this version, its index is made
+/// again with the new prefix index and filled in the background, and a
+/// 4-letter prefix finds through it.
+#[tokio::test]
+async fn the_index_of_an_older_cache_is_made_again_with_four_letter_prefixes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("old.db");
+    let pool = sqlx::SqlitePool::connect_with(
+        sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+    )
+    .await
+    .expect("open");
+    let mut migrator = sqlx::migrate!("./migrations");
+    let old: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 10)
+        .cloned()
+        .collect();
+    migrator.migrations = old.into();
+    migrator.run(&pool).await.expect("migrations up to 0010");
+    let now = chrono::Utc::now().timestamp_millis();
+    for sql in [
+        "INSERT INTO conversations (id, channel, customer_name, customer_email, subject, state, \
+         created_at, updated_at, waiting_since, preview, complete) \
+         VALUES ('c1', 'email', 'Carla Lolomi', 'carla.lolomi7@example.com', 'Parcel', 'queued', ?1, ?1, ?1, 'Where is it?', 1)",
+        "INSERT INTO messages (id, conversation_id, kind, author, body, created_at) \
+         VALUES ('m1', 'c1', 'customer', 'Carla Lolomi', 'My parcel never arrived', ?1)",
+        // What the older version's index held (it had indexed everything).
+        "INSERT INTO search_docs (n, doc_id, conversation_id, kind, at) VALUES (1, 'm1', 'c1', 'customer', ?1)",
+        "INSERT INTO search_fts (rowid, terms) VALUES (1, 'my parcel never arrived')",
+        "INSERT INTO search_terms (term) VALUES ('parcel'), ('never')",
+    ] {
+        sqlx::query(sql).bind(now).execute(&pool).await.expect(sql);
+    }
+    pool.close().await;
+
+    let cache = Cache::open(&path).await.expect("opened by this version");
+    assert!(
+        cache.indexing().await.expect("indexing"),
+        "the backlog is set"
+    );
+    assert!(
+        cache
+            .search(&q("parcel"))
+            .await
+            .expect("search")
+            .results
+            .is_empty(),
+        "the old index is gone until it is made again"
+    );
+    while cache.index_backlog(200).await.expect("index") {}
+    assert!(!cache.indexing().await.expect("indexing"));
+    for (text, fields) in [
+        ("parc", &[SearchField::Message][..]),
+        (
+            "lolo",
+            &[SearchField::CustomerName, SearchField::CustomerEmail][..],
+        ),
+        (
+            "lolom",
+            &[SearchField::CustomerName, SearchField::CustomerEmail][..],
+        ),
+        ("lolomi7", &[SearchField::CustomerEmail][..]),
+    ] {
+        let page = cache.search(&q(text)).await.expect("search");
+        let ids: Vec<&str> = page
+            .results
+            .iter()
+            .map(|r| r.conversation_id.as_str())
+            .collect();
+        assert_eq!(ids, ["c1"], "{text}");
+        assert!(
+            fields.contains(&page.results[0].matched),
+            "{text}: {page:?}"
+        );
+    }
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open");
+    let sql: String = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'search_fts'")
+        .fetch_one(&mut c)
+        .await
+        .expect("the index");
+    assert!(sql.contains("prefix = '2 3 4'"), "{sql}");
+    let short: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_terms WHERE length(term) < 5")
+        .fetch_one(&mut c)
+        .await
+        .expect("terms");
+    assert_eq!(short, 0, "4-letter words are no longer spelled out");
+}
