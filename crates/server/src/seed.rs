@@ -41,12 +41,49 @@ pub async fn create_admin(
         .await
 }
 
+/// The one-page PDF the demo's "Refund approved" reply carries.
+const REFUND_POLICY: &[u8] = include_bytes!("../demo/refund-policy.pdf");
+
+/// Stores `bytes` as an upload of `admin_id`'s (for a saved reply to hold),
+/// through the same staging and sniffing as `POST /api/v1/uploads`.
+async fn demo_upload(
+    store: &Store,
+    admin_id: &str,
+    filename: &'static str,
+    bytes: &'static [u8],
+) -> anyhow::Result<String> {
+    let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
+        axum::body::Bytes::from_static(bytes),
+    )]);
+    let mut staged = match ops::uploads::stage(&std::env::temp_dir(), body, u64::MAX).await {
+        Ok(s) => s,
+        Err(ops::uploads::StageError::TooLarge) => anyhow::bail!("{filename}: too large"),
+        Err(ops::uploads::StageError::Failed(e)) => anyhow::bail!("{filename}: {e}"),
+    };
+    let owner = admin_id.to_owned();
+    let upload = store
+        .write(op(move |tx| {
+            Box::pin(async move {
+                ops::uploads::store_upload(
+                    tx,
+                    ops::uploads::Owner::Agent(&owner),
+                    filename,
+                    &mut staged,
+                )
+                .await
+            })
+        }))
+        .await?;
+    Ok(upload.id)
+}
+
 /// The demo team's saved replies, written by the admin. (No personal ones:
 /// their events reach their owner alone, and the demo's log is meant to be
-/// read whole by the admin.)
-async fn saved_replies(store: &Store, admin_id: &str) -> AppResult<()> {
+/// read whole by the admin.) "Refund approved" carries the refund policy.
+async fn saved_replies(store: &Store, admin_id: &str) -> anyhow::Result<()> {
     use switchboard_api::NewSavedReply;
     use switchboard_core::ReplyScope;
+    let policy = demo_upload(store, admin_id, "refund-policy.pdf", REFUND_POLICY).await?;
     let team = |title: &str, body: &str, category: Option<&str>| NewSavedReply {
         title: title.into(),
         body: body.into(),
@@ -57,11 +94,14 @@ async fn saved_replies(store: &Store, admin_id: &str) -> AppResult<()> {
     let replies = [
         (
             admin_id,
-            team(
-                "Refund approved",
-                "Hi {{customer.first_name}},\n\nGood news: your refund has been approved. It should reach your account within 5 business days.\n\nBest,\n{{agent.name}}",
-                Some("billing"),
-            ),
+            NewSavedReply {
+                attachments: vec![policy],
+                ..team(
+                    "Refund approved",
+                    "Hi {{customer.first_name}},\n\nGood news: your refund has been approved. It should reach your account within 5 business days; the policy is attached.\n\nBest,\n{{agent.name}}",
+                    Some("billing"),
+                )
+            },
         ),
         (
             admin_id,

@@ -231,4 +231,37 @@ async fn seed_demo_fills_a_new_database_and_refuses_one_with_other_accounts() {
     assert!(can_log_in(&on_demo.url, "ada@demo.switchboard", "switchboard-demo").await);
     assert!(!can_log_in(&on_team.url, "admin@demo.switchboard", "switchboard-demo").await);
     assert!(can_log_in(&on_team.url, "owner@team.test", "owner-password").await);
+
+    // The demo's "Refund approved" carries the refund policy, a PDF the
+    // agents' replies take with them.
+    let ada = Client::new(&on_demo.url)
+        .expect("client")
+        .login("ada@demo.switchboard", "switchboard-demo")
+        .await
+        .expect("login");
+    let replies = ada.saved_replies().await.expect("saved replies");
+    let refund = replies
+        .iter()
+        .find(|r| r.title == "Refund approved")
+        .expect("the refund reply");
+    let [file] = refund.files.as_slice() else {
+        panic!("one file: {refund:?}");
+    };
+    assert_eq!(
+        (file.filename.as_str(), file.content_type.as_str()),
+        ("refund-policy.pdf", "application/pdf")
+    );
+    // Held by a team reply, it is its uploader's to download until a
+    // message carries a copy of it.
+    let admin = Client::new(&on_demo.url)
+        .expect("client")
+        .login("admin@demo.switchboard", "switchboard-demo")
+        .await
+        .expect("login");
+    let bytes = admin.download(&file.id).await.expect("download");
+    assert_eq!(
+        bytes,
+        include_bytes!("../demo/refund-policy.pdf"),
+        "the policy's bytes"
+    );
 }
