@@ -196,11 +196,22 @@ impl Store {
             // (one statement for every query) that plan fits a common word
             // or a rare one, never both: a rare word walked the whole
             // newest-first index. Plan each run for its own arguments.
+            //
+            // No JIT and no parallel workers either: the reads are many
+            // short ones at once. At a million documents a search's plan is
+            // estimated above JIT's threshold (356,651 against 100,000), and
+            // a rare word's was split across workers: its sort ended 212 ms
+            // after a 0.2 ms scan while every core served other requests
+            // (`cargo xtask bench --only search --backend postgres`).
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::query("SET plan_cache_mode = force_custom_plan")
-                        .execute(&mut *conn)
-                        .await?;
+                    for setting in [
+                        "SET plan_cache_mode = force_custom_plan",
+                        "SET jit = off",
+                        "SET max_parallel_workers_per_gather = 0",
+                    ] {
+                        sqlx::query(setting).execute(&mut *conn).await?;
+                    }
                     Ok(())
                 })
             })
