@@ -416,22 +416,7 @@ async fn an_old_cache_with_email_is_rebuilt_with_the_mails_files() {
     // What the previous version cached: migrations up to 0008, the mail
     // without its file, the cursor at the end of the log.
     let path = srv.cache_path("old.db");
-    let pool = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true),
-    )
-    .await
-    .unwrap();
-    let mut migrator = sqlx::migrate!("./migrations");
-    let old: Vec<_> = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 8)
-        .cloned()
-        .collect();
-    migrator.migrations = old.into();
-    migrator.run(&pool).await.unwrap();
+    let pool = cache_at_version(&path, 8).await;
     let now = Utc::now().timestamp_millis();
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, subject, state, \

@@ -282,3 +282,25 @@ async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
     check_eq!(cc, sc, "categories");
     Ok(())
 }
+
+/// A cache file as an earlier version left it: the migrations up to
+/// `version` only (a new file at `path`).
+pub async fn cache_at_version(path: &Path, version: i64) -> sqlx::SqlitePool {
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts)
+        .await
+        .expect("open the cache file");
+    let mut migrator = sqlx::migrate!("./migrations");
+    let old: Vec<_> = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version <= version)
+        .cloned()
+        .collect();
+    assert_eq!(old.len() as i64, version, "migrations 1 to {version}");
+    migrator.migrations = old.into();
+    migrator.run(&pool).await.expect("the older migrations");
+    pool
+}

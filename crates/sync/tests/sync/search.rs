@@ -306,22 +306,7 @@ async fn a_cache_filled_before_the_index_is_indexed_in_the_background() {
 async fn the_index_of_an_older_cache_is_made_again_with_four_letter_prefixes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("old.db");
-    let pool = sqlx::SqlitePool::connect_with(
-        sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true),
-    )
-    .await
-    .expect("open");
-    let mut migrator = sqlx::migrate!("./migrations");
-    let old: Vec<_> = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 10)
-        .cloned()
-        .collect();
-    migrator.migrations = old.into();
-    migrator.run(&pool).await.expect("migrations up to 0010");
+    let pool = cache_at_version(&path, 10).await;
     let now = chrono::Utc::now().timestamp_millis();
     for sql in [
         "INSERT INTO conversations (id, channel, customer_name, customer_email, subject, state, \

@@ -8,7 +8,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::sqlite::SqlitePool;
 use switchboard_api::{Event, Message, MessageKind};
 use switchboard_sync::{Cache, CachedMessage, Engine, SendState};
 use switchboard_testkit::email::deliver;
@@ -168,20 +168,7 @@ async fn mail_from_another_address_reaches_the_cache_flagged() {
 
 /// A cache file as an earlier version left it: migrations 0001–0003 only.
 async fn old_cache(path: &std::path::Path) -> SqlitePool {
-    let opts = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true);
-    let pool = SqlitePool::connect_with(opts).await.unwrap();
-    let mut migrator = sqlx::migrate!("./migrations");
-    let old: Vec<_> = migrator
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 3)
-        .cloned()
-        .collect();
-    assert_eq!(old.len(), 3);
-    migrator.migrations = old.into();
-    migrator.run(&pool).await.unwrap();
+    let pool = cache_at_version(path, 3).await;
     let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('messages')")
         .fetch_all(&pool)
         .await
