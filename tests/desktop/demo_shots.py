@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Screenshots of the real app against a running `cargo xtask demo` server.
+
+Not part of `cargo xtask test` (docs/testing.md says when to use it).
+Usage: demo_shots.py REPO_DIR OUT_DIR [SERVER_URL]
+Starts Xvfb, a session bus, dunst, gnome-keyring and tauri-driver, launches
+REPO_DIR/target/debug/switchboard over WebDriver, signs in as Grace, claims a
+billing conversation, picks "Refund approved" with `/ref`, sends it (its PDF
+goes along), then searches. Saves PNGs (WebDriver screenshots) in OUT_DIR.
+"""
+import base64, json, os, subprocess, sys, tempfile, time, urllib.request, socket
+
+clone, out = sys.argv[1], sys.argv[2]
+server = sys.argv[3] if len(sys.argv) > 3 else "http://127.0.0.1:8080"
+os.makedirs(out, exist_ok=True)
+home = tempfile.mkdtemp(prefix="demo-shots-")
+for d in ["data", "config", "cache", "run"]:
+    os.makedirs(os.path.join(home, d), exist_ok=True)
+os.chmod(os.path.join(home, "run"), 0o700)
+
+procs = []
+def start(cmd, env=None, **kw):
+    p = subprocess.Popen(cmd, env=env, **kw)
+    procs.append(p)
+    return p
+
+xvfb = start(["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+display = ":" + xvfb.stdout.readline().decode().strip()
+bus = start(["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+bus_addr = bus.stdout.readline().decode().strip()
+env = dict(os.environ, DISPLAY=display, DBUS_SESSION_BUS_ADDRESS=bus_addr, HOME=home,
+           XDG_DATA_HOME=home + "/data", XDG_CONFIG_HOME=home + "/config",
+           XDG_CACHE_HOME=home + "/cache", XDG_RUNTIME_DIR=home + "/run", NO_AT_BRIDGE="1")
+start(["dunst"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+kr = start(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"], env=env,
+           stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+kr.stdin.write(b"demo-shots"); kr.stdin.close()
+time.sleep(2)
+def free():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+port, native = free(), free()
+log = open(os.path.join(out, "driver.log"), "w")
+start([os.path.expanduser("~/.cargo/bin/tauri-driver") if os.path.exists(os.path.expanduser("~/.cargo/bin/tauri-driver")) else "tauri-driver",
+       "--port", str(port), "--native-port", str(native), "--native-driver", "/usr/bin/WebKitWebDriver"],
+      env=env, stdout=log, stderr=log)
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close(); break
+    except OSError:
+        time.sleep(0.1)
+
+base = f"http://127.0.0.1:{port}"
+def call(method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read() or b"null")
+
+app = os.path.join(clone, "target/debug/switchboard")
+sid = call("POST", "/session", {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}})["value"]["sessionId"]
+S = f"/session/{sid}"
+def find(css, timeout=30):
+    end = time.time() + timeout
+    while True:
+        try:
+            v = call("POST", S + "/elements", {"using": "css selector", "value": css})["value"]
+            if v:
+                return [list(e.values())[0] for e in v]
+        except Exception:
+            pass
+        if time.time() > end:
+            raise SystemExit(f"not found: {css}")
+        time.sleep(0.25)
+def click(css, i=0):
+    call("POST", S + f"/element/{find(css)[i]}/click", {})
+def type_(css, text):
+    call("POST", S + f"/element/{find(css)[0]}/value", {"text": text})
+def js(script, *args):
+    return call("POST", S + "/execute/sync", {"script": script, "args": list(args)})["value"]
+def shot(name):
+    png = base64.b64decode(call("GET", S + "/screenshot")["value"])
+    open(os.path.join(out, name), "wb").write(png)
+    print("screenshot", name, len(png))
+
+find("[data-testid=login-server]")
+js("const i=document.querySelector('[data-testid=login-server]'); i.value=''; i.dispatchEvent(new Event('input',{bubbles:true}));")
+type_("[data-testid=login-server]", server)
+type_("[data-testid=login-email]", "grace@demo.switchboard")
+type_("[data-testid=login-password]", "switchboard-demo")
+time.sleep(0.5)
+if js("return !!document.querySelector('[data-testid=login-allow-unencrypted]')"):
+    click("[data-testid=login-allow-unencrypted]")
+shot("demo-01-login.png")
+click("[data-testid=login-submit]")
+find("[data-testid=conversation-row]", 60)
+time.sleep(2)
+shot("demo-02-queue.png")
+# A billing conversation in the queue: claim it.
+rows = find("[data-testid=conversation-row]")
+billing = js("""const rows=[...document.querySelectorAll('[data-testid=conversation-row]')];
+  const i=rows.findIndex(r=>/refund|charged|invoice|billed|payment/i.test(r.textContent)); return i;""")
+click("[data-testid=conversation-row]", max(billing, 0))
+find("[data-testid=conversation-view]")
+time.sleep(1)
+if js("return !!document.querySelector('[data-testid=claim]')"):
+    click("[data-testid=claim]")
+find("[data-testid=composer-input]", 30)
+time.sleep(1)
+click("[data-testid=composer-input]")
+type_("[data-testid=composer-input]", "/ref")
+find("[data-testid=saved-reply-picker]")
+time.sleep(0.5)
+shot("demo-03-saved-reply-picker.png")
+type_("[data-testid=composer-input]", "\ue007")  # Enter
+find("[data-testid=staged-file]", 20)
+time.sleep(0.5)
+shot("demo-04-saved-reply-filled-with-file.png")
+click("[data-testid=composer-send]")
+time.sleep(4)
+shot("demo-05-sent-with-attachment.png")
+# Search (Ctrl+K).
+click("[data-testid=open-search]")
+find("[data-testid=search-input]")
+type_("[data-testid=search-input]", "refund")
+time.sleep(1.5)
+shot("demo-06-search.png")
+call("DELETE", S)
+for p in reversed(procs):
+    p.terminate()
+print("done")
