@@ -21,6 +21,7 @@ pub mod backoff;
 pub mod bot;
 pub mod categorize;
 pub mod claim;
+pub mod customers;
 pub mod eligibility;
 pub mod metrics;
 pub mod model;

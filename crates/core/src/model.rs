@@ -24,7 +24,7 @@ pub struct ParseError {
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
@@ -72,6 +72,19 @@ wire_enum!(
         Assigned => "assigned",
         /// Closed; a new customer message reopens it.
         Resolved => "resolved",
+    }
+);
+
+wire_enum!(
+    /// How a customer is recognised when they write in
+    /// ([`crate::customers`]).
+    IdentityKind, "identity kind" {
+        /// An email address (lower-cased).
+        Email => "email",
+        /// A phone number in E.164 (`+` and 8 to 15 digits).
+        Phone => "phone",
+        /// The live-chat widget's visitor id.
+        Visitor => "visitor",
     }
 );
 
