@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Agent, Category, ConversationSummary, Event, Message, ReplyScope, SavedReply};
+use crate::{
+    Agent, Category, ConversationSummary, CustomerProfile, Event, Message, ReplyScope, SavedReply,
+};
 
 /// Event type names.
 pub mod kinds {
@@ -28,6 +30,8 @@ pub mod kinds {
     pub const SAVED_REPLY_UPDATED: &str = "saved_reply.updated";
     /// A saved reply was deleted.
     pub const SAVED_REPLY_DELETED: &str = "saved_reply.deleted";
+    /// A customer profile was created or changed (every agent receives it).
+    pub const CUSTOMER_UPDATED: &str = "customer.updated";
 }
 
 /// What changed about a conversation.
@@ -127,6 +131,16 @@ pub struct SavedReplyDeleted {
     pub by: Option<String>,
 }
 
+/// `customer.updated`: created or changed; the whole profile after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerUpdated {
+    /// The profile.
+    pub customer: CustomerProfile,
+    /// The agent who made the change (`None`: a conversation arriving).
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
 /// A decoded event payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventPayload {
@@ -146,6 +160,8 @@ pub enum EventPayload {
     SavedReplyUpdated(SavedReplyUpdated),
     /// See [`SavedReplyDeleted`].
     SavedReplyDeleted(SavedReplyDeleted),
+    /// See [`CustomerUpdated`].
+    CustomerUpdated(CustomerUpdated),
     /// A type this client does not know (newer server): skip it.
     Unknown,
 }
@@ -162,6 +178,7 @@ impl EventPayload {
             EventPayload::CategoryUpdated(_) => kinds::CATEGORY_UPDATED,
             EventPayload::SavedReplyUpdated(_) => kinds::SAVED_REPLY_UPDATED,
             EventPayload::SavedReplyDeleted(_) => kinds::SAVED_REPLY_DELETED,
+            EventPayload::CustomerUpdated(_) => kinds::CUSTOMER_UPDATED,
             EventPayload::Unknown => "unknown",
         }
     }
@@ -177,6 +194,7 @@ impl EventPayload {
             EventPayload::CategoryUpdated(p) => serde_json::to_value(p),
             EventPayload::SavedReplyUpdated(p) => serde_json::to_value(p),
             EventPayload::SavedReplyDeleted(p) => serde_json::to_value(p),
+            EventPayload::CustomerUpdated(p) => serde_json::to_value(p),
             EventPayload::Unknown => Ok(serde_json::Value::Null),
         };
         v.unwrap_or(serde_json::Value::Null)
@@ -204,6 +222,7 @@ impl Event {
             kinds::SAVED_REPLY_DELETED => {
                 EventPayload::SavedReplyDeleted(serde_json::from_value(d)?)
             }
+            kinds::CUSTOMER_UPDATED => EventPayload::CustomerUpdated(serde_json::from_value(d)?),
             _ => EventPayload::Unknown,
         })
     }

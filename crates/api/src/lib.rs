@@ -28,5 +28,6 @@ mod client;
 pub use client::{Client, ClientError, EventStream, Session};
 
 pub use switchboard_core::{
-    AgentStatus, Channel, ConversationState, MessageKind, ReplyScope, Role, RoutingMode,
+    AgentStatus, Channel, ConversationState, IdentityKind, MessageKind, ReplyScope, Role,
+    RoutingMode,
 };

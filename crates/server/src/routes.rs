@@ -31,8 +31,8 @@ use crate::channels;
 use crate::error::AppError;
 use crate::http::search;
 use crate::http::{
-    agents, auth, categories, classifier, conversations, events, health, metrics, prometheus,
-    saved_replies,
+    agents, auth, categories, classifier, conversations, customers, events, health, metrics,
+    prometheus, saved_replies,
 };
 
 /// Every route of the server: the API, the channels' routes (each with its
@@ -101,6 +101,10 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
             saved_replies::delete
         ))
         .routes(routes!(saved_replies::fill))
+        .routes(routes!(customers::list))
+        .routes(routes!(customers::get_one, customers::update))
+        .routes(routes!(customers::add_identity))
+        .routes(routes!(customers::remove_identity))
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))

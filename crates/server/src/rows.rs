@@ -20,7 +20,7 @@ use crate::store::db::{self, Db, Row};
 pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email, c.customer_phone, \
     c.subject, c.category_id, c.state, c.assignee_id, c.created_at, c.updated_at, c.queued_at, \
     c.unanswered_since, c.first_customer_at, c.first_response_at, c.first_response_agent_id, c.preview, \
-    c.category_source, c.category_confidence, COALESCE(k.wait_threshold_secs, 300) AS threshold";
+    c.category_source, c.category_confidence, c.customer_id, COALESCE(k.wait_threshold_secs, 300) AS threshold";
 
 /// `FROM` clause matching [`CONV_COLS`].
 pub const CONV_FROM: &str = "conversations c LEFT JOIN categories k ON k.id = c.category_id";
@@ -51,6 +51,8 @@ pub struct ConvRow {
     pub category_source: Option<CategorySource>,
     /// The classifier's probability, per mille.
     pub category_confidence: Option<i64>,
+    /// The customer's profile (`None` until the backfill gave it one).
+    pub customer_id: Option<String>,
     pub threshold_secs: u64,
 }
 
@@ -85,6 +87,7 @@ impl ConvRow {
                 .as_deref()
                 .and_then(CategorySource::parse),
             category_confidence: r.try_get("category_confidence")?,
+            customer_id: r.try_get("customer_id")?,
             threshold_secs: threshold.max(1) as u64,
         })
     }
@@ -130,6 +133,7 @@ impl ConvRow {
                     .filter(|_| source == CategorySource::Classifier)
                     .map(|pm| pm as f64 / 1000.0),
             }),
+            customer_id: self.customer_id.clone(),
         }
     }
 }

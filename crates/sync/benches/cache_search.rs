@@ -126,6 +126,7 @@ fn conversation(i: usize, rng: &mut Rng) -> Conversation {
             first_response_at: None,
             preview: String::new(),
             categorized_by: None,
+            customer_id: None,
         },
         messages,
     }

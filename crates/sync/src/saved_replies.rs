@@ -92,6 +92,7 @@ mod tests {
             first_response_at: None,
             preview: String::new(),
             categorized_by: None,
+            customer_id: None,
         }
     }
 

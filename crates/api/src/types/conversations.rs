@@ -129,6 +129,11 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub categorized_by: Option<Categorization>,
+    /// The customer's profile (`GET /api/v1/customers/{id}`): the same
+    /// person on every channel. Absent from servers before profiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub customer_id: Option<String>,
 }
 
 /// Who or what chose a conversation's category.

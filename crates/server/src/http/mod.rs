@@ -7,6 +7,7 @@ pub(crate) mod auth;
 pub(crate) mod categories;
 pub(crate) mod classifier;
 pub(crate) mod conversations;
+pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod media;

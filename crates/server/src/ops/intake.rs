@@ -3,7 +3,9 @@
 //! hand-off brings a transcript); [`create_conversation`] is its simple case.
 
 use super::*;
+use crate::store::customers::{self, Arriving};
 use crate::store::db::{self};
+use switchboard_core::customers::UNNAMED_VISITOR;
 
 /// A customer's first message, from any channel.
 #[derive(Debug, Clone)]
@@ -141,17 +143,38 @@ pub async fn create_with_transcript(
     }
     let id = input.id.clone().unwrap_or_else(new_id);
     let handed_off_at = input.handed_off.as_ref().map(|_| now);
+    // The customer's profile (core's rules): a chat's id is its visitor's.
+    let landed = customers::land(
+        &mut *tx,
+        Arriving {
+            name: input
+                .customer
+                .name
+                .as_deref()
+                .filter(|n| *n != UNNAMED_VISITOR),
+            email: input.customer.email.as_deref(),
+            phone: input.customer.phone.as_deref(),
+            visitor: matches!(input.channel, Channel::Chat | Channel::Bot).then_some(id.as_str()),
+        },
+        now,
+    )
+    .await?;
+    let mut customer = input.customer;
+    if customer.name.is_none() {
+        // An SMS from a number on a named profile shows that name.
+        customer.name = landed.name.clone();
+    }
     db::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
          assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
-         first_response_agent_id, preview, category_source, category_confidence, handed_off_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $9, NULL, NULL, $10, $11, $12, $13)",
+         first_response_agent_id, preview, category_source, category_confidence, handed_off_at, customer_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $9, NULL, NULL, $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(input.channel.as_str())
-    .bind(&input.customer.name)
-    .bind(&input.customer.email)
-    .bind(&input.customer.phone)
+    .bind(&customer.name)
+    .bind(&customer.email)
+    .bind(&customer.phone)
     .bind(&input.subject)
     .bind(&category_id)
     .bind(now)
@@ -160,18 +183,15 @@ pub async fn create_with_transcript(
     .bind(source.as_str())
     .bind(confidence)
     .bind(handed_off_at)
+    .bind(&landed.customer_id)
     .execute(&mut *tx)
     .await?;
+    if landed.changed {
+        super::customers::announce(tx, &landed.customer_id, None).await?;
+    }
     let backend = tx.backend;
-    crate::store::search::index_conversation(
-        tx,
-        backend,
-        &id,
-        &input.subject,
-        &input.customer,
-        now,
-    )
-    .await?;
+    crate::store::search::index_conversation(tx, backend, &id, &input.subject, &customer, now)
+        .await?;
     // Exactly the row just inserted, as `rows::conversation` would read it
     // (the API suite compares what a create returns with a read).
     let threshold = category.as_ref().map_or(DEFAULT_WAIT_THRESHOLD_SECS, |c| {
@@ -180,7 +200,7 @@ pub async fn create_with_transcript(
     let conv = ConvRow {
         id: id.clone(),
         channel: input.channel,
-        customer: input.customer.clone(),
+        customer: customer.clone(),
         subject: input.subject.clone(),
         category_id: Some(category_id),
         state: ConversationState::Queued,
@@ -195,6 +215,7 @@ pub async fn create_with_transcript(
         preview,
         category_source: Some(source),
         category_confidence: confidence,
+        customer_id: Some(landed.customer_id.clone()),
         threshold_secs: threshold.max(1),
     };
     // Debug builds (every test) check the claim above on each create.
@@ -203,7 +224,7 @@ pub async fn create_with_transcript(
         let stored = load(tx, &id).await?;
         debug_assert_eq!(format!("{conv:?}"), format!("{stored:?}"));
     }
-    let customer_name = input.customer.display_name();
+    let customer_name = customer.display_name();
     let mut messages = Vec::with_capacity(input.transcript.len() + 1);
     for (n, line) in input.transcript.iter().enumerate() {
         let author = match line.kind {

@@ -5,12 +5,13 @@
 //! One module per aggregate: [`intake`] (conversations from any channel),
 //! [`routing`] (rotation, draining), [`lifecycle`] (claim, reply, note,
 //! transfer, resolve, reopen, re-categorize), [`agents`], [`categories`],
-//! [`saved_replies`], [`tokens`]. What they share (loading a conversation
+//! [`saved_replies`], [`customers`], [`tokens`]. What they share (loading a conversation
 //! the caller may see, inserting a message, the `conversation.updated`
 //! event) is here.
 
 pub mod agents;
 pub mod categories;
+pub mod customers;
 pub mod intake;
 pub mod lifecycle;
 pub mod routing;

@@ -22,6 +22,7 @@ mod listen;
 mod log;
 mod writer;
 
+pub mod customers;
 pub mod db;
 pub mod files;
 pub mod schema;
@@ -187,6 +188,7 @@ impl Store {
             migrated?;
             c.close().await?;
         }
+        customers::backfill(url, Backend::Postgres).await?;
         search::backfill(url, Backend::Postgres).await?;
         let any_opts = AnyConnectOptions::from_str(url)?;
         let reader = AnyPoolOptions::new()
@@ -269,6 +271,7 @@ impl Store {
             schema::migrator(Backend::Sqlite)?.run(&mut c).await?;
             c.close().await?;
         }
+        customers::backfill(url, Backend::Sqlite).await?;
         search::backfill(url, Backend::Sqlite).await?;
         let any_opts = AnyConnectOptions::from_str(url)?;
         let reader = AnyPoolOptions::new()

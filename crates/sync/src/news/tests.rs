@@ -55,6 +55,7 @@ fn summary(id: &str, assignee: Option<&str>) -> ConversationSummary {
         first_response_at: None,
         preview: String::new(),
         categorized_by: None,
+        customer_id: None,
     }
 }
 

@@ -34,7 +34,7 @@ impl Session {
             name: Some(
                 self.name
                     .clone()
-                    .unwrap_or_else(|| "Website visitor".into()),
+                    .unwrap_or_else(|| switchboard_core::customers::UNNAMED_VISITOR.into()),
             ),
             email: self.email.clone(),
             phone: None,
