@@ -37,6 +37,8 @@ const COMMANDS: &[&str] = &[
     "unstage_file",
     "save_attachment",
     "attachment_preview",
+    "customer_panel",
+    "update_customer",
 ];
 
 fn main() {

@@ -6,10 +6,11 @@
 
 use chrono::{DateTime, Utc};
 use switchboard_api::{
-    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, FilledReply,
-    Metrics, NewAgent, NewCategory, SavedReply, SearchPage, SearchQuery, TransferRequest, View,
+    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, CustomerPatch,
+    CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, SavedReply, SearchPage,
+    SearchQuery, TransferRequest, View,
 };
-use switchboard_sync::{ConversationView, Counts, ListWindow, OutboxItem};
+use switchboard_sync::{ConversationView, Counts, CustomerPanel, ListWindow, OutboxItem};
 use tauri::{AppHandle, State, Wry};
 
 use crate::desktop::Desktop;
@@ -57,6 +58,8 @@ pub const NAMES: &[&str] = &[
     "unstage_file",
     "save_attachment",
     "attachment_preview",
+    "customer_panel",
+    "update_customer",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -370,6 +373,26 @@ pub async fn search(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage
 pub async fn search_server(desktop: Ds<'_>, query: SearchQuery) -> CmdResult<SearchPage> {
     let engine = desktop.engine().await?;
     Ok(engine.search_server(&query).await?)
+}
+
+/// The conversation view's side panel: the customer's profile and their
+/// conversations on every channel (from the server, kept in the cache;
+/// offline, from the cache).
+#[tauri::command]
+pub async fn customer_panel(desktop: Ds<'_>, conversation_id: String) -> CmdResult<CustomerPanel> {
+    let engine = desktop.engine().await?;
+    Ok(engine.customer_panel(&conversation_id).await?)
+}
+
+/// Changes a customer's name, company or notes (needs the server).
+#[tauri::command]
+pub async fn update_customer(
+    desktop: Ds<'_>,
+    id: String,
+    patch: CustomerPatch,
+) -> CmdResult<CustomerProfile> {
+    let engine = desktop.engine().await?;
+    Ok(engine.update_customer(&id, &patch).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

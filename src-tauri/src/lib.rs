@@ -107,6 +107,8 @@ pub fn run() {
             commands::unstage_file,
             commands::save_attachment,
             commands::attachment_preview,
+            commands::customer_panel,
+            commands::update_customer,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

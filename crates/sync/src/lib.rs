@@ -72,8 +72,8 @@ pub mod text;
 pub mod tray_model;
 
 pub use cache::{
-    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, ListWindow, NewFile,
-    OpenConversation, OpenSet, OutboxItem, PendingFile, SendState, SnapshotState,
+    Applied, Cache, CachedMessage, Changes, ConversationView, Counts, CustomerPanel, ListWindow,
+    NewFile, OpenConversation, OpenSet, OutboxItem, PendingFile, SendState, SnapshotState,
     DEFAULT_KEEP_DAYS, MAX_FILES,
 };
 pub use engine::{

@@ -23,6 +23,11 @@ categories: boolean,
  */
 saved_replies: boolean, 
 /**
+ * Some customer profile was added or changed: an open side panel
+ * reads its customer again.
+ */
+customers: boolean, 
+/**
  * The whole cache was dropped and is being rebuilt: reload everything.
  */
 reset: boolean, };

@@ -63,4 +63,9 @@ preview: string,
 /**
  * How it got its category (absent for conversations older than this field).
  */
-categorized_by?: Categorization, };
+categorized_by?: Categorization, 
+/**
+ * The customer's profile (`GET /api/v1/customers/{id}`): the same
+ * person on every channel. Absent from servers before profiles.
+ */
+customer_id?: string, };

@@ -130,6 +130,8 @@ export class AppState {
   composerFocus = $state(0);
   /** Bumped when saved replies changed, for an open picker to read them again. */
   savedReplies = $state(0);
+  /** Ticks when a customer profile changed: an open side panel reads its customer again. */
+  customersVersion = $state(0);
 
   private unlisten: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -437,6 +439,7 @@ export class AppState {
       if (c.categories) jobs.push(this.loadCategories());
     }
     if (c.saved_replies || c.reset) this.savedReplies++;
+    if (c.customers || c.reset || (this.openId !== null && c.conversations.includes(this.openId))) this.customersVersion++;
     await Promise.all(jobs);
   }
 

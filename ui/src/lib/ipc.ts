@@ -16,6 +16,9 @@ import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
 import type { ConversationView } from '../gen/ConversationView';
+import type { CustomerPanel } from '../gen/CustomerPanel';
+import type { CustomerPatch } from '../gen/CustomerPatch';
+import type { CustomerProfile } from '../gen/CustomerProfile';
 import type { Counts } from '../gen/Counts';
 import type { Metrics } from '../gen/Metrics';
 import type { Navigate } from '../gen/Navigate';
@@ -94,6 +97,13 @@ export const fillSavedReply = (conversationId: string, replyId: string) =>
 /** A saved reply's files, staged for the reply being written (from the cache: offline too). */
 export const stageSavedReplyFiles = (replyId: string) =>
   invoke<StagedFile[]>('stage_saved_reply_files', { replyId });
+
+/** The side panel: the customer's profile and their conversations on every channel (offline: from the cache). */
+export const customerPanel = (conversationId: string) =>
+  invoke<CustomerPanel>('customer_panel', { conversationId });
+/** Changes a customer's name, company or notes (needs the server). */
+export const updateCustomer = (id: string, patch: CustomerPatch) =>
+  invoke<CustomerProfile>('update_customer', { id, patch });
 
 /** Conversations found in the local cache (works offline): the server's search, answered locally. */
 export const search = (query: SearchQuery) => invoke<SearchPage>('search', { query });

@@ -6,6 +6,7 @@ use switchboard_api::events::{Change, EventPayload};
 use switchboard_api::{Agent, Category, Conversation, ConversationSummary, Event, Message, Role};
 use switchboard_core::visibility::{Scope, Viewer};
 
+use super::customers::upsert_customer;
 use super::rows::{attachments_json, corrupt, json_list, ms};
 use super::saved_replies::{delete_saved_reply, may_keep, upsert_saved_reply};
 use super::search;
@@ -185,6 +186,10 @@ async fn apply_one(
             delete_saved_reply(conn, &p.id).await?;
             out.changes.saved_replies = true;
         }
+        EventPayload::CustomerUpdated(p) => {
+            upsert_customer(conn, &p.customer).await?;
+            out.changes.customers = true;
+        }
         // Unknown types (a newer server), and kinds this version does not
         // keep (e.g. a message's channel delivery status).
         _ => {}
@@ -275,9 +280,10 @@ pub(super) async fn upsert_conversation_row(
     // does not overwrite it; `complete` only ever goes from 0 to 1.
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, \
-         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET \
+           customer_id = COALESCE(CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_id END, conversations.customer_id), \
            channel = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.channel ELSE conversations.channel END, \
            customer_name = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_name ELSE conversations.customer_name END, \
            customer_email = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_email ELSE conversations.customer_email END, \
@@ -307,6 +313,7 @@ pub(super) async fn upsert_conversation_row(
     .bind(s.first_response_at.map(ms))
     .bind(&s.preview)
     .bind(i64::from(complete))
+    .bind(&s.customer_id)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -28,6 +28,7 @@ use crate::error::Result;
 use rows::corrupt;
 
 mod apply;
+mod customers;
 mod find;
 mod outbox;
 mod outbox_files;
@@ -42,8 +43,8 @@ pub(crate) use outbox_files::OutboxFile;
 pub use outbox_files::{NewFile, MAX_FILES};
 pub use snapshot::{SnapshotState, DEFAULT_KEEP_DAYS};
 pub use types::{
-    Applied, CachedMessage, Changes, ConversationView, Counts, ListWindow, OpenConversation,
-    OpenSet, OutboxItem, PendingFile, SendState,
+    Applied, CachedMessage, Changes, ConversationView, Counts, CustomerPanel, ListWindow,
+    OpenConversation, OpenSet, OutboxItem, PendingFile, SendState,
 };
 
 const CURSOR: &str = "cursor";
@@ -257,6 +258,9 @@ async fn clear(conn: &mut SqliteConnection, outbox_too: bool) -> Result<()> {
         .await?;
     // Loaded whole again after the rebuild (the flag goes below).
     sqlx::query("DELETE FROM saved_replies")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM customers")
         .execute(&mut *conn)
         .await?;
     if outbox_too {

@@ -81,6 +81,7 @@ pub(super) fn summary_of(r: &SqliteRow) -> Result<ConversationSummary> {
         preview: r.try_get("preview")?,
         // Not kept in the local cache (yet): the server's summaries carry it.
         categorized_by: None,
+        customer_id: r.try_get("customer_id")?,
     })
 }
 

@@ -23,6 +23,9 @@ pub struct Changes {
     /// Some saved reply was added, changed or deleted (or the whole list
     /// was loaded): the composer's picker reads them again.
     pub saved_replies: bool,
+    /// Some customer profile was added or changed: an open side panel
+    /// reads its customer again.
+    pub customers: bool,
     /// The whole cache was dropped and is being rebuilt: reload everything.
     pub reset: bool,
 }
@@ -34,6 +37,7 @@ impl Changes {
             && !self.agents
             && !self.categories
             && !self.saved_replies
+            && !self.customers
             && !self.reset
     }
 
@@ -43,6 +47,7 @@ impl Changes {
         self.agents |= other.agents;
         self.categories |= other.categories;
         self.saved_replies |= other.saved_replies;
+        self.customers |= other.customers;
         self.reset |= other.reset;
     }
 }
@@ -234,4 +239,22 @@ pub struct OpenConversation {
     pub assignee_id: Option<String>,
     /// Since when the customer has been waiting, if they are.
     pub waiting_since: Option<DateTime<Utc>>,
+}
+
+/// The conversation view's side panel: who the customer is and their other
+/// conversations on every channel.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustomerPanel {
+    /// The profile (`None`: the cache has not got it and the server could
+    /// not be asked, or a conversation from before profiles).
+    pub customer: Option<switchboard_api::CustomerProfile>,
+    /// Their conversations the agent may see, newest first (offline: those
+    /// this cache holds).
+    pub conversations: Vec<ConversationSummary>,
+    /// Their conversations the agent may not see (`None` offline: only the
+    /// server knows).
+    pub hidden_conversations: Option<u32>,
+    /// Read from the cache because the server could not be reached.
+    pub offline: bool,
 }

@@ -22,6 +22,7 @@ use tokio::task::JoinHandle;
 use crate::cache::{Applied, Cache, Changes};
 use crate::error::{Result, SyncError};
 
+mod customers;
 mod outbox;
 mod saved_replies;
 mod search;

@@ -4,6 +4,7 @@
 //! `TEST_LOG=1 cargo test -p switchboard-sync` prints the engine's tracing.
 
 mod attachments;
+mod customers;
 mod first_fill;
 mod helpers;
 mod saved_replies;
