@@ -22,6 +22,11 @@
 //! it) and uses it again in the next run, for measuring changes to the
 //! search without writing 1,000,000 messages each time.
 //!
+//! On PostgreSQL, `SWITCHBOARD_BENCH_POSTGRES_URL=postgres://…` with
+//! `SWITCHBOARD_BENCH_KEEP_DIR=DIR` does the same with a database of the
+//! caller's own (an empty one the first time; the tokens are kept in DIR as
+//! `search-pg-{conversations}x{messages}.tokens`).
+//!
 //! Runs on SQLite and on PostgreSQL with one instance (`Backend::Postgres(1)`;
 //! the two-instance column is skipped: search is a read of one instance).
 
@@ -259,6 +264,24 @@ pub(super) async fn phase_search(
                 }
             };
             format!("sqlite://{}", file.display())
+        }
+        // PostgreSQL with SWITCHBOARD_BENCH_KEEP_DIR and
+        // SWITCHBOARD_BENCH_POSTGRES_URL: that database holds the data set
+        // (its tokens kept in DIR) and is used again by the next run.
+        Backend::Postgres(_)
+            if std::env::var_os("SWITCHBOARD_BENCH_KEEP_DIR").is_some()
+                && std::env::var_os("SWITCHBOARD_BENCH_POSTGRES_URL").is_some() =>
+        {
+            _dir = None;
+            let keep = std::env::var_os("SWITCHBOARD_BENCH_KEEP_DIR").unwrap_or_default();
+            std::fs::create_dir_all(&keep)?;
+            kept = Some(
+                std::path::Path::new(&keep).join(format!("search-pg-{convs}x{}.db", messages())),
+            );
+            println!(
+                "store for this phase: the PostgreSQL of SWITCHBOARD_BENCH_POSTGRES_URL (not the harness's), kept between runs"
+            );
+            std::env::var("SWITCHBOARD_BENCH_POSTGRES_URL")?
         }
         Backend::Postgres(_) => {
             _dir = None;

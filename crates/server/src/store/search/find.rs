@@ -40,6 +40,7 @@ use switchboard_core::search::{doc_number_from, rank, Cursor};
 
 use super::super::db::{self, Row};
 use super::super::Backend;
+mod pg;
 use crate::error::AppResult;
 
 /// The newest matching documents ranked by a relevance search (the bound on
@@ -192,35 +193,22 @@ async fn sqlite_hits(
     Ok(out)
 }
 
-/// What every statement of a search shares: the matching documents of
+/// What SQLite's statements of a search share: the matching documents of
 /// visible conversations that pass the filters, as `FROM … WHERE …` with
-/// `d` the document (`search_docs`) and `c` its conversation.
-fn matching(backend: Backend, f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
+/// `d` the document (`search_docs`) and `c` its conversation. (PostgreSQL's
+/// are module `pg`'s.)
+fn matching(f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
     let q = s.text(expr);
-    let mut sql = match backend {
-        // CROSS JOIN keeps FTS5 the outer loop, so rows come in its rowid
-        // order and a LIMIT stops the reading; the conversation is checked
-        // in the index that holds every column checked (migration 0018).
-        Backend::Sqlite => {
-            format!(
-                "FROM search_fts CROSS JOIN search_docs d \
-                 CROSS JOIN conversations c INDEXED BY conversations_seen \
-                 WHERE search_fts MATCH {q} AND d.n = search_fts.rowid AND c.id = d.conversation_id"
-            )
-        }
-        Backend::Postgres => {
-            format!(
-                "FROM search_docs d JOIN conversations c ON c.id = d.conversation_id \
-                 WHERE d.terms @@ {q}::tsquery"
-            )
-        }
-    };
-    // On SQLite the bounds go on FTS5's rowid, which it reads by.
-    let place = match backend {
-        Backend::Sqlite => "search_fts.rowid",
-        Backend::Postgres => "d.pos",
-    };
-    sql.push_str(&doc_filters(backend, f, s, "d", place));
+    // CROSS JOIN keeps FTS5 the outer loop, so rows come in its rowid order
+    // and a LIMIT stops the reading; the conversation is checked in the
+    // index that holds every column checked (migration 0018).
+    let mut sql = format!(
+        "FROM search_fts CROSS JOIN search_docs d \
+         CROSS JOIN conversations c INDEXED BY conversations_seen \
+         WHERE search_fts MATCH {q} AND d.n = search_fts.rowid AND c.id = d.conversation_id"
+    );
+    // The bounds go on FTS5's rowid, which it reads by.
+    sql.push_str(&doc_filters(Backend::Sqlite, f, s, "d", "search_fts.rowid"));
     for (column, value) in [
         ("c.channel", f.channel),
         ("c.state", f.state),
@@ -378,43 +366,44 @@ async fn newest(
         .saturating_mul(FIRST_BATCH_PER_RESULT)
         .clamp(64, MAX_BATCH);
     loop {
-        let mut s = Stmt::default();
-        let mut sql = format!(
-            "SELECT {} {}",
-            hit_columns(backend),
-            matching(backend, f, expr, &mut s)
-        );
-        if let Some((pos, n)) = below {
-            sql.push_str(&match backend {
-                Backend::Sqlite => format!(" AND search_fts.rowid < {}", s.int(n)),
-                Backend::Postgres => format!(" AND (d.pos, d.n) < ({}, {})", s.int(pos), s.int(n)),
-            });
-        }
-        if let Some((pos, n)) = shown {
-            sql.push_str(&on_an_earlier_page(backend, f, expr, &mut s, pos, n));
-        }
-        let limit = s.int(batch);
-        sql.push_str(&format!(
-            " ORDER BY {} LIMIT {limit}",
-            newest_first(backend)
-        ));
-        let batch_hits: Vec<Hit> = match backend {
-            Backend::Sqlite => sqlite_hits(s, &sql, false, reader)
-                .await?
-                .into_iter()
-                .map(|(h, _)| h)
-                .collect(),
-            Backend::Postgres => s
-                .rows(&sql, reader)
-                .await?
-                .iter()
-                .map(hit)
-                .collect::<AppResult<_>>()?,
+        let read: Vec<(Hit, bool)> = match backend {
+            Backend::Sqlite => {
+                let mut s = Stmt::default();
+                let mut sql = format!(
+                    "SELECT {} {}",
+                    hit_columns(backend),
+                    matching(f, expr, &mut s)
+                );
+                if let Some((_, n)) = below {
+                    sql.push_str(&format!(" AND search_fts.rowid < {}", s.int(n)));
+                }
+                if let Some((_, n)) = shown {
+                    sql.push_str(&on_an_earlier_page(f, expr, &mut s, n));
+                }
+                let limit = s.int(batch);
+                sql.push_str(&format!(
+                    " ORDER BY {} LIMIT {limit}",
+                    newest_first(backend)
+                ));
+                sqlite_hits(s, &sql, false, reader)
+                    .await?
+                    .into_iter()
+                    .map(|(h, _)| (h, true))
+                    .collect()
+            }
+            Backend::Postgres => {
+                let bounds = pg::Bounds { below, shown };
+                pg::batch(reader, f, expr, &bounds, batch, false)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.hit, r.ok))
+                    .collect()
+            }
         };
-        let full = batch_hits.len() as i64 == batch;
-        for h in batch_hits {
+        let full = read.len() as i64 == batch;
+        for (h, ok) in read {
             below = Some((h.pos, h.n));
-            if seen.insert(h.conversation_id.clone()) {
+            if ok && seen.insert(h.conversation_id.clone()) {
                 hits.push(h);
                 if hits.len() == want {
                     return Ok(hits);
@@ -429,37 +418,18 @@ async fn newest(
 }
 
 /// ` AND NOT EXISTS (…)`: the document's conversation has a match at or
-/// above the cursor (`pos`, `n`), so an earlier page showed it.
-fn on_an_earlier_page(
-    backend: Backend,
-    f: &Find<'_>,
-    expr: &str,
-    s: &mut Stmt,
-    pos: i64,
-    n: i64,
-) -> String {
+/// above the cursor (`n`), so an earlier page showed it (SQLite; module
+/// `pg` has PostgreSQL's). The matches above the cursor are read once per
+/// statement.
+fn on_an_earlier_page(f: &Find<'_>, expr: &str, s: &mut Stmt, n: i64) -> String {
     let q = s.text(expr);
-    match backend {
-        Backend::Sqlite => {
-            // The matches above the cursor are read once per statement.
-            let n = s.int(n);
-            let filters = doc_filters(backend, f, s, "e", "e.n");
-            format!(
-                " AND NOT EXISTS (SELECT 1 FROM search_docs e \
-                 WHERE e.conversation_id = d.conversation_id AND e.n >= {n}{filters} \
-                 AND e.n IN (SELECT a.rowid FROM search_fts a WHERE a.search_fts MATCH {q} AND a.rowid >= {n}))"
-            )
-        }
-        Backend::Postgres => {
-            let (pos, n) = (s.int(pos), s.int(n));
-            let filters = doc_filters(backend, f, s, "e", "e.pos");
-            format!(
-                " AND NOT EXISTS (SELECT 1 FROM search_docs e \
-                 WHERE e.conversation_id = d.conversation_id AND (e.pos, e.n) >= ({pos}, {n})\
-                 {filters} AND e.terms @@ {q}::tsquery)"
-            )
-        }
-    }
+    let n = s.int(n);
+    let filters = doc_filters(Backend::Sqlite, f, s, "e", "e.n");
+    format!(
+        " AND NOT EXISTS (SELECT 1 FROM search_docs e \
+         WHERE e.conversation_id = d.conversation_id AND e.n >= {n}{filters} \
+         AND e.n IN (SELECT a.rowid FROM search_fts a WHERE a.search_fts MATCH {q} AND a.rowid >= {n}))"
+    )
 }
 
 /// By relevance: the newest [`RELEVANCE_CANDIDATES`] matches ranked, one per
@@ -470,9 +440,6 @@ async fn relevance(
     f: &Find<'_>,
     expr: &str,
 ) -> AppResult<Vec<Hit>> {
-    let mut s = Stmt::default();
-    let from = matching(backend, f, expr, &mut s);
-    let limit = s.int(RELEVANCE_CANDIDATES);
     let cols = hit_columns(backend);
     let order = newest_first(backend);
     let scored: Vec<(Hit, f64)> = match backend {
@@ -480,6 +447,9 @@ async fn relevance(
         // reads every posting of each word first (25 ms for the commonest
         // word at a million messages, against 1 ms for the candidates).
         Backend::Sqlite => {
+            let mut s = Stmt::default();
+            let from = matching(f, expr, &mut s);
+            let limit = s.int(RELEVANCE_CANDIDATES);
             let inner =
                 format!("SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}");
             let found = sqlite_hits(s, &inner, true, reader).await?;
@@ -494,18 +464,29 @@ async fn relevance(
             let scores = rank::scores(&counts).into_iter().map(|s| -s);
             found.into_iter().map(|(h, _)| h).zip(scores).collect()
         }
-        // Ranked outside, so only the candidates are.
+        // Ranked in the statement (module `pg`), batch by batch until
+        // there are enough the caller may see.
         Backend::Postgres => {
-            let q = s.text(expr);
-            let sql = format!(
-                "SELECT m.cid, m.doc_id, m.kind, m.at, m.pos, m.n, -(ts_rank_cd(m.terms, {q}::tsquery)::float8) AS score FROM \
-                 (SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}) m"
-            );
-            s.rows(&sql, reader)
-                .await?
-                .iter()
-                .map(|r| Ok((hit(r)?, r.try_get::<f64, _>("score")?)))
-                .collect::<AppResult<_>>()?
+            let mut below: Option<(i64, i64)> = None;
+            let mut found: Vec<(Hit, f64)> = Vec::new();
+            'read: loop {
+                let bounds = pg::Bounds { below, shown: None };
+                let read = pg::batch(reader, f, expr, &bounds, RELEVANCE_CANDIDATES, true).await?;
+                let full = read.len() as i64 == RELEVANCE_CANDIDATES;
+                for r in read {
+                    below = Some((r.hit.pos, r.hit.n));
+                    if r.ok {
+                        // Lower is better below.
+                        found.push((r.hit, -r.score));
+                        if found.len() as i64 == RELEVANCE_CANDIDATES {
+                            break 'read found;
+                        }
+                    }
+                }
+                if !full {
+                    break found;
+                }
+            }
         }
     };
     // Each conversation's best document (lowest score; the newest on a tie).
