@@ -217,15 +217,15 @@ const GENERAL: &[(&str, &str)] = &[
         "What are your support hours over the holidays?",
     ),
 ];
-const PEOPLE: &[(&str, &str)] = &[
-    ("Priya Shah", "priya@example.com"),
-    ("Tom Becker", "tom.becker@example.org"),
-    ("Lena Okafor", "lena@okafor.example"),
-    ("Marco Rossi", "marco@rossi.example"),
-    ("Yuki Tanaka", "yuki@example.jp"),
-    ("Sam Carter", "sam@carter.example"),
-    ("Ines Duarte", "ines@example.pt"),
-    ("Noah Levi", "noah@levi.example"),
+const PEOPLE: &[(&str, &str, &str)] = &[
+    ("Priya Shah", "priya@example.com", "+15550100101"),
+    ("Tom Becker", "tom.becker@example.org", "+15550100102"),
+    ("Lena Okafor", "lena@okafor.example", "+15550100103"),
+    ("Marco Rossi", "marco@rossi.example", "+15550100104"),
+    ("Yuki Tanaka", "yuki@example.jp", "+15550100105"),
+    ("Sam Carter", "sam@carter.example", "+15550100106"),
+    ("Ines Duarte", "ines@example.pt", "+15550100107"),
+    ("Noah Levi", "noah@levi.example", "+15550100108"),
 ];
 
 /// The demo team's accounts: the admin, then the four agents.
@@ -431,14 +431,31 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
         let slot = start + Duration::seconds(95 * (i as i64 + 1));
         clock.set(slot);
         let (subject, body) = pool[(i * 7) % pool.len()];
-        let (name, email) = PEOPLE[i % PEOPLE.len()];
-        let ingest = Ingest {
-            channel: channels[i % channels.len()],
-            customer: Customer {
+        let (name, email, phone) = PEOPLE[i % PEOPLE.len()];
+        let channel = channels[i % channels.len()];
+        // Each person writes on several channels: a text carries only the
+        // number, an integrator's API call the email and the number (so the
+        // profile learns it), the rest the name and email.
+        let customer = match channel {
+            Channel::Sms => Customer {
+                name: None,
+                email: None,
+                phone: Some(phone.into()),
+            },
+            Channel::Api => Customer {
+                name: Some(name.into()),
+                email: Some(email.into()),
+                phone: Some(phone.into()),
+            },
+            _ => Customer {
                 name: Some(name.into()),
                 email: Some(email.into()),
                 phone: None,
             },
+        };
+        let ingest = Ingest {
+            channel,
+            customer,
             subject: subject.into(),
             body: body.into(),
             category_id: None,

@@ -42,6 +42,7 @@ pub mod process;
 mod server;
 pub mod smtp;
 pub mod twilio;
+pub mod widget;
 
 pub use accounts::{ADMIN_EMAIL, ADMIN_NAME, PASSWORD};
 pub use process::{eventually, free_port};

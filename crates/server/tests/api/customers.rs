@@ -4,31 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
 use switchboard_api::{AgentStatus, CustomerPatch, CustomerQuery, IdentityKind, NewIdentity};
 use switchboard_testkit::email::{deliver, enable_inbound};
-use switchboard_testkit::twilio::{sms_config, text, twilio_signature, AUTH_TOKEN, PUBLIC_URL};
+use switchboard_testkit::twilio::{deliver_text, sms_config};
+use switchboard_testkit::widget::start_chat;
 
 use crate::helpers::*;
 
 /// Texts the server as Twilio would, from `from`; the conversation's id.
 async fn sms(app: &TestApp, sid: &str, from: &str, body: &str) -> String {
-    let params = text(sid, from, body);
-    let path = "/channels/sms/twilio";
-    let sig = twilio_signature(AUTH_TOKEN, &format!("{PUBLIC_URL}{path}"), &params);
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter())
-        .finish();
-    let resp = app
-        .http
-        .post(format!("{}{path}", app.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", sig)
-        .body(body)
-        .send()
-        .await
-        .expect("webhook");
-    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(deliver_text(&app.url, sid, from, body).await, 200);
     let all = app
         .admin
         .conversations(switchboard_api::View::All)
@@ -38,23 +23,6 @@ async fn sms(app: &TestApp, sid: &str, from: &str, body: &str) -> String {
         .find(|c| c.customer.phone.as_deref() == Some(from))
         .map(|c| c.id)
         .expect("the SMS conversation")
-}
-
-/// Starts a widget chat as a visitor who gives a name and an email.
-async fn chat(app: &TestApp, name: &str, email: &str, message: &str) -> String {
-    let resp = app
-        .http
-        .post(format!("{}/widget/v1/conversations", app.url))
-        .json(&json!({"message": message, "name": name, "email": email}))
-        .send()
-        .await
-        .expect("widget");
-    assert_eq!(resp.status().as_u16(), 201);
-    let body: serde_json::Value = resp.json().await.expect("json");
-    body["conversation"]["id"]
-        .as_str()
-        .expect("conversation id")
-        .to_owned()
 }
 
 async fn spawn_channels() -> TestApp {
@@ -133,7 +101,13 @@ async fn one_customer_across_email_sms_and_the_widget() {
     );
 
     app.advance(60);
-    let c3 = chat(&app, "Ada", "ADA@example.com", "Chatting about my refund").await;
+    let c3 = start_chat(
+        &app.url,
+        "Ada",
+        "ADA@example.com",
+        "Chatting about my refund",
+    )
+    .await;
     let conv3 = app.admin.conversation(&c3).await.expect("c3");
     assert_eq!(conv3.summary.customer_id.as_deref(), Some(profile.as_str()));
 
