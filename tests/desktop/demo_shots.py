@@ -6,7 +6,9 @@ Usage: demo_shots.py REPO_DIR OUT_DIR [SERVER_URL]
 Starts Xvfb, a session bus, dunst, gnome-keyring and tauri-driver, launches
 REPO_DIR/target/debug/switchboard over WebDriver, signs in as Grace, claims a
 billing conversation, picks "Refund approved" with `/ref`, sends it (its PDF
-goes along), then searches. Saves PNGs (WebDriver screenshots) in OUT_DIR.
+goes along), opens the customer's side panel and another of their
+conversations from it, then searches. Saves PNGs in OUT_DIR (WebDriver
+screenshots; the panel's from the X server).
 """
 import base64, json, os, subprocess, sys, tempfile, time, urllib.request, socket
 
@@ -84,6 +86,12 @@ def shot(name):
     png = base64.b64decode(call("GET", S + "/screenshot")["value"])
     open(os.path.join(out, name), "wb").write(png)
     print("screenshot", name, len(png))
+def xshot(name):
+    # The whole screen from the X server: WebKit's WebDriver screenshot of
+    # some views never returns (issue 20), the customer panel's among them.
+    x11 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "x11.py")
+    subprocess.run(["python3", x11, "shot", os.path.join(out, name)], env=dict(os.environ, DISPLAY=display), check=True)
+    print("screenshot (X)", name)
 
 find("[data-testid=login-server]")
 js("const i=document.querySelector('[data-testid=login-server]'); i.value=''; i.dispatchEvent(new Event('input',{bubbles:true}));")
@@ -121,6 +129,23 @@ shot("demo-04-saved-reply-filled-with-file.png")
 click("[data-testid=composer-send]")
 time.sleep(4)
 shot("demo-05-sent-with-attachment.png")
+# The customer's side panel: their conversations on other channels (in a
+# narrow window it opens from the header).
+if js("return !!document.querySelector('[data-testid=customer-toggle]')"):
+    click("[data-testid=customer-toggle]")
+find("[data-testid=customer-panel] [data-testid=customer-conversation]", 30)
+time.sleep(1)
+xshot("demo-07-customer-panel.png")
+other = js("""const b=[...document.querySelectorAll('[data-testid=customer-conversation]')];
+  const i=b.findIndex(x=>x.dataset.channel==='sms' && x.getAttribute('aria-current')!=='true');
+  return i;""")
+if other is not None and other >= 0:
+    click("[data-testid=customer-conversation]", other)
+    time.sleep(1)
+    if js("return !!document.querySelector('[data-testid=customer-toggle]')"):
+        click("[data-testid=customer-toggle]")
+    time.sleep(1.5)
+    xshot("demo-08-customer-panel-sms.png")
 # Search (Ctrl+K).
 click("[data-testid=open-search]")
 find("[data-testid=search-input]")

@@ -35,6 +35,7 @@ macro_rules! eventually {
 
 mod admin_and_fleet;
 mod attachments;
+mod customers;
 mod day_steps;
 mod dbus;
 mod harness;
@@ -197,6 +198,10 @@ async fn an_agents_day_in_the_real_app() {
     step("A reply with a PDF and a PNG: attached, mailed as MIME parts, shown, saved");
     attachments::a_reply_with_files(&b, &desktop, &team, &team.ada_id).await;
     click(&b, "[data-testid=nav-mine]").await;
+    open(&b, &first).await;
+
+    step("The customer's side panel: her email, text and chat, one click to open");
+    customers::one_customer_on_three_channels(&b, &desktop, &team, &first).await;
     open(&b, &first).await;
 
     step("Transfer to Bob with a note");

@@ -43,6 +43,9 @@ pub async fn team_on(db: String, instances: usize, dir: tempfile::TempDir) -> Te
         }
         // Mail in through the inbound webhook (`switchboard_testkit::email`).
         switchboard_testkit::email::enable_inbound(&mut config);
+        // Texts in through Twilio's webhook (`switchboard_testkit::twilio`);
+        // nothing here replies by SMS.
+        config.sms = switchboard_testkit::twilio::sms_config("http://127.0.0.1:9");
         servers.push(Server::start(config).await.expect("server"));
     }
     let admin = seed_admin(&servers[0], ADMIN_EMAIL, "Morgan Admin").await;
