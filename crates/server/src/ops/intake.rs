@@ -143,7 +143,7 @@ pub async fn create_with_transcript(
     }
     let id = input.id.clone().unwrap_or_else(new_id);
     let handed_off_at = input.handed_off.as_ref().map(|_| now);
-    // The customer's profile (core's rules): a chat's id is its visitor's.
+    // The customer's profile (core's rules).
     let landed = customers::land(
         &mut *tx,
         Arriving {
@@ -154,7 +154,8 @@ pub async fn create_with_transcript(
                 .filter(|n| *n != UNNAMED_VISITOR),
             email: input.customer.email.as_deref(),
             phone: input.customer.phone.as_deref(),
-            visitor: matches!(input.channel, Channel::Chat | Channel::Bot).then_some(id.as_str()),
+            // A widget chat keeps its session's id, which is its visitor's.
+            visitor: input.id.as_deref(),
         },
         now,
     )

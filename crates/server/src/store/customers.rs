@@ -223,7 +223,8 @@ async fn backfill_on(c: &mut AnyConnection) -> AppResult<u64> {
     loop {
         let mut tx = c.begin().await?;
         let rows = db::query(
-            "SELECT c.id, c.customer_name, c.customer_email, c.customer_phone, c.channel, c.created_at \
+            "SELECT c.id, c.customer_name, c.customer_email, c.customer_phone, c.created_at, \
+             (SELECT COUNT(*) FROM widget_sessions w WHERE w.id = c.id) AS widget \
              FROM conversations c WHERE c.customer_id IS NULL ORDER BY c.created_at, c.id LIMIT 500",
         )
         .fetch_all(&mut *tx)
@@ -236,10 +237,10 @@ async fn backfill_on(c: &mut AnyConnection) -> AppResult<u64> {
             let name: Option<String> = r.try_get("customer_name")?;
             let email: Option<String> = r.try_get("customer_email")?;
             let phone: Option<String> = r.try_get("customer_phone")?;
-            let channel: String = r.try_get("channel")?;
             let at: i64 = r.try_get("created_at")?;
-            // A chat's conversation id is its widget visitor's id.
-            let visitor = (channel == "chat" || channel == "bot").then_some(id.as_str());
+            // A widget chat's conversation id is its visitor's id.
+            let widget: i64 = r.try_get("widget")?;
+            let visitor = (widget > 0).then_some(id.as_str());
             let landed = land(
                 &mut *tx,
                 Arriving {

@@ -354,3 +354,70 @@ async fn visibility_edits_and_identities() {
     let missing = agent.customer("no-such-customer").await;
     expect_err(missing, 404, "not_found");
 }
+
+/// Conversations stored before profiles existed get theirs when the server
+/// starts (the migration asks for it; here the profiles are emptied and the
+/// request made again by hand), by the same rules as new ones.
+#[tokio::test]
+async fn conversations_from_before_profiles_get_theirs_at_start() {
+    use switchboard_server::store::{db, op};
+    let mut app = spawn_channels().await;
+    let a = deliver(
+        &app.url,
+        email_from("Kim <kim@example.com>", "One", "first"),
+    )
+    .await;
+    let a = a["conversation_id"].as_str().expect("id").to_owned();
+    app.advance(60);
+    let b = deliver(&app.url, email_from("KIM@example.com", "Two", "second")).await;
+    let b = b["conversation_id"].as_str().expect("id").to_owned();
+    app.advance(60);
+    let c = deliver(&app.url, email_from("lee@example.com", "Three", "third")).await;
+    let c = c["conversation_id"].as_str().expect("id").to_owned();
+    app.server()
+        .store()
+        .write(op(|tx| {
+            Box::pin(async move {
+                for sql in [
+                    "UPDATE conversations SET customer_id = NULL",
+                    "DELETE FROM customer_identities",
+                    "DELETE FROM customers",
+                    "UPDATE counters SET value = 1 WHERE name = 'customers_backfill'",
+                ] {
+                    db::query(sql).execute(&mut *tx).await?;
+                }
+                Ok(())
+            })
+        }))
+        .await
+        .expect("profiles emptied");
+    assert_eq!(
+        app.admin
+            .conversation(&a)
+            .await
+            .expect("a")
+            .summary
+            .customer_id,
+        None
+    );
+    app.restart().await;
+    let admin = app.client.resume(app.admin.token()).await.expect("resume");
+    let profile = |id: String| {
+        let admin = admin.clone();
+        async move {
+            admin
+                .conversation(&id)
+                .await
+                .expect("conv")
+                .summary
+                .customer_id
+                .expect("a profile after the start")
+        }
+    };
+    let (pa, pb, pc) = (profile(a).await, profile(b).await, profile(c).await);
+    assert_eq!(pa, pb, "one email, one customer");
+    assert_ne!(pa, pc);
+    let kim = admin.customer(&pa).await.expect("kim");
+    assert_eq!(kim.customer.name.as_deref(), Some("Kim"));
+    assert_eq!(kim.conversations.len(), 2);
+}
