@@ -209,6 +209,19 @@ fn matching(f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
     );
     // The bounds go on FTS5's rowid, which it reads by.
     sql.push_str(&doc_filters(Backend::Sqlite, f, s, "d", "search_fts.rowid"));
+    for check in conversation_checks(f, s) {
+        sql.push_str(" AND ");
+        sql.push_str(&check);
+    }
+    sql
+}
+
+/// The checks on a document's conversation (`c`), each a condition: the
+/// filters on it, and the caller's visibility (the conversation list's
+/// rule, `switchboard_core::visibility`: their categories and what is
+/// assigned to them).
+fn conversation_checks(f: &Find<'_>, s: &mut Stmt) -> Vec<String> {
+    let mut checks = Vec::new();
     for (column, value) in [
         ("c.channel", f.channel),
         ("c.state", f.state),
@@ -216,20 +229,17 @@ fn matching(f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
         ("c.assignee_id", f.assignee_id),
     ] {
         if let Some(v) = value {
-            let p = s.text(v);
-            sql.push_str(&format!(" AND {column} = {p}"));
+            checks.push(format!("{column} = {}", s.text(v)));
         }
     }
     if let Some(agent) = f.viewer {
-        // The conversation list's rule (switchboard_core::visibility): their
-        // categories and what is assigned to them.
         let p = s.text(agent);
-        sql.push_str(&format!(
-            " AND (c.assignee_id = {p} OR c.category_id IN \
+        checks.push(format!(
+            "(c.assignee_id = {p} OR c.category_id IN \
              (SELECT category_id FROM agent_categories WHERE agent_id = {p}))"
         ));
     }
-    sql
+    checks
 }
 
 /// The filters on a document (`t`: its table's alias; `place`: its number

@@ -15,7 +15,7 @@
 
 use sqlx::AnyPool;
 
-use super::{doc_filters, hit, Backend, Find, Hit, Stmt};
+use super::{conversation_checks, doc_filters, hit, Backend, Find, Hit, Stmt};
 use crate::error::AppResult;
 
 /// A document read, with whether it counts and its rank (relevance only).
@@ -61,24 +61,7 @@ pub(super) async fn batch(
     let limit = s.int(limit);
     let terms = if rank { ", d.terms" } else { "" };
     let mut ok: Vec<String> = vec!["c.id IS NOT NULL".to_owned()];
-    for (column, value) in [
-        ("c.channel", f.channel),
-        ("c.state", f.state),
-        ("c.category_id", f.category_id),
-        ("c.assignee_id", f.assignee_id),
-    ] {
-        if let Some(v) = value {
-            ok.push(format!("{column} = {}", s.text(v)));
-        }
-    }
-    if let Some(agent) = f.viewer {
-        // The conversation list's rule (switchboard_core::visibility).
-        let p = s.text(agent);
-        ok.push(format!(
-            "(c.assignee_id = {p} OR c.category_id IN \
-             (SELECT category_id FROM agent_categories WHERE agent_id = {p}))"
-        ));
-    }
+    ok.extend(conversation_checks(f, &mut s));
     if let Some((pos, n)) = b.shown {
         let (pos, n) = (s.int(pos), s.int(n));
         let filters = doc_filters(Backend::Postgres, f, &mut s, "e", "e.pos");
