@@ -129,23 +129,32 @@ shot("demo-04-saved-reply-filled-with-file.png")
 click("[data-testid=composer-send]")
 time.sleep(4)
 shot("demo-05-sent-with-attachment.png")
-# The customer's side panel: their conversations on other channels (in a
-# narrow window it opens from the header).
+# The customer's side panel: Priya Shah wrote by email, API, chat, bot and
+# SMS; her panel lists them (in a narrow window it opens from the header),
+# and one click opens another.
+# Found with the search box, opened with Enter.
+click("[data-testid=open-search]")
+find("[data-testid=search-input]")
+type_("[data-testid=search-input]", "Priya Shah")
+find("[data-testid=search-result-0]", 20)
+time.sleep(1)
+type_("[data-testid=search-input]", "\ue007")  # Enter
+find("[data-testid=conversation-view]")
+time.sleep(1.5)
 if js("return !!document.querySelector('[data-testid=customer-toggle]')"):
     click("[data-testid=customer-toggle]")
 find("[data-testid=customer-panel] [data-testid=customer-conversation]", 30)
-time.sleep(1)
+time.sleep(1.5)
 xshot("demo-07-customer-panel.png")
 other = js("""const b=[...document.querySelectorAll('[data-testid=customer-conversation]')];
-  const i=b.findIndex(x=>x.dataset.channel==='sms' && x.getAttribute('aria-current')!=='true');
-  return i;""")
+  return b.findIndex(x=>x.getAttribute('aria-current')!=='true');""")
 if other is not None and other >= 0:
     click("[data-testid=customer-conversation]", other)
     time.sleep(1)
     if js("return !!document.querySelector('[data-testid=customer-toggle]')"):
         click("[data-testid=customer-toggle]")
     time.sleep(1.5)
-    xshot("demo-08-customer-panel-sms.png")
+    xshot("demo-08-customer-panel-other.png")
 # Search (Ctrl+K).
 click("[data-testid=open-search]")
 find("[data-testid=search-input]")
