@@ -213,25 +213,29 @@ async fn events_written_on_one_instance_reach_followers_of_another() {
     let mut stream = follower.events(Some(start)).await.expect("stream");
     let created = create(&writer, 1, "general").await;
     let deadline = Duration::from_secs(10);
+    // The new customer's profile is announced first, then the conversation.
     let got = tokio::time::timeout(deadline, async {
+        let mut seen = Vec::new();
         loop {
             match stream.next().await {
-                Some(Ok(ev)) if ev.conversation_id.as_deref() == Some(created.as_str()) => {
-                    return ev
+                Some(Ok(ev)) => {
+                    let done = ev.conversation_id.as_deref() == Some(created.as_str());
+                    seen.push(ev);
+                    if done {
+                        return seen;
+                    }
                 }
-                Some(Ok(_)) => continue,
                 other => panic!("stream ended: {other:?}"),
             }
         }
     })
     .await
-    .expect("the event crossed instances");
-    assert_eq!(got.kind, "conversation.created");
-    assert_eq!(
-        got.seq,
-        start + 1,
-        "the first event after the cursor, none skipped"
-    );
+    .expect("the events crossed instances");
+    let seqs: Vec<i64> = got.iter().map(|e| e.seq).collect();
+    let expected: Vec<i64> = (start + 1..=start + got.len() as i64).collect();
+    assert_eq!(seqs, expected, "every event after the cursor, none skipped");
+    let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["customer.updated", "conversation.created"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
