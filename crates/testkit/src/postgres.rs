@@ -65,7 +65,33 @@ fn as_db_user(cmd: &mut Command) -> Result<(), String> {
     Ok(())
 }
 
+/// Removes the data directories of test PostgreSQL servers whose test
+/// process is gone (`switchboard-pg-{pid}-{port}`): the server stops with
+/// its process, but its directory (about 0.9 GB) stayed, and a day of test
+/// runs filled the disk.
+fn remove_leftovers() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("switchboard-pg-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn start() -> Result<Postgres, String> {
+    remove_leftovers();
     let bin = bin_dir()?;
     let dir = std::env::temp_dir().join(format!(
         "switchboard-pg-{}-{}",
