@@ -50,13 +50,7 @@ pub async fn land(db: &mut impl Db, who: Arriving<'_>, now_ms: i64) -> AppResult
     let ids = identities_of(who.email, who.phone, who.visitor);
     let mut owners: Vec<Option<String>> = Vec::with_capacity(ids.len());
     for id in &ids {
-        owners.push(
-            db::query("SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2")
-                .bind(id.kind.as_str())
-                .bind(&id.value)
-                .fetch_optional_scalar(&mut *db)
-                .await?,
-        );
+        owners.push(owner_of(&mut *db, id).await?);
     }
     let name = who.name.map(str::trim).filter(|n| !n.is_empty());
     let (customer_id, mut changed) = match landing_profile(&owners) {
