@@ -149,7 +149,7 @@ impl Stmt {
 /// SQLite as one row: sqlx hands a SQLite statement's rows over from the
 /// connection's thread one at a time, and for the hundreds of hits a search
 /// reads that hand-over cost more than the statement (a JSON array is built
-/// by SQLite and parsed here instead). `inner` selects `hit_columns` and,
+/// by SQLite and parsed here instead). `inner` selects [`SQLITE_HIT_COLUMNS`] and,
 /// when `with_terms`, `terms`; the hits come back newest first.
 async fn sqlite_hits(
     s: Stmt,
@@ -265,19 +265,10 @@ fn doc_filters(backend: Backend, f: &Find<'_>, s: &mut Stmt, t: &str, place: &st
     sql
 }
 
-/// The columns a hit is read from.
-fn hit_columns(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => {
-            "d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, d.at AS at, \
-             (d.n >> 19) AS pos, d.n AS n"
-        }
-        Backend::Postgres => {
-            "d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, d.at AS at, \
-             d.pos AS pos, d.n AS n"
-        }
-    }
-}
+/// The columns a hit is read from on SQLite (`pos` from the FTS5 rowid;
+/// PostgreSQL's statement is module `pg`'s).
+const SQLITE_HIT_COLUMNS: &str = "d.conversation_id AS cid, d.doc_id AS doc_id, d.kind AS kind, \
+     d.at AS at, (d.n >> 19) AS pos, d.n AS n";
 
 fn hit(r: &Row) -> AppResult<Hit> {
     Ok(Hit {
@@ -290,13 +281,8 @@ fn hit(r: &Row) -> AppResult<Hit> {
     })
 }
 
-/// The newest-first order, for `ORDER BY`.
-fn newest_first(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Sqlite => "search_fts.rowid DESC",
-        Backend::Postgres => "d.pos DESC, d.n DESC",
-    }
-}
+/// SQLite's newest-first order, for `ORDER BY`: FTS5's rowid.
+const SQLITE_NEWEST_FIRST: &str = "search_fts.rowid DESC";
 
 /// Runs a search on the read pool: one hit per conversation, in order, at
 /// most `f.limit`.
@@ -381,7 +367,7 @@ async fn newest(
                 let mut s = Stmt::default();
                 let mut sql = format!(
                     "SELECT {} {}",
-                    hit_columns(backend),
+                    SQLITE_HIT_COLUMNS,
                     matching(f, expr, &mut s)
                 );
                 if let Some((_, n)) = below {
@@ -391,10 +377,7 @@ async fn newest(
                     sql.push_str(&on_an_earlier_page(f, expr, &mut s, n));
                 }
                 let limit = s.int(batch);
-                sql.push_str(&format!(
-                    " ORDER BY {} LIMIT {limit}",
-                    newest_first(backend)
-                ));
+                sql.push_str(&format!(" ORDER BY {} LIMIT {limit}", SQLITE_NEWEST_FIRST));
                 sqlite_hits(s, &sql, false, reader)
                     .await?
                     .into_iter()
@@ -450,8 +433,6 @@ async fn relevance(
     f: &Find<'_>,
     expr: &str,
 ) -> AppResult<Vec<Hit>> {
-    let cols = hit_columns(backend);
-    let order = newest_first(backend);
     let scored: Vec<(Hit, f64)> = match backend {
         // The candidates' terms, ranked here (core's rank): FTS5's bm25()
         // reads every posting of each word first (25 ms for the commonest
@@ -461,7 +442,7 @@ async fn relevance(
             let from = matching(f, expr, &mut s);
             let limit = s.int(RELEVANCE_CANDIDATES);
             let inner =
-                format!("SELECT {cols}, d.terms AS terms {from} ORDER BY {order} LIMIT {limit}");
+                format!("SELECT {SQLITE_HIT_COLUMNS}, d.terms AS terms {from} ORDER BY {SQLITE_NEWEST_FIRST} LIMIT {limit}");
             let found = sqlite_hits(s, &inner, true, reader).await?;
             let counts: Vec<rank::Counts> = found
                 .iter()
