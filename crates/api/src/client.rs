@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::*;
 
 mod customers;
+mod tags;
 
 /// What can go wrong talking to the server.
 #[derive(Debug, thiserror::Error)]

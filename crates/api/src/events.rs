@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Agent, Category, ConversationSummary, CustomerProfile, Event, Message, ReplyScope, SavedReply,
+    Tag,
 };
 
 /// Event type names.
@@ -32,6 +33,10 @@ pub mod kinds {
     pub const SAVED_REPLY_DELETED: &str = "saved_reply.deleted";
     /// A customer profile was created or changed (every agent receives it).
     pub const CUSTOMER_UPDATED: &str = "customer.updated";
+    /// A tag was created or changed (every agent receives it).
+    pub const TAG_UPDATED: &str = "tag.updated";
+    /// A tag was deleted, and taken off every conversation.
+    pub const TAG_DELETED: &str = "tag.deleted";
 }
 
 /// What changed about a conversation.
@@ -54,6 +59,8 @@ pub enum Change {
     Touched,
     /// It has just waited past its category's threshold (announced once per waiting period).
     Overdue,
+    /// A tag was put on it or taken off.
+    Tagged,
 }
 
 /// `conversation.created`.
@@ -141,6 +148,22 @@ pub struct CustomerUpdated {
     pub by: Option<String>,
 }
 
+/// `tag.updated`: created or changed; the whole tag after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagUpdated {
+    /// The tag.
+    pub tag: Tag,
+}
+
+/// `tag.deleted`: the tag is gone, and off every conversation (which get no
+/// `conversation.updated` of their own for it: a client drops the id from
+/// what it holds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TagDeleted {
+    /// The deleted tag's id.
+    pub id: String,
+}
+
 /// A decoded event payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventPayload {
@@ -162,6 +185,10 @@ pub enum EventPayload {
     SavedReplyDeleted(SavedReplyDeleted),
     /// See [`CustomerUpdated`].
     CustomerUpdated(CustomerUpdated),
+    /// See [`TagUpdated`].
+    TagUpdated(TagUpdated),
+    /// See [`TagDeleted`].
+    TagDeleted(TagDeleted),
     /// A type this client does not know (newer server): skip it.
     Unknown,
 }
@@ -179,6 +206,8 @@ impl EventPayload {
             EventPayload::SavedReplyUpdated(_) => kinds::SAVED_REPLY_UPDATED,
             EventPayload::SavedReplyDeleted(_) => kinds::SAVED_REPLY_DELETED,
             EventPayload::CustomerUpdated(_) => kinds::CUSTOMER_UPDATED,
+            EventPayload::TagUpdated(_) => kinds::TAG_UPDATED,
+            EventPayload::TagDeleted(_) => kinds::TAG_DELETED,
             EventPayload::Unknown => "unknown",
         }
     }
@@ -195,6 +224,8 @@ impl EventPayload {
             EventPayload::SavedReplyUpdated(p) => serde_json::to_value(p),
             EventPayload::SavedReplyDeleted(p) => serde_json::to_value(p),
             EventPayload::CustomerUpdated(p) => serde_json::to_value(p),
+            EventPayload::TagUpdated(p) => serde_json::to_value(p),
+            EventPayload::TagDeleted(p) => serde_json::to_value(p),
             EventPayload::Unknown => Ok(serde_json::Value::Null),
         };
         v.unwrap_or(serde_json::Value::Null)
@@ -223,6 +254,8 @@ impl Event {
                 EventPayload::SavedReplyDeleted(serde_json::from_value(d)?)
             }
             kinds::CUSTOMER_UPDATED => EventPayload::CustomerUpdated(serde_json::from_value(d)?),
+            kinds::TAG_UPDATED => EventPayload::TagUpdated(serde_json::from_value(d)?),
+            kinds::TAG_DELETED => EventPayload::TagDeleted(serde_json::from_value(d)?),
             _ => EventPayload::Unknown,
         })
     }

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use regex::{Regex, RegexBuilder};
 
+use crate::tags::{AutoTagger, TagSet};
+
 /// Where a conversation goes when neither rules nor the classifier decide.
 pub const DEFAULT_CATEGORY: &str = "general";
 
@@ -61,6 +63,7 @@ pub struct RuleError {
 pub struct Categorizer {
     categories: Vec<(String, Vec<Regex>)>,
     learned: Option<(Learned, f64)>,
+    tags: AutoTagger,
 }
 
 impl std::fmt::Debug for Categorizer {
@@ -68,6 +71,7 @@ impl std::fmt::Debug for Categorizer {
         f.debug_struct("Categorizer")
             .field("categories", &self.categories)
             .field("min_confidence", &self.learned.as_ref().map(|(_, m)| *m))
+            .field("tags", &self.tags)
             .finish()
     }
 }
@@ -112,7 +116,20 @@ impl Categorizer {
         Ok(Self {
             categories: out,
             learned: None,
+            tags: AutoTagger::default(),
         })
+    }
+
+    /// The same rules, putting tags on new conversations too (by their own
+    /// rules, [`crate::tags`]).
+    pub fn with_tags(mut self, tags: AutoTagger) -> Self {
+        self.tags = tags;
+        self
+    }
+
+    /// The tags whose rules match `text`.
+    pub fn auto_tags(&self, text: &str) -> TagSet {
+        self.tags.matching(text)
     }
 
     /// The same rules with a learned layer asked when no rule matches; its
@@ -121,6 +138,7 @@ impl Categorizer {
         Self {
             categories: self.categories.clone(),
             learned: Some((learned, min_confidence)),
+            tags: self.tags.clone(),
         }
     }
 

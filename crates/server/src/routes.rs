@@ -32,7 +32,7 @@ use crate::error::AppError;
 use crate::http::search;
 use crate::http::{
     agents, auth, categories, classifier, conversations, customers, events, health, metrics,
-    prometheus, saved_replies,
+    prometheus, saved_replies, tags,
 };
 
 /// Every route of the server: the API, the channels' routes (each with its
@@ -105,6 +105,9 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(customers::get_one, customers::update))
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::remove_identity))
+        .routes(routes!(tags::list, tags::create))
+        .routes(routes!(tags::update, tags::delete))
+        .routes(routes!(tags::add, tags::remove))
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))

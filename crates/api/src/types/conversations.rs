@@ -90,6 +90,9 @@ pub struct ListQuery {
     /// At most this many (default 500, max 5000).
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Only conversations with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
 }
 
 /// A conversation without its messages.
@@ -134,6 +137,10 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub customer_id: Option<String>,
+    /// Its tags' ids, sorted (`GET /api/v1/tags`).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
+    pub tags: Vec<String>,
 }
 
 /// Who or what chose a conversation's category.

@@ -34,6 +34,11 @@ pub struct Metrics {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<SavedReplyUsage>>"))]
     pub saved_replies: Vec<SavedReplyUsage>,
+    /// Per tag: the conversations of the period carrying it (those the
+    /// caller may see), most first.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<TagMetrics>>"))]
+    pub tags: Vec<TagMetrics>,
 }
 
 /// The queue right now.

@@ -17,6 +17,7 @@ mod metrics;
 mod saved_replies;
 mod search;
 mod sync;
+mod tags;
 
 pub use agents::*;
 pub use categories::*;
@@ -28,6 +29,7 @@ pub use metrics::*;
 pub use saved_replies::*;
 pub use search::*;
 pub use sync::*;
+pub use tags::*;
 
 #[cfg(test)]
 mod tests {

@@ -36,6 +36,9 @@ pub struct SearchQuery {
     /// Only conversations held (for resolved: last held) by this agent.
     #[serde(default)]
     pub assignee_id: Option<String>,
+    /// Only conversations with this tag.
+    #[serde(default)]
+    pub tag: Option<String>,
     /// Only matches written at or after this time (RFC 3339).
     #[serde(default)]
     pub from: Option<DateTime<Utc>>,

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use switchboard_core::categorize::Categorizer;
 use switchboard_core::ratelimit::FailureLimiter;
+use switchboard_core::tags::AutoTagger;
 use switchboard_core::{AgentStatus, Role};
 
 use crate::caller::Caller;
@@ -198,11 +199,19 @@ impl AppState {
         }
         let mut conn = self.store.reader().acquire().await?;
         let cats = rows::categories(&mut conn).await?;
+        let tags = AutoTagger::new(
+            crate::ops::tags::list(&mut conn)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.keywords)),
+        )
+        .map_err(|e| AppError::Internal(format!("stored tag rule invalid: {e}")))?;
         let built = Categorizer::new(
             cats.into_iter()
                 .map(|c| (c.category.id, c.category.keywords)),
         )
-        .map_err(|e| AppError::Internal(format!("stored rule invalid: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("stored rule invalid: {e}")))?
+        .with_tags(tags);
         let built = Arc::new(built);
         if let Ok(mut guard) = self.categorizer.write() {
             *guard = Some(built.clone());
@@ -210,7 +219,7 @@ impl AppState {
         Ok(built)
     }
 
-    /// Forgets the compiled rules.
+    /// Forgets the compiled rules (categories' and tags').
     pub fn invalidate_categorizer(&self) {
         if let Ok(mut guard) = self.categorizer.write() {
             *guard = None;

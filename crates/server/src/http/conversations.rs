@@ -75,7 +75,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(conv)))
 }
 
-/// Lists conversations: `queue` (oldest first), `mine`, or `all`.
+/// Lists conversations: `queue` (oldest first), `mine`, or `all`; with
+/// `tag`, only those carrying it.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     params(ListQuery), responses((status = 200, body = [ConversationSummary])))]
 pub async fn list(
@@ -98,13 +99,18 @@ pub async fn list(
     } else {
         "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
     };
-    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE {filter} AND {visible} ORDER BY {order} LIMIT $2");
+    let tagged = if q.tag.is_some() {
+        " AND EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag_id = $3)"
+    } else {
+        ""
+    };
+    let sql = format!("SELECT {CONV_COLS} FROM {CONV_FROM} WHERE {filter} AND {visible}{tagged} ORDER BY {order} LIMIT $2");
     let mut conn = st.store.reader().acquire().await?;
-    let found = db::query(&sql)
-        .bind(&caller.id)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
+    let mut select = db::query(&sql).bind(&caller.id).bind(limit);
+    if let Some(tag) = &q.tag {
+        select = select.bind(tag);
+    }
+    let found = select.fetch_all(&mut *conn).await?;
     let now = st.store.now();
     let out = found
         .iter()

@@ -5,22 +5,25 @@ use std::collections::BTreeMap;
 use axum::extract::State;
 use axum::Json;
 use chrono::Duration;
-use switchboard_api::{AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics};
+use switchboard_api::{
+    AgentMetrics, FirstResponseMetrics, Metrics, MetricsQuery, QueueMetrics, TagMetrics,
+};
 use switchboard_core::metrics::{average, first_response_secs, resolution_rate, summarize};
 use switchboard_core::waiting::waited_secs;
 
 use super::{ApiQuery, AppState, Auth};
+use crate::caller::Caller;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::ops::saved_replies;
 use crate::rows::CONV_FROM;
-use crate::store::db::{self, Row};
+use crate::store::db::{self, Db, Row};
 
 /// The longest period one request may ask for: the work is linear in it.
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
 /// Queue now; first response time, per-agent conversations, resolution rate,
-/// claim fairness and saved replies' use over `[from, to)` (default: the
+/// claim fairness, saved replies' use and tags over `[from, to)` (default: the
 /// last 24 hours; at most [`MAX_PERIOD_DAYS`]).
 /// Admins see every agent; agents see the queue they work and their own row.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", security(("bearer" = [])), params(MetricsQuery),
@@ -178,6 +181,7 @@ pub async fn metrics(
     }
     // Which saved replies were used: the team's, and the caller's own.
     let saved_replies = saved_replies::usage(&mut *conn, &caller, f, t).await?;
+    let tags = tag_counts(&mut *conn, &caller, f, t).await?;
     Ok(Json(Metrics {
         from,
         to,
@@ -185,5 +189,43 @@ pub async fn metrics(
         first_response,
         agents,
         saved_replies,
+        tags,
     }))
+}
+
+/// Per tag, the conversations that arrived in `[f, t)` and carry it (those
+/// the caller may see), and how many of them are resolved; most first.
+async fn tag_counts(
+    conn: &mut impl Db,
+    caller: &Caller,
+    f: i64,
+    t: i64,
+) -> AppResult<Vec<TagMetrics>> {
+    let visible = if caller.is_admin() {
+        "($1 = $1)"
+    } else {
+        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
+    };
+    let sql = format!(
+        "SELECT g.tag_id, COUNT(*) AS n, \
+         CAST(COALESCE(SUM(CASE WHEN c.state = 'resolved' THEN 1 ELSE 0 END), 0) AS BIGINT) AS resolved \
+         FROM conversation_tags g JOIN conversations c ON c.id = g.conversation_id \
+         WHERE c.created_at >= $2 AND c.created_at < $3 AND {visible} \
+         GROUP BY g.tag_id ORDER BY n DESC, g.tag_id"
+    );
+    db::query(&sql)
+        .bind(&caller.id)
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(TagMetrics {
+                tag_id: r.try_get("tag_id")?,
+                conversations: r.try_get::<i64, _>("n")?.max(0) as u64,
+                resolved: r.try_get::<i64, _>("resolved")?.max(0) as u64,
+            })
+        })
+        .collect()
 }

@@ -69,6 +69,7 @@ pub async fn search(
         state: q.state.map(|s| s.as_str()),
         category_id: q.category_id.as_deref(),
         assignee_id: q.assignee_id.as_deref(),
+        tag: q.tag.as_deref(),
         from: q.from.map(|t| t.timestamp_millis()),
         to: q.to.map(|t| t.timestamp_millis()),
         cursor: cursor.as_ref(),

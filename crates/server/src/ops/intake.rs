@@ -113,16 +113,17 @@ pub async fn create_with_transcript(
     let now = tx.now.timestamp_millis();
     let first_customer_at = first_customer.at.timestamp_millis().min(now);
     let preview = preview_of(customer_lines.last().map_or("", |l| l.body.as_str()));
+    // The text rules read and the classifier is trained on: subject and
+    // the customer's words.
+    let mut text = input.subject.clone();
+    for l in &customer_lines {
+        text.push('\n');
+        text.push_str(&l.body);
+    }
+    let auto_tags = super::tags::existing(tx, categorizer.auto_tags(&text)).await?;
     let (category_id, source, confidence) = match input.category_id {
         Some(id) => (id, CategorySource::Explicit, None),
         None => {
-            // The text the classifier is trained on: subject and the
-            // customer's words.
-            let mut text = input.subject.clone();
-            for l in &customer_lines {
-                text.push('\n');
-                text.push_str(&l.body);
-            }
             let d = categorizer.decide(&text);
             let source = match d.by {
                 DecidedBy::Rule => CategorySource::Rule,
@@ -168,8 +169,8 @@ pub async fn create_with_transcript(
     db::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, category_id, state, \
          assignee_id, created_at, updated_at, queued_at, unanswered_since, first_customer_at, first_response_at, \
-         first_response_agent_id, preview, category_source, category_confidence, handed_off_at, customer_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $9, NULL, NULL, $10, $11, $12, $13, $14)",
+         first_response_agent_id, preview, category_source, category_confidence, handed_off_at, customer_id, tags) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', NULL, $8, $8, $8, $8, $9, NULL, NULL, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&id)
     .bind(input.channel.as_str())
@@ -185,8 +186,10 @@ pub async fn create_with_transcript(
     .bind(confidence)
     .bind(handed_off_at)
     .bind(&landed.customer_id)
+    .bind(serde_json::to_string(auto_tags.ids())?)
     .execute(&mut *tx)
     .await?;
+    super::tags::record_auto(tx, &id, &auto_tags).await?;
     if landed.changed {
         super::customers::announce(tx, &landed.customer_id, None).await?;
     }
@@ -217,6 +220,7 @@ pub async fn create_with_transcript(
         category_source: Some(source),
         category_confidence: confidence,
         customer_id: Some(landed.customer_id.clone()),
+        tags: auto_tags.into_ids(),
         threshold_secs: threshold.max(1),
     };
     // Debug builds (every test) check the claim above on each create.

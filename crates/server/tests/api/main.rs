@@ -21,5 +21,6 @@ mod routing;
 mod saved_replies;
 mod search;
 mod sync;
+mod tags;
 mod uploads;
 mod visibility;

@@ -302,6 +302,7 @@ async fn notes_are_found_by_agents_and_never_for_customers() {
         state: None,
         category_id: None,
         assignee_id: None,
+        tag: None,
         from: None,
         to: None,
         cursor: None,

@@ -124,15 +124,15 @@ async fn frame_of(reader: &AnyPool, e: &Event) -> AppResult<Option<Frame>> {
             visitor_message(&m.message).map(|message| Frame::Message { message })
         }
         EventPayload::ConversationCreated(c) => Some(status_frame(reader, &c.conversation).await?),
-        // Who has it and whether it is open; not re-categorizing, waiting
-        // times or overdue announcements (the team's business).
+        // Who has it and whether it is open; not re-categorizing, tags,
+        // waiting times or overdue announcements (the team's business).
         EventPayload::ConversationUpdated(u) => match u.change {
             Change::Claimed
             | Change::Assigned
             | Change::Transferred
             | Change::Resolved
             | Change::Reopened => Some(status_frame(reader, &u.conversation).await?),
-            Change::Recategorized | Change::Touched | Change::Overdue => None,
+            Change::Recategorized | Change::Tagged | Change::Touched | Change::Overdue => None,
         },
         _ => None,
     })

@@ -82,6 +82,8 @@ pub struct Find<'a> {
     pub category_id: Option<&'a str>,
     /// Only this assignee.
     pub assignee_id: Option<&'a str>,
+    /// Only conversations with this tag.
+    pub tag: Option<&'a str>,
     /// Only documents written at or after (ms).
     pub from: Option<i64>,
     /// Only documents written before (ms).
@@ -217,7 +219,7 @@ fn matching(f: &Find<'_>, expr: &str, s: &mut Stmt) -> String {
 }
 
 /// The checks on a document's conversation (`c`), each a condition: the
-/// filters on it, and the caller's visibility (the conversation list's
+/// filters on it (its tag among them), and the caller's visibility (the conversation list's
 /// rule, `switchboard_core::visibility`: their categories and what is
 /// assigned to them).
 fn conversation_checks(f: &Find<'_>, s: &mut Stmt) -> Vec<String> {
@@ -231,6 +233,12 @@ fn conversation_checks(f: &Find<'_>, s: &mut Stmt) -> Vec<String> {
         if let Some(v) = value {
             checks.push(format!("{column} = {}", s.text(v)));
         }
+    }
+    if let Some(tag) = f.tag {
+        checks.push(format!(
+            "EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag_id = {})",
+            s.text(tag)
+        ));
     }
     if let Some(agent) = f.viewer {
         let p = s.text(agent);
