@@ -127,6 +127,7 @@ fn conversation(i: usize, rng: &mut Rng) -> Conversation {
             preview: String::new(),
             categorized_by: None,
             customer_id: None,
+            tags: Vec::new(),
         },
         messages,
     }

@@ -93,6 +93,7 @@ mod tests {
             preview: String::new(),
             categorized_by: None,
             customer_id: None,
+            tags: Vec::new(),
         }
     }
 

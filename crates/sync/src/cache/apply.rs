@@ -10,6 +10,7 @@ use super::customers::upsert_customer;
 use super::rows::{attachments_json, corrupt, json_list, ms};
 use super::saved_replies::{delete_saved_reply, may_keep, upsert_saved_reply};
 use super::search;
+use super::tags;
 use super::types::{Applied, Changes};
 use super::{cursor_of, me_of, set_meta, Cache, CURSOR, ME, MESSAGE_UPDATED};
 use crate::error::Result;
@@ -190,6 +191,15 @@ async fn apply_one(
             upsert_customer(conn, &p.customer).await?;
             out.changes.customers = true;
         }
+        EventPayload::TagUpdated(p) => {
+            tags::upsert(conn, &p.tag).await?;
+            out.changes.tags = true;
+        }
+        EventPayload::TagDeleted(p) => {
+            let untagged = tags::delete(conn, &p.id).await?;
+            out.changes.tags = true;
+            out.changes.conversations.extend(untagged);
+        }
         // Unknown types (a newer server), and kinds this version does not
         // keep (e.g. a message's channel delivery status).
         _ => {}
@@ -280,9 +290,10 @@ pub(super) async fn upsert_conversation_row(
     // does not overwrite it; `complete` only ever goes from 0 to 1.
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, \
-         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id, tags) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET \
+           tags = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.tags ELSE conversations.tags END, \
            customer_id = COALESCE(CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_id END, conversations.customer_id), \
            channel = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.channel ELSE conversations.channel END, \
            customer_name = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_name ELSE conversations.customer_name END, \
@@ -314,6 +325,7 @@ pub(super) async fn upsert_conversation_row(
     .bind(&s.preview)
     .bind(i64::from(complete))
     .bind(&s.customer_id)
+    .bind(json_list(&s.tags))
     .execute(&mut *conn)
     .await?;
     Ok(())

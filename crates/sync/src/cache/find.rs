@@ -198,6 +198,12 @@ fn matching(f: &SearchQuery, expr: &str, s: &mut Stmt) -> String {
             sql.push_str(&format!(" AND {column} = {p}"));
         }
     }
+    if let Some(tag) = f.tag.as_deref() {
+        let p = s.text(tag);
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM json_each(c.tags) WHERE value = {p})"
+        ));
+    }
     if let Some(from) = f.from {
         let p = s.int(doc_number_from(from.timestamp_millis()));
         sql.push_str(&format!(" AND search_fts.rowid >= {p}"));

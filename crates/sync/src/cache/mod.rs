@@ -37,6 +37,7 @@ mod rows;
 mod saved_replies;
 mod search;
 mod snapshot;
+mod tags;
 mod types;
 
 pub(crate) use outbox_files::OutboxFile;

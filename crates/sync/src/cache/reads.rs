@@ -53,6 +53,22 @@ impl Cache {
         find: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<ListWindow> {
+        self.window_tagged(view, None, offset, limit, find, now)
+            .await
+    }
+
+    /// [`Cache::window`] of the list's conversations carrying `tag` (all of
+    /// them with `None`). Filtered, the length is counted (linear in the
+    /// list) instead of read from the kept totals.
+    pub async fn window_tagged(
+        &self,
+        view: View,
+        tag: Option<&str>,
+        offset: u32,
+        limit: u32,
+        find: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ListWindow> {
         // One read transaction: the total, the position and the rows are of
         // the same moment (WAL gives it a snapshot), on one connection.
         let mut tx = self.pool.begin().await?;
@@ -79,19 +95,40 @@ impl Cache {
             View::Mine => format!("assigned:{me}"),
             View::All => "all".to_owned(),
         };
-        let total: i64 = sqlx::query_scalar("SELECT n FROM list_totals WHERE key = ?")
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(0);
-        let rows = sqlx::query(&format!(
-            "SELECT * FROM conversations WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3"
-        ))
-        .bind(&me)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .fetch_all(&mut *tx)
-        .await?;
+        // `?4` = the tag, when filtering by one.
+        let tagged = match tag {
+            Some(_) => " AND EXISTS (SELECT 1 FROM json_each(conversations.tags) WHERE value = ?4)",
+            None => "",
+        };
+        let total: i64 = match tag {
+            None => sqlx::query_scalar("SELECT n FROM list_totals WHERE key = ?")
+                .bind(&key)
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or(0),
+            Some(t) => {
+                // Bounds that keep `?4` the tag's place.
+                sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM conversations WHERE {filter}{tagged} AND ?2 <= ?3"
+                ))
+                .bind(&me)
+                .bind(0_i64)
+                .bind(0_i64)
+                .bind(t)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let sql =
+            format!("SELECT * FROM conversations WHERE {filter}{tagged} ORDER BY {order} LIMIT ?2 OFFSET ?3");
+        let mut select = sqlx::query(&sql)
+            .bind(&me)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset));
+        if let Some(t) = tag {
+            select = select.bind(t);
+        }
+        let rows = select.fetch_all(&mut *tx).await?;
         // Where `find` stands: in the rows read (the usual case: the page
         // asks around what it shows), else counted along the list's index
         // up to it.
@@ -107,15 +144,23 @@ impl Cache {
                         View::Queue => "(COALESCE(c.waiting_since, c.created_at), c.id) < (COALESCE(t.waiting_since, t.created_at), t.id)",
                         View::Mine | View::All => "(c.updated_at > t.updated_at OR (c.updated_at = t.updated_at AND c.id < t.id))",
                     };
-                    let (of_c, of_t) = (in_list(view, "c"), in_list(view, "t"));
-                    sqlx::query_scalar(&format!(
+                    let (mut of_c, mut of_t) = (in_list(view, "c"), in_list(view, "t"));
+                    if tag.is_some() {
+                        for (of, t) in [(&mut of_c, "c"), (&mut of_t, "t")] {
+                            of.push_str(&format!(
+                                " AND EXISTS (SELECT 1 FROM json_each({t}.tags) WHERE value = ?3)"
+                            ));
+                        }
+                    }
+                    let sql = format!(
                         "SELECT (SELECT COUNT(*) FROM conversations c WHERE {of_c} AND {before}) \
                          FROM conversations t WHERE t.id = ?2 AND {of_t}"
-                    ))
-                    .bind(&me)
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
+                    );
+                    let mut count = sqlx::query_scalar(&sql).bind(&me).bind(id);
+                    if let Some(t) = tag {
+                        count = count.bind(t);
+                    }
+                    count.fetch_optional(&mut *tx).await?
                 }
             },
         };

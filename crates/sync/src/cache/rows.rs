@@ -82,6 +82,7 @@ pub(super) fn summary_of(r: &SqliteRow) -> Result<ConversationSummary> {
         // Not kept in the local cache (yet): the server's summaries carry it.
         categorized_by: None,
         customer_id: r.try_get("customer_id")?,
+        tags: serde_json::from_str(r.try_get("tags")?).map_err(corrupt)?,
     })
 }
 

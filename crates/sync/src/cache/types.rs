@@ -26,6 +26,8 @@ pub struct Changes {
     /// Some customer profile was added or changed: an open side panel
     /// reads its customer again.
     pub customers: bool,
+    /// Some tag was added, changed or deleted (or the whole list loaded).
+    pub tags: bool,
     /// The whole cache was dropped and is being rebuilt: reload everything.
     pub reset: bool,
 }
@@ -38,6 +40,7 @@ impl Changes {
             && !self.categories
             && !self.saved_replies
             && !self.customers
+            && !self.tags
             && !self.reset
     }
 
@@ -48,6 +51,7 @@ impl Changes {
         self.categories |= other.categories;
         self.saved_replies |= other.saved_replies;
         self.customers |= other.customers;
+        self.tags |= other.tags;
         self.reset |= other.reset;
     }
 }

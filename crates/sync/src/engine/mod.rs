@@ -349,6 +349,21 @@ impl Engine {
             .await?)
     }
 
+    /// Puts a tag on a conversation (`on`) or takes it off (needs the
+    /// server; the change reaches the cache as an event).
+    pub async fn set_tag(
+        &self,
+        conversation_id: &str,
+        tag_id: &str,
+        on: bool,
+    ) -> Result<ConversationSummary> {
+        Ok(self
+            .shared
+            .session
+            .set_tag(conversation_id, tag_id, on)
+            .await?)
+    }
+
     /// Sets the signed-in agent's status (needs the server).
     pub async fn set_status(&self, status: AgentStatus) -> Result<Agent> {
         Ok(self.shared.session.set_status(status).await?)
@@ -467,6 +482,19 @@ impl Shared {
         Ok(())
     }
 
+    /// The team's tags (those made before the cursor have their events
+    /// behind it). A server from before tags has none.
+    async fn refresh_tags(&self, changes: &mut Changes) -> Result<()> {
+        let tags = match self.session.tags().await {
+            Ok(tags) => tags,
+            Err(ClientError::Api { status, .. }) if status.as_u16() == 404 => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        self.cache.store_tags(&tags).await?;
+        changes.tags = true;
+        Ok(())
+    }
+
     async fn catch_up(&self) -> Result<()> {
         // An empty cache starts from the snapshot (open ones first), not
         // from a replay of the whole log; an older server has none.
@@ -492,6 +520,7 @@ impl Shared {
         let categories = self.session.categories().await?;
         self.cache.store_categories(&categories).await?;
         changes.categories = true;
+        self.refresh_tags(&mut changes).await?;
         self.emit(changes);
         self.publish(SyncProgress::done());
         Ok(())

@@ -43,6 +43,7 @@ impl Shared {
         let categories = self.session.categories().await?;
         self.cache.store_categories(&categories).await?;
         changes.categories = true;
+        self.refresh_tags(&mut changes).await?;
         self.emit(changes);
         loop {
             let page = match self

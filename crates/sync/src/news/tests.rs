@@ -56,6 +56,7 @@ fn summary(id: &str, assignee: Option<&str>) -> ConversationSummary {
         preview: String::new(),
         categorized_by: None,
         customer_id: None,
+        tags: Vec::new(),
     }
 }
 

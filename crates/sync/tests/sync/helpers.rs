@@ -155,6 +155,14 @@ impl TestServer {
         .await
     }
 
+    /// A conversation in `category` with this subject and first message; its id.
+    pub async fn conversation_with(&self, subject: &str, body: &str, category: &str) -> String {
+        create_conversation(&self.admin, self.unique(), subject, body, Some(category))
+            .await
+            .summary
+            .id
+    }
+
     /// The newest `seq` of the log (the admin sees every event).
     pub async fn last_seq(&self) -> i64 {
         let mut since = 0;
@@ -248,6 +256,7 @@ async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
         check_eq!(c.summary.state, s.state, "state of {}", s.id);
         check_eq!(c.summary.assignee_id, s.assignee_id, "assignee of {}", s.id);
         check_eq!(c.summary.category_id, s.category_id, "category of {}", s.id);
+        check_eq!(c.summary.tags, s.tags, "tags of {}", s.id);
         check_eq!(
             c.summary.waiting_since,
             s.waiting_since,
@@ -280,6 +289,11 @@ async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
     sc.sort_by(|x, y| x.id.cmp(&y.id));
     cc.sort_by(|x, y| x.id.cmp(&y.id));
     check_eq!(cc, sc, "categories");
+    check_eq!(
+        cache.tags().await.unwrap(),
+        session.tags().await.unwrap(),
+        "tags"
+    );
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod helpers;
 mod saved_replies;
 mod search;
 mod sender;
+mod tags;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
