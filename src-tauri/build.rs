@@ -39,6 +39,8 @@ const COMMANDS: &[&str] = &[
     "attachment_preview",
     "customer_panel",
     "update_customer",
+    "list_tags",
+    "set_tag",
 ];
 
 fn main() {

@@ -44,6 +44,8 @@ fn export_all(cfg: &Config) {
         switchboard_api::SearchPage,
         switchboard_api::CustomerProfile,
         switchboard_api::CustomerPatch,
+        switchboard_api::Tag,
+        switchboard_api::TagMetrics,
         switchboard_sync::CustomerPanel,
         switchboard_sync::ConversationView,
         switchboard_sync::OutboxItem,

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use switchboard_api::{
     Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, CustomerPatch,
     CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, SavedReply, SearchPage,
-    SearchQuery, TransferRequest, View,
+    SearchQuery, Tag, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, CustomerPanel, ListWindow, OutboxItem};
 use tauri::{AppHandle, State, Wry};
@@ -60,6 +60,8 @@ pub const NAMES: &[&str] = &[
     "attachment_preview",
     "customer_panel",
     "update_customer",
+    "list_tags",
+    "set_tag",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -95,8 +97,9 @@ pub async fn logout(desktop: Ds<'_>, discard_unsent: bool) -> CmdResult<()> {
 
 /// Part of a list from the cache (`limit` rows from `offset`, at most
 /// [`MAX_WINDOW`]), with the list's length and the position of `find`;
-/// `overdue` as of server time now. The page asks for what is on screen and
-/// a little around it, never the whole list.
+/// `overdue` as of server time now; with `tag`, only the conversations
+/// carrying it. The page asks for what is on screen and a little around
+/// it, never the whole list.
 #[tauri::command]
 pub async fn list_window(
     desktop: Ds<'_>,
@@ -104,12 +107,20 @@ pub async fn list_window(
     offset: u32,
     limit: u32,
     find: Option<String>,
+    tag: Option<String>,
 ) -> CmdResult<ListWindow> {
     let engine = desktop.engine().await?;
     let now = desktop.server_now().await;
     let window = engine
         .cache()
-        .window(view, offset, limit.min(MAX_WINDOW), find.as_deref(), now)
+        .window_tagged(
+            view,
+            tag.as_deref(),
+            offset,
+            limit.min(MAX_WINDOW),
+            find.as_deref(),
+            now,
+        )
         .await?;
     if !window.rows.is_empty() {
         desktop.first_rows_shown().await;
@@ -393,6 +404,25 @@ pub async fn update_customer(
 ) -> CmdResult<CustomerProfile> {
     let engine = desktop.engine().await?;
     Ok(engine.update_customer(&id, &patch).await?)
+}
+
+/// The team's tags, from the cache (offline too).
+#[tauri::command]
+pub async fn list_tags(desktop: Ds<'_>) -> CmdResult<Vec<Tag>> {
+    let engine = desktop.engine().await?;
+    Ok(engine.cache().tags().await?)
+}
+
+/// Puts a tag on a conversation (`on`) or takes it off (needs the server).
+#[tauri::command]
+pub async fn set_tag(
+    desktop: Ds<'_>,
+    conversation_id: String,
+    tag_id: String,
+    on: bool,
+) -> CmdResult<ConversationSummary> {
+    let engine = desktop.engine().await?;
+    Ok(engine.set_tag(&conversation_id, &tag_id, on).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

@@ -109,6 +109,8 @@ pub fn run() {
             commands::attachment_preview,
             commands::customer_panel,
             commands::update_customer,
+            commands::list_tags,
+            commands::set_tag,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -28,6 +28,10 @@ saved_replies: boolean,
  */
 customers: boolean, 
 /**
+ * Some tag was added, changed or deleted (or the whole list loaded).
+ */
+tags: boolean, 
+/**
  * The whole cache was dropped and is being rebuilt: reload everything.
  */
 reset: boolean, };

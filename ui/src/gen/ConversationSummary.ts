@@ -68,4 +68,8 @@ categorized_by?: Categorization,
  * The customer's profile (`GET /api/v1/customers/{id}`): the same
  * person on every channel. Absent from servers before profiles.
  */
-customer_id?: string, };
+customer_id?: string, 
+/**
+ * Its tags' ids, sorted (`GET /api/v1/tags`).
+ */
+tags?: Array<string>, };

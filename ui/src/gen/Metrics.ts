@@ -3,6 +3,7 @@ import type { AgentMetrics } from "./AgentMetrics";
 import type { FirstResponseMetrics } from "./FirstResponseMetrics";
 import type { QueueMetrics } from "./QueueMetrics";
 import type { SavedReplyUsage } from "./SavedReplyUsage";
+import type { TagMetrics } from "./TagMetrics";
 
 /**
  * `GET /api/v1/metrics`.
@@ -32,4 +33,9 @@ agents: Array<AgentMetrics>,
  * The saved replies used in the period, most used first: the team's,
  * and the caller's own personal ones.
  */
-saved_replies?: Array<SavedReplyUsage>, };
+saved_replies?: Array<SavedReplyUsage>, 
+/**
+ * Per tag: the conversations of the period carrying it (those the
+ * caller may see), most first.
+ */
+tags?: Array<TagMetrics>, };

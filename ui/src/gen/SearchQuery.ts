@@ -29,6 +29,10 @@ category_id: string | null,
  */
 assignee_id: string | null, 
 /**
+ * Only conversations with this tag.
+ */
+tag: string | null, 
+/**
  * Only matches written at or after this time (RFC 3339).
  */
 from: string | null, 

@@ -5,6 +5,7 @@
 import type { Agent } from '../gen/Agent';
 import type { AgentStatus } from '../gen/AgentStatus';
 import type { Category } from '../gen/Category';
+import type { Tag } from '../gen/Tag';
 import type { Changes } from '../gen/Changes';
 import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
@@ -19,6 +20,7 @@ import * as ipc from './ipc';
 import { customerLabel } from './format';
 import { covers, LIST_WINDOW, windowOffset } from './window';
 import { markStart } from './timing';
+import { coalesced } from './coalesced';
 
 export type Page = 'queue' | 'mine' | 'all' | 'team' | 'metrics' | 'admin';
 export const LIST_PAGES: Page[] = ['queue', 'mine', 'all'];
@@ -42,30 +44,6 @@ interface ShelvedList {
   rows: ConversationSummary[];
   selectedId: string | null;
   selectedIndex: number;
-}
-
-/** Runs `load` now, or once more after the run in flight: never two at once. */
-function coalesced(load: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let again = false;
-  const run = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await load();
-        } while (again);
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
-  };
-  return run;
 }
 
 export class AppState {
@@ -104,6 +82,9 @@ export class AppState {
 
   agents: Agent[] = $state.raw([]);
   categories: Category[] = $state.raw([]);
+  tags: Tag[] = $state.raw([]);
+  /** The lists show only conversations with this tag (`null`: all). */
+  listTag: string | null = $state(null);
   counts: Counts | null = $state(null);
   connection: Connection | null = $state(null);
   private connectionEvents = 0;
@@ -142,6 +123,7 @@ export class AppState {
   skew = $derived(this.session?.clock_skew_ms ?? 0);
   agentById = $derived(new Map(this.agents.map((a) => [a.id, a])));
   categoryById = $derived(new Map(this.categories.map((c) => [c.id, c])));
+  tagById = $derived(new Map(this.tags.map((t) => [t.id, t])));
 
   /** The row at a position of the whole list, if loaded. */
   rowAt(i: number): ConversationSummary | undefined {
@@ -239,6 +221,7 @@ export class AppState {
     await Promise.all([
       this.loadAgents(),
       this.loadCategories(),
+      this.loadTags(),
       this.loadCounts(),
       this.loadConnection(),
       this.reloadList(),
@@ -263,6 +246,7 @@ export class AppState {
     this.dialog = null;
     this.authLost = false;
     this.unsentOnSignOut = null;
+    this.listTag = null;
     this.page = 'queue';
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -314,7 +298,7 @@ export class AppState {
     if (!isListPage(this.page)) return null;
     const view = this.page;
     const asked = ++this.listAsked;
-    const w = await ipc.listWindow(view, offset, LIST_WINDOW, find);
+    const w = await ipc.listWindow(view, offset, LIST_WINDOW, find, this.listTag);
     if (this.page !== view || asked <= this.listShown) return null;
     this.listShown = asked;
     this.listTotal = w.total;
@@ -379,6 +363,23 @@ export class AppState {
       /* keep what we have */
     }
   }
+  async loadTags() {
+    try {
+      this.tags = await ipc.listTags();
+      // A deleted tag no longer filters.
+      if (this.listTag !== null && !this.tags.some((t) => t.id === this.listTag)) this.filterByTag(null);
+    } catch {
+      /* keep what we have */
+    }
+  }
+  /** Shows only the conversations with `tag` in every list (`null`: all). */
+  filterByTag(tag: string | null) {
+    if (tag === this.listTag) return;
+    this.listTag = tag;
+    this.shelf.clear();
+    this.clearList();
+    void this.reloadList();
+  }
   async loadCounts() {
     try {
       this.counts = await ipc.counts();
@@ -429,7 +430,7 @@ export class AppState {
     this.shelf.clear();
     const jobs: Promise<unknown>[] = [];
     if (c.reset) {
-      jobs.push(this.loadAgents(), this.loadCategories(), this.loadCounts(), this.reloadList(), this.reloadOpen(), this.refreshSession());
+      jobs.push(this.loadAgents(), this.loadCategories(), this.loadTags(), this.loadCounts(), this.reloadList(), this.reloadOpen(), this.refreshSession());
     } else {
       if (c.conversations.length > 0) {
         jobs.push(this.loadCounts(), this.reloadList());
@@ -437,6 +438,7 @@ export class AppState {
       }
       if (c.agents) jobs.push(this.loadAgents(), this.refreshSession());
       if (c.categories) jobs.push(this.loadCategories());
+      if (c.tags) jobs.push(this.loadTags());
     }
     if (c.saved_replies || c.reset) this.savedReplies++;
     if (c.customers || c.reset || (this.openId !== null && c.conversations.includes(this.openId))) this.customersVersion++;
@@ -637,6 +639,10 @@ export class AppState {
   }
   async recategorize(id: string, categoryId: string) {
     await this.changed(await this.act(() => ipc.recategorize(id, categoryId)));
+  }
+  /** Puts a tag on a conversation (`on`) or takes it off. */
+  async setTag(id: string, tagId: string, on: boolean) {
+    await this.changed(await this.act(() => ipc.setTag(id, tagId, on)));
   }
   async transferred(c: ConversationSummary) {
     await this.changed(c);

@@ -12,6 +12,7 @@ import type { AgentStatus } from '../gen/AgentStatus';
 import type { Category } from '../gen/Category';
 import type { CategoryPatch } from '../gen/CategoryPatch';
 import type { Changes } from '../gen/Changes';
+import type { Tag } from '../gen/Tag';
 import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
@@ -50,9 +51,9 @@ export const login = (serverUrl: string, email: string, password: string, allowU
  */
 export const logout = (discardUnsent: boolean) => invoke<void>('logout', { discardUnsent });
 
-/** Rows `offset .. offset + limit` of a list, its length, and where `find` is in it. */
-export const listWindow = (view: View, offset: number, limit: number, find: string | null) =>
-  invoke<ListWindow>('list_window', { view, offset, limit, find });
+/** Rows `offset .. offset + limit` of a list (only those tagged `tag`, if given), its length, and where `find` is in it. */
+export const listWindow = (view: View, offset: number, limit: number, find: string | null, tag: string | null = null) =>
+  invoke<ListWindow>('list_window', { view, offset, limit, find, tag });
 export const getConversation = (id: string) =>
   invoke<ConversationView | null>('get_conversation', { id });
 export const claim = (id: string) => invoke<ConversationSummary>('claim', { id });
@@ -71,6 +72,11 @@ export const recategorize = (id: string, categoryId: string) =>
 export const setStatus = (status: AgentStatus) => invoke<Agent>('set_status', { status });
 export const listAgents = () => invoke<Agent[]>('list_agents');
 export const listCategories = () => invoke<Category[]>('list_categories');
+/** The team's tags (from the cache: offline too). */
+export const listTags = () => invoke<Tag[]>('list_tags');
+/** Puts a tag on a conversation (`on`) or takes it off (needs the server). */
+export const setTag = (conversationId: string, tagId: string, on: boolean) =>
+  invoke<ConversationSummary>('set_tag', { conversationId, tagId, on });
 export const counts = () => invoke<Counts>('counts');
 /** Metrics over `[from, to)`; RFC 3339 strings, `null` for the server default. */
 export const metrics = (from: string | null, to: string | null) =>

@@ -56,6 +56,7 @@ export interface Filters {
   state: ConversationState | '';
   category_id: string;
   assignee_id: string;
+  tag: string;
   /** `YYYY-MM-DD`, local day; matches written on or after it. */
   from: string;
   /** `YYYY-MM-DD`, local day; matches written on or before it. */
@@ -68,6 +69,7 @@ export const NO_FILTERS: Filters = {
   state: '',
   category_id: '',
   assignee_id: '',
+  tag: '',
   from: '',
   to: '',
   order: 'newest',
@@ -104,6 +106,7 @@ export function queryFor(text: string, filters: Filters, limit = 30): SearchQuer
     state: filters.state || null,
     category_id: filters.category_id || null,
     assignee_id: filters.assignee_id || null,
+    tag: filters.tag || null,
     from: dayStart(filters.from),
     // "to" is inclusive for the person: up to the start of the next day.
     to: dayStart(filters.to, 1),

@@ -8,6 +8,7 @@ import { emit } from '@tauri-apps/api/event';
 import { flushSync } from 'svelte';
 import type { Agent } from '../gen/Agent';
 import type { Category } from '../gen/Category';
+import type { Tag } from '../gen/Tag';
 import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
@@ -92,6 +93,7 @@ export class FakeCore {
   session: SessionInfo | null = session();
   agents: Agent[] = [ME, OTHER];
   categories: Category[] = CATEGORIES;
+  tags: Tag[] = [];
   lists: Record<string, ConversationSummary[]> = { queue: [], mine: [], all: [] };
   conversations = new Map<string, ConversationView>();
   connection: Connection = { state: 'online', last_error: null, outbox_pending: 0, progress: { stage: 'done', done: 0, total: null } };
@@ -122,7 +124,8 @@ export class FakeCore {
       case 'session_current':
         return this.session;
       case 'list_window': {
-        const all = this.lists[args.view as string] ?? [];
+        const tag = args.tag as string | null | undefined;
+        const all = (this.lists[args.view as string] ?? []).filter((c) => !tag || (c.tags ?? []).includes(tag));
         const offset = args.offset as number;
         const found = args.find ? all.findIndex((c) => c.id === args.find) : -1;
         return { total: all.length, offset, rows: all.slice(offset, offset + (args.limit as number)), found: found >= 0 ? found : null };
@@ -133,6 +136,16 @@ export class FakeCore {
         return this.agents;
       case 'list_categories':
         return this.categories;
+      case 'list_tags':
+        return this.tags;
+      case 'set_tag': {
+        const id = args.conversationId as string;
+        const c = Object.values(this.lists).flat().find((r) => r.id === id) ?? summary(id);
+        const tags = new Set(c.tags ?? []);
+        if (args.on) tags.add(args.tagId as string);
+        else tags.delete(args.tagId as string);
+        return { ...c, tags: [...tags].sort() };
+      }
       case 'counts': {
         const q = this.lists.queue;
         return { waiting: q.length, overdue: q.filter((c) => c.overdue).length, oldest_wait_secs: 0, mine: this.lists.mine.length, mine_overdue: 0 };
