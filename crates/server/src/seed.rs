@@ -1,7 +1,7 @@
 //! Accounts from the command line, and the demo team.
 
 use chrono::Duration;
-use switchboard_api::{Customer, NewCategory, NewMessage, TransferRequest};
+use switchboard_api::{Customer, NewCategory, NewMessage, NewTag, TransferRequest};
 use switchboard_core::{AgentStatus, Channel, Role, RoutingMode};
 
 use crate::auth::hash_password;
@@ -135,6 +135,38 @@ async fn saved_replies(store: &Store, admin_id: &str) -> anyhow::Result<()> {
 pub const DEMO_ADMIN: &str = "admin@demo.switchboard";
 /// The demo password of every demo account.
 pub const DEMO_PASSWORD: &str = "switchboard-demo";
+
+/// The demo team's tags: three put on by their rules as conversations
+/// arrive, one (VIP) by hand.
+async fn tags(store: &Store) -> anyhow::Result<()> {
+    for (name, colour, keywords) in [
+        ("VIP", "#f5c16c", vec![]),
+        ("Refund", "#95d5b2", vec!["refund", "/charged twice/"]),
+        (
+            "Bug",
+            "#f4a6a6",
+            vec!["crash", "crashes", "bug", "/error \\S*\\d+/"],
+        ),
+        (
+            "Churn risk",
+            "#cdb4db",
+            vec!["cancelled", "cancel", "/switch(ing)? to/"],
+        ),
+    ] {
+        let t = NewTag {
+            name: name.into(),
+            id: None,
+            colour: Some(colour.into()),
+            keywords: keywords.into_iter().map(String::from).collect(),
+        };
+        store
+            .write(op(move |tx| {
+                Box::pin(async move { ops::tags::create(tx, &t).await })
+            }))
+            .await?;
+    }
+    Ok(())
+}
 
 async fn caller(store: &Store, id: &str) -> AppResult<Caller> {
     let mut conn = store.reader().acquire().await?;
@@ -402,14 +434,20 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
         agents.push(a.id);
     }
     saved_replies(store, &admin.id).await?;
+    tags(store).await?;
     let categorizer = {
         let mut conn = store.reader().acquire().await?;
         let cats = rows::categories(&mut conn).await?;
+        let tags = ops::tags::list(&mut conn).await?;
         switchboard_core::categorize::Categorizer::new(
             cats.into_iter()
                 .map(|c| (c.category.id, c.category.keywords)),
         )?
+        .with_tags(switchboard_core::tags::AutoTagger::new(
+            tags.into_iter().map(|t| (t.id, t.keywords)),
+        )?)
     };
+    let admin_caller = caller(store, &admin.id).await?;
     let categorizer = std::sync::Arc::new(categorizer);
     let pool: Vec<(&str, &str)> = BILLING
         .iter()
@@ -466,6 +504,15 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 Box::pin(async move { ops::create_conversation(tx, ingest, &cz).await })
             }))
             .await?;
+        // The first person is a key account: the team lead tags them.
+        if i % PEOPLE.len() == 0 {
+            let (w, id) = (admin_caller.clone(), conv.summary.id.clone());
+            store
+                .write(op(move |tx| {
+                    Box::pin(async move { ops::tags::set(tx, &w, &id, "vip", true).await })
+                }))
+                .await?;
+        }
         created.push(conv.summary);
         // Work the older ones: claim, reply, sometimes note, transfer, resolve.
         if i >= 4 && i % 3 != 2 {

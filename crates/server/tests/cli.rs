@@ -264,4 +264,18 @@ async fn seed_demo_fills_a_new_database_and_refuses_one_with_other_accounts() {
         include_bytes!("../demo/refund-policy.pdf"),
         "the policy's bytes"
     );
+
+    // The demo's tags: put on by their rules and by hand.
+    let tags = admin.tags().await.expect("tags");
+    assert_eq!(
+        tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        ["VIP", "Refund", "Bug", "Churn risk"]
+    );
+    for tag in ["vip", "refund", "bug", "churn-risk"] {
+        let tagged = admin
+            .conversations_tagged(switchboard_api::View::All, tag)
+            .await
+            .expect("tagged");
+        assert!(!tagged.is_empty(), "the demo has conversations tagged {tag}");
+    }
 }
