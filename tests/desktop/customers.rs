@@ -35,7 +35,7 @@ async fn to_billing(admin: &Session, id: &str) {
 /// The screen as a person sees it, read from the X server (WebKit's
 /// WebDriver screenshot of this view did not answer, and left the session
 /// waiting: issue 20).
-fn shot(desktop: &DesktopSession, name: &str) {
+pub fn shot(desktop: &DesktopSession, name: &str) {
     let path = artifacts_dir().join(format!("{name}.png"));
     let path = path.to_string_lossy();
     desktop.run("python3", &[X11_MOVES, "shot", &path]);

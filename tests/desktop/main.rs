@@ -42,6 +42,7 @@ mod harness;
 mod page;
 mod picker;
 mod search;
+mod tags;
 mod team;
 
 use std::time::{Duration, Instant};
@@ -203,6 +204,9 @@ async fn an_agents_day_in_the_real_app() {
     step("The customer's side panel: her email, text and chat, one click to open");
     customers::one_customer_on_three_channels(&b, &desktop, &team, &first).await;
     open(&b, &first).await;
+
+    step("Tags: one made by the admin, put on, the list filtered by it, taken off");
+    tags::tag_filter_untag(&b, &desktop, &team, &first).await;
 
     step("Transfer to Bob with a note");
     click(&b, "[data-testid=transfer]").await;
