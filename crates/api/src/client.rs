@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::*;
 
 mod customers;
+mod snooze;
 mod tags;
 
 /// What can go wrong talking to the server.

@@ -61,6 +61,10 @@ pub enum Change {
     Overdue,
     /// A tag was put on it or taken off.
     Tagged,
+    /// Its holder snoozed it (or changed when it wakes).
+    Snoozed,
+    /// It woke: its time came, the customer wrote, or its holder woke it.
+    Woken,
 }
 
 /// `conversation.created`.

@@ -133,10 +133,12 @@ pub fn decide_claim(
 ) -> Result<ClaimDecision, ClaimRefusal> {
     match (target.state, target.assignee_id) {
         (ConversationState::Resolved, _) => return Err(ClaimRefusal::Resolved),
-        (ConversationState::Assigned, Some(holder)) if holder == agent.id => {
+        (ConversationState::Assigned | ConversationState::Snoozed, Some(holder))
+            if holder == agent.id =>
+        {
             return Ok(ClaimDecision::AlreadyYours)
         }
-        (ConversationState::Assigned, holder) => {
+        (ConversationState::Assigned | ConversationState::Snoozed, holder) => {
             return Err(ClaimRefusal::AlreadyAssigned {
                 assignee_id: holder.unwrap_or_default().to_owned(),
             })

@@ -31,6 +31,7 @@ pub mod routing;
 pub mod saved_replies;
 pub mod search;
 pub mod sms;
+pub mod snooze;
 pub mod tags;
 pub mod visibility;
 pub mod waiting;

@@ -70,6 +70,10 @@ wire_enum!(
         Queued => "queued",
         /// Open and held by exactly one agent.
         Assigned => "assigned",
+        /// Held by its agent and set aside until a time or the customer's
+        /// next message ([`crate::snooze`]): not in their open work, never
+        /// overdue.
+        Snoozed => "snoozed",
         /// Closed; a new customer message reopens it.
         Resolved => "resolved",
     }

@@ -1,7 +1,8 @@
 //! `waiting_since` and the overdue rule.
 //!
 //! A conversation waits from the moment it entered the queue; once assigned it
-//! waits from the oldest customer message that no agent has answered yet.
+//! waits from the oldest customer message that no agent has answered yet. A
+//! snoozed one does not wait (its agent set it aside on purpose).
 //! It is *overdue* once it has waited longer than its category's threshold.
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ pub fn waiting_since(facts: &WaitFacts) -> Option<DateTime<Utc>> {
     match facts.state {
         ConversationState::Queued => Some(facts.queued_at),
         ConversationState::Assigned => facts.oldest_unanswered_customer_at,
-        ConversationState::Resolved => None,
+        ConversationState::Snoozed | ConversationState::Resolved => None,
     }
 }
 

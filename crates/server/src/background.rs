@@ -6,6 +6,10 @@
 //!
 //! Unattached uploads older than a day are swept about once a minute.
 //!
+//! Snoozed conversations wake at their second (`ops::snooze::wake_due`,
+//! under the threshold watcher's lease; the loop sleeps until the next
+//! wake when it comes before the next tick).
+//!
 //! The threshold watcher announces breaches: the moment a waiting
 //! conversation passes its category's threshold it logs one
 //! `conversation.updated` event with change `overdue` (once per waiting
@@ -189,13 +193,25 @@ async fn sweep_uploads(store: &Store, instance: &str) {
     }
 }
 
+/// How long to wait before the next tick: [`TICK`], or less when a snoozed
+/// conversation wakes sooner, so it wakes at its second rather than up to a
+/// tick late. Something already due waits the usual tick (its lease holder
+/// is on it; a failing write is not retried in a spin).
+async fn pause(store: &Store) -> Duration {
+    match crate::ops::snooze::next_due(store.reader()).await {
+        Ok(Some(at)) => match (at - store.now()).to_std() {
+            Ok(left) if !left.is_zero() => left.min(TICK),
+            _ => TICK,
+        },
+        _ => TICK,
+    }
+}
+
 /// Runs the background jobs of this instance until the store goes away.
 pub async fn run(store: Store, instance: String) {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u32 = 0;
     loop {
-        tick.tick().await;
+        tokio::time::sleep(pause(&store).await).await;
         ticks = ticks.wrapping_add(1);
         if ticks % SWEEP_EVERY == 1 {
             sweep_uploads(&store, &instance).await;
@@ -208,21 +224,34 @@ pub async fn run(store: Store, instance: String) {
                 false
             }
         };
+        let wake = crate::ops::snooze::any_due(store.reader(), store.now())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "snooze scan failed; retrying");
+                false
+            });
         let result = store
             .write(op(move |tx| {
                 Box::pin(async move {
                     if !acquire_lease(tx, "threshold_watch", &holder, LEASE_TTL).await? {
                         return Ok(None);
                     }
-                    if !due {
-                        return Ok(Some(0));
-                    }
-                    announce_breaches(tx).await.map(Some)
+                    // Woken first: a conversation that woke this tick
+                    // waits from its second, and is watched from then on.
+                    let woken = if wake {
+                        crate::ops::snooze::wake_due(tx).await?
+                    } else {
+                        0
+                    };
+                    let announced = if due { announce_breaches(tx).await? } else { 0 };
+                    Ok(Some(woken + announced))
                 })
             }))
             .await;
         match result {
-            Ok(Some(n)) if n > 0 => tracing::debug!(n, "announced overdue conversations"),
+            Ok(Some(n)) if n > 0 => {
+                tracing::debug!(n, "woke snoozed or announced overdue conversations")
+            }
             Ok(_) => {}
             Err(crate::error::AppError::ShuttingDown) => return,
             Err(e) => tracing::warn!(error = %e, "threshold watch failed; retrying"),

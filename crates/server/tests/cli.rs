@@ -276,6 +276,9 @@ async fn seed_demo_fills_a_new_database_and_refuses_one_with_other_accounts() {
             .conversations_tagged(switchboard_api::View::All, tag)
             .await
             .expect("tagged");
-        assert!(!tagged.is_empty(), "the demo has conversations tagged {tag}");
+        assert!(
+            !tagged.is_empty(),
+            "the demo has conversations tagged {tag}"
+        );
     }
 }

@@ -67,6 +67,9 @@ pub enum View {
     Mine,
     /// Everything you may see (admins: everything).
     All,
+    /// Conversations you hold and snoozed, waking soonest first (those
+    /// waiting for the customer's reply last).
+    Snoozed,
 }
 
 impl View {
@@ -76,6 +79,7 @@ impl View {
             View::Queue => "queue",
             View::Mine => "mine",
             View::All => "all",
+            View::Snoozed => "snoozed",
         }
     }
 }
@@ -141,6 +145,10 @@ pub struct ConversationSummary {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<String>>"))]
     pub tags: Vec<String>,
+    /// While `snoozed`: when it wakes (`None`: when the customer writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub snoozed_until: Option<DateTime<Utc>>,
 }
 
 /// Who or what chose a conversation's category.
@@ -209,6 +217,18 @@ pub struct Conversation {
     pub summary: ConversationSummary,
     /// Every message, oldest first, notes and system lines included.
     pub messages: Vec<Message>,
+}
+
+/// `POST /api/v1/conversations/{id}/snooze`: set aside until `until`, or
+/// (without it) until the customer writes. The customer writing wakes it
+/// either way.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SnoozeRequest {
+    /// When it wakes (RFC 3339; stored to the second, at most 365 days ahead).
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// `POST /api/v1/conversations/{id}/transfer`: exactly one target.

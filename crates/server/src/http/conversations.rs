@@ -75,7 +75,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(conv)))
 }
 
-/// Lists conversations: `queue` (oldest first), `mine`, or `all`; with
+/// Lists conversations: `queue` (oldest first), `mine`, `all`, or
+/// `snoozed` (the caller's, waking soonest first); with
 /// `tag`, only those carrying it.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     params(ListQuery), responses((status = 200, body = [ConversationSummary])))]
@@ -93,6 +94,10 @@ pub async fn list(
             "c.updated_at DESC, c.id",
         ),
         View::All => ("1 = 1", "c.updated_at DESC, c.id"),
+        View::Snoozed => (
+            "c.state = 'snoozed' AND c.assignee_id = $1",
+            "CASE WHEN c.snoozed_until IS NULL THEN 1 ELSE 0 END, c.snoozed_until, c.id",
+        ),
     };
     let visible = if caller.is_admin() {
         "($1 = $1)"

@@ -16,6 +16,7 @@ pub mod prometheus;
 pub(crate) mod saved_replies;
 pub(crate) mod search;
 pub(crate) mod snapshot;
+pub(crate) mod snooze;
 pub(crate) mod tags;
 pub(crate) mod uploads;
 

@@ -221,6 +221,7 @@ pub async fn create_with_transcript(
         category_confidence: confidence,
         customer_id: Some(landed.customer_id.clone()),
         tags: auto_tags.into_ids(),
+        snoozed_until: None,
         threshold_secs: threshold.max(1),
     };
     // Debug builds (every test) check the claim above on each create.
@@ -380,6 +381,8 @@ async fn customer_message_previewed(
     .await?;
     if conv.state == ConversationState::Resolved {
         reopen_by_rule(tx, &conv_now, None).await?;
+    } else if conv.state == ConversationState::Snoozed {
+        super::snooze::wake_on_customer(tx, &conv_now).await?;
     } else {
         conv_updated(tx, &conv_now, Change::Touched, None).await?;
     }

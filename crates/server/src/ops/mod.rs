@@ -5,7 +5,7 @@
 //! One module per aggregate: [`intake`] (conversations from any channel),
 //! [`routing`] (rotation, draining), [`lifecycle`] (claim, reply, note,
 //! transfer, resolve, reopen, re-categorize), [`agents`], [`categories`],
-//! [`saved_replies`], [`customers`], [`tags`], [`tokens`]. What they share (loading a conversation
+//! [`saved_replies`], [`customers`], [`tags`], [`snooze`], [`tokens`]. What they share (loading a conversation
 //! the caller may see, inserting a message, the `conversation.updated`
 //! event) is here.
 
@@ -16,6 +16,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod routing;
 pub mod saved_replies;
+pub mod snooze;
 pub mod tags;
 pub mod tokens;
 pub mod uploads;

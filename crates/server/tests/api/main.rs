@@ -20,6 +20,7 @@ mod outage;
 mod routing;
 mod saved_replies;
 mod search;
+mod snooze;
 mod sync;
 mod tags;
 mod uploads;

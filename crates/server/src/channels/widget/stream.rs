@@ -132,7 +132,12 @@ async fn frame_of(reader: &AnyPool, e: &Event) -> AppResult<Option<Frame>> {
             | Change::Transferred
             | Change::Resolved
             | Change::Reopened => Some(status_frame(reader, &u.conversation).await?),
-            Change::Recategorized | Change::Tagged | Change::Touched | Change::Overdue => None,
+            Change::Recategorized
+            | Change::Tagged
+            | Change::Snoozed
+            | Change::Woken
+            | Change::Touched
+            | Change::Overdue => None,
         },
         _ => None,
     })

@@ -111,9 +111,11 @@ pub async fn view(
         .await?
         .ok_or(AppError::NotFound("conversation"))?;
     let agent = match (&conv.assignee_id, conv.state) {
-        (Some(a), ConversationState::Assigned) => agent_first_name(conn, a)
-            .await?
-            .map(|name| VisitorAgent { name }),
+        (Some(a), ConversationState::Assigned | ConversationState::Snoozed) => {
+            agent_first_name(conn, a)
+                .await?
+                .map(|name| VisitorAgent { name })
+        }
         _ => None,
     };
     let messages = rows::messages(conn, &s.id)
