@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "update_customer",
     "list_tags",
     "set_tag",
+    "snooze",
+    "unsnooze",
 ];
 
 fn main() {

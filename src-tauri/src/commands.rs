@@ -62,6 +62,8 @@ pub const NAMES: &[&str] = &[
     "update_customer",
     "list_tags",
     "set_tag",
+    "snooze",
+    "unsnooze",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -423,6 +425,25 @@ pub async fn set_tag(
 ) -> CmdResult<ConversationSummary> {
     let engine = desktop.engine().await?;
     Ok(engine.set_tag(&conversation_id, &tag_id, on).await?)
+}
+
+/// Snoozes a conversation until `until`, or until the customer writes
+/// (`null`); needs the server.
+#[tauri::command]
+pub async fn snooze(
+    desktop: Ds<'_>,
+    conversation_id: String,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> CmdResult<ConversationSummary> {
+    let engine = desktop.engine().await?;
+    Ok(engine.snooze(&conversation_id, until).await?)
+}
+
+/// Wakes a snoozed conversation now (needs the server).
+#[tauri::command]
+pub async fn unsnooze(desktop: Ds<'_>, conversation_id: String) -> CmdResult<ConversationSummary> {
+    let engine = desktop.engine().await?;
+    Ok(engine.unsnooze(&conversation_id).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

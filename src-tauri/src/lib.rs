@@ -111,6 +111,8 @@ pub fn run() {
             commands::update_customer,
             commands::list_tags,
             commands::set_tag,
+            commands::snooze,
+            commands::unsnooze,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

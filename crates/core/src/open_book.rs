@@ -65,6 +65,8 @@ pub struct Tally {
     pub mine: u64,
     /// Of which overdue.
     pub mine_overdue: u64,
+    /// Conversations the signed-in agent holds and snoozed.
+    pub snoozed: u64,
 }
 
 type Key = (DateTime<Utc>, String);
@@ -144,6 +146,8 @@ pub struct OpenBook {
     /// Queued ones by waiting_since (the oldest wait).
     queued_since: BTreeSet<Key>,
     queued: u64,
+    /// The signed-in agent's snoozed ones.
+    snoozed: u64,
     queued_breach: Split,
     mine_breach: Split,
     watched: HashMap<String, WatchEntry>,
@@ -162,6 +166,7 @@ impl OpenBook {
             items: HashMap::new(),
             queued_since: BTreeSet::new(),
             queued: 0,
+            snoozed: 0,
             queued_breach: Split::default(),
             mine_breach: Split::default(),
             watched: HashMap::new(),
@@ -185,6 +190,11 @@ impl OpenBook {
 
     fn is_mine(&self, item: &OpenItem) -> bool {
         item.state == ConversationState::Assigned
+            && item.assignee_id.as_deref() == Some(self.me.id.as_str())
+    }
+
+    fn is_my_snoozed(&self, item: &OpenItem) -> bool {
+        item.state == ConversationState::Snoozed
             && item.assignee_id.as_deref() == Some(self.me.id.as_str())
     }
 
@@ -237,6 +247,7 @@ impl OpenBook {
         self.items.clear();
         self.queued_since.clear();
         self.queued = 0;
+        self.snoozed = 0;
         self.queued_breach.clear();
         self.mine_breach.clear();
         self.schedule.clear();
@@ -302,6 +313,7 @@ impl OpenBook {
             oldest_wait_secs: waited_secs(self.queued_since.first().map(|k| k.0), now),
             mine: u64::from(self.me.open),
             mine_overdue: self.mine_breach.past_at(now),
+            snoozed: self.snoozed,
         }
     }
 
@@ -386,6 +398,9 @@ impl OpenBook {
 
     fn put_in_with(&mut self, id: &str, item: OpenItem, last: Option<DateTime<Utc>>) {
         let breach = self.breach_of(&item);
+        if self.is_my_snoozed(&item) {
+            self.snoozed += 1;
+        }
         if item.state == ConversationState::Queued {
             self.queued += 1;
             if let Some(since) = item.waiting_since {
@@ -411,6 +426,9 @@ impl OpenBook {
     fn take_out_keep_last(&mut self, id: &str) -> Option<DateTime<Utc>> {
         let item = self.items.remove(id)?;
         let breach = self.breach_of(&item);
+        if self.is_my_snoozed(&item) {
+            self.snoozed = self.snoozed.saturating_sub(1);
+        }
         if item.state == ConversationState::Queued {
             self.queued = self.queued.saturating_sub(1);
             if let Some(since) = item.waiting_since {

@@ -128,6 +128,7 @@ fn conversation(i: usize, rng: &mut Rng) -> Conversation {
             categorized_by: None,
             customer_id: None,
             tags: Vec::new(),
+            snoozed_until: None,
         },
         messages,
     }

@@ -60,6 +60,8 @@ pub enum Cause {
     Transferred,
     /// The customer wrote in one of theirs while the window was not in front.
     CustomerMessage,
+    /// One of theirs woke from its snooze (its time came, or the customer wrote).
+    Woken,
 }
 
 impl Cause {
@@ -71,6 +73,7 @@ impl Cause {
             Cause::Assigned => "assigned",
             Cause::Transferred => "transferred",
             Cause::CustomerMessage => "customer-message",
+            Cause::Woken => "woken",
         }
     }
 }
@@ -189,6 +192,7 @@ pub fn from_events(batch: &EventBatch, listener: &Listener<'_>) -> Vec<News> {
                 let (cause, title) = match u.change {
                     Change::Assigned if to_me => (Cause::Assigned, "Assigned to you"),
                     Change::Transferred if to_me => (Cause::Transferred, "Transferred to you"),
+                    Change::Woken if to_me => (Cause::Woken, "Back from snooze"),
                     _ => continue,
                 };
                 push(News {

@@ -127,5 +127,6 @@ pub fn counts(t: Tally) -> Counts {
         oldest_wait_secs: t.oldest_wait_secs,
         mine: t.mine,
         mine_overdue: t.mine_overdue,
+        snoozed: t.snoozed,
     }
 }

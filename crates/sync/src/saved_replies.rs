@@ -94,6 +94,7 @@ mod tests {
             categorized_by: None,
             customer_id: None,
             tags: Vec::new(),
+            snoozed_until: None,
         }
     }
 

@@ -3,4 +3,4 @@
 /**
  * Where a conversation is in its life.
  */
-export type ConversationState = "queued" | "assigned" | "resolved";
+export type ConversationState = "queued" | "assigned" | "snoozed" | "resolved";

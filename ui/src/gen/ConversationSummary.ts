@@ -72,4 +72,8 @@ customer_id?: string,
 /**
  * Its tags' ids, sorted (`GET /api/v1/tags`).
  */
-tags?: Array<string>, };
+tags?: Array<string>, 
+/**
+ * While `snoozed`: when it wakes (`None`: when the customer writes).
+ */
+snoozed_until?: string, };

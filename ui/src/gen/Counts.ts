@@ -23,4 +23,8 @@ mine: number,
 /**
  * Of which overdue (a customer waiting on an answer too long).
  */
-mine_overdue: number, };
+mine_overdue: number, 
+/**
+ * Conversations the signed-in agent holds and snoozed.
+ */
+snoozed: number, };

@@ -3,4 +3,4 @@
 /**
  * Which list: `queue` (waiting, unassigned), `mine` (open and mine), `all`.
  */
-export type View = "queue" | "mine" | "all";
+export type View = "queue" | "mine" | "all" | "snoozed";

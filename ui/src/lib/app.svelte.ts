@@ -21,29 +21,14 @@ import { customerLabel } from './format';
 import { covers, LIST_WINDOW, windowOffset } from './window';
 import { markStart } from './timing';
 import { coalesced } from './coalesced';
+import type { OverdueRefusal, ShelvedList } from './shelf';
+export type { OverdueRefusal } from './shelf';
 
-export type Page = 'queue' | 'mine' | 'all' | 'team' | 'metrics' | 'admin';
-export const LIST_PAGES: Page[] = ['queue', 'mine', 'all'];
+export type Page = 'queue' | 'mine' | 'snoozed' | 'all' | 'team' | 'metrics' | 'admin';
+export const LIST_PAGES: Page[] = ['queue', 'mine', 'snoozed', 'all'];
 
 export function isListPage(p: Page): p is View & Page {
-  return p === 'queue' || p === 'mine' || p === 'all';
-}
-
-/** A claim refused because an older overdue conversation comes first. */
-export interface OverdueRefusal {
-  message: string;
-  conversationId: string;
-  /** Who and what it is, for the "Take …" button. */
-  label: string;
-}
-
-/** A list page's rows and selection, put aside while another page shows. */
-interface ShelvedList {
-  total: number;
-  offset: number;
-  rows: ConversationSummary[];
-  selectedId: string | null;
-  selectedIndex: number;
+  return p === 'queue' || p === 'mine' || p === 'snoozed' || p === 'all';
 }
 
 export class AppState {
@@ -503,6 +488,7 @@ export class AppState {
   pageFor(c: ConversationSummary): Page {
     if (c.state === 'queued') return 'queue';
     if (c.state === 'assigned' && c.assignee_id === this.me?.id) return 'mine';
+    if (c.state === 'snoozed' && c.assignee_id === this.me?.id) return 'snoozed';
     if (this.isAdmin) return 'all';
     return isListPage(this.page) ? this.page : 'queue';
   }
@@ -639,6 +625,13 @@ export class AppState {
   }
   async recategorize(id: string, categoryId: string) {
     await this.changed(await this.act(() => ipc.recategorize(id, categoryId)));
+  }
+  /** Snoozes a conversation until `until`, or until the customer writes (`null`). */
+  async snooze(id: string, until: Date | null) {
+    await this.changed(await this.act(() => ipc.snooze(id, until ? until.toISOString() : null)));
+  }
+  async unsnooze(id: string) {
+    await this.changed(await this.act(() => ipc.unsnooze(id)));
   }
   /** Puts a tag on a conversation (`on`) or takes it off. */
   async setTag(id: string, tagId: string, on: boolean) {

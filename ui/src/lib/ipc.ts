@@ -72,6 +72,11 @@ export const recategorize = (id: string, categoryId: string) =>
 export const setStatus = (status: AgentStatus) => invoke<Agent>('set_status', { status });
 export const listAgents = () => invoke<Agent[]>('list_agents');
 export const listCategories = () => invoke<Category[]>('list_categories');
+/** Snoozes a conversation until `until` (RFC 3339), or until the customer writes (`null`). */
+export const snooze = (conversationId: string, until: string | null) =>
+  invoke<ConversationSummary>('snooze', { conversationId, until });
+/** Wakes a snoozed conversation now. */
+export const unsnooze = (conversationId: string) => invoke<ConversationSummary>('unsnooze', { conversationId });
 /** The team's tags (from the cache: offline too). */
 export const listTags = () => invoke<Tag[]>('list_tags');
 /** Puts a tag on a conversation (`on`) or takes it off (needs the server). */

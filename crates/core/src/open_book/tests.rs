@@ -91,6 +91,9 @@ impl Brute {
                     c.mine += 1;
                     c.mine_overdue += u64::from(late);
                 }
+                ConversationState::Snoozed if i.assignee_id.as_deref() == Some(ME) => {
+                    c.snoozed += 1;
+                }
                 _ => {}
             }
         }
@@ -123,6 +126,7 @@ fn item() -> impl Strategy<Value = OpenItem> {
         prop_oneof![
             Just(ConversationState::Queued),
             Just(ConversationState::Assigned),
+            Just(ConversationState::Snoozed),
             Just(ConversationState::Resolved),
         ],
         prop_oneof![

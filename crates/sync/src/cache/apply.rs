@@ -130,7 +130,7 @@ async fn apply_one(
             // Holders' loads moved (they are not in the log: refetched).
             out.loads_changed |= !matches!(
                 p.change,
-                Change::Touched | Change::Overdue | Change::Recategorized
+                Change::Touched | Change::Overdue | Change::Recategorized | Change::Tagged
             );
             conversation_event(conn, me.as_ref(), &p.conversation, false, out).await?;
         }
@@ -290,10 +290,11 @@ pub(super) async fn upsert_conversation_row(
     // does not overwrite it; `complete` only ever goes from 0 to 1.
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, \
-         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id, tags) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id, tags, snoozed_until) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET \
            tags = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.tags ELSE conversations.tags END, \
+           snoozed_until = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.snoozed_until ELSE conversations.snoozed_until END, \
            customer_id = COALESCE(CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_id END, conversations.customer_id), \
            channel = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.channel ELSE conversations.channel END, \
            customer_name = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_name ELSE conversations.customer_name END, \
@@ -326,6 +327,7 @@ pub(super) async fn upsert_conversation_row(
     .bind(i64::from(complete))
     .bind(&s.customer_id)
     .bind(json_list(&s.tags))
+    .bind(s.snoozed_until.map(ms))
     .execute(&mut *conn)
     .await?;
     Ok(())

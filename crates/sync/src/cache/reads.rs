@@ -73,7 +73,7 @@ impl Cache {
         // the same moment (WAL gives it a snapshot), on one connection.
         let mut tx = self.pool.begin().await?;
         let me = match view {
-            View::Mine => meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default(),
+            View::Mine | View::Snoozed => meta_in(&mut *tx, AGENT_ID).await?.unwrap_or_default(),
             View::Queue | View::All => String::new(),
         };
         let (filter, order) = match view {
@@ -87,6 +87,11 @@ impl Cache {
                 "updated_at DESC, id",
             ),
             View::All => ("?1 = ?1", "updated_at DESC, id"),
+            // Waking soonest first; those waiting for a reply last.
+            View::Snoozed => (
+                "state = 'snoozed' AND assignee_id = ?1",
+                "snoozed_until IS NULL, snoozed_until, id",
+            ),
         };
         // The list's length from the totals the triggers keep (migration
         // 0005): nothing here reads the whole list.
@@ -94,30 +99,30 @@ impl Cache {
             View::Queue => "queued".to_owned(),
             View::Mine => format!("assigned:{me}"),
             View::All => "all".to_owned(),
+            View::Snoozed => String::new(),
         };
         // `?4` = the tag, when filtering by one.
         let tagged = match tag {
             Some(_) => " AND EXISTS (SELECT 1 FROM json_each(conversations.tags) WHERE value = ?4)",
             None => "",
         };
-        let total: i64 = match tag {
-            None => sqlx::query_scalar("SELECT n FROM list_totals WHERE key = ?")
+        // The kept totals; filtered by a tag, or the Snoozed list (few
+        // rows, read through conversations_assignee), a count.
+        let total: i64 = if tag.is_none() && view != View::Snoozed {
+            sqlx::query_scalar("SELECT n FROM list_totals WHERE key = ?")
                 .bind(&key)
                 .fetch_optional(&mut *tx)
                 .await?
-                .unwrap_or(0),
-            Some(t) => {
-                // Bounds that keep `?4` the tag's place.
-                sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM conversations WHERE {filter}{tagged} AND ?2 <= ?3"
-                ))
-                .bind(&me)
-                .bind(0_i64)
-                .bind(0_i64)
-                .bind(t)
-                .fetch_one(&mut *tx)
-                .await?
+                .unwrap_or(0)
+        } else {
+            // `?2 <= ?3` keeps `?4` the tag's place.
+            let sql =
+                format!("SELECT COUNT(*) FROM conversations WHERE {filter}{tagged} AND ?2 <= ?3");
+            let mut count = sqlx::query_scalar(&sql).bind(&me).bind(0_i64).bind(0_i64);
+            if let Some(t) = tag {
+                count = count.bind(t);
             }
+            count.fetch_one(&mut *tx).await?
         };
         let sql =
             format!("SELECT * FROM conversations WHERE {filter}{tagged} ORDER BY {order} LIMIT ?2 OFFSET ?3");
@@ -143,6 +148,7 @@ impl Cache {
                     let before = match view {
                         View::Queue => "(COALESCE(c.waiting_since, c.created_at), c.id) < (COALESCE(t.waiting_since, t.created_at), t.id)",
                         View::Mine | View::All => "(c.updated_at > t.updated_at OR (c.updated_at = t.updated_at AND c.id < t.id))",
+                        View::Snoozed => "(c.snoozed_until IS NULL, COALESCE(c.snoozed_until, 0), c.id) < (t.snoozed_until IS NULL, COALESCE(t.snoozed_until, 0), t.id)",
                     };
                     let (mut of_c, mut of_t) = (in_list(view, "c"), in_list(view, "t"));
                     if tag.is_some() {
@@ -339,6 +345,9 @@ impl Cache {
                     c.mine += 1;
                     c.mine_overdue += u64::from(late);
                 }
+                ConversationState::Snoozed if assignee.as_deref() == Some(me.as_str()) => {
+                    c.snoozed += 1;
+                }
                 _ => {}
             }
         }
@@ -352,6 +361,7 @@ fn in_list(view: View, t: &str) -> String {
         View::Queue => format!("{t}.state = 'queued'"),
         View::Mine => format!("{t}.state = 'assigned' AND {t}.assignee_id = ?1"),
         View::All => "?1 = ?1".to_owned(),
+        View::Snoozed => format!("{t}.state = 'snoozed' AND {t}.assignee_id = ?1"),
     }
 }
 

@@ -188,6 +188,9 @@ pub struct Counts {
     pub mine: u64,
     /// Of which overdue (a customer waiting on an answer too long).
     pub mine_overdue: u64,
+    /// Conversations the signed-in agent holds and snoozed.
+    #[serde(default)]
+    pub snoozed: u64,
 }
 
 /// Part of a list: the rows `offset .. offset + rows.len()` of `total`, in

@@ -364,6 +364,21 @@ impl Engine {
             .await?)
     }
 
+    /// Snoozes a conversation until `until`, or until the customer writes
+    /// (needs the server; the change reaches the cache as an event).
+    pub async fn snooze(
+        &self,
+        conversation_id: &str,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<ConversationSummary> {
+        Ok(self.shared.session.snooze(conversation_id, until).await?)
+    }
+
+    /// Wakes a snoozed conversation now (needs the server).
+    pub async fn unsnooze(&self, conversation_id: &str) -> Result<ConversationSummary> {
+        Ok(self.shared.session.unsnooze(conversation_id).await?)
+    }
+
     /// Sets the signed-in agent's status (needs the server).
     pub async fn set_status(&self, status: AgentStatus) -> Result<Agent> {
         Ok(self.shared.session.set_status(status).await?)

@@ -57,6 +57,7 @@ fn summary(id: &str, assignee: Option<&str>) -> ConversationSummary {
         categorized_by: None,
         customer_id: None,
         tags: Vec::new(),
+        snoozed_until: None,
     }
 }
 
@@ -194,6 +195,30 @@ fn a_transfer_to_me_is_news() {
         got[0].body,
         "Mary Jackson — Invoice &lt;b&gt;twice&lt;/b&gt;"
     );
+}
+
+#[test]
+fn one_of_mine_back_from_snooze_is_news_unless_i_woke_it() {
+    let got = news(
+        &live(vec![updated(
+            1,
+            summary("c1", Some(ME)),
+            Change::Woken,
+            None,
+        )]),
+        true,
+        &[],
+    );
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].cause, Cause::Woken);
+    assert_eq!(got[0].title, "Back from snooze");
+    assert_eq!(got[0].conversation_id.as_deref(), Some("c1"));
+    let batch = live(vec![
+        updated(2, summary("c2", Some(ME)), Change::Woken, Some(ME)),
+        updated(3, summary("c3", Some(COLLEAGUE)), Change::Woken, None),
+        updated(4, summary("c4", Some(ME)), Change::Snoozed, Some(ME)),
+    ]);
+    assert!(news(&batch, true, &[]).is_empty());
 }
 
 #[test]
@@ -460,6 +485,7 @@ fn causes_have_stable_tags() {
         Cause::Assigned,
         Cause::Transferred,
         Cause::CustomerMessage,
+        Cause::Woken,
     ]
     .into_iter()
     .map(Cause::tag)
@@ -471,7 +497,8 @@ fn causes_have_stable_tags() {
             "overdue-summary",
             "assigned",
             "transferred",
-            "customer-message"
+            "customer-message",
+            "woken"
         ]
     );
 }

@@ -258,6 +258,12 @@ async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
         check_eq!(c.summary.category_id, s.category_id, "category of {}", s.id);
         check_eq!(c.summary.tags, s.tags, "tags of {}", s.id);
         check_eq!(
+            c.summary.snoozed_until,
+            s.snoozed_until,
+            "snooze of {}",
+            s.id
+        );
+        check_eq!(
             c.summary.waiting_since,
             s.waiting_since,
             "waiting of {}",

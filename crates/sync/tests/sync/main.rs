@@ -10,6 +10,7 @@ mod helpers;
 mod saved_replies;
 mod search;
 mod sender;
+mod snooze;
 mod tags;
 
 use std::collections::BTreeSet;
