@@ -42,6 +42,7 @@ mod harness;
 mod page;
 mod picker;
 mod search;
+mod snooze;
 mod tags;
 mod team;
 
@@ -207,6 +208,9 @@ async fn an_agents_day_in_the_real_app() {
 
     step("Tags: one made by the admin, put on, the list filtered by it, taken off");
     tags::tag_filter_untag(&b, &desktop, &team, &first).await;
+
+    step("Snooze: out of Mine until later; woken by the server's job, notified, opened");
+    snooze::snooze_and_wake(&b, &desktop, &team, &first).await;
 
     step("Transfer to Bob with a note");
     click(&b, "[data-testid=transfer]").await;

@@ -172,6 +172,12 @@ async fn who_may_snooze_and_what_is_refused() {
     expect_err(pat.unsnooze(&id).await, 409, "not_snoozed");
     // An admin may snooze for the holder; the holder wakes it by hand.
     app.admin.snooze(&id, later).await.expect("admin snooze");
+    // Its holder may still answer; it stays snoozed.
+    pat.reply(&id, "I will check on Monday.")
+        .await
+        .expect("reply");
+    let c = app.admin.conversation(&id).await.expect("read");
+    assert_eq!(c.summary.state, ConversationState::Snoozed);
     expect_err(sam.unsnooze(&id).await, 403, "not_assignee");
     let s = pat.unsnooze(&id).await.expect("wake");
     assert_eq!(s.state, ConversationState::Assigned);
