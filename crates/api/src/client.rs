@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::*;
 
 mod customers;
+mod presence;
 mod snooze;
 mod tags;
 
@@ -608,15 +609,21 @@ impl Session {
             .bytes_stream()
             .eventsource()
             .filter_map(|item| async move {
+                let decode = |e: serde_json::Error| ClientError::Decode {
+                    status: StatusCode::OK,
+                    message: e.to_string(),
+                };
                 match item {
-                    Ok(ev) if ev.event == "message" || ev.event.is_empty() => {
-                        Some(serde_json::from_str::<Event>(&ev.data).map_err(|e| {
-                            ClientError::Decode {
-                                status: StatusCode::OK,
-                                message: e.to_string(),
-                            }
-                        }))
-                    }
+                    Ok(ev) if ev.event == "message" || ev.event.is_empty() => Some(
+                        serde_json::from_str::<Event>(&ev.data)
+                            .map(StreamItem::Event)
+                            .map_err(decode),
+                    ),
+                    Ok(ev) if ev.event == "presence" => Some(
+                        serde_json::from_str::<Presence>(&ev.data)
+                            .map(StreamItem::Presence)
+                            .map_err(decode),
+                    ),
                     Ok(_) => None,
                     Err(e) => Some(Err(ClientError::Decode {
                         status: StatusCode::OK,
@@ -645,12 +652,35 @@ fn enc(id: &str) -> String {
 
 /// Events from `GET /api/v1/events`, in `seq` order.
 pub struct EventStream {
-    inner: Pin<Box<dyn Stream<Item = Result<Event, ClientError>> + Send>>,
+    inner: Pin<Box<dyn Stream<Item = Result<StreamItem, ClientError>> + Send>>,
+}
+
+/// What the event stream carries: the log's events, and presence frames
+/// (never in the log).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamItem {
+    /// An event of the log.
+    Event(Event),
+    /// Who is looking at or writing in a conversation (`event: presence`).
+    Presence(Presence),
 }
 
 impl EventStream {
-    /// The next event; `None` when the server closed the stream.
+    /// The next event of the log (presence frames skipped); `None` when
+    /// the server closed the stream.
     pub async fn next(&mut self) -> Option<Result<Event, ClientError>> {
+        loop {
+            match self.inner.next().await? {
+                Ok(StreamItem::Presence(_)) => continue,
+                Ok(StreamItem::Event(e)) => return Some(Ok(e)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// The next event or presence frame; `None` when the server closed the
+    /// stream.
+    pub async fn next_item(&mut self) -> Option<Result<StreamItem, ClientError>> {
         self.inner.next().await
     }
 }

@@ -25,7 +25,7 @@ pub mod events;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
-pub use client::{Client, ClientError, EventStream, Session};
+pub use client::{Client, ClientError, EventStream, Session, StreamItem};
 
 pub use switchboard_core::{
     AgentStatus, Channel, ConversationState, IdentityKind, MessageKind, ReplyScope, Role,

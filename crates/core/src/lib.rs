@@ -26,6 +26,7 @@ pub mod eligibility;
 pub mod metrics;
 pub mod model;
 pub mod open_book;
+pub mod presence;
 pub mod ratelimit;
 pub mod routing;
 pub mod saved_replies;

@@ -32,7 +32,7 @@ use crate::error::AppError;
 use crate::http::search;
 use crate::http::{
     agents, auth, categories, classifier, conversations, customers, events, health, metrics,
-    prometheus, saved_replies, snooze, tags,
+    presence, prometheus, saved_replies, snooze, tags,
 };
 
 /// Every route of the server: the API, the channels' routes (each with its
@@ -109,6 +109,7 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(tags::update, tags::delete))
         .routes(routes!(tags::add, tags::remove))
         .routes(routes!(snooze::snooze, snooze::unsnooze))
+        .routes(routes!(presence::report))
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))

@@ -99,6 +99,7 @@ fn sse_of(ev: &LoggedEvent) -> Option<SseEvent> {
 
 /// Follows the event log live (server-sent events; `id:` is the `seq`).
 /// Resumes after `Last-Event-ID` (or `?since=`); without either, starts at the newest event.
+/// Between them come `event: presence` frames (`Presence`, no id: never in the log).
 #[utoipa::path(get, path = "/api/v1/events", tag = "sync", security(("bearer" = [])), params(StreamQuery),
     responses((status = 200, description = "text/event-stream of Event", content_type = "text/event-stream")))]
 pub async fn stream(
@@ -136,6 +137,7 @@ pub async fn stream(
         .map(|t| t.trim().to_owned())
         .unwrap_or_default();
     let mut rx = st.store.hub().subscribe();
+    let mut presence = st.store.hub().presence().subscribe();
     let hub = st.store.hub().clone();
     let open = st
         .probes
@@ -201,6 +203,18 @@ pub async fn stream(
                         }
                         if e.visibility.allows(&caller.viewer()) {
                             if let Some(s) = sse_of(&e) { yield Ok(s); }
+                        }
+                    }
+                }
+                got = presence.recv() => {
+                    // Presence is not in the log: no id, and a missed frame
+                    // is set right by the next one or its expiry.
+                    if let Ok(note) = got {
+                        if note.frame.agent_id != caller.id {
+                            let frame = note.for_viewer(&caller.viewer());
+                            if let Ok(data) = serde_json::to_string(&frame) {
+                                yield Ok(SseEvent::default().event("presence").data(data));
+                            }
                         }
                     }
                 }

@@ -12,6 +12,7 @@ pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod media;
 pub(crate) mod metrics;
+pub(crate) mod presence;
 pub mod prometheus;
 pub(crate) mod saved_replies;
 pub(crate) mod search;

@@ -100,6 +100,7 @@ pub struct EventHub {
     closed: Arc<tokio::sync::watch::Sender<bool>>,
     callers: Arc<CallerCache>,
     held: Arc<Memo<Held>>,
+    presence: super::presence::PresenceHub,
 }
 
 /// Who holds a conversation, as last read (see [`EventHub::held`]).
@@ -122,6 +123,7 @@ impl EventHub {
             closed: Arc::new(tokio::sync::watch::channel(false).0),
             callers: Arc::new(CallerCache::default()),
             held: Arc::new(Memo::new(50_000, std::time::Duration::from_secs(30))),
+            presence: super::presence::PresenceHub::default(),
         }
     }
 
@@ -143,6 +145,11 @@ impl EventHub {
     /// `agent.updated` drops that agent's entries before anyone sees it.
     pub fn callers(&self) -> &CallerCache {
         &self.callers
+    }
+
+    /// Presence frames for this instance's followers (never logged).
+    pub fn presence(&self) -> &super::presence::PresenceHub {
+        &self.presence
     }
 
     /// Publishes a committed event. Events at or below the newest published

@@ -9,6 +9,9 @@
 //! `LISTEN switchboard_tokens` carries logouts (the token's hash), so this
 //! instance forgets that session at once; after a lost connection it forgets
 //! every remembered session instead.
+//!
+//! `LISTEN switchboard_presence` carries presence notes (`presence.rs`),
+//! handed to this instance's followers as they come.
 
 use std::time::Duration;
 
@@ -16,12 +19,16 @@ use sqlx::postgres::PgListener;
 use sqlx::AnyPool;
 
 use super::hub::EventHub;
+use super::presence::{PresenceNote, PRESENCE_CHANNEL};
 use super::{LoggedEvent, EVENTS_CHANNEL, TOKENS_CHANNEL};
 
 pub(super) async fn run(url: String, reader: AnyPool, hub: EventHub) {
     let mut listener = loop {
         match PgListener::connect(&url).await {
-            Ok(mut l) => match l.listen_all([EVENTS_CHANNEL, TOKENS_CHANNEL]).await {
+            Ok(mut l) => match l
+                .listen_all([EVENTS_CHANNEL, TOKENS_CHANNEL, PRESENCE_CHANNEL])
+                .await
+            {
                 Ok(()) => break l,
                 Err(e) => tracing::warn!(error = %e, "cannot LISTEN; retrying"),
             },
@@ -34,6 +41,13 @@ pub(super) async fn run(url: String, reader: AnyPool, hub: EventHub) {
             got = listener.try_recv() => match got {
                 Ok(Some(n)) if n.channel() == TOKENS_CHANNEL => {
                     hub.callers().forget_token(n.payload());
+                    continue;
+                }
+                Ok(Some(n)) if n.channel() == PRESENCE_CHANNEL => {
+                    match serde_json::from_str::<PresenceNote>(n.payload()) {
+                        Ok(note) => hub.presence().publish(note),
+                        Err(e) => tracing::warn!(error = %e, "unreadable presence note"),
+                    }
                     continue;
                 }
                 Ok(Some(_)) => {}

@@ -30,6 +30,7 @@ pub mod search;
 pub mod spool;
 
 pub mod hub;
+pub mod presence;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -17,6 +17,7 @@ mod helpers;
 mod messages;
 mod openapi;
 mod outage;
+mod presence;
 mod routing;
 mod saved_replies;
 mod search;

@@ -208,6 +208,44 @@ async fn two_hundred_claims_across_three_instances_have_one_winner_each() {
     assert_eq!(claims, 10, "exactly one claim recorded per conversation");
 }
 
+/// A presence report made through one instance reaches a follower of the
+/// other (by `NOTIFY switchboard_presence`), and nothing enters the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn presence_reported_on_one_instance_reaches_followers_of_another() {
+    let (_db, instances) = fleet(2).await;
+    let admin = login(&instances[0].url, ADMIN).await;
+    category(&admin, "desk", RoutingMode::Manual).await;
+    let mut team = agents(&admin, &instances, "desk", 2, 10).await;
+    let (pat, sam) = (team.remove(0), team.remove(0));
+    let id = create(&admin, 1, "desk").await;
+    let seq = sam.client().health().await.expect("health").last_seq;
+    let mut stream = sam.events(Some(seq)).await.expect("stream");
+    let sent = pat
+        .report_presence(&switchboard_api::PresenceReport {
+            conversation_id: Some(id.clone()),
+            composing: Some(switchboard_api::Composing::Note),
+        })
+        .await
+        .expect("report");
+    let got = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match stream.next_item().await {
+                Some(Ok(switchboard_api::StreamItem::Presence(p))) => return p,
+                Some(Ok(_)) => continue,
+                other => panic!("stream ended: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the frame crossed instances");
+    assert_eq!(got, sent);
+    assert_eq!(
+        sam.client().health().await.expect("health").last_seq,
+        seq,
+        "nothing in the log"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_written_on_one_instance_reach_followers_of_another() {
     let (_db, instances) = fleet(2).await;
