@@ -43,6 +43,8 @@ const COMMANDS: &[&str] = &[
     "set_tag",
     "snooze",
     "unsnooze",
+    "report_presence",
+    "list_presence",
 ];
 
 fn main() {

@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use switchboard_api::{
-    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, ConversationSummary, CustomerPatch,
-    CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, SavedReply, SearchPage,
-    SearchQuery, Tag, TransferRequest, View,
+    Agent, AgentPatch, AgentStatus, Category, CategoryPatch, Composing, ConversationSummary,
+    CustomerPatch, CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, Presence,
+    PresenceReport, SavedReply, SearchPage, SearchQuery, Tag, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, CustomerPanel, ListWindow, OutboxItem};
 use tauri::{AppHandle, State, Wry};
@@ -64,6 +64,8 @@ pub const NAMES: &[&str] = &[
     "set_tag",
     "snooze",
     "unsnooze",
+    "report_presence",
+    "list_presence",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -444,6 +446,30 @@ pub async fn snooze(
 pub async fn unsnooze(desktop: Ds<'_>, conversation_id: String) -> CmdResult<ConversationSummary> {
     let engine = desktop.engine().await?;
     Ok(engine.unsnooze(&conversation_id).await?)
+}
+
+/// What this window shows now: the open conversation (`null`: none) and
+/// what the agent writes in it. Repeated by the core while it stays open.
+#[tauri::command]
+pub async fn report_presence(
+    desktop: Ds<'_>,
+    conversation_id: Option<String>,
+    composing: Option<Composing>,
+) -> CmdResult<()> {
+    let engine = desktop.engine().await?;
+    engine.report_presence(PresenceReport {
+        conversation_id,
+        composing,
+    });
+    Ok(())
+}
+
+/// Who looks at which conversation now (colleagues; the `presence` event
+/// brings each change).
+#[tauri::command]
+pub async fn list_presence(desktop: Ds<'_>) -> CmdResult<Vec<Presence>> {
+    let engine = desktop.engine().await?;
+    Ok(engine.presence())
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

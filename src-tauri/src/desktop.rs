@@ -47,8 +47,8 @@ use crate::window;
 
 mod tasks;
 use tasks::{
-    alert_timer, forward_changes, forward_connection, forward_progress, measure_skew, watch_events,
-    FIRST_ROWS_WAIT,
+    alert_timer, forward_changes, forward_connection, forward_presence, forward_progress,
+    measure_skew, watch_events, FIRST_ROWS_WAIT,
 };
 /// How often the clock skew is measured again.
 const SKEW_EVERY: StdDuration = StdDuration::from_secs(300);
@@ -323,6 +323,7 @@ impl<R: Runtime> Desktop<R> {
             tauri::async_runtime::spawn(forward_changes(self.app.clone(), active.clone())),
             tauri::async_runtime::spawn(forward_connection(self.app.clone(), active.clone())),
             tauri::async_runtime::spawn(forward_progress(self.app.clone(), active.clone())),
+            tauri::async_runtime::spawn(forward_presence(self.app.clone(), active.clone())),
             tauri::async_runtime::spawn(watch_events(
                 self.app.clone(),
                 active.clone(),

@@ -28,6 +28,9 @@ pub mod events {
     /// Payload [`super::Navigate`]: a notification, the tray or a deep link
     /// asks for a place.
     pub const NAVIGATE: &str = "navigate";
+    /// Payload `Vec<switchboard_api::Presence>`: who looks at which
+    /// conversation now (colleagues), each time it changes.
+    pub const PRESENCE: &str = "presence";
 }
 
 /// The signed-in agent and where.

@@ -113,6 +113,8 @@ pub fn run() {
             commands::set_tag,
             commands::snooze,
             commands::unsnooze,
+            commands::report_presence,
+            commands::list_presence,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

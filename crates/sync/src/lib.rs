@@ -66,6 +66,7 @@ mod engine;
 mod error;
 pub mod news;
 pub mod open_book;
+pub mod presence;
 pub mod saved_replies;
 pub mod signing;
 pub mod text;

@@ -96,6 +96,15 @@ pub(super) async fn forward_progress<R: Runtime>(app: AppHandle<R>, active: Arc<
     }
 }
 
+/// Forwards who looks at which conversation to the page as it changes.
+pub(super) async fn forward_presence<R: Runtime>(app: AppHandle<R>, active: Arc<Active>) {
+    let mut rx = active.engine.watch_presence();
+    while rx.changed().await.is_ok() {
+        let list = rx.borrow_and_update().clone();
+        let _ = app.emit(events::PRESENCE, list);
+    }
+}
+
 /// Measures the clock skew now and every `SKEW_EVERY`: `SKEW_READINGS`
 /// readings of the server's clock, going by the best so far after each.
 pub(super) async fn measure_skew(active: Arc<Active>) {

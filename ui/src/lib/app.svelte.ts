@@ -21,6 +21,7 @@ import { customerLabel } from './format';
 import { covers, LIST_WINDOW, windowOffset } from './window';
 import { markStart } from './timing';
 import { coalesced } from './coalesced';
+import { PresenceState } from './presence.svelte';
 import type { OverdueRefusal, ShelvedList } from './shelf';
 export type { OverdueRefusal } from './shelf';
 
@@ -68,6 +69,8 @@ export class AppState {
   agents: Agent[] = $state.raw([]);
   categories: Category[] = $state.raw([]);
   tags: Tag[] = $state.raw([]);
+  /** Who else looks at what; what this window reports. */
+  presence = new PresenceState();
   /** The lists show only conversations with this tag (`null`: all). */
   listTag: string | null = $state(null);
   counts: Counts | null = $state(null);
@@ -156,6 +159,7 @@ export class AppState {
         if (this.phase === 'shell') this.counts = c;
       }),
       ipc.onNavigate((n) => void this.navigate(n)),
+      ipc.onPresence((p) => (this.presence.list = p)),
       ipc.onStatusError((e) => (this.statusError = ipc.describeError(e))),
     ];
     for (const s of subs) {
@@ -207,6 +211,7 @@ export class AppState {
       this.loadAgents(),
       this.loadCategories(),
       this.loadTags(),
+      this.presence.load(),
       this.loadCounts(),
       this.loadConnection(),
       this.reloadList(),
@@ -467,6 +472,7 @@ export class AppState {
 
   async openConversation(id: string) {
     this.openId = id;
+    this.presence.show(id);
     const i = this.listRows.findIndex((r) => r.id === id);
     if (i >= 0) {
       this.selectedId = id;
@@ -480,6 +486,7 @@ export class AppState {
 
   closeConversation() {
     this.openId = null;
+    this.presence.show(null);
     this.open = null;
     this.openMissing = false;
   }

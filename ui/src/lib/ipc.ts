@@ -13,6 +13,8 @@ import type { Category } from '../gen/Category';
 import type { CategoryPatch } from '../gen/CategoryPatch';
 import type { Changes } from '../gen/Changes';
 import type { Tag } from '../gen/Tag';
+import type { Composing } from '../gen/Composing';
+import type { Presence } from '../gen/Presence';
 import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
@@ -77,6 +79,11 @@ export const snooze = (conversationId: string, until: string | null) =>
   invoke<ConversationSummary>('snooze', { conversationId, until });
 /** Wakes a snoozed conversation now. */
 export const unsnooze = (conversationId: string) => invoke<ConversationSummary>('unsnooze', { conversationId });
+/** What this window shows (`null`: nothing) and what the agent writes in it. */
+export const reportPresence = (conversationId: string | null, composing: Composing | null) =>
+  invoke<void>('report_presence', { conversationId, composing });
+/** Colleagues' presence now. */
+export const listPresence = () => invoke<Presence[]>('list_presence');
 /** The team's tags (from the cache: offline too). */
 export const listTags = () => invoke<Tag[]>('list_tags');
 /** Puts a tag on a conversation (`on`) or takes it off (needs the server). */
@@ -143,8 +150,11 @@ export const EVENTS = {
   navigate: 'navigate',
   statusError: 'status-error',
   filesStaged: 'files-staged',
+  presence: 'presence',
 } as const;
 
+export const onPresence = (f: (p: Presence[]) => void): Promise<UnlistenFn> =>
+  listen<Presence[]>(EVENTS.presence, (e) => f(e.payload));
 export const onChanges = (f: (c: Changes) => void): Promise<UnlistenFn> =>
   listen<Changes>(EVENTS.changes, (e) => f(e.payload));
 export const onConnection = (f: (c: Connection) => void): Promise<UnlistenFn> =>

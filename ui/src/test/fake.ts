@@ -9,6 +9,7 @@ import { flushSync } from 'svelte';
 import type { Agent } from '../gen/Agent';
 import type { Category } from '../gen/Category';
 import type { Tag } from '../gen/Tag';
+import type { Presence } from '../gen/Presence';
 import type { CommandError } from '../gen/CommandError';
 import type { Connection } from '../gen/Connection';
 import type { ConversationSummary } from '../gen/ConversationSummary';
@@ -94,6 +95,7 @@ export class FakeCore {
   agents: Agent[] = [ME, OTHER];
   categories: Category[] = CATEGORIES;
   tags: Tag[] = [];
+  presence: Presence[] = [];
   lists: Record<string, ConversationSummary[]> = { queue: [], mine: [], all: [] };
   conversations = new Map<string, ConversationView>();
   connection: Connection = { state: 'online', last_error: null, outbox_pending: 0, progress: { stage: 'done', done: 0, total: null } };
@@ -138,6 +140,10 @@ export class FakeCore {
         return this.categories;
       case 'list_tags':
         return this.tags;
+      case 'list_presence':
+        return this.presence;
+      case 'report_presence':
+        return null;
       case 'set_tag': {
         const id = args.conversationId as string;
         const c = Object.values(this.lists).flat().find((r) => r.id === id) ?? summary(id);

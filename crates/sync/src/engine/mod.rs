@@ -14,7 +14,8 @@ use chrono::Utc;
 use futures_util::FutureExt;
 use rand::Rng;
 use switchboard_api::{
-    Agent, AgentStatus, ClientError, ConversationSummary, Event, Session, TransferRequest, View,
+    Agent, AgentStatus, ClientError, ConversationSummary, Event, Session, StreamItem,
+    TransferRequest, View,
 };
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
@@ -24,6 +25,7 @@ use crate::error::{Result, SyncError};
 
 mod customers;
 mod outbox;
+mod presence;
 mod saved_replies;
 mod search;
 mod snapshot;
@@ -151,6 +153,11 @@ struct Shared {
     /// Wakes the background search indexing (a first fill ended).
     index_wake: Notify,
     last_error: Mutex<Option<(String, String)>>,
+    /// Who looks at what (the stream's presence frames), and its watchers.
+    presence: Mutex<crate::presence::PresenceBoard>,
+    presence_tx: watch::Sender<Vec<switchboard_api::Presence>>,
+    /// What this desktop reports, repeated while a conversation is open.
+    report: Mutex<Option<switchboard_api::PresenceReport>>,
 }
 
 /// A running sync engine for one signed-in agent and one cache.
@@ -201,6 +208,9 @@ impl Engine {
             reconnect: Notify::new(),
             index_wake: Notify::new(),
             last_error: Mutex::new(None),
+            presence: Mutex::new(crate::presence::PresenceBoard::default()),
+            presence_tx: watch::channel(Vec::new()).0,
+            report: Mutex::new(None),
         });
         // Copies left by an item that was never written, rows of items
         // sent while the app was stopped.
@@ -555,20 +565,26 @@ impl Shared {
         self.prune().await?;
         let mut prune_timer = tokio::time::interval(snapshot::PRUNE_EVERY);
         prune_timer.tick().await;
+        let _presence = self.presence_online();
+        let mut heartbeat = tokio::time::interval(presence::HEARTBEAT);
         loop {
             tokio::select! {
                 _ = prune_timer.tick() => self.prune().await?,
-                got = stream.next() => {
+                _ = heartbeat.tick() => self.presence_heartbeat(),
+                got = stream.next_item() => {
                     let first = match got {
                         None => return Ok(()),
-                        Some(r) => r?,
+                        Some(Ok(StreamItem::Presence(p))) => { self.on_presence(p); continue; }
+                        Some(Ok(StreamItem::Event(e))) => e,
+                        Some(Err(e)) => return Err(e.into()),
                     };
                     // Batch whatever else has already arrived.
                     let mut batch = vec![first];
                     let mut broken = None;
                     while batch.len() < 1000 {
-                        match stream.next().now_or_never() {
-                            Some(Some(Ok(e))) => batch.push(e),
+                        match stream.next_item().now_or_never() {
+                            Some(Some(Ok(StreamItem::Event(e)))) => batch.push(e),
+                            Some(Some(Ok(StreamItem::Presence(p)))) => self.on_presence(p),
                             Some(Some(Err(e))) => { broken = Some(e); break; }
                             Some(None) | None => break,
                         }

@@ -7,6 +7,7 @@ mod attachments;
 mod customers;
 mod first_fill;
 mod helpers;
+mod presence;
 mod saved_replies;
 mod search;
 mod sender;
