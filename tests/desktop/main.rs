@@ -41,6 +41,7 @@ mod dbus;
 mod harness;
 mod page;
 mod picker;
+mod presence;
 mod search;
 mod snooze;
 mod tags;
@@ -211,6 +212,9 @@ async fn an_agents_day_in_the_real_app() {
 
     step("Snooze: out of Mine until later; woken by the server's job, notified, opened");
     snooze::snooze_and_wake(&b, &desktop, &team, &first).await;
+
+    step("Who is looking: the admin views and types over the API; Ada's window says so, and back");
+    presence::who_is_looking(&b, &desktop, &team, &first).await;
 
     step("Transfer to Bob with a note");
     click(&b, "[data-testid=transfer]").await;

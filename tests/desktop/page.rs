@@ -58,6 +58,14 @@ pub async fn attr(b: &Browser, css: &str, name: &str) -> Option<String> {
     }
 }
 
+/// The text of the element `css` finds, if there is one.
+pub async fn text(b: &Browser, css: &str) -> Option<String> {
+    match b.find(Locator::Css(css)).await {
+        Ok(el) => el.text().await.ok(),
+        Err(_) => None,
+    }
+}
+
 pub async fn count(b: &Browser, css: &str) -> usize {
     b.find_all(Locator::Css(css))
         .await
