@@ -37,6 +37,8 @@ pub mod kinds {
     pub const TAG_UPDATED: &str = "tag.updated";
     /// A tag was deleted, and taken off every conversation.
     pub const TAG_DELETED: &str = "tag.deleted";
+    /// Two conversations were merged (or the merge undone): messages moved.
+    pub const CONVERSATION_MERGED: &str = "conversation.merged";
 }
 
 /// What changed about a conversation.
@@ -65,6 +67,9 @@ pub enum Change {
     Snoozed,
     /// It woke: its time came, the customer wrote, or its holder woke it.
     Woken,
+    /// Another conversation was merged into it, or it into another (or
+    /// either undone).
+    Merged,
 }
 
 /// `conversation.created`.
@@ -168,6 +173,22 @@ pub struct TagDeleted {
     pub id: String,
 }
 
+/// `conversation.merged`: `moved` messages went from `absorbed_id` to
+/// `kept_id` (with `undone`, back). The two conversations' own
+/// `conversation.updated` events follow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationMerged {
+    /// The conversation that took the messages in.
+    pub kept_id: String,
+    /// The one merged into it (closed, pointing to it).
+    pub absorbed_id: String,
+    /// The messages moved, by id.
+    pub moved: Vec<String>,
+    /// The merge was undone: they went back.
+    #[serde(default)]
+    pub undone: bool,
+}
+
 /// A decoded event payload.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventPayload {
@@ -193,6 +214,8 @@ pub enum EventPayload {
     TagUpdated(TagUpdated),
     /// See [`TagDeleted`].
     TagDeleted(TagDeleted),
+    /// See [`ConversationMerged`].
+    ConversationMerged(ConversationMerged),
     /// A type this client does not know (newer server): skip it.
     Unknown,
 }
@@ -212,6 +235,7 @@ impl EventPayload {
             EventPayload::CustomerUpdated(_) => kinds::CUSTOMER_UPDATED,
             EventPayload::TagUpdated(_) => kinds::TAG_UPDATED,
             EventPayload::TagDeleted(_) => kinds::TAG_DELETED,
+            EventPayload::ConversationMerged(_) => kinds::CONVERSATION_MERGED,
             EventPayload::Unknown => "unknown",
         }
     }
@@ -230,6 +254,7 @@ impl EventPayload {
             EventPayload::CustomerUpdated(p) => serde_json::to_value(p),
             EventPayload::TagUpdated(p) => serde_json::to_value(p),
             EventPayload::TagDeleted(p) => serde_json::to_value(p),
+            EventPayload::ConversationMerged(p) => serde_json::to_value(p),
             EventPayload::Unknown => Ok(serde_json::Value::Null),
         };
         v.unwrap_or(serde_json::Value::Null)
@@ -260,6 +285,9 @@ impl Event {
             kinds::CUSTOMER_UPDATED => EventPayload::CustomerUpdated(serde_json::from_value(d)?),
             kinds::TAG_UPDATED => EventPayload::TagUpdated(serde_json::from_value(d)?),
             kinds::TAG_DELETED => EventPayload::TagDeleted(serde_json::from_value(d)?),
+            kinds::CONVERSATION_MERGED => {
+                EventPayload::ConversationMerged(serde_json::from_value(d)?)
+            }
             _ => EventPayload::Unknown,
         })
     }

@@ -23,6 +23,7 @@ pub mod categorize;
 pub mod claim;
 pub mod customers;
 pub mod eligibility;
+pub mod merge;
 pub mod metrics;
 pub mod model;
 pub mod open_book;

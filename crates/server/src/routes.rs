@@ -31,7 +31,7 @@ use crate::channels;
 use crate::error::AppError;
 use crate::http::search;
 use crate::http::{
-    agents, auth, categories, classifier, conversations, customers, events, health, metrics,
+    agents, auth, categories, classifier, conversations, customers, events, health, merge, metrics,
     presence, prometheus, saved_replies, snooze, tags,
 };
 
@@ -110,6 +110,8 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(tags::add, tags::remove))
         .routes(routes!(snooze::snooze, snooze::unsnooze))
         .routes(routes!(presence::report))
+        .routes(routes!(merge::merge))
+        .routes(routes!(merge::unmerge))
         .routes(routes!(classifier::status))
         .routes(routes!(classifier::train))
         .routes(routes!(events::sync))

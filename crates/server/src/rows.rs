@@ -20,7 +20,7 @@ use crate::store::db::{self, Db, Row};
 pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email, c.customer_phone, \
     c.subject, c.category_id, c.state, c.assignee_id, c.created_at, c.updated_at, c.queued_at, \
     c.unanswered_since, c.first_customer_at, c.first_response_at, c.first_response_agent_id, c.preview, \
-    c.category_source, c.category_confidence, c.customer_id, c.tags, c.snoozed_until, COALESCE(k.wait_threshold_secs, 300) AS threshold";
+    c.category_source, c.category_confidence, c.customer_id, c.tags, c.snoozed_until, c.merged_into, COALESCE(k.wait_threshold_secs, 300) AS threshold";
 
 /// `FROM` clause matching [`CONV_COLS`].
 pub const CONV_FROM: &str = "conversations c LEFT JOIN categories k ON k.id = c.category_id";
@@ -57,6 +57,8 @@ pub struct ConvRow {
     pub tags: Vec<String>,
     /// While snoozed: when it wakes (ms; `None`: when the customer writes).
     pub snoozed_until: Option<i64>,
+    /// Merged into this conversation.
+    pub merged_into: Option<String>,
     pub threshold_secs: u64,
 }
 
@@ -95,6 +97,7 @@ impl ConvRow {
             tags: serde_json::from_str(&r.try_get::<String, _>("tags")?)
                 .map_err(|e| bad("tags", e))?,
             snoozed_until: r.try_get("snoozed_until")?,
+            merged_into: r.try_get("merged_into")?,
             threshold_secs: threshold.max(1) as u64,
         })
     }
@@ -146,6 +149,7 @@ impl ConvRow {
                 .snoozed_until
                 .filter(|_| self.state == ConversationState::Snoozed)
                 .map(from_ms),
+            merged_into: self.merged_into.clone(),
         }
     }
 }

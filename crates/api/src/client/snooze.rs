@@ -1,4 +1,4 @@
-//! The snooze calls of [`Session`].
+//! The snooze and merge calls of [`Session`].
 
 use reqwest::Method;
 
@@ -26,6 +26,28 @@ impl Session {
         send(self.req(
             Method::DELETE,
             &format!("/api/v1/conversations/{}/snooze", enc(id)),
+        ))
+        .await
+    }
+
+    /// `POST /api/v1/conversations/{id}/merge`: `from` merged into `id`.
+    pub async fn merge(&self, id: &str, from: &str) -> Result<ConversationSummary, ClientError> {
+        self.with_body(
+            Method::POST,
+            &format!("/api/v1/conversations/{}/merge", enc(id)),
+            &MergeRequest {
+                from: from.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/conversations/{id}/unmerge` (admins): undoes the merge
+    /// that closed `id`.
+    pub async fn unmerge(&self, id: &str) -> Result<ConversationSummary, ClientError> {
+        send(self.req(
+            Method::POST,
+            &format!("/api/v1/conversations/{}/unmerge", enc(id)),
         ))
         .await
     }

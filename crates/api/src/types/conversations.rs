@@ -149,6 +149,10 @@ pub struct ConversationSummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub snoozed_until: Option<DateTime<Utc>>,
+    /// Merged into this conversation (its messages are there now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub merged_into: Option<String>,
 }
 
 /// Who or what chose a conversation's category.
@@ -217,6 +221,17 @@ pub struct Conversation {
     pub summary: ConversationSummary,
     /// Every message, oldest first, notes and system lines included.
     pub messages: Vec<Message>,
+}
+
+/// `POST /api/v1/conversations/{id}/merge`: the conversation of the path
+/// takes in `from` (same customer): its messages, interleaved by time; `from`
+/// is closed pointing to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MergeRequest {
+    /// The conversation merged in (and closed).
+    pub from: String,
 }
 
 /// `POST /api/v1/conversations/{id}/snooze`: set aside until `until`, or

@@ -11,6 +11,7 @@ pub(crate) mod customers;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod media;
+pub(crate) mod merge;
 pub(crate) mod metrics;
 pub(crate) mod presence;
 pub mod prometheus;

@@ -222,6 +222,7 @@ pub async fn create_with_transcript(
         customer_id: Some(landed.customer_id.clone()),
         tags: auto_tags.into_ids(),
         snoozed_until: None,
+        merged_into: None,
         threshold_secs: threshold.max(1),
     };
     // Debug builds (every test) check the claim above on each create.
@@ -347,7 +348,9 @@ async fn customer_message_previewed(
     other: Option<&OtherSender>,
     preview: &str,
 ) -> AppResult<Message> {
-    let conv = load(tx, conversation_id).await?;
+    // Merged away: the customer's words go where its messages went.
+    let conv = super::merge::follow(tx, conversation_id).await?;
+    let conversation_id = conv.id.as_str();
     let author = match other {
         Some(o) => o.author.clone(),
         None => conv.customer.display_name(),

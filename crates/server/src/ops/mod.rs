@@ -5,7 +5,7 @@
 //! One module per aggregate: [`intake`] (conversations from any channel),
 //! [`routing`] (rotation, draining), [`lifecycle`] (claim, reply, note,
 //! transfer, resolve, reopen, re-categorize), [`agents`], [`categories`],
-//! [`saved_replies`], [`customers`], [`tags`], [`snooze`], [`tokens`]. What they share (loading a conversation
+//! [`saved_replies`], [`customers`], [`tags`], [`snooze`], [`merge`], [`tokens`]. What they share (loading a conversation
 //! the caller may see, inserting a message, the `conversation.updated`
 //! event) is here.
 
@@ -14,6 +14,7 @@ pub mod categories;
 pub mod customers;
 pub mod intake;
 pub mod lifecycle;
+pub mod merge;
 pub mod routing;
 pub mod saved_replies;
 pub mod snooze;

@@ -14,6 +14,7 @@ mod classifier;
 mod customers;
 mod flow;
 mod helpers;
+mod merge;
 mod messages;
 mod openapi;
 mod outage;

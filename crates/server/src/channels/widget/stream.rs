@@ -136,6 +136,7 @@ async fn frame_of(reader: &AnyPool, e: &Event) -> AppResult<Option<Frame>> {
             | Change::Tagged
             | Change::Snoozed
             | Change::Woken
+            | Change::Merged
             | Change::Touched
             | Change::Overdue => None,
         },
