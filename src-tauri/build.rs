@@ -45,6 +45,8 @@ const COMMANDS: &[&str] = &[
     "unsnooze",
     "report_presence",
     "list_presence",
+    "merge_conversations",
+    "unmerge_conversation",
 ];
 
 fn main() {

@@ -66,6 +66,8 @@ pub const NAMES: &[&str] = &[
     "unsnooze",
     "report_presence",
     "list_presence",
+    "merge_conversations",
+    "unmerge_conversation",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -470,6 +472,24 @@ pub async fn report_presence(
 pub async fn list_presence(desktop: Ds<'_>) -> CmdResult<Vec<Presence>> {
     let engine = desktop.engine().await?;
     Ok(engine.presence())
+}
+
+/// Merges conversation `from` into `kept` (one customer's; needs the server).
+#[tauri::command]
+pub async fn merge_conversations(
+    desktop: Ds<'_>,
+    kept: String,
+    from: String,
+) -> CmdResult<ConversationSummary> {
+    let engine = desktop.engine().await?;
+    Ok(engine.merge(&kept, &from).await?)
+}
+
+/// Undoes the merge that closed conversation `id` (admins; needs the server).
+#[tauri::command]
+pub async fn unmerge_conversation(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary> {
+    let engine = desktop.engine().await?;
+    Ok(engine.unmerge(&id).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

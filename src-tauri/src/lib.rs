@@ -115,6 +115,8 @@ pub fn run() {
             commands::unsnooze,
             commands::report_presence,
             commands::list_presence,
+            commands::merge_conversations,
+            commands::unmerge_conversation,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

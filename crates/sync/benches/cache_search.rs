@@ -129,6 +129,7 @@ fn conversation(i: usize, rng: &mut Rng) -> Conversation {
             customer_id: None,
             tags: Vec::new(),
             snoozed_until: None,
+            merged_into: None,
         },
         messages,
     }

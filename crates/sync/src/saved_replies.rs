@@ -95,6 +95,7 @@ mod tests {
             customer_id: None,
             tags: Vec::new(),
             snoozed_until: None,
+            merged_into: None,
         }
     }
 

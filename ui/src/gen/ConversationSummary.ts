@@ -76,4 +76,8 @@ tags?: Array<string>,
 /**
  * While `snoozed`: when it wakes (`None`: when the customer writes).
  */
-snoozed_until?: string, };
+snoozed_until?: string, 
+/**
+ * Merged into this conversation (its messages are there now).
+ */
+merged_into?: string, };

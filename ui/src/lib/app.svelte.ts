@@ -637,6 +637,12 @@ export class AppState {
   async snooze(id: string, until: Date | null) {
     await this.changed(await this.act(() => ipc.snooze(id, until ? until.toISOString() : null)));
   }
+  async merge(kept: string, from: string) {
+    await this.changed(await this.act(() => ipc.mergeConversations(kept, from)));
+  }
+  async unmerge(id: string) {
+    await this.changed(await this.act(() => ipc.unmergeConversation(id)));
+  }
   async unsnooze(id: string) {
     await this.changed(await this.act(() => ipc.unsnooze(id)));
   }

@@ -74,6 +74,11 @@ export const recategorize = (id: string, categoryId: string) =>
 export const setStatus = (status: AgentStatus) => invoke<Agent>('set_status', { status });
 export const listAgents = () => invoke<Agent[]>('list_agents');
 export const listCategories = () => invoke<Category[]>('list_categories');
+/** Merges conversation `from` into `kept` (one customer's; needs the server). */
+export const mergeConversations = (kept: string, from: string) =>
+  invoke<ConversationSummary>('merge_conversations', { kept, from });
+/** Undoes the merge that closed conversation `id` (admins). */
+export const unmergeConversation = (id: string) => invoke<ConversationSummary>('unmerge_conversation', { id });
 /** Snoozes a conversation until `until` (RFC 3339), or until the customer writes (`null`). */
 export const snooze = (conversationId: string, until: string | null) =>
   invoke<ConversationSummary>('snooze', { conversationId, until });

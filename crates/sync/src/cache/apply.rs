@@ -191,6 +191,18 @@ async fn apply_one(
             upsert_customer(conn, &p.customer).await?;
             out.changes.customers = true;
         }
+        EventPayload::ConversationMerged(p) => {
+            // Merged: from the absorbed one to the kept one; undone: back.
+            // A side not cached comes whole with its own event.
+            let (from, to) = if p.undone {
+                (&p.kept_id, &p.absorbed_id)
+            } else {
+                (&p.absorbed_id, &p.kept_id)
+            };
+            move_messages(conn, from, to, &p.moved).await?;
+            out.changes.conversations.insert(p.kept_id.clone());
+            out.changes.conversations.insert(p.absorbed_id.clone());
+        }
         EventPayload::TagUpdated(p) => {
             tags::upsert(conn, &p.tag).await?;
             out.changes.tags = true;
@@ -290,9 +302,10 @@ pub(super) async fn upsert_conversation_row(
     // does not overwrite it; `complete` only ever goes from 0 to 1.
     sqlx::query(
         "INSERT INTO conversations (id, channel, customer_name, customer_email, customer_phone, subject, \
-         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id, tags, snoozed_until) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         category_id, state, assignee_id, created_at, updated_at, waiting_since, first_response_at, preview, complete, customer_id, tags, snoozed_until, merged_into) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET \
+           merged_into = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.merged_into ELSE conversations.merged_into END, \
            tags = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.tags ELSE conversations.tags END, \
            snoozed_until = CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.snoozed_until ELSE conversations.snoozed_until END, \
            customer_id = COALESCE(CASE WHEN excluded.updated_at >= conversations.updated_at THEN excluded.customer_id END, conversations.customer_id), \
@@ -328,8 +341,36 @@ pub(super) async fn upsert_conversation_row(
     .bind(&s.customer_id)
     .bind(json_list(&s.tags))
     .bind(s.snoozed_until.map(ms))
+    .bind(&s.merged_into)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Moves messages `ids` from conversation `from` to `to`, with their search
+/// documents.
+async fn move_messages(
+    conn: &mut SqliteConnection,
+    from: &str,
+    to: &str,
+    ids: &[String],
+) -> Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE messages SET conversation_id = ? WHERE id = ? AND conversation_id = ?")
+            .bind(to)
+            .bind(id)
+            .bind(from)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "UPDATE search_docs SET conversation_id = ? WHERE doc_id = ? AND conversation_id = ?",
+        )
+        .bind(to)
+        .bind(id)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

@@ -84,6 +84,7 @@ pub(super) fn summary_of(r: &SqliteRow) -> Result<ConversationSummary> {
         customer_id: r.try_get("customer_id")?,
         tags: serde_json::from_str(r.try_get("tags")?).map_err(corrupt)?,
         snoozed_until: time_of(r, "snoozed_until")?,
+        merged_into: r.try_get("merged_into")?,
     })
 }
 

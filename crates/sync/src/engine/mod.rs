@@ -374,6 +374,17 @@ impl Engine {
             .await?)
     }
 
+    /// Merges `from` into `kept` (needs the server; the messages move in
+    /// the cache with the event).
+    pub async fn merge(&self, kept: &str, from: &str) -> Result<ConversationSummary> {
+        Ok(self.shared.session.merge(kept, from).await?)
+    }
+
+    /// Undoes the merge that closed `id` (admins; needs the server).
+    pub async fn unmerge(&self, id: &str) -> Result<ConversationSummary> {
+        Ok(self.shared.session.unmerge(id).await?)
+    }
+
     /// Snoozes a conversation until `until`, or until the customer writes
     /// (needs the server; the change reaches the cache as an event).
     pub async fn snooze(

@@ -58,6 +58,7 @@ fn summary(id: &str, assignee: Option<&str>) -> ConversationSummary {
         customer_id: None,
         tags: Vec::new(),
         snoozed_until: None,
+        merged_into: None,
     }
 }
 

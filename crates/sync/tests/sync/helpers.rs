@@ -264,6 +264,12 @@ async fn cache_matches(cache: &Cache, session: &Session) -> Result<(), String> {
             s.id
         );
         check_eq!(
+            c.summary.merged_into,
+            s.merged_into,
+            "merged_into of {}",
+            s.id
+        );
+        check_eq!(
             c.summary.waiting_since,
             s.waiting_since,
             "waiting of {}",

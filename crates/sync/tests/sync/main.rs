@@ -7,6 +7,7 @@ mod attachments;
 mod customers;
 mod first_fill;
 mod helpers;
+mod merge;
 mod presence;
 mod saved_replies;
 mod search;
