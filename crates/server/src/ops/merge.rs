@@ -90,8 +90,9 @@ async fn announce(
     Ok(())
 }
 
-/// Merges `absorbed_id` into `kept_id`: both seen and managed by the caller
-/// (their holder, or an admin), one customer's.
+/// Merges `absorbed_id` into `kept_id`, one customer's two: the caller holds
+/// the kept one (or is an admin) and sees the other, which nobody else
+/// holds (it is queued, resolved, or theirs).
 pub async fn merge(
     tx: &mut Tx,
     caller: &Caller,
@@ -101,10 +102,20 @@ pub async fn merge(
     let kept = load_visible(tx, caller, kept_id).await?;
     let absorbed = load_visible(tx, caller, absorbed_id).await?;
     let viewer = caller.viewer();
-    if !viewer.can_manage(kept.scope()) || !viewer.can_manage(absorbed.scope()) {
+    if !viewer.can_manage(kept.scope()) {
         return Err(AppError::forbidden(
             "not_assignee",
-            "only an agent who holds both conversations, or an admin, may merge them",
+            "only the agent who holds this conversation, or an admin, may merge another into it",
+        ));
+    }
+    let held_by_another = matches!(
+        absorbed.state,
+        ConversationState::Assigned | ConversationState::Snoozed
+    ) && !viewer.can_manage(absorbed.scope());
+    if held_by_another {
+        return Err(AppError::forbidden(
+            "held_by_another",
+            "another agent holds that conversation: ask them, or an admin, to merge it",
         ));
     }
     rules::check(side(&kept), side(&absorbed)).map_err(refused)?;

@@ -139,12 +139,17 @@ async fn what_cannot_be_merged_and_an_undo_too_late() {
     let other = ada_writes(admin, "Three", "third", "grace@example.com").await;
     expect_err(admin.merge(&a, &a).await, 422, "same_conversation");
     expect_err(admin.merge(&a, &other).await, 409, "different_customers");
-    // An agent must hold both.
+    // An agent merges into the one they hold, never what a colleague holds.
     let pat = app.agent("Pat", &["billing"], AgentStatus::Available).await;
-    pat.claim(&a).await.expect("claim");
+    let sam = app.agent("Sam", &["billing"], AgentStatus::Available).await;
     expect_err(pat.merge(&a, &b).await, 403, "not_assignee");
-    pat.claim(&b).await.expect("claim");
-    pat.merge(&a, &b).await.expect("holder merges");
+    pat.claim(&a).await.expect("claim");
+    sam.claim(&b).await.expect("claim");
+    expect_err(pat.merge(&a, &b).await, 403, "held_by_another");
+    let c = ada_writes(admin, "Four", "fourth", "ada@example.com").await;
+    pat.merge(&a, &c).await.expect("a queued one merges into the holder's");
+    sam.resolve(&b).await.expect("resolve");
+    pat.merge(&a, &b).await.expect("a resolved one too");
     expect_err(admin.merge(&a, &b).await, 409, "already_merged");
     app.advance(8 * 24 * 3600);
     expect_err(admin.unmerge(&b).await, 409, "undo_too_late");
