@@ -42,13 +42,14 @@ pub fn shot(desktop: &DesktopSession, name: &str) {
     eprintln!("screenshot (X): {path}");
 }
 
-/// `held` is Ada's open conversation with Grace (the API channel).
+/// `held` is Ada's open conversation with Grace (the API channel). Returns
+/// the id of Grace's mail conversation.
 pub async fn one_customer_on_three_channels(
     b: &Browser,
     desktop: &DesktopSession,
     team: &Team,
     held: &str,
-) {
+) -> String {
     let admin = &team.admin;
     let profile = admin
         .conversation(held)
@@ -161,4 +162,5 @@ pub async fn one_customer_on_three_channels(
         click(b, toggle).await;
         eventually!("the panel closed", count(b, panel).await == 0);
     }
+    by_mail
 }

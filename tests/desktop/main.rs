@@ -39,6 +39,7 @@ mod customers;
 mod day_steps;
 mod dbus;
 mod harness;
+mod merge;
 mod page;
 mod picker;
 mod presence;
@@ -204,8 +205,11 @@ async fn an_agents_day_in_the_real_app() {
     open(&b, &first).await;
 
     step("The customer's side panel: her email, text and chat, one click to open");
-    customers::one_customer_on_three_channels(&b, &desktop, &team, &first).await;
+    let by_mail = customers::one_customer_on_three_channels(&b, &desktop, &team, &first).await;
     open(&b, &first).await;
+
+    step("Merge: Grace's mail merged into the conversation Ada holds, from the panel; undone by the admin");
+    merge::merge_from_the_panel(&b, &desktop, &team, &first, &by_mail).await;
 
     step("Tags: one made by the admin, put on, the list filtered by it, taken off");
     tags::tag_filter_untag(&b, &desktop, &team, &first).await;
