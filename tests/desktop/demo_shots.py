@@ -6,9 +6,11 @@ Usage: demo_shots.py REPO_DIR OUT_DIR [SERVER_URL]
 Starts Xvfb, a session bus, dunst, gnome-keyring and tauri-driver, launches
 REPO_DIR/target/debug/switchboard over WebDriver, signs in as Grace, claims a
 billing conversation, picks "Refund approved" with `/ref`, sends it (its PDF
-goes along), opens the customer's side panel and another of their
-conversations from it, then searches. Saves PNGs in OUT_DIR (WebDriver
-screenshots; the panel's from the X server).
+goes along), shows the admin (over the API) viewing and typing in it, tags
+it and filters Mine by the tag, snoozes it, opens Priya Shah's side panel and
+another of her conversations from it, claims one and merges another into it,
+then searches. Saves PNGs in OUT_DIR (WebDriver screenshots; some from the X
+server).
 """
 import base64, json, os, subprocess, sys, tempfile, time, urllib.request, socket
 
@@ -129,6 +131,50 @@ shot("demo-04-saved-reply-filled-with-file.png")
 click("[data-testid=composer-send]")
 time.sleep(4)
 shot("demo-05-sent-with-attachment.png")
+open_id = js("return document.querySelector('[data-testid=conversation-view]').dataset.conversationId")
+
+def api(method, path, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(server + "/api/v1" + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": "Bearer " + token} if token else {})})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read() or b"null")
+
+# Who is looking: the admin looks at the same conversation and starts a reply.
+admin = api("POST", "/auth/login", {"email": "admin@demo.switchboard", "password": "switchboard-demo"})["token"]
+api("PUT", "/presence", {"conversation_id": open_id, "composing": "reply"}, admin)
+find("[data-testid=presence-line]", 20)
+time.sleep(1)
+xshot("demo-09-viewing.png")
+api("PUT", "/presence", {}, admin)
+
+# Tags: VIP on it from the header, then Mine filtered by it.
+js("""const s=document.querySelector('[data-testid=tag-add]'); s.value='vip';
+  s.dispatchEvent(new Event('change',{bubbles:true}));""")
+find("[data-testid=conversation-view] [data-testid=tag-chip][data-tag-id=vip]", 20)
+click("[data-testid=nav-mine]")
+find("[data-testid=conversation-row]", 20)
+js("""const s=document.querySelector('[data-testid=tag-filter]'); s.value='vip';
+  s.dispatchEvent(new Event('change',{bubbles:true}));""")
+time.sleep(1.5)
+xshot("demo-10-tags.png")
+js("""const s=document.querySelector('[data-testid=tag-filter]'); s.value='';
+  s.dispatchEvent(new Event('change',{bubbles:true}));""")
+time.sleep(1)
+
+# Snooze it until tomorrow 9:00; the Snoozed list holds it.
+click(f"[data-testid=conversation-row][data-conversation-id='{open_id}'] button")
+find("[data-testid=conversation-view] [data-testid=snooze]", 20)
+click("[data-testid=conversation-view] [data-testid=snooze]")
+click("[data-testid=snooze-menu] [data-testid=snooze-tomorrow]")
+time.sleep(1)
+click("[data-testid=nav-snoozed]")
+find("[data-testid=row-snoozed]", 20)
+click(f"[data-testid=conversation-row][data-conversation-id='{open_id}'] button")
+find("[data-testid=unsnooze]", 20)
+time.sleep(1)
+xshot("demo-11-snoozed.png")
 # The customer's side panel: Priya Shah wrote by email, API, chat, bot and
 # SMS; her panel lists them (in a narrow window it opens from the header),
 # and one click opens another.
@@ -155,6 +201,41 @@ if other is not None and other >= 0:
         click("[data-testid=customer-toggle]")
     time.sleep(1.5)
     xshot("demo-08-customer-panel-other.png")
+# Merge: the admin hands Priya's queued one to Grace (the queue's older
+# overdue ones would come first for a claim), and Grace merges a resolved
+# one of Priya's into it from the panel (a second click confirms).
+grace_id = [a for a in api("GET", "/agents", token=admin) if a["email"] == "grace@demo.switchboard"][0]["id"]
+for c in api("GET", "/conversations?view=queue", token=admin):
+    if c["customer"].get("name") == "Priya Shah":
+        api("POST", f"/conversations/{c['id']}/transfer", {"to_agent_id": grace_id}, admin)
+        break
+time.sleep(1.5)
+queued = js("""const b=[...document.querySelectorAll('[data-testid=customer-conversation]')];
+  return b.findIndex(x=>/Update payment card/.test(x.textContent));""")
+if queued is not None and queued >= 0:
+    click("[data-testid=customer-conversation]", queued)
+    time.sleep(1.5)
+if js("return !!document.querySelector('[data-testid=conversation-view] [data-testid=claim]')"):
+    click("[data-testid=conversation-view] [data-testid=claim]")
+    time.sleep(1.5)
+    if js("return !!document.querySelector('[data-testid=customer-toggle]') && !document.querySelector('[data-testid=customer-panel]')"):
+        click("[data-testid=customer-toggle]")
+if not js("return !!document.querySelector('[data-testid=customer-panel]')") and js("return !!document.querySelector('[data-testid=customer-toggle]')"):
+    click("[data-testid=customer-toggle]")
+find("[data-testid=customer-panel] [data-testid=customer-conversation]", 30)
+time.sleep(1)
+merge = js("""const b=[...document.querySelectorAll('[data-testid=customer-merge]')];
+  return b.findIndex(x=>/Resolved/.test(x.parentElement.textContent));""")
+if merge is not None and merge >= 0:
+    click("[data-testid=customer-merge]", merge)
+    click("[data-testid=customer-merge-confirm]")
+    time.sleep(2)
+    if js("return !!document.querySelector('[data-testid=customer-toggle]') && !!document.querySelector('[data-testid=customer-panel]')"):
+        click("[data-testid=customer-toggle]")
+    time.sleep(1.5)
+    xshot("demo-12-merged.png")
+else:
+    print("no conversation of Priya's to merge here")
 # Search (Ctrl+K).
 click("[data-testid=open-search]")
 find("[data-testid=search-input]")
