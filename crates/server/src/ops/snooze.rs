@@ -2,7 +2,7 @@
 //! customer's next message (`switchboard_core::snooze`), and it wakes: at
 //! its time (the background job, [`wake_due`], under the threshold watch's
 //! lease so one instance of a fleet does it), when the customer writes
-//! ([`wake_on_customer`]), or by hand ([`unsnooze`]).
+//! (`wake_on_customer`), or by hand ([`unsnooze`]).
 //!
 //! Waking by time counts the conversation as waiting from its scheduled
 //! second, however late the job ran; the event's time is the wake's.

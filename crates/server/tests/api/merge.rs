@@ -147,7 +147,9 @@ async fn what_cannot_be_merged_and_an_undo_too_late() {
     sam.claim(&b).await.expect("claim");
     expect_err(pat.merge(&a, &b).await, 403, "held_by_another");
     let c = ada_writes(admin, "Four", "fourth", "ada@example.com").await;
-    pat.merge(&a, &c).await.expect("a queued one merges into the holder's");
+    pat.merge(&a, &c)
+        .await
+        .expect("a queued one merges into the holder's");
     sam.resolve(&b).await.expect("resolve");
     pat.merge(&a, &b).await.expect("a resolved one too");
     expect_err(admin.merge(&a, &b).await, 409, "already_merged");
