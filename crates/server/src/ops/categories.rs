@@ -20,6 +20,27 @@ pub(super) fn slug(name: &str) -> String {
     }
 }
 
+/// The id an admin gave (`what`: "category", "tag"), checked: 1 to 64
+/// letters, digits, `-` or `_`; without one, a slug of `name`.
+pub(super) fn chosen_id(given: Option<&str>, name: &str, what: &str) -> AppResult<String> {
+    match given {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
+        {
+            Ok(id.to_owned())
+        }
+        Some(_) => Err(AppError::invalid(
+            "invalid_id",
+            format!("a {what} id is 1 to 64 letters, digits, '-' or '_'"),
+        )),
+        None => Ok(slug(name)),
+    }
+}
+
 pub(super) fn check_rules(id: &str, keywords: &[String]) -> AppResult<()> {
     Categorizer::new(vec![(id.to_owned(), keywords.to_vec())])
         .map(|_| ())
@@ -52,24 +73,7 @@ pub async fn create_category(tx: &mut Tx, c: &NewCategory) -> AppResult<Category
             "a category needs a name of 1 to 100 characters",
         ));
     }
-    let id = match &c.id {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
-        {
-            id.clone()
-        }
-        Some(_) => {
-            return Err(AppError::invalid(
-                "invalid_id",
-                "a category id is 1 to 64 letters, digits, '-' or '_'",
-            ))
-        }
-        None => slug(name),
-    };
+    let id = chosen_id(c.id.as_deref(), name, "category")?;
     let threshold = c.wait_threshold_secs.unwrap_or(DEFAULT_WAIT_THRESHOLD_SECS);
     check_threshold(threshold)?;
     check_rules(&id, &c.keywords)?;

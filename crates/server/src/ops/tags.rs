@@ -85,24 +85,7 @@ pub async fn create(tx: &mut Tx, t: &NewTag) -> AppResult<Tag> {
         Some(c) => rules::colour(c).map_err(invalid)?,
         None => rules::default_colour(count.max(0) as usize).to_owned(),
     };
-    let id = match &t.id {
-        Some(id)
-            if !id.is_empty()
-                && id.len() <= 64
-                && id
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
-        {
-            id.clone()
-        }
-        Some(_) => {
-            return Err(AppError::invalid(
-                "invalid_id",
-                "a tag id is 1 to 64 letters, digits, '-' or '_'",
-            ))
-        }
-        None => categories::slug(&name),
-    };
+    let id = categories::chosen_id(t.id.as_deref(), &name, "tag")?;
     if one(&mut *tx, &id).await?.is_some() {
         return Err(AppError::conflict(
             "tag_exists",

@@ -361,14 +361,7 @@ async fn a_snooze_wakes_once_at_its_second_across_two_instances() {
 async fn a_snooze_wakes_once_at_its_second_on_sqlite() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("team.db").display());
-    let status = Command::new(BIN)
-        .args(["create-admin", "--email", ADMIN, "--database-url", &db])
-        .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .status()
-        .expect("create-admin");
-    assert!(status.success());
+    create_admin(&db);
     let instance = Instance::start(&db).await;
     let admin = login(&instance.url, ADMIN).await;
     snooze_wakes_once_at_its_second(&admin, std::slice::from_ref(&instance)).await;

@@ -71,16 +71,21 @@ impl Drop for Instance {
     }
 }
 
-async fn fleet(n: usize) -> (String, Vec<Instance>) {
-    let db = postgres::server().fresh_database().await;
+/// Creates the admin account in `db` with the real binary.
+fn create_admin(db: &str) {
     let status = Command::new(BIN)
-        .args(["create-admin", "--email", ADMIN, "--database-url", &db])
+        .args(["create-admin", "--email", ADMIN, "--database-url", db])
         .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .status()
         .expect("create-admin");
     assert!(status.success());
+}
+
+async fn fleet(n: usize) -> (String, Vec<Instance>) {
+    let db = postgres::server().fresh_database().await;
+    create_admin(&db);
     let instances = join_all((0..n).map(|_| Instance::start(&db))).await;
     (db, instances)
 }
