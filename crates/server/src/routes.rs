@@ -105,6 +105,8 @@ fn parts(state: AppState, config: &crate::Config) -> (Router, utoipa::openapi::O
         .routes(routes!(customers::get_one, customers::update))
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::remove_identity))
+        .routes(routes!(customers::merge))
+        .routes(routes!(customers::unmerge))
         .routes(routes!(tags::list, tags::create))
         .routes(routes!(tags::update, tags::delete))
         .routes(routes!(tags::add, tags::remove))

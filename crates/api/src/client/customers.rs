@@ -63,4 +63,29 @@ impl Session {
         ))
         .await
     }
+
+    /// `POST /api/v1/customers/{id}/merge` (admins): `from` merged into `id`.
+    pub async fn merge_customers(
+        &self,
+        id: &str,
+        from: &str,
+    ) -> Result<CustomerProfile, ClientError> {
+        self.with_body(
+            Method::POST,
+            &format!("/api/v1/customers/{}/merge", enc(id)),
+            &CustomerMergeRequest {
+                from: from.to_owned(),
+            },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/customers/{id}/unmerge` (admins).
+    pub async fn unmerge_customer(&self, id: &str) -> Result<CustomerProfile, ClientError> {
+        send(self.req(
+            Method::POST,
+            &format!("/api/v1/customers/{}/unmerge", enc(id)),
+        ))
+        .await
+    }
 }

@@ -41,6 +41,21 @@ pub struct CustomerProfile {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+    /// Merged into this profile (`GET` on this one answers that one's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub merged_into: Option<String>,
+}
+
+/// `POST /api/v1/customers/{id}/merge` (admins): the profile of the path
+/// takes in `from`'s identities and conversations; `from` stays as a
+/// redirect to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CustomerMergeRequest {
+    /// The profile merged in.
+    pub from: String,
 }
 
 /// `GET /api/v1/customers/{id}`: the profile and the customer's

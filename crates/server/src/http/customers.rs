@@ -116,3 +116,51 @@ pub async fn remove_identity(
         .await?;
     Ok(Json(p))
 }
+
+/// Merges profile `from` into this one (admins): its identities and
+/// conversations move here, its notes are added; `from` stays as a redirect.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = switchboard_api::CustomerMergeRequest,
+    responses((status = 200, body = CustomerProfile),
+              (status = 403, body = switchboard_api::ErrorBody),
+              (status = 404, body = switchboard_api::ErrorBody),
+              (status = 409, description = "`already_merged`", body = switchboard_api::ErrorBody),
+              (status = 422, description = "`same_customer`", body = switchboard_api::ErrorBody)))]
+pub async fn merge(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<switchboard_api::CustomerMergeRequest>,
+) -> AppResult<Json<CustomerProfile>> {
+    let p = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(
+                async move { crate::ops::customer_merge::merge(tx, &caller, &id, &req.from).await },
+            )
+        }))
+        .await?;
+    Ok(Json(p))
+}
+
+/// Undoes the merge that made this profile a redirect (admins, within 7
+/// days): what moved goes back.
+#[utoipa::path(post, path = "/api/v1/customers/{id}/unmerge", tag = "customers", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = CustomerProfile),
+              (status = 403, body = switchboard_api::ErrorBody),
+              (status = 404, body = switchboard_api::ErrorBody),
+              (status = 409, description = "`not_merged`, `undo_too_late`", body = switchboard_api::ErrorBody)))]
+pub async fn unmerge(
+    State(st): State<AppState>,
+    Auth(caller): Auth,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<Json<CustomerProfile>> {
+    let p = st
+        .store
+        .write(op(move |tx| {
+            Box::pin(async move { crate::ops::customer_merge::unmerge(tx, &caller, &id).await })
+        }))
+        .await?;
+    Ok(Json(p))
+}

@@ -46,6 +46,8 @@ pub async fn details(
     id: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<CustomerDetails> {
+    // A profile merged into another answers that one (old links work).
+    let id = &super::customer_merge::follow(&mut *db, id).await?;
     let customer = store::profile(&mut *db, id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;

@@ -11,6 +11,7 @@
 
 pub mod agents;
 pub mod categories;
+pub mod customer_merge;
 pub mod customers;
 pub mod intake;
 pub mod lifecycle;

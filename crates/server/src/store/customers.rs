@@ -148,7 +148,7 @@ pub async fn owner_of(db: &mut impl Db, id: &Identity) -> AppResult<Option<Strin
 /// A profile with its identities.
 pub async fn profile(db: &mut impl Db, id: &str) -> AppResult<Option<CustomerProfile>> {
     let Some(r) = db::query(
-        "SELECT id, name, company, notes, created_at, updated_at FROM customers WHERE id = $1",
+        "SELECT id, name, company, notes, created_at, updated_at, merged_into FROM customers WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *db)
@@ -181,6 +181,7 @@ pub async fn profile(db: &mut impl Db, id: &str) -> AppResult<Option<CustomerPro
         identities,
         created_at: from_ms(r.try_get("created_at")?),
         updated_at: from_ms(r.try_get("updated_at")?),
+        merged_into: r.try_get("merged_into")?,
     }))
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod claims;
 mod classifier;
+mod customer_merge;
 mod customers;
 mod flow;
 mod helpers;
