@@ -47,6 +47,9 @@ const COMMANDS: &[&str] = &[
     "list_presence",
     "merge_conversations",
     "unmerge_conversation",
+    "create_tag",
+    "update_tag",
+    "delete_tag",
 ];
 
 fn main() {

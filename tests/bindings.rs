@@ -45,6 +45,8 @@ fn export_all(cfg: &Config) {
         switchboard_api::CustomerProfile,
         switchboard_api::CustomerPatch,
         switchboard_api::Tag,
+        switchboard_api::NewTag,
+        switchboard_api::TagPatch,
         switchboard_api::Presence,
         switchboard_api::Composing,
         switchboard_api::TagMetrics,

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use switchboard_api::{
     Agent, AgentPatch, AgentStatus, Category, CategoryPatch, Composing, ConversationSummary,
-    CustomerPatch, CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, Presence,
-    PresenceReport, SavedReply, SearchPage, SearchQuery, Tag, TransferRequest, View,
+    CustomerPatch, CustomerProfile, FilledReply, Metrics, NewAgent, NewCategory, NewTag, Presence,
+    PresenceReport, SavedReply, SearchPage, SearchQuery, Tag, TagPatch, TransferRequest, View,
 };
 use switchboard_sync::{ConversationView, Counts, CustomerPanel, ListWindow, OutboxItem};
 use tauri::{AppHandle, State, Wry};
@@ -68,6 +68,9 @@ pub const NAMES: &[&str] = &[
     "list_presence",
     "merge_conversations",
     "unmerge_conversation",
+    "create_tag",
+    "update_tag",
+    "delete_tag",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -490,6 +493,27 @@ pub async fn merge_conversations(
 pub async fn unmerge_conversation(desktop: Ds<'_>, id: String) -> CmdResult<ConversationSummary> {
     let engine = desktop.engine().await?;
     Ok(engine.unmerge(&id).await?)
+}
+
+/// Creates a tag (admins).
+#[tauri::command]
+pub async fn create_tag(desktop: Ds<'_>, tag: NewTag) -> CmdResult<Tag> {
+    let engine = desktop.engine().await?;
+    Ok(engine.create_tag(&tag).await?)
+}
+
+/// Changes a tag's name, colour or rules (admins).
+#[tauri::command]
+pub async fn update_tag(desktop: Ds<'_>, id: String, patch: TagPatch) -> CmdResult<Tag> {
+    let engine = desktop.engine().await?;
+    Ok(engine.update_tag(&id, &patch).await?)
+}
+
+/// Deletes a tag, taking it off every conversation (admins).
+#[tauri::command]
+pub async fn delete_tag(desktop: Ds<'_>, id: String) -> CmdResult<()> {
+    let engine = desktop.engine().await?;
+    Ok(engine.delete_tag(&id).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

@@ -117,6 +117,9 @@ pub fn run() {
             commands::list_presence,
             commands::merge_conversations,
             commands::unmerge_conversation,
+            commands::create_tag,
+            commands::update_tag,
+            commands::delete_tag,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -34,4 +34,8 @@ created_at: string,
 /**
  * Last changed.
  */
-updated_at: string, };
+updated_at: string, 
+/**
+ * Merged into this profile (`GET` on this one answers that one's).
+ */
+merged_into?: string, };

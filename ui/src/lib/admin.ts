@@ -4,6 +4,8 @@ import type { Agent } from '../gen/Agent';
 import type { AgentPatch } from '../gen/AgentPatch';
 import type { Category } from '../gen/Category';
 import type { CategoryPatch } from '../gen/CategoryPatch';
+import type { Tag } from '../gen/Tag';
+import type { TagPatch } from '../gen/TagPatch';
 
 /** Keywords typed one per line: trimmed, blank lines dropped. */
 export function parseKeywords(text: string): string[] {
@@ -36,5 +38,15 @@ export function categoryPatch(
   if (form.wait_threshold_secs !== cat.wait_threshold_secs) p.wait_threshold_secs = form.wait_threshold_secs;
   const kw = parseKeywords(form.keywords);
   if (kw.join('\n') !== cat.keywords.join('\n')) p.keywords = kw;
+  return p;
+}
+
+/** Only the fields that differ from the tag (name trimmed). */
+export function tagPatch(tag: Tag, form: { name: string; colour: string; keywords: string }): TagPatch {
+  const p: TagPatch = {};
+  if (form.name.trim() !== tag.name) p.name = form.name.trim();
+  if (form.colour.toLowerCase() !== tag.colour) p.colour = form.colour.toLowerCase();
+  const kw = parseKeywords(form.keywords);
+  if (kw.join('\n') !== tag.keywords.join('\n')) p.keywords = kw;
   return p;
 }

@@ -13,6 +13,8 @@ import type { Category } from '../gen/Category';
 import type { CategoryPatch } from '../gen/CategoryPatch';
 import type { Changes } from '../gen/Changes';
 import type { Tag } from '../gen/Tag';
+import type { NewTag } from '../gen/NewTag';
+import type { TagPatch } from '../gen/TagPatch';
 import type { Composing } from '../gen/Composing';
 import type { Presence } from '../gen/Presence';
 import type { CommandError } from '../gen/CommandError';
@@ -89,6 +91,10 @@ export const reportPresence = (conversationId: string | null, composing: Composi
   invoke<void>('report_presence', { conversationId, composing });
 /** Colleagues' presence now. */
 export const listPresence = () => invoke<Presence[]>('list_presence');
+/** Creates, changes or deletes a tag (admins; needs the server). */
+export const createTag = (tag: NewTag) => invoke<Tag>('create_tag', { tag });
+export const updateTag = (id: string, patch: TagPatch) => invoke<Tag>('update_tag', { id, patch });
+export const deleteTag = (id: string) => invoke<void>('delete_tag', { id });
 /** The team's tags (from the cache: offline too). */
 export const listTags = () => invoke<Tag[]>('list_tags');
 /** Puts a tag on a conversation (`on`) or takes it off (needs the server). */

@@ -374,6 +374,25 @@ impl Engine {
             .await?)
     }
 
+    /// Creates a tag (admins; needs the server).
+    pub async fn create_tag(&self, tag: &switchboard_api::NewTag) -> Result<switchboard_api::Tag> {
+        Ok(self.shared.session.create_tag(tag).await?)
+    }
+
+    /// Changes a tag (admins; needs the server).
+    pub async fn update_tag(
+        &self,
+        id: &str,
+        patch: &switchboard_api::TagPatch,
+    ) -> Result<switchboard_api::Tag> {
+        Ok(self.shared.session.patch_tag(id, patch).await?)
+    }
+
+    /// Deletes a tag (admins; needs the server).
+    pub async fn delete_tag(&self, id: &str) -> Result<()> {
+        Ok(self.shared.session.delete_tag(id).await?)
+    }
+
     /// Merges `from` into `kept` (needs the server; the messages move in
     /// the cache with the event).
     pub async fn merge(&self, kept: &str, from: &str) -> Result<ConversationSummary> {
