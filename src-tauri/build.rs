@@ -50,6 +50,8 @@ const COMMANDS: &[&str] = &[
     "create_tag",
     "update_tag",
     "delete_tag",
+    "find_customers",
+    "merge_customers",
 ];
 
 fn main() {

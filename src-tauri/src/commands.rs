@@ -71,6 +71,8 @@ pub const NAMES: &[&str] = &[
     "create_tag",
     "update_tag",
     "delete_tag",
+    "find_customers",
+    "merge_customers",
 ];
 
 /// The signed-in session (after the start-up sign-in from the keychain), or
@@ -514,6 +516,24 @@ pub async fn update_tag(desktop: Ds<'_>, id: String, patch: TagPatch) -> CmdResu
 pub async fn delete_tag(desktop: Ds<'_>, id: String) -> CmdResult<()> {
     let engine = desktop.engine().await?;
     Ok(engine.delete_tag(&id).await?)
+}
+
+/// Customer profiles matching `q` (needs the server).
+#[tauri::command]
+pub async fn find_customers(desktop: Ds<'_>, q: String) -> CmdResult<Vec<CustomerProfile>> {
+    let engine = desktop.engine().await?;
+    Ok(engine.find_customers(&q).await?)
+}
+
+/// Merges customer profile `from` into `kept` (admins; needs the server).
+#[tauri::command]
+pub async fn merge_customers(
+    desktop: Ds<'_>,
+    kept: String,
+    from: String,
+) -> CmdResult<CustomerProfile> {
+    let engine = desktop.engine().await?;
+    Ok(engine.merge_customers(&kept, &from).await?)
 }
 
 /// Opens the native file dialog (from Rust: the page has no dialog or

@@ -120,6 +120,8 @@ pub fn run() {
             commands::create_tag,
             commands::update_tag,
             commands::delete_tag,
+            commands::find_customers,
+            commands::merge_customers,
         ])
         .setup(|app| {
             let handle = app.handle().clone();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mount, unmount } from 'svelte';
 import App from './App.svelte';
-import { FakeCore, ME, allByTestId, byTestId, message, reset, session, settle, summary } from './test/fake';
+import { FakeCore, ME, allByTestId, byTestId, message, reset, session, settle, summary, type } from './test/fake';
 import type { ConversationSummary } from './gen/ConversationSummary';
 
 let app: ReturnType<typeof mount> | null = null;
@@ -64,5 +64,24 @@ describe('merge', () => {
     byTestId('unmerge').click();
     await settle();
     expect(core.called('unmerge_conversation').at(-1)!.args).toEqual({ id: 'g' });
+  });
+
+  it('lets an admin find another profile of the person and merge it in, confirming', async () => {
+    core.session = session({ ...ME, role: 'admin' });
+    const other = { id: 'k2', name: 'Ada L.', company: null, notes: '', identities: [{ kind: 'phone' as const, value: '+15550100' }], created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z' };
+    core.handlers.find_customers = () => [other];
+    const kept = summary('k', { state: 'assigned', assignee_id: ME.id, customer_id: 'k1' });
+    await open(kept, []);
+    byTestId('profile-merge-open').click();
+    await settle();
+    type(byTestId<HTMLInputElement>('profile-merge-search'), 'Ada');
+    await settle();
+    expect(core.called('find_customers').at(-1)!.args).toEqual({ q: 'Ada' });
+    byTestId('profile-merge-pick').click();
+    await settle();
+    expect(core.called('merge_customers')).toHaveLength(0);
+    byTestId('profile-merge-confirm').click();
+    await settle();
+    expect(core.called('merge_customers').at(-1)!.args).toEqual({ kept: 'k1', from: 'k2' });
   });
 });

@@ -76,6 +76,10 @@ export const recategorize = (id: string, categoryId: string) =>
 export const setStatus = (status: AgentStatus) => invoke<Agent>('set_status', { status });
 export const listAgents = () => invoke<Agent[]>('list_agents');
 export const listCategories = () => invoke<Category[]>('list_categories');
+/** Customer profiles matching `q` (needs the server). */
+export const findCustomers = (q: string) => invoke<CustomerProfile[]>('find_customers', { q });
+/** Merges customer profile `from` into `kept` (admins; needs the server). */
+export const mergeCustomers = (kept: string, from: string) => invoke<CustomerProfile>('merge_customers', { kept, from });
 /** Merges conversation `from` into `kept` (one customer's; needs the server). */
 export const mergeConversations = (kept: string, from: string) =>
   invoke<ConversationSummary>('merge_conversations', { kept, from });

@@ -133,7 +133,8 @@ pub async fn merge(
 }
 
 /// Undoes the merge that made `from_id` a redirect (admins, within the
-/// period): what moved goes back, the kept profile is as it was.
+/// period): what moved goes back, and what the merge added to the kept
+/// profile is taken out (an edit made since stays).
 pub async fn unmerge(tx: &mut Tx, caller: &Caller, from_id: &str) -> AppResult<CustomerProfile> {
     caller.require_admin()?;
     let from = profile(tx, from_id).await?;
@@ -187,13 +188,30 @@ pub async fn unmerge(tx: &mut Tx, caller: &Caller, from_id: &str) -> AppResult<C
             .execute(&mut *tx)
             .await?;
     }
+    // Take back what the merge added to the kept profile, unless someone
+    // changed it since (their edit stands).
+    let kept = profile(tx, &kept_id).await?;
+    let added = |before: &Option<String>, now: &Option<String>, theirs: &Option<String>| {
+        if before.is_none() && now == theirs {
+            None
+        } else {
+            now.clone()
+        }
+    };
+    let merged_notes = (kept.notes == from.notes && before.notes.trim().is_empty())
+        || kept.notes == format!("{}\n\n{}", before.notes, from.notes);
+    let notes = if merged_notes {
+        before.notes.clone()
+    } else {
+        kept.notes.clone()
+    };
     let now = tx.now.timestamp_millis();
     db::query(
         "UPDATE customers SET name = $1, company = $2, notes = $3, updated_at = $4 WHERE id = $5",
     )
-    .bind(&before.name)
-    .bind(&before.company)
-    .bind(&before.notes)
+    .bind(added(&before.name, &kept.name, &from.name))
+    .bind(added(&before.company, &kept.company, &from.company))
+    .bind(notes)
     .bind(now)
     .bind(&kept_id)
     .execute(&mut *tx)

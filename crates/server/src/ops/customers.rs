@@ -167,6 +167,8 @@ pub async fn update(
     id: &str,
     patch: &CustomerPatch,
 ) -> AppResult<CustomerProfile> {
+    // A merged profile's old id changes the kept one.
+    let id = &super::customer_merge::follow(&mut *tx, id).await?;
     store::profile(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
@@ -210,13 +212,14 @@ pub async fn add_identity(
     req: &NewIdentity,
 ) -> AppResult<CustomerProfile> {
     caller.require_admin()?;
+    let id = &super::customer_merge::follow(&mut *tx, id).await?;
     store::profile(&mut *tx, id)
         .await?
         .ok_or(AppError::NotFound("customer"))?;
     let identity = Identity::new(req.kind, &req.value)
         .map_err(|e| AppError::invalid("invalid_identity", e.to_string()))?;
     match store::owner_of(&mut *tx, &identity).await? {
-        Some(owner) if owner == id => return announce(tx, id, Some(&caller.id)).await,
+        Some(owner) if owner == *id => return announce(tx, id, Some(&caller.id)).await,
         Some(owner) => {
             return Err(AppError::conflict(
                 "identity_taken",
@@ -243,6 +246,7 @@ pub async fn remove_identity(
     value: &str,
 ) -> AppResult<CustomerProfile> {
     caller.require_admin()?;
+    let id = &super::customer_merge::follow(&mut *tx, id).await?;
     let kind = switchboard_core::IdentityKind::parse(kind)
         .map_err(|e| AppError::invalid("invalid_identity", e.to_string()))?;
     let identity = Identity::new(kind, value)

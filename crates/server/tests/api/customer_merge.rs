@@ -112,6 +112,18 @@ async fn two_profiles_of_one_person_merge_and_unmerge() {
             ("conversation.updated", Some(by_phone.as_str()))
         ]
     );
+    // An edit through the old id changes the kept profile.
+    let edited = admin
+        .patch_customer(
+            &other,
+            &CustomerPatch {
+                company: Some("Analytical Engines".into()),
+                ..CustomerPatch::default()
+            },
+        )
+        .await
+        .expect("edit through the old id");
+    assert_eq!(edited.id, kept);
     // A new text from the moved number lands on the kept profile.
     let later = writes(admin, "Again", None, Some("+44 20 7123 4567")).await;
     assert_eq!(profile_of(admin, &later).await, kept);
@@ -129,6 +141,14 @@ async fn two_profiles_of_one_person_merge_and_unmerge() {
     assert_eq!(profile_of(admin, &by_phone).await, other);
     assert_eq!(profile_of(admin, &later).await, kept);
     let kept_now = admin.customer(&kept).await.expect("kept");
-    assert_eq!(kept_now.customer.notes, "", "the kept profile as it was");
+    assert_eq!(
+        kept_now.customer.notes, "",
+        "what the merge added is taken out"
+    );
+    assert_eq!(
+        kept_now.customer.company.as_deref(),
+        Some("Analytical Engines"),
+        "an edit made since stays"
+    );
     expect_err(admin.unmerge_customer(&other).await, 409, "not_merged");
 }

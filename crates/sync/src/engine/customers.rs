@@ -64,6 +64,26 @@ impl Engine {
         self.shared.cache.store_customer(&p).await?;
         Ok(p)
     }
+
+    /// Profiles matching `q` (name, company, email start, phone digits;
+    /// needs the server).
+    pub async fn find_customers(&self, q: &str) -> Result<Vec<CustomerProfile>> {
+        Ok(self
+            .shared
+            .session
+            .customers(&switchboard_api::CustomerQuery {
+                q: Some(q.to_owned()),
+                limit: Some(10),
+            })
+            .await?)
+    }
+
+    /// Merges profile `from` into `kept` (admins; needs the server).
+    pub async fn merge_customers(&self, kept: &str, from: &str) -> Result<CustomerProfile> {
+        let p = self.shared.session.merge_customers(kept, from).await?;
+        self.shared.cache.store_customer(&p).await?;
+        Ok(p)
+    }
 }
 
 /// The server could not be reached (or answered as a server that is down).
