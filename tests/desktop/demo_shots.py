@@ -49,11 +49,14 @@ log = open(os.path.join(out, "driver.log"), "w")
 start([os.path.expanduser("~/.cargo/bin/tauri-driver") if os.path.exists(os.path.expanduser("~/.cargo/bin/tauri-driver")) else "tauri-driver",
        "--port", str(port), "--native-port", str(native), "--native-driver", "/usr/bin/WebKitWebDriver"],
       env=env, stdout=log, stderr=log)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.2).close(); break
-    except OSError:
-        time.sleep(0.1)
+# Both tauri-driver and the WebKitWebDriver it starts must answer (a
+# session asked for before the second is up fails with "connection refused").
+for p in (port, native):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", p), 0.2).close(); break
+        except OSError:
+            time.sleep(0.1)
 
 base = f"http://127.0.0.1:{port}"
 def call(method, path, body=None):
