@@ -328,6 +328,8 @@ impl Server {
         };
         // Every instance applies its own spool (and stopped instances').
         let spool_task = tokio::spawn(channels::spooled::run(state.clone(), spool.clone()));
+        // Rules changed through any instance are compiled again here.
+        tokio::spawn(app::follow_rule_changes(state.clone()));
         let server_state = state.clone();
         let background = if config.background {
             let instance = instance.clone();

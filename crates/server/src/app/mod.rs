@@ -227,6 +227,37 @@ impl AppState {
     }
 }
 
+/// Forgets the compiled category and tag rules whenever a category or tag
+/// changes, through this instance or another (the event log reaches every
+/// instance's hub), so a new conversation on any instance of a fleet is
+/// categorized and tagged by the rules as they are now. Ends when the
+/// server stops.
+pub async fn follow_rule_changes(state: AppState) {
+    use switchboard_api::events::kinds;
+    use tokio::sync::broadcast::error::RecvError;
+    let hub = state.store.hub().clone();
+    let mut rx = hub.subscribe();
+    let mut closed = std::pin::pin!(hub.closed());
+    loop {
+        tokio::select! {
+            got = rx.recv() => match got {
+                Ok(e) => {
+                    if matches!(
+                        e.event.kind.as_str(),
+                        kinds::CATEGORY_UPDATED | kinds::TAG_UPDATED | kinds::TAG_DELETED
+                    ) {
+                        state.invalidate_categorizer();
+                    }
+                }
+                // Some went by unseen: one of them may have been a rule.
+                Err(RecvError::Lagged(_)) => state.invalidate_categorizer(),
+                Err(RecvError::Closed) => return,
+            },
+            _ = &mut closed => return,
+        }
+    }
+}
+
 /// Looks up the live account behind a token: from this instance's
 /// [`crate::caller::CallerCache`] when it has it, else from the database.
 pub async fn caller_for_token(state: &AppState, token: &str) -> AppResult<Caller> {

@@ -213,6 +213,46 @@ async fn two_hundred_claims_across_three_instances_have_one_winner_each() {
     assert_eq!(claims, 10, "exactly one claim recorded per conversation");
 }
 
+/// A tag made through one instance tags new conversations arriving through
+/// another: every instance compiles the rules again when the log says they
+/// changed (the first conversation may beat the news by a moment; one
+/// arriving after it is tagged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tag_rule_made_through_one_instance_applies_on_another() {
+    let (_db, instances) = fleet(2).await;
+    let one = login(&instances[0].url, ADMIN).await;
+    let two = login(&instances[1].url, ADMIN).await;
+    category(&one, "desk", RoutingMode::Manual).await;
+    // The second instance compiles its rules now, before the tag exists.
+    create(&two, 1, "desk").await;
+    one.create_tag(&switchboard_api::NewTag {
+        name: "Urgent".into(),
+        id: None,
+        colour: None,
+        keywords: vec!["asap".into()],
+    })
+    .await
+    .expect("tag");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for i in 2.. {
+        let c = two
+            .create_conversation(&NewConversation {
+                body: format!("Please answer asap ({i})"),
+                ..conversation(i, "desk")
+            })
+            .await
+            .expect("create");
+        if c.summary.tags == ["urgent"] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never used the new rule"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A presence report made through one instance reaches a follower of the
 /// other (by `NOTIFY switchboard_presence`), and nothing enters the log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
