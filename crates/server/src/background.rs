@@ -193,25 +193,39 @@ async fn sweep_uploads(store: &Store, instance: &str) {
     }
 }
 
-/// How long to wait before the next tick: [`TICK`], or less when a snoozed
-/// conversation wakes sooner, so it wakes at its second rather than up to a
-/// tick late. Something already due waits the usual tick (its lease holder
-/// is on it; a failing write is not retried in a spin).
-async fn pause(store: &Store) -> Duration {
-    match crate::ops::snooze::next_due(store.reader()).await {
-        Ok(Some(at)) => match (at - store.now()).to_std() {
-            Ok(left) if !left.is_zero() => left.min(TICK),
-            _ => TICK,
-        },
+/// How long to wait before the next tick: [`TICK`], or less when the next
+/// snooze (`next`) ends sooner, so it wakes at its second rather than up to
+/// a tick late. Something already due waits the usual tick (its lease
+/// holder is on it; a failing write is not retried in a spin).
+fn pause(
+    next: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Duration {
+    match next.map(|at| (at - now).to_std()) {
+        Some(Ok(left)) if !left.is_zero() => left.min(TICK),
         _ => TICK,
     }
+}
+
+/// The soonest snooze end, read on the read pool (`None` when the read fails:
+/// the next tick tries again).
+async fn next_wake(store: &Store) -> Option<chrono::DateTime<chrono::Utc>> {
+    crate::ops::snooze::next_due(store.reader())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "snooze scan failed; retrying");
+            None
+        })
 }
 
 /// Runs the background jobs of this instance until the store goes away.
 pub async fn run(store: Store, instance: String) {
     let mut ticks: u32 = 0;
+    // The soonest snooze end as last read: it decides this tick's wake and
+    // the next pause (one read per tick).
+    let mut next: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
-        tokio::time::sleep(pause(&store).await).await;
+        tokio::time::sleep(pause(next, store.now())).await;
         ticks = ticks.wrapping_add(1);
         if ticks % SWEEP_EVERY == 1 {
             sweep_uploads(&store, &instance).await;
@@ -224,12 +238,8 @@ pub async fn run(store: Store, instance: String) {
                 false
             }
         };
-        let wake = crate::ops::snooze::any_due(store.reader(), store.now())
-            .await
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "snooze scan failed; retrying");
-                false
-            });
+        next = next_wake(&store).await;
+        let wake = next.is_some_and(|at| at <= store.now());
         let result = store
             .write(op(move |tx| {
                 Box::pin(async move {

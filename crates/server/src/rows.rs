@@ -22,6 +22,17 @@ pub const CONV_COLS: &str = "c.id, c.channel, c.customer_name, c.customer_email,
     c.unanswered_since, c.first_customer_at, c.first_response_at, c.first_response_agent_id, c.preview, \
     c.category_source, c.category_confidence, c.customer_id, c.tags, c.snoozed_until, c.merged_into, COALESCE(k.wait_threshold_secs, 300) AS threshold";
 
+/// The condition on a conversation `c` that the caller `$1` may see it
+/// (`switchboard_core::visibility`: their categories and what is assigned
+/// to them; an admin sees everything).
+pub fn visible_to(admin: bool) -> &'static str {
+    if admin {
+        "($1 = $1)"
+    } else {
+        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
+    }
+}
+
 /// `FROM` clause matching [`CONV_COLS`].
 pub const CONV_FROM: &str = "conversations c LEFT JOIN categories k ON k.id = c.category_id";
 

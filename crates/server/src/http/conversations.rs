@@ -99,11 +99,7 @@ pub async fn list(
             "CASE WHEN c.snoozed_until IS NULL THEN 1 ELSE 0 END, c.snoozed_until, c.id",
         ),
     };
-    let visible = if caller.is_admin() {
-        "($1 = $1)"
-    } else {
-        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
-    };
+    let visible = rows::visible_to(caller.is_admin());
     let tagged = if q.tag.is_some() {
         " AND EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag_id = $3)"
     } else {

@@ -16,7 +16,7 @@ use crate::caller::Caller;
 use crate::clock::from_ms;
 use crate::error::{AppError, AppResult};
 use crate::ops::saved_replies;
-use crate::rows::CONV_FROM;
+use crate::rows::{self, CONV_FROM};
 use crate::store::db::{self, Db, Row};
 
 /// The longest period one request may ask for: the work is linear in it.
@@ -201,11 +201,7 @@ async fn tag_counts(
     f: i64,
     t: i64,
 ) -> AppResult<Vec<TagMetrics>> {
-    let visible = if caller.is_admin() {
-        "($1 = $1)"
-    } else {
-        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
-    };
+    let visible = rows::visible_to(caller.is_admin());
     let sql = format!(
         "SELECT g.tag_id, COUNT(*) AS n, \
          CAST(COALESCE(SUM(CASE WHEN c.state = 'resolved' THEN 1 ELSE 0 END), 0) AS BIGINT) AS resolved \

@@ -43,11 +43,7 @@ pub async fn snapshot(
     // First: every event up to `head` is reflected in what is read next.
     let head = crate::store::newest_seq(&mut *conn).await?;
     // `$1` the caller, `$2` the cutoff (part `recent`).
-    let visible = if caller.is_admin() {
-        "($1 = $1)"
-    } else {
-        "(c.assignee_id = $1 OR c.category_id IN (SELECT category_id FROM agent_categories WHERE agent_id = $1))"
-    };
+    let visible = rows::visible_to(caller.is_admin());
     let in_part = match part {
         SnapshotPart::Open => "c.state <> 'resolved' AND $2 = $2",
         SnapshotPart::Recent => "c.state = 'resolved' AND c.updated_at >= $2",

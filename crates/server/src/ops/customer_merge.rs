@@ -154,13 +154,8 @@ pub async fn unmerge(tx: &mut Tx, caller: &Caller, from_id: &str) -> AppResult<C
     .await?
     .ok_or_else(|| AppError::conflict("not_merged", "no merge of this customer is recorded"))?;
     let undone: Option<i64> = row.try_get("undone_at")?;
-    rules::check_undo(from_ms(row.try_get("at")?), undone.map(from_ms), tx.now).map_err(|e| {
-        let code = match e {
-            rules::MergeError::TooOld => "undo_too_late",
-            _ => "not_merged",
-        };
-        AppError::conflict(code, e.to_string())
-    })?;
+    rules::check_undo(from_ms(row.try_get("at")?), undone.map(from_ms), tx.now)
+        .map_err(super::merge::refused)?;
     let corrupt =
         |e: serde_json::Error| AppError::Internal(format!("stored merge is invalid: {e}"));
     let identities: Vec<(String, String)> =

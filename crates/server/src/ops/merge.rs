@@ -14,7 +14,7 @@ use switchboard_core::merge::{self as rules, MergeError, Side};
 
 use super::*;
 
-fn refused(e: MergeError) -> AppError {
+pub(super) fn refused(e: MergeError) -> AppError {
     let code = match e {
         MergeError::Same => return AppError::invalid("same_conversation", e.to_string()),
         MergeError::DifferentCustomers => "different_customers",

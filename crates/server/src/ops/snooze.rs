@@ -110,33 +110,8 @@ async fn wake(
 /// The customer wrote on a snoozed conversation: it wakes, waiting from
 /// their message (not from an older one the snooze set aside).
 pub(super) async fn wake_on_customer(tx: &mut Tx, conv: &ConvRow) -> AppResult<ConvRow> {
-    db::query(
-        "UPDATE conversations SET state = 'assigned', snoozed_until = NULL, \
-         unanswered_since = $1, updated_at = $1 WHERE id = $2 AND state = 'snoozed'",
-    )
-    .bind(tx.now.timestamp_millis())
-    .bind(&conv.id)
-    .execute(&mut *tx)
-    .await?;
-    let now_row = load(tx, &conv.id).await?;
-    system_line(tx, &now_row, "Woken: the customer wrote").await?;
-    conv_updated(tx, conv, Change::Woken, None).await
-}
-
-/// Whether any snoozed conversation is due, looked up on the read pool so
-/// an idle tick never takes the writer.
-pub async fn any_due(
-    reader: &sqlx::AnyPool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<bool> {
-    let mut conn = reader.acquire().await?;
-    let found: Option<String> = db::query(
-        "SELECT id FROM conversations WHERE state = 'snoozed' AND snoozed_until <= $1 LIMIT 1",
-    )
-    .bind(now.timestamp_millis())
-    .fetch_optional_scalar(&mut *conn)
-    .await?;
-    Ok(found.is_some())
+    let now = tx.now.timestamp_millis();
+    wake(tx, conv, now, "Woken: the customer wrote", None).await
 }
 
 /// The soonest time a snoozed conversation wakes, if any.
